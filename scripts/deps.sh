@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install what pg_leadgen needs to build, run and test, when it is missing.
+# Debian 12, as root. Idempotent: a second run installs nothing and says so.
+set -euo pipefail
+
+PKGS=(
+    make gcc perl curl ca-certificates
+    postgresql-15 postgresql-server-dev-15 postgresql-15-partman postgresql-15-hypopg
+    libipc-run-perl libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev
+)
+[ -n "${LEADGEN_EXTRA_PKGS:-}" ] && PKGS+=(${LEADGEN_EXTRA_PKGS})
+
+missing=()
+for p in "${PKGS[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "pg_leadgen: missing packages: ${missing[*]}" >&2
+    echo "Run as root (or install them with apt-get) and try again." >&2
+    exit 1
+fi
+
+echo "pg_leadgen: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

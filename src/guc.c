@@ -1,0 +1,62 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.c
+ *		The settings of pg_leadgen (leadgen.*).
+ *
+ * Settings that decide which processes exist are PGC_POSTMASTER; settings
+ * that change how the workers behave are PGC_SIGHUP, picked up by the
+ * workers on reload. Every setting is listed in the README's table.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ *
+ * IDENTIFICATION
+ *		src/guc.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/guc.h"
+
+#include "pg_leadgen.h"
+
+char	   *leadgen_database = NULL;
+int			leadgen_maintenance_interval = 3600;
+int			leadgen_naptime = 1000;
+
+/*
+ * GucInit
+ *		Define the leadgen.* settings and reserve the prefix.
+ */
+void
+GucInit(void)
+{
+	DefineCustomStringVariable("leadgen.database",
+							   gettext_noop("Sets the database the pg_leadgen workers connect to."),
+							   gettext_noop("The extension must be created in that database."),
+							   &leadgen_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("leadgen.maintenance_interval",
+							gettext_noop("Sets the time between two runs of partition maintenance by the workers."),
+							gettext_noop("0 turns the workers' partition maintenance off."),
+							&leadgen_maintenance_interval,
+							3600, 0, 7 * 24 * 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("leadgen.naptime",
+							gettext_noop("Sets the longest time the launcher sleeps between two checks."),
+							NULL,
+							&leadgen_naptime,
+							1000, 10, 60 * 1000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved(LEADGEN_GUC_PREFIX);
+}

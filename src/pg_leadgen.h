@@ -1,0 +1,31 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_leadgen.h
+ *		Declarations shared by the modules of pg_leadgen.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ *
+ * IDENTIFICATION
+ *		src/pg_leadgen.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PG_LEADGEN_H
+#define PG_LEADGEN_H
+
+#define LEADGEN_GUC_PREFIX		"leadgen"
+#define LEADGEN_EXTENSION_NAME	"pg_leadgen"
+#define LEADGEN_SCHEMA_NAME		"leadgen"
+#define LEADGEN_LAUNCHER_TYPE	"pg_leadgen launcher"
+
+/* guc.c */
+extern char *leadgen_database;
+extern int	leadgen_maintenance_interval;
+extern int	leadgen_naptime;
+extern void GucInit(void);
+
+/* worker.c */
+extern bool leadgen_preloaded;
+extern void WorkerRegister(void);
+
+#endif							/* PG_LEADGEN_H */

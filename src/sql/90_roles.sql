@@ -1,0 +1,49 @@
+-- Roles and privileges.
+--
+--   leadgen_reader  reads the lead domain and the read-only functions
+--   leadgen_writer  submits leads, nothing else
+--   leadgen_admin   everything in the schema; member of both above
+--
+-- The roles are cluster-wide and NOLOGIN: a DBA grants them to login roles
+-- (GRANT leadgen_writer TO vendor_api). They are created when missing and
+-- survive DROP EXTENSION, since other databases may use them. PUBLIC gets
+-- nothing in the schema.
+
+DO $roles$
+DECLARE
+    v_role text;
+BEGIN
+    FOREACH v_role IN ARRAY ARRAY['leadgen_reader', 'leadgen_writer', 'leadgen_admin'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = v_role) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', v_role);
+        END IF;
+    END LOOP;
+END;
+$roles$;
+
+REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA @extschema@ FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+
+GRANT USAGE ON SCHEMA @extschema@ TO leadgen_reader, leadgen_writer, leadgen_admin;
+
+-- Reader: the domain and its introspection, no queue internals.
+GRANT SELECT ON @extschema@.brokers, @extschema@.agents, @extschema@.carriers,
+                @extschema@.leads, @extschema@.lead_assignments, @extschema@.events,
+                @extschema@.scoring_weights, @extschema@.partitioned_tables
+    TO leadgen_reader;
+GRANT EXECUTE ON FUNCTION @extschema@.version(), @extschema@.preloaded(),
+                          @extschema@.worker_database(), @extschema@.partitions(regclass),
+                          @extschema@.partman_schema(), @extschema@.partman_major_version()
+    TO leadgen_reader;
+
+-- Writer: enqueue leads only.
+GRANT INSERT (payload, priority, broker_id, external_id) ON @extschema@.leads_pending TO leadgen_writer;
+GRANT USAGE ON SEQUENCE @extschema@.lead_id_seq TO leadgen_writer;
+
+-- Admin: everything.
+GRANT ALL ON ALL TABLES IN SCHEMA @extschema@ TO leadgen_admin;
+GRANT ALL ON ALL SEQUENCES IN SCHEMA @extschema@ TO leadgen_admin;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO leadgen_admin;
+GRANT leadgen_reader, leadgen_writer TO leadgen_admin;
