@@ -62,3 +62,7 @@ test: deps
 
 gateway:
 	$(MAKE) -C gateway
+
+# Used by test/run-all.sh: the ordered list of regression tests.
+print-regress:
+	@echo $(REGRESS)

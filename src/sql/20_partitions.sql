@@ -64,8 +64,13 @@ BEGIN
                            v_partman, 'range', '1 month')
                 USING r.parent_table, r.control, r.premake;
         END IF;
-        EXECUTE format('UPDATE %I.part_config SET infinite_time_partitions = true, premake = $2'
-                       ' WHERE parent_table = $1', v_partman)
+        -- pg_leadgen's workers own the maintenance schedule of these tables
+        -- (leadgen.run_maintenance, which also empties the default
+        -- partition: pg_partman's own run refuses to proceed while it holds
+        -- rows). A pg_partman background worker must not race them, and the
+        -- configuration rows a DROP EXTENSION leaves behind stay inert.
+        EXECUTE format('UPDATE %I.part_config SET infinite_time_partitions = true, premake = $2,'
+                       ' automatic_maintenance = ''off'' WHERE parent_table = $1', v_partman)
             USING r.parent_table, r.premake;
     END LOOP;
     PERFORM pg_catalog.set_config('TimeZone', v_tz, true);
@@ -89,8 +94,11 @@ $partitions$;
 -- them, and the move is all or nothing. That path takes a SHARE ROW
 -- EXCLUSIVE lock on the referencing tables until commit; it runs only when
 -- rows dated outside every premade month arrived.
-CREATE FUNCTION @extschema@.run_maintenance() RETURNS TABLE (parent_table text, rows_moved bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+--
+-- SECURITY DEFINER: leadgen_admin may run maintenance without owning the
+-- tables or pg_partman's configuration. Call it through run_maintenance().
+CREATE FUNCTION @extschema@.maintain_partitions() RETURNS TABLE (parent_table text, rows_moved bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
 DECLARE
     v_partman   name := @extschema@.partman_schema();
     v_default   regclass;
@@ -141,6 +149,20 @@ BEGIN
             USING r.parent_table;
         RETURN NEXT;
     END LOOP;
+END;
+$$;
+
+-- pg_partman's functions set search_path for the whole session
+-- (set_config(..., false)) and put back the value they found, which inside
+-- maintain_partitions() is its own pinned path: a SET clause cannot contain
+-- that. run_maintenance() keeps the caller's search_path and restores it.
+CREATE FUNCTION @extschema@.run_maintenance() RETURNS TABLE (parent_table text, rows_moved bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_search_path text := pg_catalog.current_setting('search_path');
+BEGIN
+    RETURN QUERY SELECT m.parent_table, m.rows_moved FROM @extschema@.maintain_partitions() m;
+    PERFORM pg_catalog.set_config('search_path', v_search_path, false);
 END;
 $$;
 

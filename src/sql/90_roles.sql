@@ -47,3 +47,9 @@ GRANT ALL ON ALL TABLES IN SCHEMA @extschema@ TO leadgen_admin;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA @extschema@ TO leadgen_admin;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO leadgen_admin;
 GRANT leadgen_reader, leadgen_writer TO leadgen_admin;
+
+-- pg_partman's create_parent() set search_path for the whole session while
+-- this script ran (see run_maintenance()); give the session back the value
+-- it resets to, instead of the script's.
+SELECT pg_catalog.set_config('search_path', s.reset_val, false)
+  FROM pg_catalog.pg_settings s WHERE s.name = 'search_path';

@@ -1,0 +1,41 @@
+-- DROP EXTENSION removes every object of pg_leadgen, and CREATE EXTENSION
+-- brings back the same set; pg_partman's configuration is re-registered,
+-- once. In a database the workers do not serve, CREATE EXTENSION warns.
+
+SELECT leadgen.partman_schema() AS partman \gset
+
+CREATE TEMP TABLE objects_before AS
+    SELECT pg_describe_object(classid, objid, objsubid) AS object
+      FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+       AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_leadgen');
+SELECT count(*) > 40 AS has_objects FROM objects_before;
+
+DROP EXTENSION pg_leadgen;
+-- PostgreSQL creates the control file's schema outside the extension, so
+-- it stays, empty.
+SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = 'leadgen'::regnamespace) +
+       (SELECT count(*) FROM pg_proc WHERE pronamespace = 'leadgen'::regnamespace) +
+       (SELECT count(*) FROM pg_type WHERE typnamespace = 'leadgen'::regnamespace) AS objects_left_in_schema;
+SELECT count(*) AS template_tables_left FROM pg_class WHERE relname LIKE 'template_leadgen_%';
+-- pg_partman's own maintenance is not broken by what is left of us.
+SELECT :"partman".run_maintenance(p_jobmon := false);
+
+SET client_min_messages = warning;
+CREATE EXTENSION pg_leadgen;
+RESET client_min_messages;
+SHOW search_path;
+
+SELECT object AS missing_after_reinstall FROM objects_before
+EXCEPT
+SELECT pg_describe_object(classid, objid, objsubid)
+  FROM pg_depend WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_leadgen');
+SELECT parent_table, count(*) FROM :"partman".part_config WHERE parent_table LIKE 'leadgen.%' GROUP BY 1 ORDER BY 1;
+
+-- A database the workers do not serve gets a warning that says so.
+CREATE DATABASE regress_leadgen_other;
+\c regress_leadgen_other
+SET client_min_messages = warning;
+CREATE EXTENSION pg_leadgen CASCADE;
+\c contrib_regression
+DROP DATABASE regress_leadgen_other;

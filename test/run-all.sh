@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Run every pg_leadgen test suite and print one summary line:
+#   N passed, N failed
+# Suites: unit (the rules engine, plain C), regress (pg_regress in a
+# temporary instance with the library preloaded), tap (clusters started and
+# crashed by PostgreSQL::Test::Cluster), gateway (when built).
+#
+# PostgreSQL refuses to run as root, so the servers run as the postgres
+# user. Their inputs are staged in a folder of their own under /tmp, so the
+# checkout may live anywhere and stays clean.
+#
+# LEADGEN_SUITES="regress tap" limits the run; PROVE_TESTS / REGRESS pick
+# single tests (REGRESS="00_setup schema 99_cleanup").
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PG_CONFIG=${PG_CONFIG:-pg_config}
+BINDIR=$($PG_CONFIG --bindir)
+PGXS_DIR=$(dirname "$($PG_CONFIG --pgxs)")/..
+SUITES=${LEADGEN_SUITES:-unit regress tap gateway}
+RUNAS=()
+[ "$(id -u)" -eq 0 ] && RUNAS=(runuser -u postgres --)
+
+STAGE=$(mktemp -d /tmp/pg_leadgen-test.XXXXXX)
+trap 'rm -rf "$STAGE"' EXIT
+cp -r "$ROOT/sql" "$ROOT/expected" "$ROOT/test" "$ROOT/META.json" "$ROOT/pg_leadgen.control" "$STAGE/"
+[ -d "$ROOT/gateway" ] && cp -r "$ROOT/gateway" "$STAGE/"
+[ "$(id -u)" -eq 0 ] && chown -R postgres: "$STAGE"
+LOGDIR=$ROOT/.test
+mkdir -p "$LOGDIR"
+
+total_pass=0
+total_fail=0
+report() {	# suite passed failed
+    printf '%-8s %d passed, %d failed\n' "$1:" "$2" "$3"
+    total_pass=$((total_pass + $2))
+    total_fail=$((total_fail + $3))
+}
+
+run_unit() {
+    local out=$LOGDIR/unit.log
+    if [ ! -f "$ROOT/test/unit/Makefile" ]; then return; fi
+    make -s -C "$ROOT/test/unit" check >"$out" 2>&1
+    local rc=$?
+    local line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+    if [ -n "$line" ]; then
+        set -- $line
+        local p=$1 f=$3
+        [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+        report unit "$p" "$f"
+    else
+        report unit 0 1
+    fi
+    [ $rc -ne 0 ] && tail -30 "$out"
+}
+
+run_regress() {
+    local tests
+    tests=${REGRESS:-$(make -s -C "$ROOT" --no-print-directory print-regress 2>/dev/null)}
+    local out=$LOGDIR/regress.log
+    (cd "$STAGE" && "${RUNAS[@]}" "$PGXS_DIR/test/regress/pg_regress" \
+        --inputdir="$STAGE" --outputdir="$STAGE/regress" \
+        --temp-instance="$STAGE/regress/tmp_check" --temp-config="$STAGE/test/regress.conf" \
+        --bindir="$BINDIR" --load-extension=plpgsql --dbname=contrib_regression \
+        --port="${LEADGEN_REGRESS_PORT:-58432}" $tests) >"$out" 2>&1
+    local rc=$?
+    local p f
+    p=$(grep -cE '\.\.\. ok|^ok ' "$out")
+    f=$(grep -cE '\.\.\. FAILED|^not ok ' "$out")
+    [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    report regress "$p" "$f"
+    if [ $rc -ne 0 ]; then
+        cat "$out"
+        rm -rf "$LOGDIR/results" && cp -r "$STAGE/regress/results" "$LOGDIR/results" 2>/dev/null
+        [ -f "$STAGE/regress/regression.diffs" ] && cp "$STAGE/regress/regression.diffs" "$LOGDIR/" && head -150 "$LOGDIR/regression.diffs"
+        [ -f "$STAGE/regress/log/postmaster.log" ] && cp "$STAGE/regress/log/postmaster.log" "$LOGDIR/regress-postmaster.log"
+    fi
+}
+
+run_tap() {
+    local out=$LOGDIR/tap.log
+    local tests=${PROVE_TESTS:-t/*.pl}
+    (cd "$STAGE/test" && "${RUNAS[@]}" env PERL5LIB="$PGXS_DIR/test/perl:$STAGE/test" \
+        TESTDIR="$STAGE/test" PATH="$BINDIR:$PATH" PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
+        LEADGEN_ROOT="$STAGE" prove -v $tests) >"$out" 2>&1
+    local rc=$?
+    local p f
+    p=$(grep -cE '^[[:space:]]*ok [0-9]+' "$out")
+    f=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$out")
+    [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    report tap "$p" "$f"
+    if [ $rc -ne 0 ]; then
+        tail -60 "$out"
+        cp -r "$STAGE/test/tmp_check/log" "$LOGDIR/tap-logs" 2>/dev/null
+    fi
+}
+
+run_gateway() {
+    [ -x "$ROOT/gateway/tests/run.sh" ] || return 0
+    local out=$LOGDIR/gateway.log
+    "$ROOT/gateway/tests/run.sh" >"$out" 2>&1
+    local rc=$?
+    local line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+    if [ -n "$line" ]; then
+        set -- $line
+        local p=$1 f=$3
+        [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+        report gateway "$p" "$f"
+    else
+        report gateway 0 1
+    fi
+    [ $rc -ne 0 ] && tail -40 "$out"
+}
+
+start=$(date +%s)
+for s in $SUITES; do
+    "run_$s"
+done
+echo "(logs in $LOGDIR, $(( $(date +%s) - start )) s)"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ] && [ "$total_pass" -gt 0 ]
