@@ -12,7 +12,7 @@ EXTENSION   = pg_leadgen
 EXTVERSION  = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
 
 MODULE_big  = pg_leadgen
-OBJS        = src/pg_leadgen.o src/guc.o src/worker.o src/api.o
+OBJS        = src/pg_leadgen.o src/guc.o src/worker.o src/api.o src/validate.o src/zipstate.o
 
 # SQL sources, concatenated in this order into the versioned install script.
 SQL_SRC     = src/sql/00_schema.sql \
@@ -55,8 +55,12 @@ run: deps
 stop:
 	@scripts/run.sh stop
 
+# make test builds the way CI does: every warning is an error.
+WERROR_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
+
 test: deps
-	@$(MAKE) --no-print-directory all
+	@rm -f $(OBJS) $(MODULE_big).so
+	@$(MAKE) --no-print-directory all PG_CFLAGS="$(WERROR_CFLAGS)" >/dev/null
 	@$(MAKE) --no-print-directory install >/dev/null
 	@test/run-all.sh
 

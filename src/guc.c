@@ -27,18 +27,23 @@ int			leadgen_naptime = 1000;
 /*
  * GucInit
  *		Define the leadgen.* settings and reserve the prefix.
+ *
+ * PostgreSQL refuses (FATAL) a PGC_POSTMASTER setting defined after
+ * startup, so those are defined only when the library is preloaded; loaded
+ * later, the library has no workers for them to configure.
  */
 void
-GucInit(void)
+GucInit(bool preloading)
 {
-	DefineCustomStringVariable("leadgen.database",
-							   gettext_noop("Sets the database the pg_leadgen workers connect to."),
-							   gettext_noop("The extension must be created in that database."),
-							   &leadgen_database,
-							   "postgres",
-							   PGC_POSTMASTER,
-							   0,
-							   NULL, NULL, NULL);
+	if (preloading)
+		DefineCustomStringVariable("leadgen.database",
+								   gettext_noop("Sets the database the pg_leadgen workers connect to."),
+								   gettext_noop("The extension must be created in that database."),
+								   &leadgen_database,
+								   "postgres",
+								   PGC_POSTMASTER,
+								   0,
+								   NULL, NULL, NULL);
 
 	DefineCustomIntVariable("leadgen.maintenance_interval",
 							gettext_noop("Sets the time between two runs of partition maintenance by the workers."),

@@ -29,12 +29,12 @@ void		_PG_init(void);
 
 /*
  * _PG_init
- *		Register settings always; workers only at postmaster start.
+ *		Register settings; workers only at postmaster start.
  */
 void
 _PG_init(void)
 {
-	GucInit();
+	GucInit(process_shared_preload_libraries_in_progress);
 
 	if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade)
 		return;

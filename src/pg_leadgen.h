@@ -22,7 +22,7 @@
 extern char *leadgen_database;
 extern int	leadgen_maintenance_interval;
 extern int	leadgen_naptime;
-extern void GucInit(void);
+extern void GucInit(bool preloading);
 
 /* worker.c */
 extern bool leadgen_preloaded;

@@ -128,7 +128,7 @@ void
 LauncherMain(Datum main_arg)
 {
 	MemoryContext loop_cxt;
-	TimestampTz last_maintenance = 0;
+	volatile TimestampTz last_maintenance = 0;	/* kept across PG_TRY */
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
