@@ -14,6 +14,7 @@ PORT=${LEADGEN_PORT:-5499}
 DB=${LEADGEN_DB:-leadgen}
 BINDIR=$(pg_config --bindir)
 AS_PG=(runuser -u postgres --)
+export PGOPTIONS="-c client_min_messages=warning"
 PSQL=("$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$RUN" -p "$PORT" -U postgres)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
