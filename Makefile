@@ -48,7 +48,7 @@ deps:
 	@scripts/deps.sh
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) -s --no-print-directory all
 	@$(MAKE) --no-print-directory install >/dev/null
 	@scripts/run.sh start
 
@@ -60,7 +60,7 @@ WERROR_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -W
 
 test: deps
 	@rm -f $(OBJS) $(MODULE_big).so
-	@$(MAKE) --no-print-directory all PG_CFLAGS="$(WERROR_CFLAGS)" >/dev/null
+	@$(MAKE) -s --no-print-directory all PG_CFLAGS="$(WERROR_CFLAGS)" >/dev/null
 	@$(MAKE) --no-print-directory install >/dev/null
 	@test/run-all.sh
 

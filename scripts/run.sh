@@ -72,6 +72,13 @@ CONF
     say "loading the demo data set"
     "${PSQL[@]}" -d "$DB" -f "$ROOT/scripts/demo.sql"
 
+    # The launcher connects to $DB; when the database was just created it
+    # comes up at its next restart (10 s at most).
+    for _ in $(seq 1 60); do
+        [ "$("${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_leadgen launcher'")" = 1 ] && break
+        sleep 0.5
+    done
+
     "${PSQL[@]}" -d "$DB" <<'SQL'
 \echo
 \echo pg_leadgen is ready:
