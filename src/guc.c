@@ -23,6 +23,10 @@
 char	   *leadgen_database = NULL;
 int			leadgen_maintenance_interval = 3600;
 int			leadgen_naptime = 1000;
+int			leadgen_workers = 2;
+int			leadgen_batch_size = 100;
+int			leadgen_poll_interval = 1000;
+int			leadgen_max_payload_size = 65536;
 
 /*
  * GucInit
@@ -44,6 +48,42 @@ GucInit(bool preloading)
 								   PGC_POSTMASTER,
 								   0,
 								   NULL, NULL, NULL);
+	if (preloading)
+		DefineCustomIntVariable("leadgen.workers",
+								gettext_noop("Sets the number of pipeline workers that drain leadgen.leads_pending."),
+								gettext_noop("0 runs no pipeline worker; leadgen.process_pending() still works."),
+								&leadgen_workers,
+								2, 0, LEADGEN_MAX_WORKERS,
+								PGC_POSTMASTER,
+								0,
+								NULL, NULL, NULL);
+
+	DefineCustomIntVariable("leadgen.batch_size",
+							gettext_noop("Sets the number of pending leads a worker claims and processes in one transaction."),
+							NULL,
+							&leadgen_batch_size,
+							100, 1, 10000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("leadgen.poll_interval",
+							gettext_noop("Sets the longest time an idle pipeline worker sleeps before looking at the queue."),
+							gettext_noop("Submissions wake the workers at commit; the poll catches retries that come due."),
+							&leadgen_poll_interval,
+							1000, 10, 60 * 1000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("leadgen.max_payload_size",
+							gettext_noop("Sets the largest lead payload accepted by submission."),
+							NULL,
+							&leadgen_max_payload_size,
+							65536, 1024, 16 * 1024 * 1024,
+							PGC_SUSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("leadgen.maintenance_interval",
 							gettext_noop("Sets the time between two runs of partition maintenance by the workers."),

@@ -22,6 +22,7 @@
 #include "miscadmin.h"
 
 #include "pg_leadgen.h"
+#include "shmem.h"
 
 PG_MODULE_MAGIC;
 
@@ -40,5 +41,6 @@ _PG_init(void)
 		return;
 
 	leadgen_preloaded = true;
+	ShmemInit();
 	WorkerRegister();
 }

@@ -17,11 +17,17 @@
 #define LEADGEN_EXTENSION_NAME	"pg_leadgen"
 #define LEADGEN_SCHEMA_NAME		"leadgen"
 #define LEADGEN_LAUNCHER_TYPE	"pg_leadgen launcher"
+#define LEADGEN_WORKER_TYPE		"pg_leadgen worker"
+#define LEADGEN_MAX_WORKERS		32
 
 /* guc.c */
 extern char *leadgen_database;
 extern int	leadgen_maintenance_interval;
 extern int	leadgen_naptime;
+extern int	leadgen_workers;
+extern int	leadgen_batch_size;
+extern int	leadgen_poll_interval;
+extern int	leadgen_max_payload_size;
 extern void GucInit(bool preloading);
 
 /* worker.c */

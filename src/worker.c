@@ -1,16 +1,24 @@
 /*-------------------------------------------------------------------------
  *
  * worker.c
- *		The pg_leadgen launcher: the background worker that keeps the
- *		database's partitions ahead of time.
+ *		The background workers of pg_leadgen.
  *
- * One static worker is registered at postmaster start. It connects to
- * leadgen.database and, while the extension exists there, runs
- * leadgen.run_maintenance() every leadgen.maintenance_interval. A failed
- * run is reported and retried at the next interval: the worker does not
- * exit on a maintenance error, so a broken configuration cannot turn into
- * a restart loop. Each run is idempotent, so a worker killed mid-run and
- * restarted by the postmaster simply runs again.
+ * Registered at postmaster start, all connected to leadgen.database:
+ *
+ * - the launcher, which runs partition maintenance every
+ *   leadgen.maintenance_interval and sweeps the backlog of qualified leads
+ *   onto agents that have room;
+ * - leadgen.workers pipeline workers, which drain leadgen.leads_pending a
+ *   batch (leadgen.batch_size) per transaction. A submitting transaction
+ *   sets their latches at commit; otherwise they look at the queue every
+ *   leadgen.poll_interval, which is when retries come due.
+ *
+ * While the extension does not exist in the database, the workers wait.
+ * An error in a worker's loop is reported, its transaction rolled back and
+ * the work retried later: the worker does not exit, so a broken
+ * configuration cannot turn into a restart loop. Every unit of work is one
+ * transaction and idempotent, so a worker killed at any point and
+ * restarted by the postmaster simply goes on.
  *
  * Copyright (c) 2026, pg_leadgen developers
  *
@@ -36,17 +44,19 @@
 #include "utils/timestamp.h"
 
 #include "pg_leadgen.h"
+#include "pipeline.h"
+#include "queue.h"
+#include "shmem.h"
+
+#define BACKLOG_SWEEP_MS	30000
 
 bool		leadgen_preloaded = false;
 
 PGDLLEXPORT void LauncherMain(Datum main_arg);
+PGDLLEXPORT void PipelineWorkerMain(Datum main_arg);
 
-/*
- * WorkerRegister
- *		Register the launcher. Called from _PG_init at postmaster start only.
- */
-void
-WorkerRegister(void)
+static void
+register_one(const char *function, const char *type, int slot)
 {
 	BackgroundWorker worker;
 
@@ -55,11 +65,27 @@ WorkerRegister(void)
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = 10;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, LEADGEN_EXTENSION_NAME);
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "LauncherMain");
-	snprintf(worker.bgw_name, BGW_MAXLEN, LEADGEN_LAUNCHER_TYPE);
-	snprintf(worker.bgw_type, BGW_MAXLEN, LEADGEN_LAUNCHER_TYPE);
-	worker.bgw_main_arg = (Datum) 0;
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", function);
+	if (slot >= 0)
+		snprintf(worker.bgw_name, BGW_MAXLEN, "%s %d", type, slot + 1);
+	else
+		snprintf(worker.bgw_name, BGW_MAXLEN, "%s", type);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "%s", type);
+	worker.bgw_main_arg = Int32GetDatum(slot);
 	RegisterBackgroundWorker(&worker);
+}
+
+/*
+ * WorkerRegister
+ *		Register the launcher and the pipeline workers. Called from _PG_init
+ *		at postmaster start only.
+ */
+void
+WorkerRegister(void)
+{
+	register_one("LauncherMain", LEADGEN_LAUNCHER_TYPE, -1);
+	for (int i = 0; i < leadgen_workers; i++)
+		register_one("PipelineWorkerMain", LEADGEN_WORKER_TYPE, i);
 }
 
 /*
@@ -74,16 +100,14 @@ extension_ready(void)
 }
 
 /*
- * run_maintenance
- *		One run of partition maintenance in its own transaction, when the
- *		extension exists. Errors propagate to the caller, which has to
- *		clean up the aborted transaction.
+ * run_statement
+ *		Run one statement of the launcher in its own transaction, when the
+ *		extension exists. Rows of the result are logged when log_rows.
+ *		Errors propagate to the caller, which cleans up the transaction.
  */
 static void
-run_maintenance(void)
+run_statement(const char *sql, bool log_rows)
 {
-	const char *sql = "SELECT parent_table, rows_moved FROM "
-		LEADGEN_SCHEMA_NAME ".run_maintenance()";
 	int			ret;
 
 	SetCurrentStatementStartTimestamp();
@@ -100,8 +124,8 @@ run_maintenance(void)
 
 	ret = SPI_execute(sql, false, 0);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "unexpected SPI result %d for partition maintenance", ret);
-	for (uint64 i = 0; i < SPI_processed; i++)
+		elog(ERROR, "unexpected SPI result %d for \"%s\"", ret, sql);
+	for (uint64 i = 0; log_rows && i < SPI_processed; i++)
 	{
 		char	   *table = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 		char	   *moved = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
@@ -121,6 +145,22 @@ run_maintenance(void)
 }
 
 /*
+ * recover_from_error
+ *		Report the error the loop caught and roll its transaction back, so
+ *		that the loop can go on. Caller switches back to its own context.
+ */
+static void
+recover_from_error(void)
+{
+	EmitErrorReport();
+	FlushErrorState();
+	AbortCurrentTransaction();
+	PipelineResetActive();
+	debug_query_string = NULL;
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/*
  * LauncherMain
  *		Entry point of the launcher background worker.
  */
@@ -129,6 +169,7 @@ LauncherMain(Datum main_arg)
 {
 	MemoryContext loop_cxt;
 	volatile TimestampTz last_maintenance = 0;	/* kept across PG_TRY */
+	volatile TimestampTz last_sweep = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -142,6 +183,7 @@ LauncherMain(Datum main_arg)
 	loop_cxt = AllocSetContextCreate(TopMemoryContext,
 									 "pg_leadgen launcher loop",
 									 ALLOCSET_DEFAULT_SIZES);
+	ShmemSetLauncherLatch(MyLatch);
 
 	for (;;)
 	{
@@ -165,17 +207,38 @@ LauncherMain(Datum main_arg)
 			last_maintenance = now;
 			PG_TRY();
 			{
-				run_maintenance();
+				run_statement("SELECT parent_table, rows_moved FROM "
+							  LEADGEN_SCHEMA_NAME ".run_maintenance()", true);
 			}
 			PG_CATCH();
 			{
 				/* Report, roll back, and try again at the next interval. */
 				MemoryContextSwitchTo(loop_cxt);
-				EmitErrorReport();
-				FlushErrorState();
-				AbortCurrentTransaction();
-				debug_query_string = NULL;
-				pgstat_report_activity(STATE_IDLE, NULL);
+				recover_from_error();
+			}
+			PG_END_TRY();
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(loop_cxt);
+		}
+
+		/*
+		 * Qualified leads are assigned when capacity appears (a trigger on
+		 * agents does it at once); this sweep catches a lead that became
+		 * qualified while that capacity was being committed.
+		 */
+		if (TimestampDifferenceExceeds(last_sweep, now, BACKLOG_SWEEP_MS))
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(loop_cxt);
+
+			last_sweep = now;
+			PG_TRY();
+			{
+				run_statement("SELECT " LEADGEN_SCHEMA_NAME ".assign_backlog()", false);
+			}
+			PG_CATCH();
+			{
+				MemoryContextSwitchTo(loop_cxt);
+				recover_from_error();
 			}
 			PG_END_TRY();
 			MemoryContextSwitchTo(oldcxt);
@@ -185,6 +248,109 @@ LauncherMain(Datum main_arg)
 		(void) WaitLatch(MyLatch,
 						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 wait_ms,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * worker_exit
+ *		Withdraw the worker's latch from shared memory.
+ */
+static void
+worker_exit(int code, Datum arg)
+{
+	ShmemSetWorkerLatch(DatumGetInt32(arg), NULL);
+	PipelineResetActive();
+}
+
+/*
+ * PipelineWorkerMain
+ *		Entry point of a pipeline worker: drain the queue a batch per
+ *		transaction while rows are due, then sleep until a submitter's
+ *		commit sets the latch or leadgen.poll_interval passes.
+ */
+void
+PipelineWorkerMain(Datum main_arg)
+{
+	int			slot = DatumGetInt32(main_arg);
+	MemoryContext loop_cxt;
+	PipelineResult res;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(leadgen_database, NULL, 0);
+	pgstat_report_appname(LEADGEN_WORKER_TYPE);
+
+	ShmemSetWorkerLatch(slot, MyLatch);
+	before_shmem_exit(worker_exit, Int32GetDatum(slot));
+
+	memset(&res, 0, sizeof(res));
+	res.capacity = 10000;		/* the largest leadgen.batch_size */
+	res.wait_us = MemoryContextAlloc(TopMemoryContext, sizeof(int64) * res.capacity);
+	res.proc_us = MemoryContextAlloc(TopMemoryContext, sizeof(int64) * res.capacity);
+	loop_cxt = AllocSetContextCreate(TopMemoryContext,
+									 "pg_leadgen worker loop",
+									 ALLOCSET_DEFAULT_SIZES);
+
+	for (;;)
+	{
+		volatile bool more = false;
+		volatile bool ready = true;
+		MemoryContext oldcxt;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		oldcxt = MemoryContextSwitchTo(loop_cxt);
+		PG_TRY();
+		{
+			SetCurrentStatementStartTimestamp();
+			StartTransactionCommand();
+			if (!extension_ready())
+			{
+				ready = false;
+				CommitTransactionCommand();
+			}
+			else
+			{
+				int			claimed;
+
+				SPI_connect();
+				PushActiveSnapshot(GetTransactionSnapshot());
+				pgstat_report_activity(STATE_RUNNING, "pg_leadgen pipeline batch");
+				claimed = PipelineRunBatch(leadgen_batch_size, &res);
+				SPI_finish();
+				PopActiveSnapshot();
+				CommitTransactionCommand();
+				QueueRecordResult(&res);
+				pgstat_report_stat(false);
+				pgstat_report_activity(STATE_IDLE, NULL);
+				more = claimed > 0;
+			}
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(loop_cxt);
+			recover_from_error();
+			more = false;
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(loop_cxt);
+
+		if (more)
+			continue;
+
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 ready ? leadgen_poll_interval : Max(leadgen_poll_interval, 5000),
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}

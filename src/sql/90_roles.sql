@@ -35,12 +35,16 @@ GRANT SELECT ON @extschema@.brokers, @extschema@.agents, @extschema@.carriers,
     TO leadgen_reader;
 GRANT EXECUTE ON FUNCTION @extschema@.version(), @extschema@.preloaded(),
                           @extschema@.worker_database(), @extschema@.partitions(regclass),
-                          @extschema@.partman_schema(), @extschema@.partman_major_version()
+                          @extschema@.partman_schema(), @extschema@.partman_major_version(),
+                          @extschema@.queue_metrics(text, integer), @extschema@.queue_stats(integer),
+                          @extschema@.queue_row(text)
     TO leadgen_reader;
+GRANT SELECT ON @extschema@.queues TO leadgen_reader;
 
--- Writer: enqueue leads only.
-GRANT INSERT (payload, priority, broker_id, external_id) ON @extschema@.leads_pending TO leadgen_writer;
-GRANT USAGE ON SEQUENCE @extschema@.lead_id_seq TO leadgen_writer;
+-- Writer: submit leads only, through the SECURITY DEFINER functions.
+GRANT EXECUTE ON FUNCTION @extschema@.lead_submit(jsonb, integer), @extschema@.lead_enqueue(jsonb, integer),
+                          @extschema@.lead_submit_batch(jsonb, integer), @extschema@.lead_check(jsonb)
+    TO leadgen_writer;
 
 -- Admin: everything.
 GRANT ALL ON ALL TABLES IN SCHEMA @extschema@ TO leadgen_admin;

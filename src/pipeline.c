@@ -1,0 +1,1233 @@
+/*-------------------------------------------------------------------------
+ *
+ * pipeline.c
+ *		Turning pending leads into processed leads, a batch at a time.
+ *
+ * One batch, in one subtransaction of the caller's transaction:
+ *
+ *	1. claim up to batch_size due rows of leadgen.leads_pending (highest
+ *	   priority first, then submission order) with FOR UPDATE SKIP LOCKED,
+ *	   deleting them in the same statement;
+ *	2. run the eligibility rules and the score on each (validate.c, plain C);
+ *	3. find duplicates, against the leads of the last 30 days and within
+ *	   the batch, with one query;
+ *	4. lock the agents that could take the batch's eligible leads, in id
+ *	   order (so that concurrent batches cannot deadlock on them), and pick
+ *	   each lead's agent in memory: lowest current_lead_count / max_leads,
+ *	   then highest rating, then lowest id; never past max_leads;
+ *	5. write the leads, their assignments, the agents' new counts and one
+ *	   event per lead in a single statement, and notify listeners.
+ *
+ * Nothing of a batch is visible until the caller commits, and a claimed
+ * row is deleted in the same transaction that writes its lead, so every
+ * pending lead produces its effects exactly once, whatever dies when.
+ *
+ * When a batch fails, its subtransaction is rolled back (the rows are back
+ * in the queue) and its rows are retried one by one, each in a
+ * subtransaction of its own, so that a poison row cannot block its
+ * neighbours. A row that fails alone is charged an attempt: a transient
+ * error (by SQLSTATE class) is retried with exponential backoff, 1 s
+ * doubling up to 60 s; a deterministic one, or the last attempt, moves the
+ * row to leadgen.leads_dead_letter with every error it met.
+ *
+ * The caller holds a transaction and is connected to SPI.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ *
+ * IDENTIFICATION
+ *		src/pipeline.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "pg_leadgen.h"
+#include "pipeline.h"
+#include "queue.h"
+#include "validate.h"
+
+#define S LEADGEN_SCHEMA_NAME
+
+/* Unix epoch in PostgreSQL's TimestampTz (microseconds since 2000-01-01). */
+#define UNIX_EPOCH_OFFSET_US \
+	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
+
+#define DUPLICATE_WINDOW_US		(INT64CONST(30) * USECS_PER_DAY)
+
+/* Insurance types as bits, for agents' specializations. */
+static const char *const type_names[] = {"auto", "home", "renters", "life", "health", "commercial"};
+
+typedef struct Agent
+{
+	int64		id;
+	char		state[3];
+	uint32		types;			/* bit i: type_names[i] */
+	int32		count;
+	int32		max;
+	double		rating;
+} Agent;
+
+typedef struct Lead
+{
+	/* the pending row */
+	int64		id;
+	Jsonb	   *payload;
+	bool		has_broker;
+	int64		broker_id;
+	char	   *external_id;
+	int32		attempts;
+	int32		priority;
+	TimestampTz enqueued_at;
+
+	/* the verdict */
+	LeadgenLead in;
+	LeadgenVerdict v;
+	const char *status;
+	bool		has_dup;
+	int64		dup_of;
+	bool		has_agent;
+	int64		agent_id;
+} Lead;
+
+/* Active carriers' coverage, "ST:type" strings sorted for bsearch. */
+typedef struct Coverage
+{
+	int			n;
+	char	  **keys;
+} Coverage;
+
+/* Leads this process counts in the shared "active" gauge. */
+static int	active_added = 0;
+
+static SPIPlanPtr plan_claim = NULL;
+static SPIPlanPtr plan_claim_one = NULL;
+static SPIPlanPtr plan_coverage = NULL;
+static SPIPlanPtr plan_weights = NULL;
+static SPIPlanPtr plan_dups = NULL;
+static SPIPlanPtr plan_agents = NULL;
+static SPIPlanPtr plan_write = NULL;
+static SPIPlanPtr plan_fail = NULL;
+static SPIPlanPtr plan_dead = NULL;
+static SPIPlanPtr plan_fail_event = NULL;
+
+#define CLAIM_COLUMNS \
+	" RETURNING p.id, p.payload, p.broker_id, p.external_id, p.attempts, p.enqueued_at, p.priority"
+
+static SPIPlanPtr
+keep_plan(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare pipeline statement: %s",
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
+}
+
+/*
+ * prepare_plans
+ *		Prepare the pipeline's statements once per process.
+ */
+static void
+prepare_plans(void)
+{
+	if (plan_claim != NULL)
+		return;
+
+	{
+		Oid			t[2] = {INT4OID, TIMESTAMPTZOID};
+
+		plan_claim = keep_plan(
+							   "DELETE FROM " S ".leads_pending p WHERE p.id IN ("
+							   " SELECT q.id FROM " S ".leads_pending q"
+							   "  WHERE q.next_attempt_at <= $2"
+							   "    AND NOT EXISTS (SELECT 1 FROM " S ".queues z WHERE z.name = 'leads' AND z.paused)"
+							   "  ORDER BY q.priority DESC, q.id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+							   CLAIM_COLUMNS, 2, t);
+	}
+	{
+		Oid			t[1] = {INT8OID};
+
+		plan_claim_one = keep_plan(
+								   "DELETE FROM " S ".leads_pending p WHERE p.id IN ("
+								   " SELECT q.id FROM " S ".leads_pending q WHERE q.id = $1 FOR UPDATE SKIP LOCKED)"
+								   CLAIM_COLUMNS, 1, t);
+	}
+	plan_coverage = keep_plan(
+							  "SELECT DISTINCT upper(s.st) || ':' || lower(t.ty)"
+							  "  FROM " S ".carriers c, unnest(c.states) s(st), unnest(c.insurance_types) t(ty)"
+							  " WHERE c.is_active", 0, NULL);
+	plan_weights = keep_plan("SELECT component, points FROM " S ".scoring_weights", 0, NULL);
+	{
+		Oid			t[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID};
+
+		plan_dups = keep_plan(
+							  "SELECT id, email_norm, phone_norm, insurance_type, created_at, coalesce(duplicate_of, id)"
+							  "  FROM " S ".leads"
+							  " WHERE created_at BETWEEN $1 AND $2 AND status <> 'rejected'"
+							  "   AND (email_norm = ANY ($3) OR phone_norm = ANY ($4))", 4, t);
+	}
+	{
+		Oid			t[1] = {TEXTARRAYOID};
+
+		plan_agents = keep_plan(
+								"SELECT id, state::text, specializations, current_lead_count, max_leads, rating::float8"
+								"  FROM " S ".agents"
+								" WHERE is_active AND current_lead_count < max_leads AND state = ANY ($1)"
+								" ORDER BY id FOR UPDATE", 1, t);
+	}
+	{
+		Oid			t[16] = {INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+			DATEARRAYOID, INT4ARRAYOID, TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID};
+
+		plan_write = keep_plan(
+							   "WITH u AS ("
+							   " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+							   "  AS u(id, payload, status, itype, state, dob, score, reasons, dup_of,"
+							   "       email_norm, phone_norm, created_at, agent_id, attempt, broker_id)),"
+							   " l AS ("
+							   "  INSERT INTO " S ".leads (id, external_id, broker_id, source, status, insurance_type,"
+							   "    first_name, last_name, email, phone, date_of_birth, zip_code, city, state,"
+							   "    quality_score, details, rejection_reasons, duplicate_of, email_norm, phone_norm,"
+							   "    created_at, processed_at)"
+							   "  SELECT u.id, u.payload->>'external_id', u.broker_id, u.payload->>'source', u.status, u.itype,"
+							   "    u.payload->>'first_name', u.payload->>'last_name', u.payload->>'email', u.payload->>'phone',"
+							   "    u.dob, u.payload->>'zip_code', u.payload->>'city', u.state, u.score,"
+							   "    u.payload - '{external_id,broker_id,source,insurance_type,first_name,last_name,"
+							   "email,phone,date_of_birth,zip_code,city,state}'::text[],"
+							   "    string_to_array(u.reasons, ','), u.dup_of, u.email_norm, u.phone_norm, u.created_at, $16"
+							   "    FROM u RETURNING 1),"
+							   " a AS ("
+							   "  INSERT INTO " S ".lead_assignments (lead_id, lead_created_at, agent_id, status, assigned_at)"
+							   "  SELECT u.id, u.created_at, u.agent_id, 'assigned', $16 FROM u WHERE u.agent_id IS NOT NULL"
+							   "  RETURNING 1),"
+							   " g AS ("
+							   "  UPDATE " S ".agents ag SET current_lead_count = ag.current_lead_count + c.n"
+							   "    FROM (SELECT u.agent_id, count(*)::int AS n FROM u WHERE u.agent_id IS NOT NULL"
+							   "          GROUP BY u.agent_id) c"
+							   "   WHERE ag.id = c.agent_id RETURNING 1),"
+							   " e AS ("
+							   "  INSERT INTO " S ".events (entity_type, entity_id, type, source, payload, \"timestamp\")"
+							   "  SELECT 'lead', u.id, 'lead.' || u.status, 'pipeline',"
+							   "    jsonb_strip_nulls(jsonb_build_object('status', u.status, 'quality_score', u.score,"
+							   "      'rejection_reasons', CASE WHEN u.reasons <> '' THEN to_jsonb(string_to_array(u.reasons, ',')) END,"
+							   "      'agent_id', u.agent_id, 'duplicate_of', u.dup_of, 'attempt', u.attempt)), $16"
+							   "    FROM u RETURNING 1)"
+							   " SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM a), (SELECT count(*) FROM g),"
+							   "        (SELECT count(*) FROM e),"
+							   "        pg_notify('leadgen_changes', json_build_object('source', 'pipeline',"
+							   "          'leads', (SELECT count(*) FROM l), 'agents', (SELECT count(*) FROM g))::text)",
+							   16, t);
+	}
+	{
+		Oid			t[4] = {INT8OID, TEXTOID, JSONBOID, TIMESTAMPTZOID};
+
+		/*
+		 * Backoff: after the n-th failed attempt, wait 2^(n-1) s, at most
+		 * 60 s (1, 2, 4, 8, ...). In SET, "attempts" is the old value, n-1.
+		 */
+		plan_fail = keep_plan(
+							  "UPDATE " S ".leads_pending SET attempts = attempts + 1, last_error = $2,"
+							  "       errors = errors || jsonb_build_array($3),"
+							  "       next_attempt_at = $4 + interval '1 second' * least(60, power(2, least(attempts, 10)))"
+							  " WHERE id = $1 RETURNING attempts, max_attempts, next_attempt_at", 4, t);
+	}
+	{
+		Oid			t[1] = {INT8OID};
+
+		plan_dead = keep_plan(
+							  "WITH d AS (DELETE FROM " S ".leads_pending WHERE id = $1 RETURNING *)"
+							  " INSERT INTO " S ".leads_dead_letter (id, payload, broker_id, external_id, priority,"
+							  "   attempts, max_attempts, next_attempt_at, last_error, errors, enqueued_at, failed_at)"
+							  " SELECT id, payload, broker_id, external_id, priority, attempts, max_attempts,"
+							  "   next_attempt_at, last_error, errors, enqueued_at, clock_timestamp() FROM d"
+							  " RETURNING id", 1, t);
+	}
+	{
+		Oid			t[3] = {INT8OID, TEXTOID, JSONBOID};
+
+		plan_fail_event = keep_plan(
+									"INSERT INTO " S ".events (entity_type, entity_id, type, source, payload, \"timestamp\")"
+									" VALUES ('lead', $1, $2, 'pipeline', $3, clock_timestamp())", 3, t);
+	}
+}
+
+/*
+ * Reading the payload
+ */
+
+static const char *
+json_string(JsonbContainer *c, const char *key)
+{
+	JsonbValue	v;
+
+	if (c == NULL || getKeyJsonValueFromContainer(c, key, strlen(key), &v) == NULL)
+		return NULL;
+	if (v.type != jbvString)
+		return NULL;
+	return pnstrdup(v.val.string.val, v.val.string.len);
+}
+
+/*
+ * json_number
+ *		A numeric member as a double; *is_int tells whether it was written
+ *		as a JSON integer (no fraction, no exponent).
+ */
+static bool
+json_number(JsonbContainer *c, const char *key, double *out, bool *is_int)
+{
+	JsonbValue	v;
+	char	   *txt;
+
+	if (c == NULL || getKeyJsonValueFromContainer(c, key, strlen(key), &v) == NULL)
+		return false;
+	if (v.type != jbvNumeric)
+		return false;
+	txt = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+	*is_int = strpbrk(txt, ".eE") == NULL;
+	*out = strtod(txt, NULL);
+	if (!isfinite(*out))
+		return false;
+	return true;
+}
+
+static JsonbContainer *
+json_container(JsonbContainer *c, const char *key, bool want_array)
+{
+	JsonbValue	v;
+
+	if (c == NULL || getKeyJsonValueFromContainer(c, key, strlen(key), &v) == NULL)
+		return NULL;
+	if (v.type != jbvBinary)
+		return NULL;
+	if (JsonContainerIsArray(v.val.binary.data) != want_array)
+		return NULL;
+	return v.val.binary.data;
+}
+
+/*
+ * read_lead
+ *		Fill the rules engine's view of a payload. Keys of the wrong type
+ *		read as absent (submission refused those at the top level).
+ */
+static void
+read_lead(Lead *lead)
+{
+	JsonbContainer *root = &lead->payload->root;
+	LeadgenLead *in = &lead->in;
+	JsonbContainer *c;
+	JsonbValue	v;
+	bool		is_int;
+
+	memset(in, 0, sizeof(*in));
+	in->source = json_string(root, "source");
+	in->insurance_type = json_string(root, "insurance_type");
+	in->first_name = json_string(root, "first_name");
+	in->last_name = json_string(root, "last_name");
+	in->email = json_string(root, "email");
+	in->phone = json_string(root, "phone");
+	in->date_of_birth = json_string(root, "date_of_birth");
+	in->zip_code = json_string(root, "zip_code");
+	in->state = json_string(root, "state");
+	in->city = json_string(root, "city");
+	in->consent_at = json_string(root, "consent_at");
+	if (getKeyJsonValueFromContainer(root, "tcpa_consent", strlen("tcpa_consent"), &v) != NULL &&
+		v.type == jbvBool && v.val.boolean)
+		in->tcpa_consent = 1;
+
+	c = json_container(root, "vehicles", true);
+	if (c != NULL)
+	{
+		int			n = JsonContainerSize(c);
+		LeadgenVehicle *vehicles = palloc0(sizeof(LeadgenVehicle) * Max(n, 1));
+
+		for (int i = 0; i < n; i++)
+		{
+			JsonbValue *e = getIthJsonbValueFromContainer(c, i);
+
+			if (e == NULL || e->type != jbvBinary || JsonContainerIsArray(e->val.binary.data))
+				continue;		/* not an object: a vehicle with nothing */
+			vehicles[i].make = json_string(e->val.binary.data, "make");
+			vehicles[i].model = json_string(e->val.binary.data, "model");
+			vehicles[i].vin = json_string(e->val.binary.data, "vin");
+			vehicles[i].has_year = json_number(e->val.binary.data, "year",
+											   &vehicles[i].year, &vehicles[i].year_is_int);
+		}
+		in->vehicles_present = true;
+		in->n_vehicles = n;
+		in->vehicles = vehicles;
+	}
+
+	c = json_container(root, "property", false);
+	if (c != NULL)
+	{
+		in->has_property = true;
+		in->has_year_built = json_number(c, "year_built", &in->year_built, &in->year_built_is_int);
+		in->has_property_value = json_number(c, "value", &in->property_value, &is_int);
+	}
+
+	in->has_coverage = json_number(root, "coverage_amount", &in->coverage_amount, &is_int);
+
+	c = json_container(root, "business", false);
+	if (c != NULL)
+	{
+		in->has_business = true;
+		in->business_name = json_string(c, "name");
+		in->has_employees = json_number(c, "employees", &in->employees, &in->employees_is_int);
+	}
+}
+
+/*
+ * Carriers and weights
+ */
+
+static int
+cmp_cstring(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void
+load_coverage(Coverage *cov)
+{
+	int			ret = SPI_execute_plan(plan_coverage, NULL, NULL, true, 0);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "carrier coverage query failed: %s", SPI_result_code_string(ret));
+	cov->n = (int) SPI_processed;
+	cov->keys = palloc(sizeof(char *) * Max(cov->n, 1));
+	for (int i = 0; i < cov->n; i++)
+		cov->keys[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+	qsort(cov->keys, cov->n, sizeof(char *), cmp_cstring);
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* The rules engine's STATE_NOT_SERVED question. */
+static bool
+state_served(void *arg, const char *state, const char *insurance_type)
+{
+	Coverage   *cov = (Coverage *) arg;
+	char		key[32];
+	char	   *k = key;
+
+	snprintf(key, sizeof(key), "%s:%s", state, insurance_type);
+	return bsearch(&k, cov->keys, cov->n, sizeof(char *), cmp_cstring) != NULL;
+}
+
+/*
+ * load_weights
+ *		The scoring weights from leadgen.scoring_weights; a component that
+ *		is missing keeps its default, sources are "source:<name>" rows.
+ */
+static void
+load_weights(LeadgenWeights *w)
+{
+	int			ret = SPI_execute_plan(plan_weights, NULL, NULL, true, 0);
+	int			nsrc = 0;
+	char	  **names;
+	int		   *points;
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "scoring weights query failed: %s", SPI_result_code_string(ret));
+	*w = LeadgenDefaultWeights();
+	names = palloc(sizeof(char *) * Max(SPI_processed, 1));
+	points = palloc(sizeof(int) * Max(SPI_processed, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		bool		isnull;
+		int			p = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+
+		if (strncmp(name, "source:", 7) == 0)
+		{
+			names[nsrc] = name + 7;
+			points[nsrc] = p;
+			nsrc++;
+		}
+		else if (strcmp(name, "base") == 0)
+			w->base = p;
+		else if (strcmp(name, "contact_both") == 0)
+			w->contact_both = p;
+		else if (strcmp(name, "contact_one") == 0)
+			w->contact_one = p;
+		else if (strcmp(name, "consent_24h") == 0)
+			w->consent_24h = p;
+		else if (strcmp(name, "consent_30d") == 0)
+			w->consent_30d = p;
+		else if (strcmp(name, "completeness") == 0)
+			w->completeness = p;
+		else if (strcmp(name, "cap") == 0)
+			w->cap = p;
+	}
+	w->n_sources = nsrc;
+	w->source_names = (const char *const *) names;
+	w->source_points = points;
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * Arrays for the write statement
+ */
+
+static Datum
+make_array(Datum *values, bool *nulls, int n, Oid elemtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1];
+	int			lbs[1] = {1};
+
+	dims[0] = n;
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs,
+											  elemtype, typlen, typbyval, typalign));
+}
+
+/* Claim order: highest priority first, then submission (id) order. */
+static int
+cmp_claim_order(const void *a, const void *b)
+{
+	const Lead *x = (const Lead *) a;
+	const Lead *y = (const Lead *) b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return 0;
+}
+
+/*
+ * claim
+ *		Take due pending rows (or the one row one_id) for this transaction.
+ *		Returns the leads, in priority then submission order.
+ */
+static Lead *
+claim(int batch_size, int64 one_id, TimestampTz now, int *nleads)
+{
+	int			ret;
+	Lead	   *leads;
+	int			n;
+
+	if (one_id > 0)
+	{
+		Datum		arg = Int64GetDatum(one_id);
+
+		ret = SPI_execute_plan(plan_claim_one, &arg, NULL, false, 0);
+	}
+	else
+	{
+		Datum		args[2];
+
+		args[0] = Int32GetDatum(batch_size);
+		args[1] = TimestampTzGetDatum(now);
+		ret = SPI_execute_plan(plan_claim, args, NULL, false, 0);
+	}
+	if (ret != SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "claiming pending leads failed: %s", SPI_result_code_string(ret));
+
+	n = (int) SPI_processed;
+	QueueAddActive(n);
+	active_added += n;
+	leads = palloc0(sizeof(Lead) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+
+		leads[i].id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		leads[i].payload = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 2, &isnull));
+		d = SPI_getbinval(tup, desc, 3, &isnull);
+		leads[i].has_broker = !isnull;
+		leads[i].broker_id = isnull ? 0 : DatumGetInt64(d);
+		leads[i].external_id = SPI_getvalue(tup, desc, 4);
+		leads[i].attempts = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+		leads[i].enqueued_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 6, &isnull));
+		leads[i].priority = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	/* DELETE ... RETURNING gives no order: restore the claim order. */
+	qsort(leads, n, sizeof(Lead), cmp_claim_order);
+	*nleads = n;
+	return leads;
+}
+
+/*
+ * find_duplicates
+ *		Mark eligible leads whose normalized email or phone matches a
+ *		non-rejected lead of the same insurance type created in the 30 days
+ *		up to their own submission (edge included): in leadgen.leads, or
+ *		earlier in this batch. The reference is the original lead.
+ */
+static void
+find_duplicates(Lead *leads, int n)
+{
+	Datum	   *emails = palloc(sizeof(Datum) * n);
+	Datum	   *phones = palloc(sizeof(Datum) * n);
+	int			ne = 0,
+				np = 0;
+	TimestampTz lo = 0,
+				hi = 0;
+	bool		any = false;
+	Datum		args[4];
+	int			ret;
+	uint64		nrows;
+	SPITupleTable *tt;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (leads[i].v.n_reasons > 0)
+			continue;
+		if (leads[i].v.norm_email[0])
+			emails[ne++] = CStringGetTextDatum(leads[i].v.norm_email);
+		if (leads[i].v.norm_phone[0])
+			phones[np++] = CStringGetTextDatum(leads[i].v.norm_phone);
+		if (!any || leads[i].enqueued_at - DUPLICATE_WINDOW_US < lo)
+			lo = leads[i].enqueued_at - DUPLICATE_WINDOW_US;
+		if (!any || leads[i].enqueued_at > hi)
+			hi = leads[i].enqueued_at;
+		any = true;
+	}
+	if (!any)
+		return;
+
+	args[0] = TimestampTzGetDatum(lo);
+	args[1] = TimestampTzGetDatum(hi);
+	args[2] = make_array(emails, NULL, ne, TEXTOID);
+	args[3] = make_array(phones, NULL, np, TEXTOID);
+	ret = SPI_execute_plan(plan_dups, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "duplicate lookup failed: %s", SPI_result_code_string(ret));
+	tt = SPI_tuptable;
+	nrows = SPI_processed;
+
+	for (int i = 0; i < n; i++)
+	{
+		Lead	   *l = &leads[i];
+		TimestampTz best_at = 0;
+		int64		best_ref = 0;
+		bool		found = false;
+
+		if (l->v.n_reasons > 0)
+			continue;
+
+		for (uint64 r = 0; r < nrows; r++)
+		{
+			HeapTuple	tup = tt->vals[r];
+			bool		isnull;
+			int64		id = DatumGetInt64(SPI_getbinval(tup, tt->tupdesc, 1, &isnull));
+			char	   *em = SPI_getvalue(tup, tt->tupdesc, 2);
+			char	   *ph = SPI_getvalue(tup, tt->tupdesc, 3);
+			char	   *ty = SPI_getvalue(tup, tt->tupdesc, 4);
+			TimestampTz at = DatumGetTimestampTz(SPI_getbinval(tup, tt->tupdesc, 5, &isnull));
+			int64		ref = DatumGetInt64(SPI_getbinval(tup, tt->tupdesc, 6, &isnull));
+
+			if (id == l->id || ty == NULL || strcmp(ty, l->v.norm_insurance_type) != 0)
+				continue;
+			if (at < l->enqueued_at - DUPLICATE_WINDOW_US || at > l->enqueued_at)
+				continue;
+			if (!((em && l->v.norm_email[0] && strcmp(em, l->v.norm_email) == 0) ||
+				  (ph && l->v.norm_phone[0] && strcmp(ph, l->v.norm_phone) == 0)))
+				continue;
+			if (!found || at < best_at)
+			{
+				found = true;
+				best_at = at;
+				best_ref = ref;
+			}
+		}
+
+		/* earlier leads of this batch */
+		for (int j = 0; j < i; j++)
+		{
+			Lead	   *o = &leads[j];
+
+			if (o->v.n_reasons > 0 || strcmp(o->v.norm_insurance_type, l->v.norm_insurance_type) != 0)
+				continue;
+			if (o->enqueued_at < l->enqueued_at - DUPLICATE_WINDOW_US || o->enqueued_at > l->enqueued_at)
+				continue;
+			if (!((o->v.norm_email[0] && strcmp(o->v.norm_email, l->v.norm_email) == 0) ||
+				  (o->v.norm_phone[0] && strcmp(o->v.norm_phone, l->v.norm_phone) == 0)))
+				continue;
+			if (!found || o->enqueued_at < best_at)
+			{
+				found = true;
+				best_at = o->enqueued_at;
+				best_ref = o->has_dup ? o->dup_of : o->id;
+			}
+		}
+
+		if (found)
+		{
+			l->has_dup = true;
+			l->dup_of = best_ref;
+		}
+	}
+	SPI_freetuptable(tt);
+}
+
+static uint32
+type_bit(const char *type)
+{
+	for (int i = 0; i < lengthof(type_names); i++)
+		if (strcmp(type, type_names[i]) == 0)
+			return (uint32) 1 << i;
+	return 0;
+}
+
+/*
+ * better_agent
+ *		Whether a should take a lead before b: lower load ratio
+ *		(count / max, compared without division), then higher rating,
+ *		then lower id.
+ */
+static bool
+better_agent(const Agent *a, const Agent *b)
+{
+	int64		lhs = (int64) a->count * b->max;
+	int64		rhs = (int64) b->count * a->max;
+
+	if (lhs != rhs)
+		return lhs < rhs;
+	if (a->rating != b->rating)
+		return a->rating > b->rating;
+	return a->id < b->id;
+}
+
+/*
+ * assign_agents
+ *		Give each eligible, non-duplicate lead an agent when one has room.
+ *		The candidate agents are locked in id order for the rest of the
+ *		transaction, so their counts cannot move under us, and concurrent
+ *		batches lock them in the same order.
+ */
+static void
+assign_agents(Lead *leads, int n)
+{
+	Datum	   *states = palloc(sizeof(Datum) * n);
+	int			nstates = 0;
+	Datum		arg;
+	int			ret;
+	int			nagents;
+	Agent	   *agents;
+
+	for (int i = 0; i < n; i++)
+	{
+		bool		seen = false;
+
+		if (leads[i].v.n_reasons > 0 || leads[i].has_dup)
+			continue;
+		for (int j = 0; j < nstates; j++)
+			if (strcmp(TextDatumGetCString(states[j]), leads[i].v.norm_state) == 0)
+				seen = true;
+		if (!seen)
+			states[nstates++] = CStringGetTextDatum(leads[i].v.norm_state);
+	}
+	if (nstates == 0)
+		return;
+
+	arg = make_array(states, NULL, nstates, TEXTOID);
+	ret = SPI_execute_plan(plan_agents, &arg, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "agent lookup failed: %s", SPI_result_code_string(ret));
+	nagents = (int) SPI_processed;
+	agents = palloc0(sizeof(Agent) * Max(nagents, 1));
+	for (int i = 0; i < nagents; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		specs;
+		Datum	   *elems;
+		bool	   *enulls;
+		int			nelems;
+
+		agents[i].id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		strlcpy(agents[i].state, SPI_getvalue(tup, desc, 2), sizeof(agents[i].state));
+		specs = SPI_getbinval(tup, desc, 3, &isnull);
+		if (!isnull)
+		{
+			deconstruct_array(DatumGetArrayTypeP(specs), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &enulls, &nelems);
+			for (int k = 0; k < nelems; k++)
+				if (!enulls[k])
+					agents[i].types |= type_bit(TextDatumGetCString(elems[k]));
+		}
+		agents[i].count = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+		agents[i].max = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+		agents[i].rating = DatumGetFloat8(SPI_getbinval(tup, desc, 6, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	for (int i = 0; i < n; i++)
+	{
+		Lead	   *l = &leads[i];
+		uint32		bit;
+		Agent	   *best = NULL;
+
+		if (l->v.n_reasons > 0 || l->has_dup)
+			continue;
+		bit = type_bit(l->v.norm_insurance_type);
+		for (int k = 0; k < nagents; k++)
+		{
+			Agent	   *a = &agents[k];
+
+			if (a->count >= a->max || !(a->types & bit) || strcmp(a->state, l->v.norm_state) != 0)
+				continue;
+			if (best == NULL || better_agent(a, best))
+				best = a;
+		}
+		if (best != NULL)
+		{
+			best->count++;
+			l->has_agent = true;
+			l->agent_id = best->id;
+		}
+	}
+}
+
+/*
+ * write_leads
+ *		Write the batch: leads, assignments, agents' counts, events and the
+ *		notification, in one statement.
+ */
+static void
+write_leads(Lead *leads, int n, TimestampTz processed_at)
+{
+	Datum	   *cols[15];
+	bool	   *nulls[15];
+	Datum		args[16];
+	static const Oid elemtypes[15] = {INT8OID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, INT4OID,
+		TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID, INT4OID, INT8OID};
+	int			ret;
+
+	for (int c = 0; c < 15; c++)
+	{
+		cols[c] = palloc(sizeof(Datum) * n);
+		nulls[c] = palloc0(sizeof(bool) * n);
+	}
+
+	for (int i = 0; i < n; i++)
+	{
+		Lead	   *l = &leads[i];
+		StringInfoData reasons;
+
+		initStringInfo(&reasons);
+		for (int k = 0; k < l->v.n_reasons; k++)
+		{
+			if (k > 0)
+				appendStringInfoChar(&reasons, ',');
+			appendStringInfoString(&reasons, l->v.codes[k]);
+		}
+
+		cols[0][i] = Int64GetDatum(l->id);
+		cols[1][i] = JsonbPGetDatum(l->payload);
+		cols[2][i] = CStringGetTextDatum(l->status);
+		/* type and state: normalized when valid, as submitted otherwise */
+		if (l->v.norm_insurance_type[0])
+			cols[3][i] = CStringGetTextDatum(l->v.norm_insurance_type);
+		else if (l->in.insurance_type)
+			cols[3][i] = CStringGetTextDatum(l->in.insurance_type);
+		else
+			nulls[3][i] = true;
+		if (l->v.norm_state[0])
+			cols[4][i] = CStringGetTextDatum(l->v.norm_state);
+		else if (l->in.state)
+			cols[4][i] = CStringGetTextDatum(l->in.state);
+		else
+			nulls[4][i] = true;
+		if (l->v.dob_valid)
+			cols[5][i] = DateADTGetDatum(date2j(l->v.dob_year, l->v.dob_month, l->v.dob_day) -
+										 POSTGRES_EPOCH_JDATE);
+		else
+			nulls[5][i] = true;
+		cols[6][i] = Int32GetDatum(l->v.n_reasons > 0 || l->has_dup ? 0 : l->v.score);
+		cols[7][i] = CStringGetTextDatum(reasons.data);
+		cols[8][i] = Int64GetDatum(l->dup_of);
+		nulls[8][i] = !l->has_dup;
+		if (l->v.norm_email[0])
+			cols[9][i] = CStringGetTextDatum(l->v.norm_email);
+		else
+			nulls[9][i] = true;
+		if (l->v.norm_phone[0])
+			cols[10][i] = CStringGetTextDatum(l->v.norm_phone);
+		else
+			nulls[10][i] = true;
+		cols[11][i] = TimestampTzGetDatum(l->enqueued_at);
+		cols[12][i] = Int64GetDatum(l->agent_id);
+		nulls[12][i] = !l->has_agent;
+		cols[13][i] = Int32GetDatum(l->attempts + 1);
+		cols[14][i] = Int64GetDatum(l->broker_id);
+		nulls[14][i] = !l->has_broker;
+	}
+
+	for (int c = 0; c < 15; c++)
+		args[c] = make_array(cols[c], nulls[c], n, elemtypes[c]);
+	args[15] = TimestampTzGetDatum(processed_at);
+
+	ret = SPI_execute_plan(plan_write, args, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "writing processed leads failed: %s", SPI_result_code_string(ret));
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * process
+ *		Claim and process one batch (or the row one_id). Returns the number
+ *		of leads written. The ids claimed are copied to *ids (allocated in
+ *		keep_cxt) before anything else can fail.
+ */
+static int
+process(int batch_size, int64 one_id, TimestampTz now, MemoryContext keep_cxt,
+		int64 **ids, int *nids, PipelineResult *res)
+{
+	int			n;
+	Lead	   *leads = claim(batch_size, one_id, now, &n);
+	Coverage	cov;
+	LeadgenWeights weights;
+	int64		now_us = now + UNIX_EPOCH_OFFSET_US;
+	TimestampTz processed_at;
+
+	*ids = MemoryContextAlloc(keep_cxt, sizeof(int64) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		(*ids)[i] = leads[i].id;
+	*nids = n;
+	if (n == 0)
+		return 0;
+
+	load_coverage(&cov);
+	load_weights(&weights);
+
+	for (int i = 0; i < n; i++)
+	{
+		read_lead(&leads[i]);
+		LeadgenValidate(&leads[i].in, now_us, state_served, &cov, &weights, &leads[i].v);
+	}
+	find_duplicates(leads, n);
+	assign_agents(leads, n);
+
+	for (int i = 0; i < n; i++)
+	{
+		Lead	   *l = &leads[i];
+
+		if (l->v.n_reasons > 0)
+			l->status = "rejected";
+		else if (l->has_dup)
+			l->status = "duplicate";
+		else if (l->has_agent)
+			l->status = "assigned";
+		else
+			l->status = "qualified";
+	}
+
+	processed_at = GetCurrentTimestamp();
+	write_leads(leads, n, processed_at);
+
+	for (int i = 0; i < n && res->nsamples < res->capacity; i++)
+	{
+		res->wait_us[res->nsamples] = now - leads[i].enqueued_at;
+		res->proc_us[res->nsamples] = processed_at - leads[i].enqueued_at;
+		res->nsamples++;
+	}
+	return n;
+}
+
+/*
+ * PipelineErrorIsTransient
+ *		Whether an error is worth retrying: serialization failures and
+ *		deadlocks (class 40), lock and object-state conflicts (55),
+ *		resource shortages (53), system and I/O errors (58) and lost
+ *		connections (08). Everything else is deterministic: the same row
+ *		would fail the same way again.
+ */
+bool
+PipelineErrorIsTransient(int sqlerrcode)
+{
+	int			class = ERRCODE_TO_CATEGORY(sqlerrcode);
+
+	return class == ERRCODE_TO_CATEGORY(ERRCODE_T_R_SERIALIZATION_FAILURE) ||
+		class == ERRCODE_TO_CATEGORY(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE) ||
+		class == ERRCODE_TO_CATEGORY(ERRCODE_INSUFFICIENT_RESOURCES) ||
+		class == ERRCODE_TO_CATEGORY(ERRCODE_SYSTEM_ERROR) ||
+		class == ERRCODE_TO_CATEGORY(ERRCODE_CONNECTION_EXCEPTION);
+}
+
+/*
+ * must_rethrow
+ *		Errors that are not the row's doing: a cancel request or a shutdown.
+ *		They end the batch instead of being charged to a row.
+ */
+static bool
+must_rethrow(ErrorData *edata)
+{
+	return ERRCODE_TO_CATEGORY(edata->sqlerrcode) ==
+		ERRCODE_TO_CATEGORY(ERRCODE_QUERY_CANCELED) ||
+		edata->elevel > ERROR;
+}
+
+/*
+ * record_failure
+ *		Charge a failed attempt to one pending row: schedule its retry, or
+ *		move it to the dead letter table when the error is deterministic
+ *		or the attempts are used up. Runs in its own subtransaction.
+ */
+static void
+record_failure(int64 id, ErrorData *edata, PipelineResult *res)
+{
+	bool		transient = PipelineErrorIsTransient(edata->sqlerrcode);
+	StringInfoData err;
+	Datum		args[4];
+	int			ret;
+	bool		isnull;
+	int			attempts;
+	int			max_attempts;
+	TimestampTz next;
+	Datum		ev[3];
+
+	initStringInfo(&err);
+	appendStringInfoString(&err, "{\"sqlstate\": ");
+	escape_json(&err, unpack_sql_state(edata->sqlerrcode));
+	appendStringInfoString(&err, ", \"message\": ");
+	escape_json(&err, edata->message ? edata->message : "");
+	if (edata->detail)
+	{
+		appendStringInfoString(&err, ", \"detail\": ");
+		escape_json(&err, edata->detail);
+	}
+	appendStringInfo(&err, ", \"transient\": %s, \"at\": ", transient ? "true" : "false");
+	escape_json(&err, timestamptz_to_str(GetCurrentTimestamp()));
+	appendStringInfoChar(&err, '}');
+
+	args[0] = Int64GetDatum(id);
+	args[1] = CStringGetTextDatum(edata->message ? edata->message : "");
+	args[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(err.data));
+	args[3] = TimestampTzGetDatum(GetCurrentTimestamp());
+
+	ret = SPI_execute_plan(plan_fail, args, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "recording a failed attempt failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return;					/* the row is gone (taken by another worker) */
+	}
+	attempts = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	max_attempts = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	next = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+
+	if (transient && attempts < max_attempts)
+	{
+		ev[1] = CStringGetTextDatum("lead.retry_scheduled");
+		ev[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(
+															  psprintf("{\"attempt\": %d, \"max_attempts\": %d, \"sqlstate\": \"%s\", \"next_attempt_at\": \"%s\"}",
+																	   attempts, max_attempts,
+																	   unpack_sql_state(edata->sqlerrcode),
+																	   timestamptz_to_str(next))));
+		res->retried++;
+	}
+	else
+	{
+		ret = SPI_execute_plan(plan_dead, args, NULL, false, 0);
+		if (ret != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "moving a lead to the dead letter table failed: %s", SPI_result_code_string(ret));
+		SPI_freetuptable(SPI_tuptable);
+		ev[1] = CStringGetTextDatum("lead.dead_lettered");
+		ev[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(
+															  psprintf("{\"attempts\": %d, \"max_attempts\": %d, \"sqlstate\": \"%s\", \"transient\": %s}",
+																	   attempts, max_attempts,
+																	   unpack_sql_state(edata->sqlerrcode),
+																	   transient ? "true" : "false")));
+		res->dead++;
+	}
+	ev[0] = args[0];
+	ret = SPI_execute_plan(plan_fail_event, ev, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "logging a failed attempt failed: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * run_in_subxact
+ *		Run process() (or record_failure()) in a subtransaction. Returns
+ *		NULL on success, or the error (allocated in keep_cxt) after rolling
+ *		the subtransaction back. Cancels and shutdowns are re-thrown.
+ */
+typedef struct SubxactCall
+{
+	int			batch_size;
+	int64		one_id;
+	TimestampTz now;
+	MemoryContext keep_cxt;
+	int64	   *ids;
+	int			nids;
+	int			processed;
+	ErrorData  *failure;		/* for record_failure */
+	PipelineResult *res;
+} SubxactCall;
+
+static ErrorData *
+run_in_subxact(SubxactCall *call)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		if (call->failure != NULL)
+			record_failure(call->one_id, call->failure, call->res);
+		else
+			call->processed = process(call->batch_size, call->one_id, call->now,
+									  call->keep_cxt, &call->ids, &call->nids, call->res);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(call->keep_cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (must_rethrow(edata))
+			ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return edata;
+}
+
+/*
+ * PipelineRunBatch
+ *		Process one batch of the "leads" queue in the caller's transaction:
+ *		claim, validate, score, assign, write; on failure isolate the
+ *		failing rows and charge them. Returns the number of pending rows
+ *		the batch took (0: nothing was due). The caller holds a transaction,
+ *		is connected to SPI, and provides result arrays of at least
+ *		batch_size entries.
+ */
+int
+PipelineRunBatch(int batch_size, PipelineResult *res)
+{
+	MemoryContext keep_cxt = AllocSetContextCreate(CurrentMemoryContext,
+												   "pg_leadgen batch",
+												   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(keep_cxt);
+	SubxactCall call;
+	ErrorData  *edata;
+	int			claimed;
+
+	prepare_plans();
+	PipelineResetActive();
+	res->claimed = res->processed = res->retried = res->dead = 0;
+	res->nsamples = 0;
+
+	memset(&call, 0, sizeof(call));
+	call.batch_size = batch_size;
+	call.now = GetCurrentTimestamp();
+	call.keep_cxt = keep_cxt;
+	call.res = res;
+	res->now_unix_s = (call.now + UNIX_EPOCH_OFFSET_US) / USECS_PER_SEC;
+
+	edata = run_in_subxact(&call);
+	claimed = call.nids;
+	res->claimed = claimed;
+	if (edata == NULL)
+		res->processed = call.processed;
+	else if (claimed == 0)
+	{
+		/* The claim itself failed: nothing to charge; report and go on. */
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("pg_leadgen could not claim pending leads: %s", edata->message)));
+	}
+	else
+	{
+		int64	   *ids = call.ids;
+		ErrorData  *batch_error = edata;
+
+		if (claimed > 1)
+			ereport(LOG,
+					(errmsg("pg_leadgen batch of %d leads failed, retrying them one by one: %s",
+							claimed, batch_error->message)));
+		res->nsamples = 0;
+		for (int i = 0; i < claimed; i++)
+		{
+			SubxactCall one;
+			ErrorData  *row_error;
+
+			if (claimed == 1)
+				row_error = batch_error;
+			else
+			{
+				memset(&one, 0, sizeof(one));
+				one.batch_size = 1;
+				one.one_id = ids[i];
+				one.now = call.now;
+				one.keep_cxt = keep_cxt;
+				one.res = res;
+				row_error = run_in_subxact(&one);
+				if (row_error == NULL)
+				{
+					res->processed += one.processed;
+					continue;
+				}
+			}
+
+			memset(&one, 0, sizeof(one));
+			one.one_id = ids[i];
+			one.keep_cxt = keep_cxt;
+			one.failure = row_error;
+			one.res = res;
+			if (run_in_subxact(&one) != NULL)
+				ereport(WARNING,
+						(errmsg("pg_leadgen could not record the failure of lead %lld: %s",
+								(long long) ids[i], row_error->message)));
+		}
+	}
+
+	PipelineResetActive();
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(keep_cxt);
+	return claimed;
+}
+
+/*
+ * PipelineResetActive
+ *		Take this process's leads out of the "active" gauge (its batch ended,
+ *		or failed past our error handling).
+ */
+void
+PipelineResetActive(void)
+{
+	QueueAddActive(-active_added);
+	active_added = 0;
+}

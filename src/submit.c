@@ -1,0 +1,415 @@
+/*-------------------------------------------------------------------------
+ *
+ * submit.c
+ *		Lead submission: the schema-level checks of the lead contract and
+ *		the insert into the ingest queue.
+ *
+ * Submission answers at once: a payload is refused only when it is not a
+ * JSON object, is over leadgen.max_payload_size, or a known key carries
+ * the wrong JSON type (and a broker_id must name an active broker). Missing
+ * or empty fields are not refused here: the workers turn them into rejected
+ * leads, so that each vendor's lead quality can be reported.
+ *
+ * A repeated (broker, external_id) returns the lead id of the first
+ * submission and creates nothing. The registry row is inserted in the
+ * submitting transaction, so two concurrent submissions of the same key
+ * serialize on its unique index.
+ *
+ * A transaction that enqueued leads wakes the pipeline workers when it
+ * commits (a transaction callback sets their latches), so an idle pipeline
+ * picks a lead up in milliseconds rather than at its next poll.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ *
+ * IDENTIFICATION
+ *		src/submit.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "pg_leadgen.h"
+#include "shmem.h"
+#include "submit.h"
+
+typedef enum KeyKind
+{
+	KIND_STRING,
+	KIND_NUMBER,
+	KIND_BOOLEAN,
+	KIND_ARRAY,
+	KIND_OBJECT
+} KeyKind;
+
+/* The known keys of a submitted lead and their JSON types. */
+static const struct
+{
+	const char *key;
+	KeyKind		kind;
+}			known_keys[] =
+{
+	{"external_id", KIND_STRING},
+	{"broker_id", KIND_NUMBER},
+	{"source", KIND_STRING},
+	{"insurance_type", KIND_STRING},
+	{"first_name", KIND_STRING},
+	{"last_name", KIND_STRING},
+	{"email", KIND_STRING},
+	{"phone", KIND_STRING},
+	{"date_of_birth", KIND_STRING},
+	{"zip_code", KIND_STRING},
+	{"state", KIND_STRING},
+	{"city", KIND_STRING},
+	{"tcpa_consent", KIND_BOOLEAN},
+	{"consent_at", KIND_STRING},
+	{"vehicles", KIND_ARRAY},
+	{"property", KIND_OBJECT},
+	{"coverage_amount", KIND_NUMBER},
+	{"business", KIND_OBJECT},
+};
+
+#define LEADGEN_EXTERNAL_ID_MAX 255
+
+static SPIPlanPtr plan_broker = NULL;
+static SPIPlanPtr plan_extid_insert = NULL;
+static SPIPlanPtr plan_extid_lookup = NULL;
+static SPIPlanPtr plan_pending_insert = NULL;
+
+static bool xact_callback_registered = false;
+static bool wake_at_commit = false;
+
+static const char *
+kind_name(KeyKind kind)
+{
+	switch (kind)
+	{
+		case KIND_STRING:
+			return "a string";
+		case KIND_NUMBER:
+			return "a number";
+		case KIND_BOOLEAN:
+			return "a boolean";
+		case KIND_ARRAY:
+			return "an array";
+		case KIND_OBJECT:
+			return "an object";
+	}
+	return "?";
+}
+
+/*
+ * value_kind
+ *		The JSON type of a jsonb value, as named in problems; "null" for
+ *		JSON null.
+ */
+static const char *
+value_kind(JsonbValue *v, KeyKind *kind)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return "null";
+		case jbvString:
+			*kind = KIND_STRING;
+			return "a string";
+		case jbvNumeric:
+			*kind = KIND_NUMBER;
+			return "a number";
+		case jbvBool:
+			*kind = KIND_BOOLEAN;
+			return "a boolean";
+		case jbvBinary:
+			if (JsonContainerIsArray(v->val.binary.data))
+			{
+				*kind = KIND_ARRAY;
+				return "an array";
+			}
+			*kind = KIND_OBJECT;
+			return "an object";
+		default:
+			*kind = KIND_OBJECT;
+			return "an object";
+	}
+}
+
+/*
+ * prepare
+ *		Prepare and keep one statement. Caller is connected to SPI.
+ */
+static SPIPlanPtr
+prepare(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
+}
+
+static void
+prepare_plans(void)
+{
+	Oid			t_int8[1] = {INT8OID};
+	Oid			t_key[2] = {INT8OID, TEXTOID};
+	Oid			t_pending[5] = {INT8OID, JSONBOID, INT8OID, TEXTOID, INT4OID};
+
+	if (plan_broker == NULL)
+		plan_broker = prepare("SELECT is_active FROM " LEADGEN_SCHEMA_NAME ".brokers WHERE id = $1",
+							  1, t_int8);
+	if (plan_extid_insert == NULL)
+		plan_extid_insert = prepare("INSERT INTO " LEADGEN_SCHEMA_NAME ".lead_external_ids"
+									" (broker_id, external_id, lead_id)"
+									" VALUES ($1, $2, nextval('" LEADGEN_SCHEMA_NAME ".lead_id_seq'))"
+									" ON CONFLICT DO NOTHING RETURNING lead_id",
+									2, t_key);
+	if (plan_extid_lookup == NULL)
+		plan_extid_lookup = prepare("SELECT lead_id FROM " LEADGEN_SCHEMA_NAME ".lead_external_ids"
+									" WHERE broker_id = $1 AND external_id = $2",
+									2, t_key);
+	if (plan_pending_insert == NULL)
+		plan_pending_insert = prepare("INSERT INTO " LEADGEN_SCHEMA_NAME ".leads_pending"
+									  " (id, payload, broker_id, external_id, priority)"
+									  " VALUES (coalesce($1, nextval('" LEADGEN_SCHEMA_NAME ".lead_id_seq')),"
+									  " $2, $3, $4, $5) RETURNING id",
+									  5, t_pending);
+}
+
+/*
+ * SubmitCheck
+ *		The schema-level checks of one payload. Returns the list of
+ *		problems (palloc'd strings, in key order), NIL when it may be
+ *		enqueued, and fills *keys. Caller is connected to SPI (the broker
+ *		is looked up).
+ */
+List *
+SubmitCheck(Jsonb *payload, SubmitKeys *keys)
+{
+	List	   *problems = NIL;
+	Size		size = VARSIZE_ANY_EXHDR(payload);
+
+	memset(keys, 0, sizeof(*keys));
+
+	if (!JB_ROOT_IS_OBJECT(payload) || JB_ROOT_IS_SCALAR(payload))
+		return list_make1(pstrdup("the payload must be a JSON object"));
+	if (leadgen_max_payload_size > 0 && size > (Size) leadgen_max_payload_size)
+		problems = lappend(problems,
+						   psprintf("the payload is %zu bytes, over the limit of %d bytes (leadgen.max_payload_size)",
+									size, leadgen_max_payload_size));
+
+	for (int i = 0; i < lengthof(known_keys); i++)
+	{
+		JsonbValue	v;
+		KeyKind		kind = KIND_OBJECT;
+		const char *got;
+
+		if (getKeyJsonValueFromContainer(&payload->root, known_keys[i].key,
+										 strlen(known_keys[i].key), &v) == NULL)
+			continue;
+		got = value_kind(&v, &kind);
+		if (v.type == jbvNull)
+			continue;			/* JSON null means absent */
+		if (kind != known_keys[i].kind)
+		{
+			problems = lappend(problems,
+							   psprintf("\"%s\" must be %s, not %s",
+										known_keys[i].key, kind_name(known_keys[i].kind), got));
+			continue;
+		}
+
+		if (strcmp(known_keys[i].key, "broker_id") == 0)
+		{
+			Datum		d = NumericGetDatum(v.val.numeric);
+			char	   *txt = DatumGetCString(DirectFunctionCall1(numeric_out, d));
+			char	   *end;
+			long long	id;
+
+			errno = 0;
+			id = strtoll(txt, &end, 10);
+			if (*end != '\0' || errno != 0 || id <= 0)
+				problems = lappend(problems,
+								   psprintf("\"broker_id\" must be a positive integer, not %s", txt));
+			else
+			{
+				keys->has_broker = true;
+				keys->broker_id = (int64) id;
+			}
+		}
+		else if (strcmp(known_keys[i].key, "external_id") == 0)
+		{
+			char	   *s = pnstrdup(v.val.string.val, v.val.string.len);
+			bool		blank = true;
+
+			for (char *c = s; *c; c++)
+				if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r')
+					blank = false;
+			if (v.val.string.len > LEADGEN_EXTERNAL_ID_MAX)
+				problems = lappend(problems,
+								   psprintf("\"external_id\" is %d bytes long, over the limit of %d",
+											v.val.string.len, LEADGEN_EXTERNAL_ID_MAX));
+			else if (!blank)
+				keys->external_id = s;
+		}
+	}
+
+	if (keys->has_broker)
+	{
+		Datum		arg = Int64GetDatum(keys->broker_id);
+		int			ret;
+
+		prepare_plans();
+		ret = SPI_execute_plan(plan_broker, &arg, NULL, true, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "broker lookup failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 0)
+			problems = lappend(problems,
+							   psprintf("\"broker_id\" %lld names no broker", (long long) keys->broker_id));
+		else
+		{
+			bool		isnull;
+
+			if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+				problems = lappend(problems,
+								   psprintf("broker %lld is not active", (long long) keys->broker_id));
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	return problems;
+}
+
+/*
+ * SubmitProblemsText
+ *		The problems as one text, a line each.
+ */
+char *
+SubmitProblemsText(List *problems)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, problems)
+	{
+		if (buf.len > 0)
+			appendStringInfoChar(&buf, '\n');
+		appendStringInfoString(&buf, (char *) lfirst(lc));
+	}
+	return buf.data;
+}
+
+/*
+ * submit_xact_callback
+ *		Wake the pipeline workers once the enqueuing transaction committed
+ *		(its rows are visible to them by then).
+ */
+static void
+submit_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			if (wake_at_commit)
+				ShmemWakeWorkers();
+			wake_at_commit = false;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			wake_at_commit = false;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * SubmitEnqueue
+ *		Enqueue one checked payload. Returns the lead id; *created is false
+ *		when (broker, external_id) was submitted before, in which case the
+ *		original id is returned and nothing is written. Caller is connected
+ *		to SPI.
+ */
+int64
+SubmitEnqueue(Jsonb *payload, const SubmitKeys *keys, int32 priority, bool *created)
+{
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	int64		id = 0;
+	bool		have_id = false;
+	bool		isnull;
+	int			ret;
+
+	prepare_plans();
+
+	if (keys->external_id != NULL)
+	{
+		Datum		key[2];
+
+		key[0] = Int64GetDatum(keys->has_broker ? keys->broker_id : 0);
+		key[1] = CStringGetTextDatum(keys->external_id);
+		ret = SPI_execute_plan(plan_extid_insert, key, NULL, false, 1);
+		if (ret != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "external_id registration failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			have_id = true;
+		}
+		SPI_freetuptable(SPI_tuptable);
+
+		if (!have_id)
+		{
+			/* Submitted before (perhaps by a transaction that just committed). */
+			ret = SPI_execute_plan(plan_extid_lookup, key, NULL, false, 1);
+			if (ret != SPI_OK_SELECT || SPI_processed != 1)
+				elog(ERROR, "external_id registration conflicted but no registered lead was found");
+			id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			SPI_freetuptable(SPI_tuptable);
+			*created = false;
+			return id;
+		}
+	}
+
+	values[0] = Int64GetDatum(id);
+	nulls[0] = have_id ? ' ' : 'n';
+	values[1] = JsonbPGetDatum(payload);
+	values[2] = Int64GetDatum(keys->broker_id);
+	nulls[2] = keys->has_broker ? ' ' : 'n';
+	values[3] = keys->external_id ? CStringGetTextDatum(keys->external_id) : (Datum) 0;
+	nulls[3] = keys->external_id ? ' ' : 'n';
+	values[4] = Int32GetDatum(priority);
+
+	ret = SPI_execute_plan(plan_pending_insert, values, nulls, false, 1);
+	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "enqueue failed: %s", SPI_result_code_string(ret));
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+
+	SubmitWakeAtCommit();
+	*created = true;
+	return id;
+}
+
+/*
+ * SubmitWakeAtCommit
+ *		Have the pipeline workers woken when this transaction commits.
+ */
+void
+SubmitWakeAtCommit(void)
+{
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(submit_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	wake_at_commit = true;
+}
