@@ -27,8 +27,13 @@ INSERT INTO leadgen.agents (name, state, specializations) VALUES ('Roles Agent',
 
 -- The writer submits leads and does nothing else.
 SET ROLE regress_vendor;
-INSERT INTO leadgen.leads_pending (payload, priority) VALUES ('{"source": "web_form"}', 1);
+SELECT leadgen.lead_submit('{"source": "web_form"}', 1) > 0 AS submitted;
+SELECT (leadgen.lead_submit_batch('[{"source": "web_form"}]')->>'accepted')::int AS batch_accepted;
+SELECT leadgen.lead_check('{"zip_code": 1}') AS problems;
 SELECT count(*) FROM leadgen.leads_pending;
+INSERT INTO leadgen.leads_pending (payload) VALUES ('{}');
+SELECT leadgen.process_pending();
+SELECT * FROM leadgen.queue_pause('leads');
 SELECT count(*) FROM leadgen.leads;
 UPDATE leadgen.agents SET max_leads = 1000;
 DELETE FROM leadgen.leads_pending;
@@ -43,8 +48,10 @@ SELECT count(*) AS agents_seen FROM leadgen.agents WHERE name = 'Roles Agent';
 SELECT count(*) FROM leadgen.leads;
 SELECT count(*) FROM leadgen.leads_pending;
 INSERT INTO leadgen.leads_pending (payload) VALUES ('{}');
+SELECT leadgen.lead_submit('{}');
 UPDATE leadgen.agents SET rating = 5;
 SELECT leadgen.run_maintenance();
+SELECT queue_name, paused FROM leadgen.queue_metrics('leads');
 RESET ROLE;
 
 -- Someone with no pg_leadgen role cannot even see the schema.

@@ -23,15 +23,15 @@
  *
  * (In this file "*\/" stands for the two characters "*" and "/", which
  * cannot appear together in a C comment.)  Names are three letters and
- * case-insensitive.  Each field is a list of
- * items separated by commas; an item is "*", a value "a", or a range "a-b"
- * (a <= b), optionally followed by a step "/n": "*\/n" takes every n-th
- * value of the whole field, "a-b/n" every n-th value from a to b, and
- * "a/n" every n-th value from a to the end of the field.  A step is 1 to
- * the number of values of its field (1-60 for minutes, 1-7 for days of the
- * week).  For the day of the week, "*" and "a/n" end at 6 (Saturday); 7 is
- * only an alias for Sunday when written.  Instead of the five fields the
- * schedule may be one of the macros (case-insensitive):
+ * case-insensitive.  Each field is a list of items separated by commas; an
+ * item is "*", a value "a", or a range "a-b" (a <= b), optionally followed
+ * by a step "/n": "*\/n" takes every n-th value of the whole field, "a-b/n"
+ * every n-th value from a to b, and "a/n" every n-th value from a to the
+ * end of the field.  A step is 1 to the number of values of its field
+ * (1-60 for minutes, 1-7 for days of the week).  For the day of the week,
+ * "*" and "a/n" end at 6 (Saturday); 7 is only an alias for Sunday when
+ * written.  Instead of the five fields the schedule may be one of the
+ * macros (case-insensitive):
  *
  *		@yearly, @annually	0 0 1 1 *
  *		@monthly			0 0 1 * *
@@ -79,8 +79,11 @@
  *	  "0 * * * *" runs at 01:00 daylight time and next at 02:00 standard
  *	  time, two hours later.
  *
- * Runs are on whole minutes of wall-clock time, and so on whole minutes of
- * UTC, as every UTC offset in use today is a whole number of minutes.
+ * In one sentence: a run happens at the first instant at which the zone's
+ * wall clock reaches or jumps past a matching minute that it has not shown
+ * before.  Runs are on whole minutes of wall-clock time, and so on whole
+ * minutes of UTC, as every UTC offset in use today is a whole number of
+ * minutes.
  *
  * Copyright (c) 2026, pg_leadgen developers
  *
@@ -99,7 +102,7 @@
 /* CronNextRun() looks at most this many whole years past the current one */
 #define LEADGEN_CRON_SEARCH_YEARS	8
 
-/* A buffer of this size holds every message of CronParse() untruncated */
+/* Holds any message of CronParse() that quotes no field over 150 bytes */
 #define LEADGEN_CRON_ERRBUF_SIZE	256
 
 /*

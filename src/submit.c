@@ -199,10 +199,10 @@ SubmitCheck(Jsonb *payload, SubmitKeys *keys)
 	memset(keys, 0, sizeof(*keys));
 
 	if (!JB_ROOT_IS_OBJECT(payload) || JB_ROOT_IS_SCALAR(payload))
-		return list_make1(pstrdup("the payload must be a JSON object"));
+		return list_make1(pstrdup("The payload must be a JSON object."));
 	if (leadgen_max_payload_size > 0 && size > (Size) leadgen_max_payload_size)
 		problems = lappend(problems,
-						   psprintf("the payload is %zu bytes, over the limit of %d bytes (leadgen.max_payload_size)",
+						   psprintf("The payload is %zu bytes, over the limit of %d bytes (leadgen.max_payload_size).",
 									size, leadgen_max_payload_size));
 
 	for (int i = 0; i < lengthof(known_keys); i++)
@@ -220,7 +220,7 @@ SubmitCheck(Jsonb *payload, SubmitKeys *keys)
 		if (kind != known_keys[i].kind)
 		{
 			problems = lappend(problems,
-							   psprintf("\"%s\" must be %s, not %s",
+							   psprintf("Key \"%s\" must be %s, not %s.",
 										known_keys[i].key, kind_name(known_keys[i].kind), got));
 			continue;
 		}
@@ -236,7 +236,7 @@ SubmitCheck(Jsonb *payload, SubmitKeys *keys)
 			id = strtoll(txt, &end, 10);
 			if (*end != '\0' || errno != 0 || id <= 0)
 				problems = lappend(problems,
-								   psprintf("\"broker_id\" must be a positive integer, not %s", txt));
+								   psprintf("Key \"broker_id\" must be a positive integer, not %s.", txt));
 			else
 			{
 				keys->has_broker = true;
@@ -253,7 +253,7 @@ SubmitCheck(Jsonb *payload, SubmitKeys *keys)
 					blank = false;
 			if (v.val.string.len > LEADGEN_EXTERNAL_ID_MAX)
 				problems = lappend(problems,
-								   psprintf("\"external_id\" is %d bytes long, over the limit of %d",
+								   psprintf("Key \"external_id\" is %d bytes long, over the limit of %d.",
 											v.val.string.len, LEADGEN_EXTERNAL_ID_MAX));
 			else if (!blank)
 				keys->external_id = s;
@@ -271,14 +271,14 @@ SubmitCheck(Jsonb *payload, SubmitKeys *keys)
 			elog(ERROR, "broker lookup failed: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 0)
 			problems = lappend(problems,
-							   psprintf("\"broker_id\" %lld names no broker", (long long) keys->broker_id));
+							   psprintf("Broker %lld does not exist.", (long long) keys->broker_id));
 		else
 		{
 			bool		isnull;
 
 			if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
 				problems = lappend(problems,
-								   psprintf("broker %lld is not active", (long long) keys->broker_id));
+								   psprintf("Broker %lld is not active.", (long long) keys->broker_id));
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
