@@ -21,7 +21,8 @@
 #include "pg_leadgen.h"
 
 char	   *leadgen_database = NULL;
-int			leadgen_maintenance_interval = 3600;
+bool		leadgen_scheduler = true;
+int			leadgen_job_history_days = 7;
 int			leadgen_naptime = 1000;
 int			leadgen_workers = 2;
 int			leadgen_batch_size = 100;
@@ -85,13 +86,22 @@ GucInit(bool preloading)
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
 
-	DefineCustomIntVariable("leadgen.maintenance_interval",
-							gettext_noop("Sets the time between two runs of partition maintenance by the workers."),
-							gettext_noop("0 turns the workers' partition maintenance off."),
-							&leadgen_maintenance_interval,
-							3600, 0, 7 * 24 * 3600,
+	DefineCustomBoolVariable("leadgen.scheduler",
+							 gettext_noop("Sets whether the launcher runs the scheduled jobs of leadgen.jobs."),
+							 gettext_noop("Off holds every job (partition maintenance included) until it is on again."),
+							 &leadgen_scheduler,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("leadgen.job_history_days",
+							gettext_noop("Sets how many days the history of job runs is kept."),
+							NULL,
+							&leadgen_job_history_days,
+							7, 1, 3650,
 							PGC_SIGHUP,
-							GUC_UNIT_S,
+							0,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("leadgen.naptime",

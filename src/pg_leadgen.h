@@ -18,11 +18,13 @@
 #define LEADGEN_SCHEMA_NAME		"leadgen"
 #define LEADGEN_LAUNCHER_TYPE	"pg_leadgen launcher"
 #define LEADGEN_WORKER_TYPE		"pg_leadgen worker"
+#define LEADGEN_JOB_TYPE		"pg_leadgen job"
 #define LEADGEN_MAX_WORKERS		32
 
 /* guc.c */
 extern char *leadgen_database;
-extern int	leadgen_maintenance_interval;
+extern bool leadgen_scheduler;
+extern int	leadgen_job_history_days;
 extern int	leadgen_naptime;
 extern int	leadgen_workers;
 extern int	leadgen_batch_size;

@@ -5,9 +5,9 @@
  *
  * Registered at postmaster start, all connected to leadgen.database:
  *
- * - the launcher, which runs partition maintenance every
- *   leadgen.maintenance_interval and sweeps the backlog of qualified leads
- *   onto agents that have room;
+ * - the launcher, which starts the runs of scheduled jobs (scheduler.c:
+ *   partition maintenance is one) and sweeps the backlog of qualified
+ *   leads onto agents that have room;
  * - leadgen.workers pipeline workers, which drain leadgen.leads_pending a
  *   batch (leadgen.batch_size) per transaction. A submitting transaction
  *   sets their latches at commit; otherwise they look at the queue every
@@ -46,6 +46,7 @@
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
+#include "scheduler.h"
 #include "shmem.h"
 
 #define BACKLOG_SWEEP_MS	30000
@@ -102,11 +103,11 @@ extension_ready(void)
 /*
  * run_statement
  *		Run one statement of the launcher in its own transaction, when the
- *		extension exists. Rows of the result are logged when log_rows.
- *		Errors propagate to the caller, which cleans up the transaction.
+ *		extension exists. Errors propagate to the caller, which cleans up
+ *		the transaction.
  */
 static void
-run_statement(const char *sql, bool log_rows)
+run_statement(const char *sql)
 {
 	int			ret;
 
@@ -125,16 +126,6 @@ run_statement(const char *sql, bool log_rows)
 	ret = SPI_execute(sql, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "unexpected SPI result %d for \"%s\"", ret, sql);
-	for (uint64 i = 0; log_rows && i < SPI_processed; i++)
-	{
-		char	   *table = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		char	   *moved = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-
-		if (moved != NULL && strcmp(moved, "0") != 0)
-			ereport(LOG,
-					(errmsg("partition maintenance moved %s rows of \"%s\" out of its default partition",
-							moved, table)));
-	}
 
 	SPI_finish();
 	PopActiveSnapshot();
@@ -161,6 +152,50 @@ recover_from_error(void)
 }
 
 /*
+ * launcher_step
+ *		Run one step of the launcher's loop; an error is reported and its
+ *		transaction rolled back, and the loop goes on.
+ */
+static void
+launcher_step(void (*step) (void), MemoryContext loop_cxt)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(loop_cxt);
+
+	PG_TRY();
+	{
+		step();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(loop_cxt);
+		recover_from_error();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(loop_cxt);
+}
+
+static void
+run_due_jobs(void)
+{
+	(void) SchedulerRunDue();
+}
+
+/*
+ * sweep
+ *		Qualified leads are assigned when capacity appears (a trigger on
+ *		agents does it at once); this sweep catches a lead that became
+ *		qualified while that capacity was being committed. It also prunes
+ *		the job history past leadgen.job_history_days.
+ */
+static void
+sweep(void)
+{
+	run_statement("SELECT " LEADGEN_SCHEMA_NAME ".assign_backlog(), "
+				  LEADGEN_SCHEMA_NAME ".prune_job_runs()");
+}
+
+/*
  * LauncherMain
  *		Entry point of the launcher background worker.
  */
@@ -168,8 +203,7 @@ void
 LauncherMain(Datum main_arg)
 {
 	MemoryContext loop_cxt;
-	volatile TimestampTz last_maintenance = 0;	/* kept across PG_TRY */
-	volatile TimestampTz last_sweep = 0;
+	TimestampTz last_sweep = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -188,7 +222,6 @@ LauncherMain(Datum main_arg)
 	for (;;)
 	{
 		TimestampTz now = GetCurrentTimestamp();
-		long		wait_ms = leadgen_naptime;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -197,57 +230,17 @@ LauncherMain(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
-		if (leadgen_maintenance_interval > 0 &&
-			(last_maintenance == 0 ||
-			 TimestampDifferenceExceeds(last_maintenance, now,
-										leadgen_maintenance_interval * 1000)))
-		{
-			MemoryContext oldcxt = MemoryContextSwitchTo(loop_cxt);
-
-			last_maintenance = now;
-			PG_TRY();
-			{
-				run_statement("SELECT parent_table, rows_moved FROM "
-							  LEADGEN_SCHEMA_NAME ".run_maintenance()", true);
-			}
-			PG_CATCH();
-			{
-				/* Report, roll back, and try again at the next interval. */
-				MemoryContextSwitchTo(loop_cxt);
-				recover_from_error();
-			}
-			PG_END_TRY();
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(loop_cxt);
-		}
-
-		/*
-		 * Qualified leads are assigned when capacity appears (a trigger on
-		 * agents does it at once); this sweep catches a lead that became
-		 * qualified while that capacity was being committed.
-		 */
+		if (leadgen_scheduler)
+			launcher_step(run_due_jobs, loop_cxt);
 		if (TimestampDifferenceExceeds(last_sweep, now, BACKLOG_SWEEP_MS))
 		{
-			MemoryContext oldcxt = MemoryContextSwitchTo(loop_cxt);
-
 			last_sweep = now;
-			PG_TRY();
-			{
-				run_statement("SELECT " LEADGEN_SCHEMA_NAME ".assign_backlog()", false);
-			}
-			PG_CATCH();
-			{
-				MemoryContextSwitchTo(loop_cxt);
-				recover_from_error();
-			}
-			PG_END_TRY();
-			MemoryContextSwitchTo(oldcxt);
-			MemoryContextReset(loop_cxt);
+			launcher_step(sweep, loop_cxt);
 		}
 
 		(void) WaitLatch(MyLatch,
 						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 wait_ms,
+						 leadgen_naptime,
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}

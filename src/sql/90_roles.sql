@@ -39,7 +39,10 @@ GRANT EXECUTE ON FUNCTION @extschema@.version(), @extschema@.preloaded(),
                           @extschema@.queue_metrics(text, integer), @extschema@.queue_stats(integer),
                           @extschema@.queue_row(text)
     TO leadgen_reader;
-GRANT SELECT ON @extschema@.queues TO leadgen_reader;
+GRANT SELECT ON @extschema@.queues, @extschema@.jobs, @extschema@.job_runs TO leadgen_reader;
+GRANT EXECUTE ON FUNCTION @extschema@.cron_next(text, text, timestamptz),
+                          @extschema@.cron_next_runs(text, text, integer, timestamptz)
+    TO leadgen_reader;
 
 -- Writer: submit leads only, through the SECURITY DEFINER functions.
 GRANT EXECUTE ON FUNCTION @extschema@.lead_submit(jsonb, integer), @extschema@.lead_enqueue(jsonb, integer),

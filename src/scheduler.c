@@ -1,0 +1,473 @@
+/*-------------------------------------------------------------------------
+ *
+ * scheduler.c
+ *		Recurring jobs: cron schedules in any time zone, run by the launcher
+ *		in background workers of their own.
+ *
+ * A job (leadgen.jobs) has a standard 5-field cron schedule, an IANA time
+ * zone and a command (SQL). The launcher looks for due jobs every
+ * leadgen.naptime: for each it records a run (leadgen.job_runs), moves the
+ * job's next_run_at to the schedule's next instant after now, commits, and
+ * starts a "pg_leadgen job" background worker for the run. The job worker
+ * executes the command the way a client's simple query would be, each
+ * statement as a top-level statement in a transaction of its own, so that
+ * commands that cannot run inside a transaction block or a function
+ * (VACUUM) run too; it then records the outcome on the run. A command runs
+ * as the role that scheduled the job (jobs.owner), never with more
+ * privileges, and cannot change role.
+ *
+ * Missed runs (the server was down, the scheduler was off) are not
+ * replayed one by one: a job that is due runs once and its next run is
+ * computed from now. Time zones use PostgreSQL's own time zone machinery;
+ * how daylight saving gaps and overlaps are handled is documented in
+ * cron.h.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ *
+ * IDENTIFICATION
+ *		src/scheduler.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "parser/analyze.h"
+#include "pgstat.h"
+#include "pgtime.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "tcop/cmdtag.h"
+#include "tcop/pquery.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/memutils.h"
+#include "utils/portal.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "cron.h"
+#include "pg_leadgen.h"
+#include "scheduler.h"
+
+#define S LEADGEN_SCHEMA_NAME
+
+/* Seconds between the Unix epoch and PostgreSQL's (2000-01-01). */
+#define UNIX_EPOCH_OFFSET_S \
+	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
+
+PG_FUNCTION_INFO_V1(pg_leadgen_cron_next);
+
+PGDLLEXPORT void JobWorkerMain(Datum main_arg);
+
+/*
+ * Time zones for cron.c, over pg_tz.
+ */
+static void
+zone_to_local(void *arg, int64_t utc, CronLocalTime *out)
+{
+	pg_time_t	t = (pg_time_t) utc;
+	struct pg_tm *tm = pg_localtime(&t, (const pg_tz *) arg);
+
+	out->year = tm->tm_year + 1900;
+	out->month = tm->tm_mon + 1;
+	out->day = tm->tm_mday;
+	out->hour = tm->tm_hour;
+	out->minute = tm->tm_min;
+	out->second = tm->tm_sec;
+	out->wday = tm->tm_wday;
+}
+
+static int
+zone_local_offset(void *arg, const CronLocalTime *local)
+{
+	struct pg_tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = local->year;	/* datetime.c's convention: full year, */
+	tm.tm_mon = local->month;	/* month 1-12 */
+	tm.tm_mday = local->day;
+	tm.tm_hour = local->hour;
+	tm.tm_min = local->minute;
+	tm.tm_sec = local->second;
+	/* PostgreSQL counts offsets west of Greenwich as positive */
+	return -DetermineTimeZoneOffset(&tm, (pg_tz *) arg);
+}
+
+/*
+ * SchedulerNextRun
+ *		The first run of schedule in zone strictly after `after`. Raises
+ *		a clear error for a bad schedule or an unknown time zone.
+ */
+TimestampTz
+SchedulerNextRun(const char *schedule, const char *timezone, TimestampTz after)
+{
+	CronSchedule cs;
+	char		err[LEADGEN_CRON_ERRBUF_SIZE];
+	pg_tz	   *tz = pg_tzset(timezone);
+	CronZone	zone;
+	int64_t		next;
+
+	if (!CronParse(schedule, &cs, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid cron schedule \"%s\": %s", schedule, err),
+				 errhint("Use five fields (minute hour day-of-month month day-of-week), e.g. \"30 2 * * *\", or @hourly, @daily, @weekly, @monthly, @yearly.")));
+	if (tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%s\" is not recognized", timezone),
+				 errhint("Use an IANA time zone name such as \"America/New_York\" or \"UTC\"; pg_timezone_names lists them.")));
+
+	zone.arg = tz;
+	zone.to_local = zone_to_local;
+	zone.local_offset = zone_local_offset;
+	next = CronNextRun(&cs, &zone, (int64_t) (after / USECS_PER_SEC + UNIX_EPOCH_OFFSET_S));
+	if (next < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cron schedule \"%s\" has no run after %s", schedule, timestamptz_to_str(after))));
+	return (TimestampTz) (next - UNIX_EPOCH_OFFSET_S) * USECS_PER_SEC;
+}
+
+/*
+ * pg_leadgen_cron_next
+ *		cron_next(schedule text, timezone text, after timestamptz).
+ */
+Datum
+pg_leadgen_cron_next(PG_FUNCTION_ARGS)
+{
+	char	   *schedule = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *timezone = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	TimestampTz after = PG_GETARG_TIMESTAMPTZ(2);
+
+	PG_RETURN_TIMESTAMPTZ(SchedulerNextRun(schedule, timezone, after));
+}
+
+/*
+ * start_job_worker
+ *		Start the background worker of one run. Returns false when no
+ *		worker slot is free.
+ */
+static bool
+start_job_worker(int64 run_id)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, LEADGEN_EXTENSION_NAME);
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "JobWorkerMain");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "%s run " INT64_FORMAT, LEADGEN_JOB_TYPE, run_id);
+	snprintf(worker.bgw_type, BGW_MAXLEN, LEADGEN_JOB_TYPE);
+	worker.bgw_main_arg = Int64GetDatum(run_id);
+	worker.bgw_notify_pid = MyProcPid;
+	return RegisterDynamicBackgroundWorker(&worker, &handle);
+}
+
+/*
+ * SchedulerRunDue
+ *		Start the runs of the jobs that are due. Called by the launcher
+ *		outside a transaction; each run is recorded and the job's next run
+ *		set in one committed transaction before its worker starts, so a
+ *		crash cannot run a job twice for the same slot. Returns the number
+ *		of runs started.
+ */
+int
+SchedulerRunDue(void)
+{
+	int64	   *runs = NULL;
+	int			nruns = 0;
+	int			started = 0;
+	int			ret;
+	const char *sql =
+	"WITH due AS ("
+	"  SELECT j.id, j.name, j.next_run_at FROM " S ".jobs j"
+	"   WHERE NOT j.paused AND j.next_run_at <= now()"
+	"   ORDER BY j.next_run_at FOR UPDATE SKIP LOCKED),"
+	" r AS ("
+	"  INSERT INTO " S ".job_runs (job_id, job_name, scheduled_for, status)"
+	"  SELECT id, name, next_run_at, 'starting' FROM due RETURNING id, job_id),"
+	" u AS ("
+	"  UPDATE " S ".jobs j SET next_run_at = " S ".cron_next(j.schedule, j.timezone, greatest(now(), d.next_run_at)),"
+	"         last_run_at = now()"
+	"    FROM due d WHERE j.id = d.id RETURNING j.id)"
+	" SELECT r.id FROM r ORDER BY r.id";
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (!OidIsValid(get_extension_oid(LEADGEN_EXTENSION_NAME, true)))
+	{
+		CommitTransactionCommand();
+		return 0;
+	}
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "pg_leadgen scheduler");
+	ret = SPI_execute(sql, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "looking for due jobs failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		nruns = (int) SPI_processed;
+		runs = MemoryContextAlloc(TopMemoryContext, sizeof(int64) * nruns);
+		for (int i = 0; i < nruns; i++)
+		{
+			bool		isnull;
+
+			runs[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		}
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	for (int i = 0; i < nruns; i++)
+	{
+		if (start_job_worker(runs[i]))
+			started++;
+		else
+		{
+			Oid			argtypes[1] = {INT8OID};
+			Datum		args[1];
+
+			ereport(WARNING,
+					(errmsg("no background worker slot is free for job run " INT64_FORMAT, runs[i]),
+					 errhint("Raise max_worker_processes.")));
+			args[0] = Int64GetDatum(runs[i]);
+			SetCurrentStatementStartTimestamp();
+			StartTransactionCommand();
+			SPI_connect();
+			PushActiveSnapshot(GetTransactionSnapshot());
+			SPI_execute_with_args("UPDATE " S ".job_runs SET status = 'failed', finished_at = clock_timestamp(),"
+								  " message = 'no background worker slot was free (max_worker_processes)'"
+								  " WHERE id = $1", 1, argtypes, args, NULL, false, 0);
+			SPI_finish();
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+		}
+	}
+	if (runs)
+		pfree(runs);
+	return started;
+}
+
+/*
+ * execute_top_level
+ *		Run a SQL string as a client's simple query would, but each
+ *		statement in a transaction of its own and as a top-level statement
+ *		(VACUUM, CREATE INDEX CONCURRENTLY and the like are allowed).
+ *		Returns the completion tag of the last statement, "VACUUM" or
+ *		"SELECT 1". Errors propagate.
+ */
+static char *
+execute_top_level(const char *sql)
+{
+	List	   *parsetrees;
+	ListCell   *lc;
+	char		tag[64] = "";
+	MemoryContext parse_cxt = AllocSetContextCreate(TopMemoryContext,
+													"pg_leadgen job parse",
+													ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	old = MemoryContextSwitchTo(parse_cxt);
+	parsetrees = pg_parse_query(sql);
+	MemoryContextSwitchTo(old);
+	CommitTransactionCommand();
+
+	foreach(lc, parsetrees)
+	{
+		RawStmt    *parsetree = lfirst_node(RawStmt, lc);
+		CommandTag	commandTag = CreateCommandTag(parsetree->stmt);
+		List	   *querytrees;
+		List	   *plantrees;
+		Portal		portal;
+		DestReceiver *receiver;
+		QueryCompletion qc;
+		bool		snapshot_set = false;
+
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		pgstat_report_activity(STATE_RUNNING, sql);
+
+		if (analyze_requires_snapshot(parsetree))
+		{
+			PushActiveSnapshot(GetTransactionSnapshot());
+			snapshot_set = true;
+		}
+		querytrees = pg_analyze_and_rewrite_fixedparams(parsetree, sql, NULL, 0, NULL);
+		plantrees = pg_plan_queries(querytrees, sql, CURSOR_OPT_PARALLEL_OK, NULL);
+		if (snapshot_set)
+			PopActiveSnapshot();
+
+		portal = CreatePortal("", true, true);
+		portal->visible = false;
+		PortalDefineQuery(portal, NULL, sql, commandTag, plantrees, NULL);
+		PortalStart(portal, NULL, 0, InvalidSnapshot);
+		receiver = CreateDestReceiver(DestNone);
+		InitializeQueryCompletion(&qc);
+		(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, &qc);
+		receiver->rDestroy(receiver);
+		PortalDrop(portal, false);
+		CommitTransactionCommand();
+
+		if (qc.commandTag != CMDTAG_UNKNOWN)
+		{
+			if (command_tag_display_rowcount(qc.commandTag))
+				snprintf(tag, sizeof(tag), "%s " UINT64_FORMAT, GetCommandTagName(qc.commandTag), qc.nprocessed);
+			else
+				snprintf(tag, sizeof(tag), "%s", GetCommandTagName(qc.commandTag));
+		}
+		else
+			snprintf(tag, sizeof(tag), "%s", GetCommandTagName(commandTag));
+	}
+	MemoryContextDelete(parse_cxt);
+	return pstrdup(tag);
+}
+
+/*
+ * set_run_status
+ *		Record the state of a run, in its own transaction.
+ */
+static void
+set_run_status(int64 run_id, const char *status, const char *message, bool finished)
+{
+	Oid			argtypes[4] = {INT8OID, TEXTOID, TEXTOID, BOOLOID};
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+
+	args[0] = Int64GetDatum(run_id);
+	args[1] = CStringGetTextDatum(status);
+	args[2] = message ? CStringGetTextDatum(message) : (Datum) 0;
+	nulls[2] = message ? ' ' : 'n';
+	args[3] = BoolGetDatum(finished);
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_execute_with_args("UPDATE " S ".job_runs SET status = $2, message = $3,"
+							  " started_at = coalesce(started_at, clock_timestamp()),"
+							  " finished_at = CASE WHEN $4 THEN clock_timestamp() END,"
+							  " pid = pg_backend_pid() WHERE id = $1",
+							  4, argtypes, args, nulls, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not record the state of job run " INT64_FORMAT, run_id);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/*
+ * JobWorkerMain
+ *		Entry point of a job worker: run one recorded job run and record
+ *		how it ended.
+ */
+void
+JobWorkerMain(Datum main_arg)
+{
+	int64		run_id = DatumGetInt64(main_arg);
+	char	   *command = NULL;
+	char	   *job_name = NULL;
+	char	   *owner = NULL;
+	Oid			owner_id = InvalidOid;
+	Oid			worker_user;
+	int			worker_sec;
+	MemoryContext cxt;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(leadgen_database, NULL, 0);
+	pgstat_report_appname(LEADGEN_JOB_TYPE);
+	cxt = AllocSetContextCreate(TopMemoryContext, "pg_leadgen job", ALLOCSET_DEFAULT_SIZES);
+
+	/* Fetch the command of the run. */
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	{
+		Oid			argtypes[1] = {INT8OID};
+		Datum		args[1];
+
+		args[0] = Int64GetDatum(run_id);
+		if (SPI_execute_with_args("SELECT j.command, j.name, j.owner FROM " S ".job_runs r JOIN " S ".jobs j ON j.id = r.job_id"
+								  " WHERE r.id = $1", 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read job run " INT64_FORMAT, run_id);
+		if (SPI_processed == 1)
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			command = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+			job_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+			owner = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+			owner_id = get_role_oid(owner, true);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+
+	if (command == NULL)
+		proc_exit(0);			/* the job was dropped meanwhile */
+	if (!OidIsValid(owner_id))
+	{
+		set_run_status(run_id, "failed", psprintf("role \"%s\" does not exist", owner), true);
+		proc_exit(0);
+	}
+
+	set_run_status(run_id, "running", NULL, false);
+	debug_query_string = command;
+
+	/* Run as the owner; SET ROLE and SET SESSION AUTHORIZATION are refused. */
+	GetUserIdAndSecContext(&worker_user, &worker_sec);
+	PG_TRY();
+	{
+		char	   *tag;
+		MemoryContext old;
+
+		SetUserIdAndSecContext(owner_id, worker_sec | SECURITY_LOCAL_USERID_CHANGE);
+		tag = execute_top_level(command);
+		SetUserIdAndSecContext(worker_user, worker_sec);
+		old = MemoryContextSwitchTo(cxt);
+		tag = pstrdup(tag);
+		MemoryContextSwitchTo(old);
+		debug_query_string = NULL;
+		set_run_status(run_id, "succeeded", tag, true);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		SetUserIdAndSecContext(worker_user, worker_sec);
+		debug_query_string = NULL;
+		set_run_status(run_id, "failed",
+					   psprintf("%s: %s", unpack_sql_state(edata->sqlerrcode), edata->message), true);
+		ereport(LOG,
+				(errmsg("pg_leadgen job \"%s\" (run " INT64_FORMAT ") failed: %s",
+						job_name, run_id, edata->message)));
+	}
+	PG_END_TRY();
+	proc_exit(0);
+}
