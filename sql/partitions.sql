@@ -4,6 +4,8 @@
 -- moves it out, even when an assignment references it.
 
 SELECT leadgen.partman_schema() AS partman \gset
+-- The scheduled maintenance job must not run in the middle of this test.
+SELECT name, paused FROM leadgen.pause_job('partition_maintenance');
 
 SELECT p.parent_table, p.control, p.partition_interval, p.premake, p.infinite_time_partitions,
        p.automatic_maintenance
@@ -80,3 +82,4 @@ DELETE FROM leadgen.lead_assignments WHERE lead_id = 1002;
 DELETE FROM leadgen.events WHERE entity_id = 1002;
 DELETE FROM leadgen.leads WHERE id IN (1001, 1002, 1003);
 DELETE FROM leadgen.agents WHERE name = 'Partition Agent';
+SELECT name, paused FROM leadgen.resume_job('partition_maintenance');
