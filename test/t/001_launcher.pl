@@ -1,6 +1,6 @@
-# The pg_leadgen launcher: it runs where the library is preloaded, keeps
-# the partitions maintained on its own schedule, comes back after a crash,
-# and state survives a restart. Without preloading, CREATE EXTENSION still
+# The pg_leadgen launcher: it runs where the library is preloaded, runs the
+# partition maintenance job, obeys a reload, comes back after a crash, and
+# state survives a restart. Without preloading, CREATE EXTENSION still
 # installs everything and warns about what does not run.
 use strict;
 use warnings;
@@ -13,7 +13,6 @@ $node->init;
 $node->append_conf('postgresql.conf', q{
 shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
 leadgen.database = 'postgres'
-leadgen.maintenance_interval = '2s'
 leadgen.naptime = '200ms'
 restart_after_crash = on
 });
@@ -26,35 +25,39 @@ $node->safe_psql('postgres', 'CREATE EXTENSION pg_leadgen CASCADE');
 is($node->safe_psql('postgres', 'SELECT leadgen.preloaded()'), 't', 'preloaded() is true');
 
 # A lead dated far ahead lands in the default partition; the launcher's
-# scheduled maintenance moves it into a monthly child of its own.
+# partition maintenance job moves it into a monthly child of its own.
 $node->safe_psql('postgres', q{
     INSERT INTO leadgen.leads (id, status, quality_score, created_at)
     VALUES (42, 'qualified', 60, date_trunc('month', now()) + interval '4 years 2 days')});
 is($node->safe_psql('postgres', q{SELECT tableoid::regclass FROM leadgen.leads WHERE id = 42}),
    'leadgen.leads_default', 'far-future lead lands in the default partition');
+$node->safe_psql('postgres', q{SELECT leadgen.run_job_now('partition_maintenance')});
 ok($node->poll_query_until('postgres',
        q{SELECT tableoid::regclass::text <> 'leadgen.leads_default' FROM leadgen.leads WHERE id = 42}, 't'),
-   'the launcher moved it out of the default partition');
+   'the maintenance job moved it out of the default partition');
 like($node->safe_psql('postgres', q{SELECT tableoid::regclass FROM leadgen.leads WHERE id = 42}),
      qr/^leadgen\.leads_p\d{4}_?\d{2}/, 'into a monthly partition');
+is($node->safe_psql('postgres', q{SELECT status || ' ' || message FROM leadgen.job_runs WHERE job_name = 'partition_maintenance' ORDER BY id DESC LIMIT 1}),
+   'succeeded SELECT 2', 'the run is recorded');
 
-# A reload reaches the launcher: with maintenance off, a new far-future row stays put.
-$node->safe_psql('postgres', q{ALTER SYSTEM SET leadgen.maintenance_interval = 0});
+# A reload reaches the launcher: with the scheduler off, a due job waits.
+$node->safe_psql('postgres', q{ALTER SYSTEM SET leadgen.scheduler = off});
 $node->reload;
-ok($node->poll_query_until('postgres', q{SELECT setting FROM pg_settings WHERE name = 'leadgen.maintenance_interval'}, '0'),
+ok($node->poll_query_until('postgres', q{SELECT setting FROM pg_settings WHERE name = 'leadgen.scheduler'}, 'off'),
    'reload applied');
 sleep 1;	# let the launcher process its SIGHUP
 $node->safe_psql('postgres', q{
     INSERT INTO leadgen.leads (id, status, quality_score, created_at)
-    VALUES (43, 'qualified', 60, date_trunc('month', now()) + interval '7 years')});
+    VALUES (43, 'qualified', 60, date_trunc('month', now()) + interval '7 years');
+    SELECT leadgen.run_job_now('partition_maintenance')});
 sleep 3;
 is($node->safe_psql('postgres', q{SELECT tableoid::regclass FROM leadgen.leads WHERE id = 43}),
-   'leadgen.leads_default', 'with maintenance turned off by reload, nothing is moved');
-$node->safe_psql('postgres', q{ALTER SYSTEM SET leadgen.maintenance_interval = '1s'});
+   'leadgen.leads_default', 'with the scheduler turned off by reload, the due job does not run');
+$node->safe_psql('postgres', q{ALTER SYSTEM SET leadgen.scheduler = on});
 $node->reload;
 ok($node->poll_query_until('postgres',
        q{SELECT tableoid::regclass::text <> 'leadgen.leads_default' FROM leadgen.leads WHERE id = 43}, 't'),
-   'turned back on by reload, maintenance moves it');
+   'turned back on by reload, the due job runs');
 
 # kill -9 of the launcher: the postmaster restarts the cluster and the launcher.
 my $pid = $node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_leadgen launcher'});
