@@ -381,8 +381,8 @@ void
 JobWorkerMain(Datum main_arg)
 {
 	int64		run_id = DatumGetInt64(main_arg);
-	char	   *command = NULL;
-	char	   *job_name = NULL;
+	char	   *volatile command = NULL;
+	char	   *volatile job_name = NULL;
 	char	   *owner = NULL;
 	Oid			owner_id = InvalidOid;
 	Oid			worker_user;
