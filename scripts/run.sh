@@ -50,7 +50,6 @@ port = $PORT
 unix_socket_directories = '$RUN'
 shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
 leadgen.database = '$DB'
-leadgen.maintenance_interval = '1h'
 pg_stat_statements.track = all
 max_connections = 200
 shared_buffers = 512MB
