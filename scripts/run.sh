@@ -88,6 +88,9 @@ SELECT leadgen.version() AS version, leadgen.preloaded() AS workers_loaded,
        (SELECT count(*) FROM leadgen.agents) AS agents,
        (SELECT count(*) FROM leadgen.partitions('leadgen.leads')) AS lead_partitions;
 SQL
+    say "feeding demo leads"
+    "${PSQL[@]}" -d "$DB" -f "$ROOT/scripts/demo-leads.sql"
+
     cat <<MSG
 
 Connect with:
