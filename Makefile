@@ -12,7 +12,7 @@ EXTENSION   = pg_leadgen
 EXTVERSION  = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
 
 MODULE_big  = pg_leadgen
-OBJS        = src/pg_leadgen.o src/guc.o src/shmem.o src/worker.o src/submit.o src/pipeline.o src/queue.o src/scheduler.o src/cron.o src/api.o src/validate.o src/zipstate.o
+OBJS        = src/pg_leadgen.o src/guc.o src/shmem.o src/worker.o src/submit.o src/pipeline.o src/queue.o src/scheduler.o src/cron.o src/perf.o src/api.o src/validate.o src/zipstate.o
 
 # SQL sources, concatenated in this order into the versioned install script.
 SQL_SRC     = src/sql/00_schema.sql \
@@ -21,6 +21,10 @@ SQL_SRC     = src/sql/00_schema.sql \
               src/sql/30_functions.sql \
               src/sql/40_pipeline.sql \
               src/sql/50_scheduler.sql \
+              src/sql/60_perf_stats.sql \
+              src/sql/61_perf_capacity.sql \
+              src/sql/62_perf_bottlenecks.sql \
+              src/sql/63_perf_advisor.sql \
               src/sql/90_roles.sql
 DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql
 

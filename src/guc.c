@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "utils/guc.h"
 
 #include "pg_leadgen.h"
@@ -23,6 +25,7 @@
 char	   *leadgen_database = NULL;
 bool		leadgen_scheduler = true;
 int			leadgen_job_history_days = 7;
+int			leadgen_disk_budget = 0;
 int			leadgen_naptime = 1000;
 int			leadgen_workers = 2;
 int			leadgen_batch_size = 100;
@@ -102,6 +105,15 @@ GucInit(bool preloading)
 							7, 1, 3650,
 							PGC_SIGHUP,
 							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("leadgen.disk_budget",
+							gettext_noop("Sets the disk space the database may use, for capacity forecasts and alerts."),
+							gettext_noop("0 means unknown: no days-until-full forecast."),
+							&leadgen_disk_budget,
+							0, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_MB,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("leadgen.naptime",

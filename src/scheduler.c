@@ -201,7 +201,7 @@ SchedulerRunDue(void)
 	"  SELECT id, name, next_run_at, 'starting' FROM due RETURNING id, job_id),"
 	" u AS ("
 	"  UPDATE " S ".jobs j SET next_run_at = " S ".cron_next(j.schedule, j.timezone, greatest(now(), d.next_run_at)),"
-	"         last_run_at = now()"
+	"         last_run_at = now(), paused = j.paused OR j.once"
 	"    FROM due d WHERE j.id = d.id RETURNING j.id)"
 	" SELECT r.id FROM r ORDER BY r.id";
 

@@ -30,6 +30,7 @@ CREATE TABLE @extschema@.jobs (
     command      text NOT NULL CHECK (btrim(command) <> ''),
     owner        name NOT NULL DEFAULT current_user,
     paused       boolean NOT NULL DEFAULT false,
+    once         boolean NOT NULL DEFAULT false,   -- a one-off job pauses itself when it starts
     next_run_at  timestamptz,
     last_run_at  timestamptz,
     created_at   timestamptz NOT NULL DEFAULT now()
@@ -59,6 +60,9 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
         NEW.owner := current_user;
+    END IF;
+    IF TG_OP = 'INSERT' AND NEW.once AND NEW.next_run_at IS NOT NULL THEN
+        RETURN NEW;             -- a one-off run at the time given
     END IF;
     IF TG_OP = 'INSERT' OR NEW.schedule IS DISTINCT FROM OLD.schedule OR NEW.timezone IS DISTINCT FROM OLD.timezone
        OR (NOT NEW.paused AND OLD.paused) THEN
@@ -162,5 +166,5 @@ $$;
 INSERT INTO @extschema@.jobs (name, schedule, timezone, command) VALUES
     ('partition_maintenance', '7 * * * *', 'UTC', 'SELECT * FROM @extschema@.run_maintenance()');
 
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.jobs', 'WHERE name <> ''partition_maintenance''');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.jobs', 'WHERE name NOT IN (''partition_maintenance'', ''capacity_snapshot'')');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.job_runs', '');

@@ -1,0 +1,244 @@
+-- The performance toolkit, part 2: capacity snapshots and forecasts,
+-- bottleneck detection, and maintenance run through the workers.
+
+-- Snapshots of the resources that run out: taken by the built-in job
+-- capacity_snapshot (every 5 minutes), kept `retention_days`.
+CREATE TABLE @extschema@.capacity_snapshots (
+    resource  text NOT NULL,
+    taken_at  timestamptz NOT NULL DEFAULT now(),
+    value     double precision NOT NULL,
+    PRIMARY KEY (resource, taken_at)
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.capacity_snapshots', '');
+
+-- The resources that can be forecast, with their unit.
+CREATE FUNCTION @extschema@.capacity_resources() RETURNS TABLE (resource text, unit text, description text)
+LANGUAGE sql IMMUTABLE AS $$
+    VALUES ('database_size', 'bytes', 'size of the database'),
+           ('lead_volume', 'leads/day', 'leads created in the 24 hours before the snapshot'),
+           ('queue_depth', 'leads', 'rows waiting in leadgen.leads_pending'),
+           ('connections', 'connections', 'client connections'),
+           ('xid_age', 'transactions', 'age of the oldest unfrozen transaction ID of the database')
+$$;
+
+CREATE FUNCTION @extschema@.capacity_snapshot(retention_days integer DEFAULT 400) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_now timestamptz := now();
+    v_n integer;
+BEGIN
+    INSERT INTO @extschema@.capacity_snapshots (resource, taken_at, value)
+    VALUES ('database_size', v_now, pg_catalog.pg_database_size(current_database())),
+           ('lead_volume', v_now, (SELECT count(*) FROM @extschema@.leads WHERE created_at > v_now - interval '1 day')),
+           ('queue_depth', v_now, (SELECT count(*) FROM @extschema@.leads_pending)),
+           ('connections', v_now, (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend')),
+           ('xid_age', v_now, (SELECT age(datfrozenxid) FROM pg_catalog.pg_database WHERE datname = current_database()))
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    INSERT INTO @extschema@.capacity_snapshots (resource, taken_at, value)
+    SELECT 'table_size:' || c.oid::regclass::text, v_now, pg_catalog.pg_total_relation_size(c.oid)
+      FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+    ON CONFLICT DO NOTHING;
+    DELETE FROM @extschema@.capacity_snapshots WHERE taken_at < v_now - make_interval(days => retention_days);
+    RETURN v_n;
+END;
+$$;
+
+-- Two-sided 95% quantile of Student's t with df degrees of freedom.
+CREATE FUNCTION @extschema@.t_quantile_975(df integer) RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT CASE
+        WHEN df < 1 THEN NULL
+        WHEN df <= 30 THEN (ARRAY[12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                  2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                                  2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042])[df]
+        WHEN df <= 60 THEN 2.042 - (df - 30) * (2.042 - 2.000) / 30.0
+        WHEN df <= 120 THEN 2.000 - (df - 60) * (2.000 - 1.980) / 60.0
+        ELSE 1.960 END
+$$;
+
+CREATE FUNCTION @extschema@.capacity_check_resource(p_resource text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_resource IS NULL OR NOT (p_resource IN (SELECT resource FROM @extschema@.capacity_resources())
+                                  OR p_resource LIKE 'table\_size:%') THEN
+        RAISE EXCEPTION 'unknown resource %', coalesce(quote_literal(p_resource), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Resources: database_size, lead_volume, queue_depth, connections, xid_age, table_size:<table>.';
+    END IF;
+END;
+$$;
+
+-- Least-squares slope of a resource over its snapshots, per second.
+CREATE FUNCTION @extschema@.capacity_slope(p_resource text) RETURNS double precision
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT regr_slope(value, extract(epoch FROM taken_at))
+      FROM @extschema@.capacity_snapshots WHERE resource = p_resource
+$$;
+
+-- Monthly projections of a resource (linear trend over its snapshots) with
+-- a 95% prediction interval, one row per month ahead, at the month's end.
+CREATE FUNCTION @extschema@.perf_capacity_forecast(resource text, months integer DEFAULT 6)
+RETURNS TABLE (month text, at timestamptz, projected double precision, lower_95 double precision,
+               upper_95 double precision, unit text, snapshots bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_n bigint; v_slope float8; v_icept float8; v_xbar float8; v_sxx float8; v_s float8; v_t float8;
+    v_unit text;
+BEGIN
+    PERFORM @extschema@.capacity_check_resource(resource);
+    IF months IS NULL OR months < 1 OR months > 60 THEN
+        RAISE EXCEPTION 'months must be between 1 and 60, not %', months USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT count(*), regr_slope(value, x), regr_intercept(value, x), avg(x), regr_sxx(value, x)
+      INTO v_n, v_slope, v_icept, v_xbar, v_sxx
+      FROM (SELECT s.value, extract(epoch FROM s.taken_at)::float8 AS x
+              FROM @extschema@.capacity_snapshots s WHERE s.resource = perf_capacity_forecast.resource) d;
+    IF v_n < 3 OR v_sxx IS NULL OR v_sxx = 0 THEN
+        RAISE EXCEPTION 'not enough snapshots of % to forecast (% of 3 at distinct times)', resource, v_n
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'The capacity_snapshot job takes one every 5 minutes; SELECT leadgen.capacity_snapshot() takes one now.';
+    END IF;
+    SELECT sqrt(sum((s.value - (v_icept + v_slope * extract(epoch FROM s.taken_at)))^2) / (v_n - 2))
+      INTO v_s
+      FROM @extschema@.capacity_snapshots s WHERE s.resource = perf_capacity_forecast.resource;
+    v_t := @extschema@.t_quantile_975((v_n - 2)::integer);
+    SELECT r.unit INTO v_unit FROM @extschema@.capacity_resources() r WHERE r.resource = perf_capacity_forecast.resource;
+    unit := coalesce(v_unit, 'bytes');
+    snapshots := v_n;
+    FOR i IN 1..months LOOP
+        at := (date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => i + 1)) AT TIME ZONE 'UTC' - interval '1 microsecond';
+        month := to_char(at AT TIME ZONE 'UTC', 'YYYY-MM');
+        projected := v_icept + v_slope * extract(epoch FROM at);
+        lower_95 := projected - v_t * v_s * sqrt(1 + 1.0 / v_n + (extract(epoch FROM at) - v_xbar)^2 / v_sxx);
+        upper_95 := projected + v_t * v_s * sqrt(1 + 1.0 / v_n + (extract(epoch FROM at) - v_xbar)^2 / v_sxx);
+        RETURN NEXT;
+    END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.perf_capacity_forecast(text, integer) IS
+    'Monthly linear projections of a resource with a 95% prediction interval';
+
+-- Utilization now, six-month forecasts, days until a limit, and alerts.
+-- The disk limit is leadgen.disk_budget when set (PostgreSQL cannot
+-- see free disk space); XID wraparound is 2^31 transactions, and
+-- autovacuum's forced freeze starts at autovacuum_freeze_max_age.
+CREATE FUNCTION @extschema@.perf_capacity_dashboard() RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_db bigint := pg_catalog.pg_database_size(current_database());
+    v_conn bigint := (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend');
+    v_max bigint := current_setting('max_connections')::bigint;
+    v_xid bigint := (SELECT age(datfrozenxid) FROM pg_catalog.pg_database WHERE datname = current_database());
+    v_freeze bigint := current_setting('autovacuum_freeze_max_age')::bigint;
+    v_budget bigint := (SELECT nullif(setting::bigint, 0) * 1024 * 1024 FROM pg_catalog.pg_settings WHERE name = 'leadgen.disk_budget');
+    v_queue bigint := (SELECT count(*) FROM @extschema@.leads_pending);
+    v_forecasts jsonb := '{}';
+    v_alerts jsonb := '[]';
+    r record;
+    f record;
+    v_days jsonb;
+
+    -- days until `limit` at the resource's slope (null when not growing)
+    v_slope float8;
+BEGIN
+    FOR r IN SELECT resource FROM @extschema@.capacity_resources() LOOP
+        BEGIN
+            SELECT * INTO f FROM @extschema@.perf_capacity_forecast(r.resource, 6) ORDER BY at DESC LIMIT 1;
+            v_forecasts := v_forecasts || jsonb_build_object(r.resource, jsonb_build_object(
+                'month', f.month, 'projected', round(f.projected::numeric, 1),
+                'lower_95', round(f.lower_95::numeric, 1), 'upper_95', round(f.upper_95::numeric, 1)));
+        EXCEPTION WHEN object_not_in_prerequisite_state THEN
+            v_forecasts := v_forecasts || jsonb_build_object(r.resource, 'not enough snapshots');
+        END;
+    END LOOP;
+
+    v_days := jsonb_build_object(
+        'disk', CASE WHEN v_budget IS NULL THEN NULL
+                     WHEN (@extschema@.capacity_slope('database_size')) > 0
+                     THEN round(((v_budget - v_db) / @extschema@.capacity_slope('database_size') / 86400)::numeric, 1) END,
+        'xid_forced_freeze', CASE WHEN @extschema@.capacity_slope('xid_age') > 0
+                     THEN round(((v_freeze - v_xid) / @extschema@.capacity_slope('xid_age') / 86400)::numeric, 1) END,
+        'xid_wraparound', CASE WHEN @extschema@.capacity_slope('xid_age') > 0
+                     THEN round(((2147483648 - v_xid) / @extschema@.capacity_slope('xid_age') / 86400)::numeric, 1) END,
+        'connections', CASE WHEN @extschema@.capacity_slope('connections') > 0
+                     THEN round(((v_max - v_conn) / @extschema@.capacity_slope('connections') / 86400)::numeric, 1) END);
+
+    IF v_budget IS NOT NULL AND v_db > 0.8 * v_budget THEN
+        v_alerts := v_alerts || jsonb_build_object('severity', CASE WHEN v_db > 0.9 * v_budget THEN 'critical' ELSE 'warning' END,
+            'resource', 'disk', 'message', format('database uses %s%% of leadgen.disk_budget', round(100.0 * v_db / v_budget)));
+    END IF;
+    IF v_conn > 0.8 * v_max THEN
+        v_alerts := v_alerts || jsonb_build_object('severity', 'warning', 'resource', 'connections',
+            'message', format('%s of %s connections in use', v_conn, v_max));
+    END IF;
+    IF v_xid > 0.75 * v_freeze THEN
+        v_alerts := v_alerts || jsonb_build_object('severity', CASE WHEN v_xid > v_freeze THEN 'critical' ELSE 'warning' END,
+            'resource', 'xid_age', 'message', format('transaction ID age %s nears autovacuum_freeze_max_age %s', v_xid, v_freeze));
+    END IF;
+    FOR r IN SELECT key, CASE WHEN jsonb_typeof(value) = 'number' THEN value::numeric END AS value
+               FROM jsonb_each(v_days) LOOP
+        CONTINUE WHEN r.value IS NULL OR r.value >= 30;
+        v_alerts := v_alerts || jsonb_build_object('severity', CASE WHEN r.value < 7 THEN 'critical' ELSE 'warning' END,
+            'resource', r.key, 'message', format('limit reached in %s days at the current trend', r.value));
+    END LOOP;
+
+    RETURN jsonb_build_object(
+        'now', jsonb_build_object(
+            'database_size_bytes', v_db,
+            'disk_budget_bytes', v_budget,
+            'disk_used_pct', CASE WHEN v_budget > 0 THEN round(100.0 * v_db / v_budget, 2) END,
+            'connections', v_conn, 'max_connections', v_max,
+            'connections_used_pct', round(100.0 * v_conn / v_max, 2),
+            'xid_age', v_xid, 'xid_wraparound_used_pct', round(100.0 * v_xid / 2147483648, 4),
+            'queue_depth', v_queue),
+        'forecast_6_months', v_forecasts,
+        'days_until', v_days,
+        'alerts', v_alerts);
+END;
+$$;
+
+-- VACUUM (ANALYZE) of one table, which cannot run inside the caller's
+-- transaction: a one-off job the launcher runs in a background worker.
+-- Returns the job to poll with perf_job_status().
+CREATE FUNCTION @extschema@.perf_optimize_table(tbl regclass) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_kind "char";
+    v_job @extschema@.jobs;
+BEGIN
+    SELECT relkind INTO v_kind FROM pg_catalog.pg_class WHERE oid = tbl;
+    IF v_kind IS NULL OR v_kind NOT IN ('r', 'p', 'm') THEN
+        RAISE EXCEPTION '"%" is not a table', tbl
+            USING ERRCODE = 'wrong_object_type', HINT = 'Pass a table, e.g. ''leadgen.leads''.';
+    END IF;
+    IF NOT @extschema@.preloaded() THEN
+        RAISE EXCEPTION 'no worker can run VACUUM for this session'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'VACUUM cannot run inside a transaction; pg_leadgen runs it in a background worker.',
+                  HINT = 'Add pg_leadgen to shared_preload_libraries, or run VACUUM (ANALYZE) yourself.';
+    END IF;
+    INSERT INTO @extschema@.jobs (name, schedule, timezone, command, once, next_run_at)
+    VALUES (format('optimize %s %s', tbl, to_char(clock_timestamp(), 'YYYY-MM-DD"T"HH24:MI:SS.US')),
+            '@yearly', 'UTC', format('VACUUM (ANALYZE) %s', tbl), true, now())
+    RETURNING * INTO v_job;
+    RETURN jsonb_build_object('job_id', v_job.id, 'job_name', v_job.name, 'command', v_job.command, 'status', 'queued');
+END;
+$$;
+
+-- The state of a job's latest run: queued (not started yet), starting,
+-- running, succeeded or failed, with its message.
+CREATE FUNCTION @extschema@.perf_job_status(job_id bigint) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN j.id IS NULL THEN NULL ELSE jsonb_build_object(
+        'job_id', j.id, 'job_name', j.name, 'command', j.command,
+        'status', coalesce(r.status, 'queued'), 'message', r.message,
+        'started_at', r.started_at, 'finished_at', r.finished_at) END
+      FROM (SELECT 1) one
+      LEFT JOIN @extschema@.jobs j ON j.id = perf_job_status.job_id
+      LEFT JOIN LATERAL (SELECT * FROM @extschema@.job_runs x WHERE x.job_id = j.id ORDER BY x.id DESC LIMIT 1) r ON true
+$$;
+
+INSERT INTO @extschema@.jobs (name, schedule, timezone, command) VALUES
+    ('capacity_snapshot', '*/5 * * * *', 'UTC', 'SELECT @extschema@.capacity_snapshot()');

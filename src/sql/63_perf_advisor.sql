@@ -1,0 +1,475 @@
+-- The performance toolkit, part 4: plans and indexes.
+
+CREATE FUNCTION @extschema@.statement_kind(query text, read_only boolean DEFAULT false) RETURNS text
+    AS 'MODULE_PATHNAME', 'pg_leadgen_statement_kind'
+    LANGUAGE C STRICT IMMUTABLE;
+
+-- The plan of a statement without running it, as EXPLAIN (VERBOSE,
+-- FORMAT JSON) gives it (VERBOSE names each relation's schema). A statement with $n parameters (as pg_stat_statements shows
+-- them) gets its generic plan: prepared, then explained with NULLs under
+-- plan_cache_mode = force_generic_plan. Runs in a read-only subtransaction
+-- that is rolled back.
+CREATE FUNCTION @extschema@.explain_plan(query text) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_plan jsonb;
+    v_nparams integer;
+    v_stmt text := 'leadgen_explain_' || pg_backend_pid();
+    v_state text;
+    v_msg text;
+BEGIN
+    PERFORM @extschema@.statement_kind(query);
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_prepared_statements WHERE name = v_stmt) THEN
+        EXECUTE format('DEALLOCATE %I', v_stmt);
+    END IF;
+    BEGIN
+        PERFORM pg_catalog.set_config('transaction_read_only', 'on', true);
+        IF query ~ '\$[0-9]+' THEN
+            EXECUTE format('PREPARE %I AS %s', v_stmt, query);
+            SELECT coalesce(array_length(parameter_types, 1), 0) INTO v_nparams
+              FROM pg_catalog.pg_prepared_statements WHERE name = v_stmt;
+            PERFORM pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true);
+            EXECUTE format('EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE %I%s', v_stmt,
+                           CASE WHEN v_nparams > 0 THEN '(' || array_to_string(array_fill('NULL'::text, ARRAY[v_nparams]), ', ') || ')' ELSE '' END)
+               INTO v_plan;
+        ELSE
+            EXECUTE 'EXPLAIN (VERBOSE, FORMAT JSON) ' || query INTO v_plan;
+        END IF;
+        RAISE EXCEPTION 'rollback' USING ERRCODE = 'LG001';
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
+    END;
+    -- PREPARE outlives the rolled back subtransaction.
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_prepared_statements WHERE name = v_stmt) THEN
+        EXECUTE format('DEALLOCATE %I', v_stmt);
+    END IF;
+    IF v_state <> 'LG001' THEN
+        RAISE EXCEPTION '%', v_msg USING ERRCODE = v_state;
+    END IF;
+    RETURN v_plan;
+END;
+$$;
+
+-- Columns a plan node's filter or index condition compares, in the order
+-- an index serves best: equality conditions first, then ranges; within
+-- each, the most distinct column first (pg_stats).
+CREATE FUNCTION @extschema@.plan_columns(rel regclass, expr text) RETURNS text[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH m AS (
+        SELECT g[1] AS col,
+               CASE WHEN g[2] IN ('=', 'IS') THEN 0 WHEN g[2] IN ('<', '>', '<=', '>=') THEN 1 ELSE 2 END AS kind
+          FROM regexp_matches(coalesce(expr, ''),
+                              '\(?"?([a-z_][a-z0-9_]*)"?\)?(?:::[a-z ]+)?\s+(=|<>|<=|>=|<|>|~~\*?|IS NOT|IS)', 'g') g
+    ), c AS (
+        SELECT m.col, min(m.kind) AS kind FROM m GROUP BY m.col
+    )
+    SELECT coalesce(array_agg(c.col ORDER BY c.kind,
+                              (SELECT CASE WHEN s.n_distinct < 0 THEN -s.n_distinct * greatest(cl.reltuples, 1) ELSE s.n_distinct END
+                                 FROM pg_catalog.pg_stats s JOIN pg_catalog.pg_class cl ON cl.oid = rel
+                                WHERE s.schemaname = cl.relnamespace::regnamespace::name AND s.tablename = cl.relname
+                                  AND s.attname = c.col LIMIT 1) DESC NULLS LAST,
+                              c.col), '{}')
+      FROM c
+     WHERE c.kind < 2
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = rel AND a.attname = c.col AND a.attnum > 0 AND NOT a.attisdropped)
+$$;
+
+-- The plan of a query and what to do about it. With "analyze" => true the
+-- query runs (EXPLAIN ANALYZE, BUFFERS): only a single read-only SELECT is
+-- accepted, it runs in a read-only subtransaction that is always rolled
+-- back, under statement_timeout = timeout_ms.
+CREATE FUNCTION @extschema@.perf_analyze_query(query text, "analyze" boolean DEFAULT false, timeout_ms integer DEFAULT 30000)
+RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_analyze boolean := coalesce($2, false);
+    v_plan jsonb;
+    v_recs jsonb := '[]';
+    v_node jsonb;
+    v_rel regclass;
+    v_cols text[];
+    v_reltuples float8;
+    v_actual float8;
+    v_est float8;
+    v_large constant float8 := 10000;
+BEGIN
+    IF query IS NULL OR btrim(query) = '' THEN
+        RAISE EXCEPTION 'query must not be empty' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_analyze THEN
+        PERFORM @extschema@.statement_kind(query, true);
+        IF query ~ '\$[0-9]+' THEN
+            RAISE EXCEPTION 'analyze => true needs a query without $n parameters'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Put values in place of the parameters, or call it without analyze for the generic plan.';
+        END IF;
+        BEGIN
+            PERFORM pg_catalog.set_config('transaction_read_only', 'on', true);
+            PERFORM pg_catalog.set_config('statement_timeout', timeout_ms::text, true);
+            EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, VERBOSE, FORMAT JSON) ' || query INTO v_plan;
+            RAISE EXCEPTION 'rollback' USING ERRCODE = 'LG001';
+        EXCEPTION WHEN SQLSTATE 'LG001' THEN
+            NULL;
+        END;
+    ELSE
+        v_plan := @extschema@.explain_plan(query);
+    END IF;
+
+    FOR v_node IN SELECT jsonb_path_query(v_plan, 'lax $.** ? (exists (@."Node Type"))') LOOP
+        v_rel := NULL;
+        IF v_node ? 'Relation Name' THEN
+            v_rel := to_regclass(format('%I.%I', v_node->>'Schema', v_node->>'Relation Name'));
+        END IF;
+        v_reltuples := coalesce((SELECT greatest(reltuples, 0) FROM pg_catalog.pg_class WHERE oid = v_rel), 0);
+
+        -- sequential scans that throw most rows away on large tables
+        IF v_node->>'Node Type' = 'Seq Scan' AND v_node ? 'Filter' AND v_rel IS NOT NULL AND v_reltuples >= v_large
+           AND ((v_analyze AND (v_node->>'Rows Removed by Filter')::float8 >= 0.9 * greatest(v_reltuples, 1))
+                OR (NOT v_analyze AND (v_node->>'Plan Rows')::float8 <= 0.1 * v_reltuples)) THEN
+            v_cols := @extschema@.plan_columns(v_rel, v_node->>'Filter');
+            v_recs := v_recs || jsonb_build_object(
+                'rule', 'seq_scan_filter', 'severity', 'warning', 'relation', v_rel::text,
+                'message', format('sequential scan of %s (%s rows) keeps few rows of its filter %s',
+                                  v_rel, v_reltuples::bigint, v_node->>'Filter'),
+                'statement', CASE WHEN cardinality(v_cols) > 0 THEN
+                    format('CREATE INDEX ON %s (%s)', v_rel, (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_cols) c)) END);
+        END IF;
+
+        -- row estimates off by more than 10x
+        IF v_analyze AND v_node ? 'Actual Rows' THEN
+            v_actual := (v_node->>'Actual Rows')::float8;
+            v_est := (v_node->>'Plan Rows')::float8;
+            IF greatest(v_actual, v_est) >= 100 AND greatest(v_actual, v_est) / greatest(least(v_actual, v_est), 1) > 10 THEN
+                v_recs := v_recs || jsonb_build_object(
+                    'rule', 'misestimate', 'severity', 'warning', 'relation', v_rel::text,
+                    'message', format('%s estimated %s rows, got %s', v_node->>'Node Type', v_est::bigint, v_actual::bigint),
+                    'statement', CASE
+                        WHEN v_rel IS NOT NULL AND cardinality(@extschema@.plan_columns(v_rel, coalesce(v_node->>'Filter', v_node->>'Index Cond'))) >= 2
+                        THEN format('CREATE STATISTICS ON %s FROM %s; ANALYZE %s',
+                                    (SELECT string_agg(quote_ident(c), ', ') FROM unnest(@extschema@.plan_columns(v_rel, coalesce(v_node->>'Filter', v_node->>'Index Cond'))) c),
+                                    v_rel, v_rel)
+                        WHEN v_rel IS NOT NULL THEN format('ANALYZE %s', v_rel)
+                        ELSE 'ANALYZE the tables of the query' END);
+            END IF;
+        END IF;
+
+        -- sorts and hashes spilling to disk
+        IF v_node->>'Sort Space Type' = 'Disk' OR (v_node->>'Hash Batches')::int > 1 THEN
+            v_recs := v_recs || jsonb_build_object(
+                'rule', 'spill_to_disk', 'severity', 'warning',
+                'message', format('%s spilled to disk (%s kB); work_mem is %s', v_node->>'Node Type',
+                                  coalesce(v_node->>'Sort Space Used', v_node->>'Peak Memory Usage'), current_setting('work_mem')),
+                'statement', format('SET work_mem = ''%sMB''',
+                                    greatest(4, ceil(coalesce((v_node->>'Sort Space Used')::numeric, 4096) * 2 / 1024))));
+        END IF;
+
+        -- nested loops over many rows
+        IF v_node->>'Node Type' = 'Nested Loop'
+           AND coalesce((v_node->>'Actual Rows')::float8 * coalesce((v_node->>'Actual Loops')::float8, 1),
+                        (v_node->>'Plan Rows')::float8) > 100000 THEN
+            v_recs := v_recs || jsonb_build_object(
+                'rule', 'nested_loop', 'severity', 'warning',
+                'message', format('nested loop over %s rows', coalesce(v_node->>'Actual Rows', v_node->>'Plan Rows')),
+                'statement', 'Index the join column of the inner side, or check the estimates (ANALYZE) that made the planner choose a nested loop');
+        END IF;
+    END LOOP;
+
+    IF (v_plan->0->'Plan'->>'Total Cost')::float8 > 1000000 THEN
+        v_recs := v_recs || jsonb_build_object(
+            'rule', 'high_cost', 'severity', 'info',
+            'message', format('the plan''s total cost is %s', round((v_plan->0->'Plan'->>'Total Cost')::numeric)),
+            'statement', NULL);
+    END IF;
+
+    RETURN jsonb_build_object(
+        'query', query,
+        'analyzed', v_analyze,
+        'total_cost', (v_plan->0->'Plan'->>'Total Cost')::numeric,
+        'planning_ms', (v_plan->0->>'Planning Time')::numeric,
+        'execution_ms', (v_plan->0->>'Execution Time')::numeric,
+        'recommendations', v_recs,
+        'plan', v_plan);
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.perf_analyze_query(text, boolean, integer) IS
+    'EXPLAIN (FORMAT JSON, and ANALYZE, BUFFERS when asked) with recommendations from rules over the plan';
+
+-- The columns of an index, by name, in order (NULL for expressions).
+CREATE FUNCTION @extschema@.index_columns(idx regclass) RETURNS text[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT array_agg(a.attname::text ORDER BY k.ord)
+      FROM pg_catalog.pg_index i
+      CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+      LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+     WHERE i.indexrelid = idx
+$$;
+
+-- Whether a table has an index whose leading columns are cols, in order.
+CREATE FUNCTION @extschema@.has_index_on(tbl regclass, cols text[]) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_index i
+         WHERE i.indrelid = tbl AND i.indpred IS NULL
+           AND (@extschema@.index_columns(i.indexrelid::regclass))[1:cardinality(cols)] = cols)
+$$;
+
+-- One list of index recommendations: action (create, drop, keep, reindex),
+-- the exact statement, the reason and the evidence. Sources: the workload
+-- in pg_stat_statements (generic plans of the costliest statements: a
+-- sequential scan filtering a large table, an index scan with a residual
+-- filter), unused indexes, duplicate and prefix-redundant indexes, invalid
+-- indexes, foreign keys without an index, and the composite indexes of the
+-- lead contract. An index that backs a primary key, unique or exclusion
+-- constraint, or is unique, is never proposed for dropping. With HypoPG
+-- installed, each index to create is verified with a hypothetical index:
+-- the planner's cost of the statement that motivated it, before and after.
+CREATE FUNCTION @extschema@.perf_indexing_strategy(statements integer DEFAULT 50, min_rows bigint DEFAULT 10000)
+RETURNS TABLE (action text, statement text, table_name text, index_name text, reason text, evidence jsonb,
+               cost_before numeric, cost_after numeric)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_pgss text;
+    v_hypopg name;
+    v_stats_reset timestamptz;
+    q record;
+    v_plan jsonb;
+    v_node jsonb;
+    v_rel regclass;
+    v_cols text[];
+    v_stmt text;
+    v_cand jsonb := '{}';
+    v_key text;
+    v_c jsonb;
+    v_after jsonb;
+    r record;
+BEGIN
+    SELECT n.nspname INTO v_hypopg FROM pg_catalog.pg_extension e
+      JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'hypopg';
+    SELECT stats_reset INTO v_stats_reset FROM pg_catalog.pg_stat_database WHERE datname = current_database();
+
+    -- 1. The workload: indexes the costliest statements would use.
+    BEGIN
+        v_pgss := @extschema@.pgss_relation();
+    EXCEPTION WHEN object_not_in_prerequisite_state THEN
+        v_pgss := NULL;
+    END;
+    IF v_pgss IS NOT NULL THEN
+        FOR q IN EXECUTE format($q$
+            SELECT p.queryid, p.query, sum(p.calls) AS calls, sum(p.total_exec_time) AS total_ms
+              FROM %s p
+             WHERE p.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+               AND p.query ~* '^\s*(select|update|delete|with)\s'
+               AND p.query !~* '(pg_catalog|pg_stat|information_schema|leadgen\.perf_|EXPLAIN|hypopg)'
+             GROUP BY 1, 2 ORDER BY 4 DESC LIMIT $1$q$, v_pgss) USING statements
+        LOOP
+            BEGIN
+                v_plan := @extschema@.explain_plan(q.query);
+            EXCEPTION WHEN OTHERS THEN
+                CONTINUE;       -- not explainable here (temp tables of another session, ...)
+            END;
+            FOR v_node IN SELECT jsonb_path_query(v_plan, 'lax $.** ? (exists (@."Relation Name"))') LOOP
+                v_rel := to_regclass(format('%I.%I', v_node->>'Schema', v_node->>'Relation Name'));
+                CONTINUE WHEN v_rel IS NULL
+                    OR (SELECT reltuples FROM pg_catalog.pg_class WHERE oid = v_rel) < min_rows;
+                v_cols := NULL;
+                IF v_node->>'Node Type' = 'Seq Scan' AND v_node ? 'Filter' THEN
+                    v_cols := @extschema@.plan_columns(v_rel, v_node->>'Filter');
+                ELSIF v_node->>'Node Type' IN ('Index Scan', 'Index Only Scan', 'Bitmap Heap Scan') AND v_node ? 'Filter' THEN
+                    v_cols := @extschema@.plan_columns(v_rel, coalesce(v_node->>'Index Cond', v_node->>'Recheck Cond', '') || ' AND ' || (v_node->>'Filter'));
+                END IF;
+                CONTINUE WHEN v_cols IS NULL OR cardinality(v_cols) = 0 OR @extschema@.has_index_on(v_rel, v_cols);
+                v_key := v_rel::text || '(' || array_to_string(v_cols, ',') || ')';
+                IF NOT v_cand ? v_key THEN
+                    v_cand := v_cand || jsonb_build_object(v_key, jsonb_build_object(
+                        'table', v_rel::text, 'columns', to_jsonb(v_cols), 'queryid', q.queryid, 'query', left(q.query, 300),
+                        'calls', q.calls, 'total_ms', round(q.total_ms::numeric, 3), 'node', v_node->>'Node Type',
+                        'filter', v_node->>'Filter', 'cost_before', (v_plan->0->'Plan'->>'Total Cost')::numeric));
+                END IF;
+            END LOOP;
+        END LOOP;
+    END IF;
+
+    FOR v_key, v_c IN SELECT key, value FROM jsonb_each(v_cand) ORDER BY key LOOP
+        action := 'create';
+        table_name := v_c->>'table';
+        index_name := NULL;
+        statement := format('CREATE INDEX CONCURRENTLY ON %s (%s)', table_name,
+                            (SELECT string_agg(quote_ident(c), ', ') FROM jsonb_array_elements_text(v_c->'columns') c));
+        reason := format('the workload filters %s on %s with a %s', table_name,
+                         (SELECT string_agg(c, ', ') FROM jsonb_array_elements_text(v_c->'columns') c), lower(v_c->>'node'));
+        cost_before := (v_c->>'cost_before')::numeric;
+        cost_after := NULL;
+        evidence := v_c - 'cost_before';
+        IF v_hypopg IS NOT NULL THEN
+            BEGIN
+                EXECUTE format('SELECT %I.hypopg_create_index($1)', v_hypopg)
+                    USING format('CREATE INDEX ON %s (%s)', table_name,
+                                 (SELECT string_agg(quote_ident(c), ', ') FROM jsonb_array_elements_text(v_c->'columns') c));
+                v_after := @extschema@.explain_plan(v_c->>'query');
+                cost_after := (v_after->0->'Plan'->>'Total Cost')::numeric;
+                EXECUTE format('SELECT %I.hypopg_reset()', v_hypopg);
+                evidence := evidence || jsonb_build_object('hypopg', 'verified',
+                    'uses_index', v_after::text LIKE '%<%>btree%' OR v_after::text ~ 'Index');
+            EXCEPTION WHEN OTHERS THEN
+                evidence := evidence || jsonb_build_object('hypopg', 'could not verify: ' || SQLERRM);
+            END;
+        ELSE
+            evidence := evidence || jsonb_build_object('hypopg', 'not installed: CREATE EXTENSION hypopg verifies each index with a hypothetical one');
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+
+    -- 2. Indexes of the lead contract that someone dropped.
+    FOR r IN
+        SELECT c.tbl, c.cols, c.name
+          FROM (VALUES
+            ('@extschema@.leads', '{status,created_at}'::text[], 'leads_status_created_at_idx'),
+            ('@extschema@.leads', '{insurance_type,quality_score}', 'leads_insurance_type_quality_score_idx'),
+            ('@extschema@.leads', '{zip_code,insurance_type}', 'leads_zip_code_insurance_type_idx'),
+            ('@extschema@.leads', '{source,status}', 'leads_source_status_idx'),
+            ('@extschema@.leads', '{broker_id,status,created_at}', 'leads_broker_id_status_created_at_idx'),
+            ('@extschema@.leads', '{insurance_type,status,zip_code}', 'leads_insurance_type_status_zip_code_idx'),
+            ('@extschema@.agents', '{is_active,current_lead_count}', 'agents_is_active_current_lead_count_idx'),
+            ('@extschema@.agents', '{state,city,specializations}', 'agents_state_city_specializations_idx'),
+            ('@extschema@.agents', '{rating,is_active}', 'agents_rating_is_active_idx'),
+            ('@extschema@.lead_assignments', '{status,assigned_at}', 'lead_assignments_status_assigned_at_idx'),
+            ('@extschema@.lead_assignments', '{agent_id,status}', 'lead_assignments_agent_id_status_idx'),
+            ('@extschema@.lead_assignments', '{lead_id,status}', 'lead_assignments_lead_id_status_idx'),
+            ('@extschema@.events', '{entity_type,entity_id,timestamp}', 'events_entity_type_entity_id_timestamp_idx'),
+            ('@extschema@.events', '{type,timestamp}', 'events_type_timestamp_idx'),
+            ('@extschema@.events', '{source,timestamp}', 'events_source_timestamp_idx'),
+            ('@extschema@.carriers', '{is_active,partnership_status}', 'carriers_is_active_partnership_status_idx'),
+            ('@extschema@.carriers', '{partnership_tier,performance_score}', 'carriers_partnership_tier_performance_score_idx')
+          ) AS c(tbl, cols, name)
+         WHERE NOT @extschema@.has_index_on(c.tbl::regclass, c.cols)
+    LOOP
+        action := 'create';
+        table_name := r.tbl;
+        index_name := r.name;
+        statement := format('CREATE INDEX %I ON %s (%s)', r.name, r.tbl,
+                            (SELECT string_agg(quote_ident(x), ', ') FROM unnest(r.cols) x));
+        reason := 'a composite index the lead platform''s load tests proved necessary is missing';
+        evidence := jsonb_build_object('columns', to_jsonb(r.cols));
+        cost_before := NULL;
+        cost_after := NULL;
+        RETURN NEXT;
+    END LOOP;
+
+    -- 3. Foreign keys without an index on their referencing columns.
+    FOR r IN
+        SELECT con.conrelid::regclass AS tbl, con.conname,
+               array_agg(a.attname::text ORDER BY k.ord) AS cols
+          FROM pg_catalog.pg_constraint con
+          CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+          JOIN pg_catalog.pg_class cl ON cl.oid = con.conrelid
+          JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
+         WHERE con.contype = 'f' AND con.conparentid = 0 AND NOT cl.relispartition
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema', '@extschema@')
+         GROUP BY 1, 2
+    LOOP
+        -- covered: an index leads with the key's columns (any order), or a
+        -- unique index on some of them finds the row alone
+        CONTINUE WHEN EXISTS (
+            SELECT 1 FROM pg_catalog.pg_index i
+             WHERE i.indrelid = r.tbl AND i.indpred IS NULL
+               AND ((SELECT array_agg(x ORDER BY x) FROM unnest((@extschema@.index_columns(i.indexrelid::regclass))[1:cardinality(r.cols)]) x)
+                        = (SELECT array_agg(x ORDER BY x) FROM unnest(r.cols) x)
+                    OR (i.indisunique AND @extschema@.index_columns(i.indexrelid::regclass) <@ r.cols)));
+        action := 'create';
+        table_name := r.tbl::text;
+        index_name := NULL;
+        statement := format('CREATE INDEX CONCURRENTLY ON %s (%s)', r.tbl,
+                            (SELECT string_agg(quote_ident(x), ', ') FROM unnest(r.cols) x));
+        reason := format('foreign key %s has no index: deletes and updates of the referenced rows scan %s', r.conname, r.tbl);
+        evidence := jsonb_build_object('constraint', r.conname, 'columns', to_jsonb(r.cols));
+        cost_before := NULL;
+        cost_after := NULL;
+        RETURN NEXT;
+    END LOOP;
+
+    -- 4. Invalid indexes (a failed CREATE INDEX CONCURRENTLY).
+    FOR r IN
+        SELECT i.indexrelid::regclass AS idx, i.indrelid::regclass AS tbl
+          FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+         WHERE NOT i.indisvalid AND c.relnamespace::regnamespace::text NOT IN ('pg_catalog', 'pg_toast')
+    LOOP
+        action := 'reindex';
+        table_name := r.tbl::text;
+        index_name := r.idx::text;
+        statement := format('REINDEX INDEX CONCURRENTLY %s', r.idx);
+        reason := 'the index is invalid: it is maintained on writes but never used to read';
+        evidence := jsonb_build_object('indisvalid', false);
+        cost_before := NULL;
+        cost_after := NULL;
+        RETURN NEXT;
+    END LOOP;
+
+    -- 5. Duplicate, prefix-redundant and unused indexes. The indexes of
+    -- pg_leadgen itself serve its pipeline and API and are kept.
+    FOR r IN
+        WITH idx AS (
+            SELECT i.indexrelid::regclass AS idx, i.indrelid::regclass AS tbl, i.indisunique, i.indisprimary,
+                   i.indkey::text AS keys, i.indclass::text AS classes, coalesce(i.indexprs::text, '') AS exprs,
+                   coalesce(i.indpred::text, '') AS pred, am.amname,
+                   @extschema@.index_columns(i.indexrelid::regclass) AS cols,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con WHERE con.conindid = i.indexrelid
+                             AND con.contype IN ('p', 'u', 'x')) AS backs_constraint,
+                   coalesce((SELECT sum(s.idx_scan) FROM pg_catalog.pg_stat_all_indexes s
+                              WHERE s.indexrelid = i.indexrelid
+                                 OR s.indexrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(i.indexrelid) t)), 0) AS scans,
+                   pg_catalog.pg_relation_size(i.indexrelid) AS bytes
+              FROM pg_catalog.pg_index i
+              JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+              JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+              JOIN pg_catalog.pg_am am ON am.oid = c.relam
+             WHERE NOT c.relispartition AND i.indisvalid
+               AND t.relnamespace::regnamespace::text NOT IN ('pg_catalog', 'pg_toast', 'information_schema', '@extschema@')
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                                WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = i.indrelid AND d.deptype = 'e')
+        )
+        SELECT a.*, b.idx AS other, b.backs_constraint AS other_backs,
+               CASE WHEN b.idx IS NOT NULL AND a.keys = b.keys THEN 'duplicate'
+                    WHEN b.idx IS NOT NULL THEN 'prefix'
+                    WHEN a.scans = 0 THEN 'unused' END AS kind
+          FROM idx a
+          LEFT JOIN LATERAL (
+              SELECT b.* FROM idx b
+               WHERE b.tbl = a.tbl AND b.idx <> a.idx AND b.amname = a.amname AND a.amname = 'btree'
+                 AND b.exprs = '' AND a.exprs = '' AND b.pred = a.pred
+                 AND ((a.keys = b.keys AND a.classes = b.classes
+                       AND (b.backs_constraint OR b.indisunique OR (NOT a.backs_constraint AND NOT a.indisunique AND b.idx::oid < a.idx::oid)))
+                      OR (cardinality(a.cols) < cardinality(b.cols) AND b.cols[1:cardinality(a.cols)] = a.cols))
+               ORDER BY b.backs_constraint DESC, b.idx::oid LIMIT 1) b ON true
+         ORDER BY a.tbl::text, a.idx::text
+    LOOP
+        CONTINUE WHEN r.kind IS NULL;
+        table_name := r.tbl::text;
+        index_name := r.idx::text;
+        cost_before := NULL;
+        cost_after := NULL;
+        IF r.backs_constraint OR r.indisunique OR r.indisprimary THEN
+            CONTINUE WHEN r.kind = 'unused';
+            action := 'keep';
+            statement := NULL;
+            reason := format('%s, but it enforces a primary key, unique or exclusion constraint',
+                             CASE r.kind WHEN 'duplicate' THEN 'duplicates ' || r.other::text ELSE 'is a prefix of ' || r.other::text END);
+            evidence := jsonb_build_object('kind', r.kind, 'other', r.other::text, 'backs_constraint', true);
+        ELSE
+            action := 'drop';
+            statement := format('DROP INDEX CONCURRENTLY %s', r.idx);
+            reason := CASE r.kind
+                WHEN 'duplicate' THEN format('same columns as %s', r.other)
+                WHEN 'prefix' THEN format('its columns are a prefix of %s, which serves the same lookups', r.other)
+                ELSE format('no scan since the statistics were reset (%s)', coalesce(v_stats_reset::text, 'never reset: since the cluster was created')) END;
+            evidence := jsonb_build_object('kind', r.kind, 'scans', r.scans, 'size_bytes', r.bytes,
+                                           'columns', to_jsonb(r.cols), 'other', r.other::text,
+                                           'stats_reset', v_stats_reset);
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.perf_indexing_strategy(integer, bigint) IS
+    'Index recommendations (create, drop, keep, reindex) with statements, reasons and evidence; verified with HypoPG when installed';
