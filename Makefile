@@ -25,6 +25,7 @@ SQL_SRC     = src/sql/00_schema.sql \
               src/sql/61_perf_capacity.sql \
               src/sql/62_perf_bottlenecks.sql \
               src/sql/63_perf_advisor.sql \
+              src/sql/64_perf_archive.sql \
               src/sql/90_roles.sql
 DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql
 
