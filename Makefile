@@ -30,7 +30,7 @@ SQL_SRC     = src/sql/00_schema.sql \
 DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # Regression tests, one per feature, in order.
-REGRESS     = 00_setup meta schema partitions roles preload submit rules scoring assignment duplicates queue cron reinstall 99_cleanup
+REGRESS     = 00_setup meta schema partitions roles preload submit rules scoring assignment duplicates queue cron perf capacity archive reinstall 99_cleanup
 REGRESS_OUT ?= results_dir
 REGRESS_OPTS = --load-extension=plpgsql --outputdir=$(REGRESS_OUT)
 

@@ -102,14 +102,14 @@ SELECT who FROM public.job_probe;
 SELECT * FROM pg_temp.wait_for_run('escalate');
 
 -- History: every run, and pruning past leadgen.job_history_days.
-SELECT job_name, status, count(*) FROM leadgen.job_runs WHERE job_name <> 'partition_maintenance' GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT job_name, status, count(*) FROM leadgen.job_runs WHERE job_name NOT IN ('partition_maintenance', 'capacity_snapshot') GROUP BY 1, 2 ORDER BY 1, 2;
 UPDATE leadgen.job_runs SET created_at = now() - interval '8 days' WHERE job_name = 'broken';
 SELECT leadgen.prune_job_runs() AS pruned;
 SELECT count(*) AS broken_runs_left FROM leadgen.job_runs WHERE job_name = 'broken';
 
 -- Clean up.
-SELECT leadgen.unschedule_job(name) FROM leadgen.jobs WHERE name <> 'partition_maintenance' ORDER BY name;
-SELECT count(*) AS runs_left_of_dropped_jobs FROM leadgen.job_runs WHERE job_name <> 'partition_maintenance';
+SELECT leadgen.unschedule_job(name) FROM leadgen.jobs WHERE name NOT IN ('partition_maintenance', 'capacity_snapshot') ORDER BY name;
+SELECT count(*) AS runs_left_of_dropped_jobs FROM leadgen.job_runs WHERE job_name NOT IN ('partition_maintenance', 'capacity_snapshot');
 DROP TABLE public.job_probe;
 REVOKE CREATE ON SCHEMA public FROM regress_ops;
 DROP ROLE regress_ops;

@@ -98,6 +98,7 @@ DECLARE
     v_d bigint;
     v_i bigint;
     v_run bigint;
+    v_member regclass;
 BEGIN
     IF policy IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.archive_policies a WHERE a.name = policy) THEN
         RAISE EXCEPTION 'archive policy "%" does not exist', policy
@@ -135,6 +136,20 @@ BEGIN
                    INTO partitions_archived
                    USING v_rel::text, p.older_than, p.strategy = 'move', v_schema;
                 partitions_archived := coalesce(partitions_archived, 0);
+                -- Partitions made by CREATE EXTENSION belong to it; archived,
+                -- they are the archive's, so that dropping the archive
+                -- schema cannot take the extension with it.
+                IF v_schema IS NOT NULL THEN
+                    FOR v_member IN
+                        SELECT c.oid::regclass FROM pg_catalog.pg_class c
+                          JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
+                           AND d.deptype = 'e'
+                          JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_leadgen'
+                         WHERE c.relnamespace = v_schema::regnamespace
+                    LOOP
+                        EXECUTE format('ALTER EXTENSION pg_leadgen DROP TABLE %s', v_member);
+                    END LOOP;
+                END IF;
             ELSE
                 partitions_archived := v_n;
             END IF;
@@ -176,13 +191,13 @@ BEGIN
                         USING ERRCODE = 'data_exception';
                 END IF;
                 RAISE NOTICE 'archive policy "%": % of % rows', p.name, rows_archived, rows_qualifying;
-                UPDATE @extschema@.archive_runs SET rows_done = rows_archived, batches = perf_archive.batches WHERE id = v_run;
+                UPDATE @extschema@.archive_runs SET rows_done = rows_archived, batches = archive_run.batches WHERE id = v_run;
                 EXIT WHEN p.strategy = 'copy';
             END LOOP;
         END IF;
         UPDATE @extschema@.archive_runs
-           SET partitions = partitions_archived, rows_qualifying = perf_archive.rows_qualifying,
-               rows_done = rows_archived, batches = perf_archive.batches, finished_at = clock_timestamp()
+           SET partitions = partitions_archived, rows_qualifying = archive_run.rows_qualifying,
+               rows_done = rows_archived, batches = archive_run.batches, finished_at = clock_timestamp()
          WHERE id = v_run;
         RETURN NEXT;
     END LOOP;

@@ -44,6 +44,18 @@ GRANT EXECUTE ON FUNCTION @extschema@.cron_next(text, text, timestamptz),
                           @extschema@.cron_next_runs(text, text, integer, timestamptz)
     TO leadgen_reader;
 
+-- Reader: the performance reports that show no statement text.
+GRANT EXECUTE ON FUNCTION @extschema@.perf_connection_pool(), @extschema@.perf_table_stats(regclass),
+                          @extschema@.perf_database_size(integer), @extschema@.perf_cache_hit_rate(integer),
+                          @extschema@.perf_capacity_forecast(text, integer), @extschema@.perf_capacity_dashboard(),
+                          @extschema@.perf_bottlenecks(), @extschema@.perf_job_status(bigint),
+                          @extschema@.perf_analyze_query(text, boolean, integer),
+                          @extschema@.capacity_resources(), @extschema@.capacity_slope(text),
+                          @extschema@.statement_kind(text, boolean), @extschema@.explain_plan(text),
+                          @extschema@.plan_columns(regclass, text)
+    TO leadgen_reader;
+GRANT SELECT ON @extschema@.capacity_snapshots, @extschema@.archive_policies, @extschema@.archive_runs TO leadgen_reader;
+
 -- Writer: submit leads only, through the SECURITY DEFINER functions.
 GRANT EXECUTE ON FUNCTION @extschema@.lead_submit(jsonb, integer), @extschema@.lead_enqueue(jsonb, integer),
                           @extschema@.lead_submit_batch(jsonb, integer), @extschema@.lead_check(jsonb)

@@ -201,7 +201,7 @@ BEGIN
         contact := 50;
     END IF;
 
-    dob := to_char((base AT TIME ZONE 'UTC')::date - make_interval(years => age)
+    dob := to_char(((base AT TIME ZONE 'UTC')::date - make_interval(years => age))::date
                    - (10 + bench.rnd(j, 22, 340)), 'YYYY-MM-DD');
 
     p := jsonb_build_object(
@@ -315,7 +315,7 @@ CREATE TABLE bench.reference (tracking_id text PRIMARY KEY, status text, quality
 CREATE PROCEDURE bench.reset()
 LANGUAGE plpgsql AS $$
 DECLARE
-    b record;
+    w record;
     t0 timestamptz := clock_timestamp();
 BEGIN
     PERFORM leadgen.queue_pause('leads');
@@ -324,8 +324,8 @@ BEGIN
              leadgen.leads_dead_letter, leadgen.lead_external_ids, bench.floor_queue, bench.floor_sink;
     UPDATE leadgen.agents SET current_lead_count = 0 WHERE current_lead_count <> 0;
     COMMIT;
-    FOR b IN SELECT payloads FROM bench.warmup_batches ORDER BY b LOOP
-        PERFORM leadgen.lead_submit_batch(b.payloads);
+    FOR w IN SELECT x.payloads FROM bench.warmup_batches x ORDER BY x.b LOOP
+        PERFORM leadgen.lead_submit_batch(w.payloads);
     END LOOP;
     PERFORM leadgen.queue_resume('leads');
     COMMIT;

