@@ -131,10 +131,16 @@ BEGIN
                 IF v_schema IS NOT NULL THEN
                     EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', v_schema);
                 END IF;
-                EXECUTE format('SELECT %I.drop_partition_time(p_parent_table := $1, p_retention := $2, p_keep_table := $3,'
-                               ' p_retention_schema := $4)', v_partman)
-                   INTO partitions_archived
-                   USING v_rel::text, p.older_than, p.strategy = 'move', v_schema;
+                BEGIN
+                    EXECUTE format('SELECT %I.drop_partition_time(p_parent_table := $1, p_retention := $2, p_keep_table := $3,'
+                                   ' p_retention_schema := $4)', v_partman)
+                       INTO partitions_archived
+                       USING v_rel::text, p.older_than, p.strategy = 'move', v_schema;
+                EXCEPTION WHEN foreign_key_violation THEN
+                    RAISE EXCEPTION 'archive policy "%": partitions of % are still referenced', p.name, v_rel
+                        USING ERRCODE = 'foreign_key_violation', DETAIL = SQLERRM,
+                              HINT = 'Archive the referencing rows first (for leads: a policy on leadgen.lead_assignments by assigned_at).';
+                END;
                 partitions_archived := coalesce(partitions_archived, 0);
                 -- Partitions made by CREATE EXTENSION belong to it; archived,
                 -- they are the archive's, so that dropping the archive
