@@ -2,6 +2,14 @@
 -- from, with a 95% prediction interval, and the dashboard.
 -- The scheduled snapshot job must not add rows in the middle of this test.
 SELECT name, paused FROM leadgen.pause_job('capacity_snapshot');
+DO $$
+BEGIN
+    WHILE EXISTS (SELECT 1 FROM leadgen.job_runs WHERE job_name = 'capacity_snapshot' AND status IN ('starting', 'running')) LOOP
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END;
+$$;
+DELETE FROM leadgen.capacity_snapshots;
 SELECT leadgen.capacity_snapshot() AS resources_recorded;
 SELECT resource FROM leadgen.capacity_snapshots WHERE resource NOT LIKE 'table_size:%' ORDER BY 1;
 SELECT count(*) > 5 AS table_sizes FROM leadgen.capacity_snapshots WHERE resource LIKE 'table_size:%';
