@@ -26,7 +26,16 @@ CREATE INDEX orders_status_a ON perf_test.orders (status);
 CREATE INDEX orders_status_b ON perf_test.orders (status);
 CREATE INDEX orders_status_created ON perf_test.orders (status, created_at);
 CREATE INDEX orders_note_unused ON perf_test.orders (note);
-ANALYZE perf_test.orders, perf_test.visits;
+-- planted: a foreign key without an index, and an invalid index (a unique
+-- index built concurrently over duplicates fails and stays invalid)
+CREATE TABLE perf_test.customers (id int PRIMARY KEY);
+INSERT INTO perf_test.customers SELECT g FROM generate_series(0, 4999) g;
+ALTER TABLE perf_test.orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES perf_test.customers (id);
+CREATE TABLE perf_test.payments (id int PRIMARY KEY, order_id bigint REFERENCES perf_test.orders (id));
+\set VERBOSITY terse
+CREATE UNIQUE INDEX CONCURRENTLY visits_site_unique ON perf_test.visits (site_id);
+\set VERBOSITY default
+ANALYZE perf_test.orders, perf_test.visits, perf_test.customers;
 
 -- The workload.
 SELECT pg_stat_statements_reset() IS NOT NULL AS reset;

@@ -62,8 +62,13 @@ AS_PG=(runuser -u postgres --)
 export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres PGDATABASE=bench REDIS_PORT
 export PGOPTIONS="-c client_min_messages=warning"
 
+RESULTS=$OUT/results.tsv
+
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+die() { printf 'bench: %s\n' "$*" >&2; [ ! -d "$OUT" ] || echo "$*" >> "$OUT/failures.txt"; exit 1; }
+# A result of this run: key, value (a file, so that each measurement can run
+# in a subshell of its own).
+put() { printf '%s\t%s\n' "$1" "$2" >> "$RESULTS"; }
 want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 # ---------------------------------------------------------------------
@@ -215,29 +220,27 @@ check_leads() {
         || [ "$assigned" != "$assignments" ] || [ "$counts_ok" != t ] || [ "$leftover" != 0 ]; then
         die "$label wrote wrong rows: leads $leads (distinct $distinct) of $N, events $events, assigned $assigned, assignments $assignments, agent counts consistent: $counts_ok, pending+dead $leftover"
     fi
-    CHECK[$label]="$leads leads: $breakdown"
+    put "check:$label" "$leads leads: $breakdown"
 }
 
 # Verdicts of a contender against pg_leadgen's (bench.reference): the same
 # rejection reasons, and the same status and score.
 parity() {
     local label=$1
-    [ "$(q -c "SELECT count(*) FROM bench.reference")" != 0 ] || { PARITY[$label]="n/a"; return; }
-    PARITY[$label]=$(q -c "
+    [ "$(q -c "SELECT count(*) FROM bench.reference")" != 0 ] || return 0
+    put "parity:$label" "$(q -c "
         WITH m AS (SELECT * FROM leadgen.leads WHERE details->>'tracking_id' ~ '^bench-[0-9]+\$'
                                                AND substr(details->>'tracking_id', 7)::bigint <= $N)
         SELECT format('same reasons %s/%s, same status+score %s/%s (status differs: %s)',
                       count(*) FILTER (WHERE r.rejection_reasons = m.rejection_reasons), count(*),
                       count(*) FILTER (WHERE r.status = m.status AND r.quality_score = m.quality_score), count(*),
                       coalesce(string_agg(DISTINCT r.status || '->' || m.status, ' ') FILTER (WHERE r.status <> m.status), 'none'))
-          FROM bench.reference r JOIN m ON m.details->>'tracking_id' = r.tracking_id")
+          FROM bench.reference r JOIN m ON m.details->>'tracking_id' = r.tracking_id")"
 }
 
 # ---------------------------------------------------------------------
 # Measurements
 # ---------------------------------------------------------------------
-
-declare -A RES CHECK PARITY NOTE
 
 pgbench_tps() { sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$1"; }
 
@@ -249,7 +252,7 @@ check_rules() {
     q -c "CALL bench.wait_empty()"
     "$NODE" "$HERE/node/rules-check.js" > "$OUT/rules-check.json" \
         || die "rules.js differs from pg_leadgen on some edge cases: see $OUT/rules-check.json"
-    RES[rules]=$(sed -n 's/.*"cases":\([0-9]*\),"differences":\([0-9]*\).*/\2 differences in \1 cases/p' "$OUT/rules-check.json")
+    put rules "$(sed -n 's/.*"cases":\([0-9]*\),"differences":\([0-9]*\).*/\2 differences in \1 cases/p' "$OUT/rules-check.json")"
 }
 
 measure_ingest() {
@@ -258,22 +261,24 @@ measure_ingest() {
     reset_state
     q -c "SELECT leadgen.queue_pause('leads')" >/dev/null
     $PGBIN/pgbench -n -M prepared -c 8 -j 2 -t $((INGEST_TX / 8)) -D n="$N" \
-        -f "$HERE/sql/ingest_single.pgbench" bench > "$OUT/ingest-single.txt" 2>&1
+        -f "$HERE/sql/ingest_single.pgbench" bench > "$OUT/ingest-single.txt" 2>&1 \
+        || die "1a: pgbench failed: $(tail -3 "$OUT/ingest-single.txt")"
     tps=$(pgbench_tps "$OUT/ingest-single.txt")
     pending=$(q -c "SELECT count(*) FROM leadgen.leads_pending")
     [ "$pending" = $((INGEST_TX / 8 * 8)) ] || die "1a: $pending leads pending after $INGEST_TX submissions"
-    RES[ingest_single]=$tps
+    put ingest_single "$tps"
     save_statements ingest-single
 
     say "1b. ingest: lead_submit_batch, 1000 leads per transaction, 2 clients, $BATCH_TX transactions"
     q -c "TRUNCATE leadgen.leads_pending" -c "ANALYZE leadgen.leads_pending" -c "CHECKPOINT" \
       -c "SELECT pg_stat_statements_reset()" >/dev/null
     $PGBIN/pgbench -n -M prepared -c 2 -j 2 -t $((BATCH_TX / 2)) -D nb="$nb" \
-        -f "$HERE/sql/ingest_batch.pgbench" bench > "$OUT/ingest-batch.txt" 2>&1
+        -f "$HERE/sql/ingest_batch.pgbench" bench > "$OUT/ingest-batch.txt" 2>&1 \
+        || die "1b: pgbench failed: $(tail -3 "$OUT/ingest-batch.txt")"
     tps=$(pgbench_tps "$OUT/ingest-batch.txt")
     pending=$(q -c "SELECT count(*) FROM leadgen.leads_pending")
     [ "$pending" = $((BATCH_TX / 2 * 2 * 1000)) ] || die "1b: $pending leads pending after $BATCH_TX batches"
-    RES[ingest_batch]=$(awk -v t="$tps" 'BEGIN { printf "%.0f", t * 1000 }')
+    put ingest_batch "$(awk -v t="$tps" 'BEGIN { printf "%.0f", t * 1000 }')"
     save_statements ingest-batch
 
     say "1c. ingest: COPY into a staging table + lead_submit_batch(jsonb_agg), 2 sessions, $N leads"
@@ -297,7 +302,7 @@ measure_ingest() {
     t1=$(date +%s.%N)
     pending=$(q -c "SELECT count(*) FROM leadgen.leads_pending")
     [ "$pending" = "$N" ] || die "1c: $pending leads pending after COPY of $N"
-    RES[ingest_copy]=$(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+    put ingest_copy "$(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')"
     save_statements ingest-copy
     rm -f "$OUT"/payloads-*.copy
     q -c "TRUNCATE leadgen.leads_pending"
@@ -317,7 +322,7 @@ measure_drain() {
     # the observer's own polling uses the claim index, never a sort of the queue
     q -c "SET enable_seqscan = off" -c "SET enable_sort = off" -c "CALL bench.drain('drain-$bs')"
     secs=$(q -c "SELECT extract(epoch FROM t_end - t_start) FROM bench.timings WHERE label = 'drain-$bs'")
-    RES[drain_$bs]=$(awk -v n="$N" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+    put "drain_$bs" "$(awk -v n="$N" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')"
     save_statements "drain-$bs"
     check_leads "drain-$bs"
     if [ "$bs" = 100 ]; then
@@ -337,7 +342,8 @@ measure_e2e() {
     rm -rf "$OUT/e2e"
     mkdir -p "$OUT/e2e"
     (cd "$OUT/e2e" && $PGBIN/pgbench -n -M prepared -c 8 -j 2 --rate=$E2E_RATE -T "$E2E_SECONDS" -D n="$N" \
-        --log --log-prefix=pgbench -f "$HERE/sql/ingest_single.pgbench" bench) > "$OUT/e2e.txt" 2>&1
+        --log --log-prefix=pgbench -f "$HERE/sql/ingest_single.pgbench" bench) > "$OUT/e2e.txt" 2>&1 \
+        || die "3: pgbench failed: $(tail -3 "$OUT/e2e.txt")"
     q -c "CALL bench.wait_empty()"
     tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/e2e.txt")
     local got
@@ -349,17 +355,17 @@ measure_e2e() {
           FROM leadgen.leads WHERE id > $before")
     read -r count p50 p99 pmax <<<"$got"
     [ "$count" = "$tx" ] || die "3: $count leads processed for $tx submissions"
-    RES[e2e_p50]=$p50
-    RES[e2e_p99]=$p99
-    RES[e2e_max]=$pmax
-    RES[e2e_tps]=$(pgbench_tps "$OUT/e2e.txt")
-    RES[e2e_tx]=$tx
+    put e2e_p50 "$p50"
+    put e2e_p99 "$p99"
+    put e2e_max "$pmax"
+    put e2e_tps "$(pgbench_tps "$OUT/e2e.txt")"
+    put e2e_tx "$tx"
     # pgbench's own latency per transaction (third column of its log, in us)
     read -r lat50 lat99 <<<"$(cat "$OUT"/e2e/pgbench.* | awk '{print $3}' | sort -n | awk '
         { v[NR] = $1 } END { printf "%.2f %.2f", v[int(NR * 0.5 + 0.5)] / 1000, v[int(NR * 0.99 + 0.5)] / 1000 }')"
-    RES[e2e_pgbench_avg]=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/e2e.txt")
-    RES[e2e_pgbench_p50]=$lat50
-    RES[e2e_pgbench_p99]=$lat99
+    put e2e_pgbench_avg "$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/e2e.txt")"
+    put e2e_pgbench_p50 "$lat50"
+    put e2e_pgbench_p99 "$lat99"
     save_statements e2e
     rm -rf "$OUT/e2e"
 }
@@ -381,8 +387,8 @@ measure_floor() {
     moved=$(q -c "SELECT count(*) FROM bench.floor_sink")
     left=$(q -c "SELECT count(*) FROM bench.floor_queue")
     [ "$moved" = "$N" ] && [ "$left" = 0 ] || die "4a: $moved rows moved, $left left of $N"
-    RES[floor]=$(awk -v n="$N" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
-    CHECK[floor]="$moved rows moved"
+    put floor "$(awk -v n="$N" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')"
+    put check:floor "$moved rows moved"
     save_statements floor
 }
 
@@ -391,8 +397,8 @@ measure_peer() {
     say "4. $label: $N leads, Node worker with the same rules and writes"
     reset_state
     "$NODE" "$HERE/node/peer.js" "$peer" > "$OUT/peer-$peer.json" || die "$label failed (see above)"
-    RES[$peer]=$(sed -n 's/.*"rate":\([0-9.]*\).*/\1/p' "$OUT/peer-$peer.json" | awk '{ printf "%.0f", $1 }')
-    NOTE[$peer]=$(sed -n 's/.*"failed_attempts":\([0-9]*\).*/\1 failed attempts/p' "$OUT/peer-$peer.json")
+    put "$peer" "$(sed -n 's/.*"rate":\([0-9.]*\).*/\1/p' "$OUT/peer-$peer.json" | awk '{ printf "%.0f", $1 }')"
+    put "note:$peer" "$(sed -n 's/.*"failed_attempts":\([0-9]*\).*/\1 failed attempts/p' "$OUT/peer-$peer.json")"
     save_statements "peer-$peer"
     check_leads "$label"
     parity "$peer"
@@ -412,7 +418,9 @@ fmt() {
 }
 
 report() {
-    local f=$OUT/results.md best_peer="" best=0 p
+    local f=$OUT/results.md best_peer="" best=0 p k v
+    declare -A RES=()
+    while IFS=$'\t' read -r k v; do RES[$k]=$v; done < "$RESULTS"
     for p in bullmq pgboss graphile; do
         if [ -n "${RES[$p]:-}" ] && awk -v a="${RES[$p]}" -v b="$best" 'BEGIN { exit !(a > b) }'; then
             best=${RES[$p]}
@@ -438,6 +446,10 @@ report() {
             if (v == "-" || v == "") { print "n/a"; exit }
             ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "PASS" : "MISS" }'
     }
+    result() { # key unit [step]
+        if [ -n "${RES[fail:${3:-$1}]:-}" ] && [ -z "${RES[$1]:-}" ]; then printf 'FAILED'
+        else printf '%s %s' "$(fmt "${RES[$1]:-}")" "$2"; fi
+    }
     local r_floor r_floor500 r_peer r_peer500 v1 v2 v3
     r_floor=$(ratio "${RES[drain_100]:-}" "${RES[floor]:-}")
     r_floor500=$(ratio "${RES[drain_500]:-}" "${RES[floor]:-}")
@@ -450,7 +462,8 @@ report() {
     {
         echo "# pg_leadgen pipeline benchmark ($MODE: $N leads)"
         echo
-        echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB memory;"
+        echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)),"
+        echo "$(free -g | awk '/^Mem:/ {print $2}') GiB memory; load average at start ${LOAD_START}, at end $(cut -d' ' -f1-3 /proc/loadavg)."
         echo "PostgreSQL $pgv (synchronous_commit on, fsync on, shared_buffers 1GB), pg_leadgen $extv with $WORKERS workers;"
         echo "Node $nodev, pg $pgjsv, BullMQ $bullv on Redis $redisv (no persistence), pg-boss $bossv, graphile-worker $gwv."
         if [ "$MODE" = quick ]; then
@@ -460,17 +473,17 @@ report() {
         echo
         echo "| # | contender | what | result |"
         echo "|---|---|---|---|"
-        echo "| 1a | pg_leadgen ingest | lead_submit, 1 lead per transaction, 8 clients, $INGEST_TX tx | $(fmt "${RES[ingest_single]:-}") leads/s |"
-        echo "| 1b | pg_leadgen ingest | lead_submit_batch, 1000 leads per tx, 2 clients, $((BATCH_TX * 1000)) leads | $(fmt "${RES[ingest_batch]:-}") leads/s |"
-        echo "| 1c | pg_leadgen ingest | COPY to staging + lead_submit_batch(jsonb_agg), 2 sessions, $N leads | $(fmt "${RES[ingest_copy]:-}") leads/s |"
-        echo "| 2 | pg_leadgen drain | $N pending, batch_size 100 | $(fmt "${RES[drain_100]:-}") leads/s |"
-        echo "| 2 | pg_leadgen drain | $N pending, batch_size 500 | $(fmt "${RES[drain_500]:-}") leads/s |"
+        echo "| 1a | pg_leadgen ingest | lead_submit, 1 lead per transaction, 8 clients, $INGEST_TX tx | $(result ingest_single leads/s ingest) |"
+        echo "| 1b | pg_leadgen ingest | lead_submit_batch, 1000 leads per tx, 2 clients, $((BATCH_TX * 1000)) leads | $(result ingest_batch leads/s ingest) |"
+        echo "| 1c | pg_leadgen ingest | COPY to staging + lead_submit_batch(jsonb_agg), 2 sessions, $N leads | $(result ingest_copy leads/s ingest) |"
+        echo "| 2 | pg_leadgen drain | $N pending, batch_size 100 | $(result drain_100 leads/s) |"
+        echo "| 2 | pg_leadgen drain | $N pending, batch_size 500 | $(result drain_500 leads/s) |"
         echo "| 3 | pg_leadgen end to end | lead_submit at $E2E_RATE/s for ${E2E_SECONDS}s ($(fmt "${RES[e2e_tx]:-}") leads, $(fmt "${RES[e2e_tps]:-}") tx/s): processed_at - created_at | p50 ${RES[e2e_p50]:--} ms, p99 ${RES[e2e_p99]:--} ms (max ${RES[e2e_max]:--} ms) |"
         echo "| 3 | pgbench | latency of those lead_submit transactions | avg ${RES[e2e_pgbench_avg]:--} ms, p50 ${RES[e2e_pgbench_p50]:--} ms, p99 ${RES[e2e_pgbench_p99]:--} ms |"
-        echo "| 4a | plain-SQL floor | bare queue to bare table, DELETE ... SKIP LOCKED RETURNING + INSERT, 100/tx, 2 sessions | $(fmt "${RES[floor]:-}") rows/s |"
-        echo "| 4b | BullMQ $bullv | addBulk, Node worker (concurrency 50), 1 tx per lead | $(fmt "${RES[bullmq]:-}") leads/s |"
-        echo "| 4c | pg-boss $bossv | insert, batch 500 in burst mode, 50 in flight, 1 tx per lead | $(fmt "${RES[pgboss]:-}") leads/s |"
-        echo "| 4c | graphile-worker $gwv | addJobs, local queue 500, batched completion, 50 in flight, 1 tx per lead | $(fmt "${RES[graphile]:-}") leads/s |"
+        echo "| 4a | plain-SQL floor | bare queue to bare table, DELETE ... SKIP LOCKED RETURNING + INSERT, 100/tx, 2 sessions | $(result floor rows/s) |"
+        echo "| 4b | BullMQ $bullv | addBulk, Node worker (concurrency 50), 1 tx per lead | $(result bullmq leads/s) |"
+        echo "| 4c | pg-boss $bossv | insert, batch 1000 in burst mode, 50 in flight, 1 tx per lead | $(result pgboss leads/s) |"
+        echo "| 4c | graphile-worker $gwv | addJobs, local queue 500, batched completion, 50 in flight, 1 tx per lead | $(result graphile leads/s) |"
         echo
         echo "| target | value | verdict |"
         echo "|---|---|---|"
@@ -484,13 +497,19 @@ report() {
             echo "- rules.js against pg_leadgen on the edge cases of sql/rule_cases.sql: ${RES[rules]}"
         fi
         for p in drain-100 drain-500 floor "BullMQ" "pg-boss" "graphile-worker"; do
-            if [ -n "${CHECK[$p]:-}" ]; then echo "- $p: ${CHECK[$p]}"; fi
+            if [ -n "${RES[check:$p]:-}" ]; then echo "- $p: ${RES[check:$p]}"; fi
         done
         for p in bullmq pgboss graphile; do
-            if [ -n "${PARITY[$p]:-}" ]; then
-                echo "- ${NAME[$p]} verdicts vs pg_leadgen's: ${PARITY[$p]}; ${NOTE[$p]:-}"
+            if [ -n "${RES[parity:$p]:-}" ]; then
+                echo "- ${NAME[$p]} verdicts vs pg_leadgen's (batch 100): ${RES[parity:$p]}; ${RES[note:$p]:-}"
             fi
         done
+        if [ -s "$OUT/failures.txt" ]; then
+            echo
+            echo "Failures:"
+            echo
+            sed 's/^/- /' "$OUT/failures.txt"
+        fi
     } > "$f"
     echo
     cat "$f"
@@ -498,22 +517,44 @@ report() {
     echo "(written to $f; pg_stat_statements of each measurement in $OUT/statements/)"
 }
 
+# Run one measurement in a subshell of its own: a failure is recorded and
+# the next measurement runs.
+step() {
+    local name=$1 rc
+    shift
+    set +e
+    ( set -e; "$@" )
+    rc=$?
+    set -e
+    if [ $rc -ne 0 ]; then
+        say "FAILED: $name"
+        put "fail:$name" 1
+        echo "$name: failed (exit $rc), see the output above" >> "$OUT/failures.txt"
+        FAILED=1
+        q -c "ALTER SYSTEM RESET leadgen.batch_size" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
+    fi
+}
+
 # ---------------------------------------------------------------------
 
 mkdir -p "$OUT"
-rm -f "$OUT/checks.txt"
+rm -f "$OUT/checks.txt" "$OUT/failures.txt" "$RESULTS" "$OUT"/peer-*.json
+touch "$RESULTS"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+FAILED=0
 install_deps
 start_servers
 setup_db
-want rules && check_rules
-want ingest && measure_ingest
+want rules && step rules check_rules
+want ingest && step ingest measure_ingest
 if want drain; then
-    measure_drain 100
-    measure_drain 500
+    step drain_100 measure_drain 100
+    step drain_500 measure_drain 500
 fi
-want e2e && measure_e2e
-want floor && measure_floor
-want bullmq && measure_peer bullmq BullMQ
-want pgboss && measure_peer pgboss pg-boss
-want graphile && measure_peer graphile graphile-worker
+want e2e && step e2e measure_e2e
+want floor && step floor measure_floor
+want bullmq && step bullmq measure_peer bullmq BullMQ
+want pgboss && step pgboss measure_peer pgboss pg-boss
+want graphile && step graphile measure_peer graphile graphile-worker
 report
+exit $FAILED

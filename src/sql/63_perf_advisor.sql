@@ -290,18 +290,55 @@ BEGIN
         END LOOP;
     END IF;
 
+    -- 2. Foreign keys without an index on their referencing columns: one
+    -- more reason for a workload candidate on the same columns, or a
+    -- candidate of their own.
+    FOR r IN
+        SELECT con.conrelid::regclass AS tbl, con.conname,
+               array_agg(a.attname::text ORDER BY k.ord) AS cols
+          FROM pg_catalog.pg_constraint con
+          CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+          JOIN pg_catalog.pg_class cl ON cl.oid = con.conrelid
+          JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
+         WHERE con.contype = 'f' AND con.conparentid = 0 AND NOT cl.relispartition
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema', '@extschema@')
+         GROUP BY 1, 2
+    LOOP
+        -- covered: an index leads with the key's columns (any order), or a
+        -- unique index on some of them finds the row alone
+        CONTINUE WHEN EXISTS (
+            SELECT 1 FROM pg_catalog.pg_index i
+             WHERE i.indrelid = r.tbl AND i.indpred IS NULL
+               AND ((SELECT array_agg(x ORDER BY x) FROM unnest((@extschema@.index_columns(i.indexrelid::regclass))[1:cardinality(r.cols)]) x)
+                        = (SELECT array_agg(x ORDER BY x) FROM unnest(r.cols) x)
+                    OR (i.indisunique AND @extschema@.index_columns(i.indexrelid::regclass) <@ r.cols)));
+        v_key := r.tbl::text || '(' || array_to_string(r.cols, ',') || ')';
+        IF v_cand ? v_key THEN
+            v_cand := jsonb_set(v_cand, ARRAY[v_key, 'foreign_key'], to_jsonb(r.conname::text));
+        ELSE
+            v_cand := v_cand || jsonb_build_object(v_key, jsonb_build_object(
+                'table', r.tbl::text, 'columns', to_jsonb(r.cols), 'foreign_key', r.conname::text));
+        END IF;
+    END LOOP;
+
     FOR v_key, v_c IN SELECT key, value FROM jsonb_each(v_cand) ORDER BY key LOOP
         action := 'create';
         table_name := v_c->>'table';
         index_name := NULL;
         statement := format('CREATE INDEX CONCURRENTLY ON %s (%s)', table_name,
                             (SELECT string_agg(quote_ident(c), ', ') FROM jsonb_array_elements_text(v_c->'columns') c));
-        reason := format('the workload filters %s on %s with a %s', table_name,
-                         (SELECT string_agg(c, ', ') FROM jsonb_array_elements_text(v_c->'columns') c), lower(v_c->>'node'));
+        reason := concat_ws('; ',
+            CASE WHEN v_c ? 'query' THEN format('the workload filters %s on %s with a %s', table_name,
+                         (SELECT string_agg(c, ', ') FROM jsonb_array_elements_text(v_c->'columns') c), lower(v_c->>'node')) END,
+            CASE WHEN v_c ? 'foreign_key' THEN format('foreign key %s has no index: deletes and updates of the referenced rows scan %s',
+                                                      v_c->>'foreign_key', table_name) END);
         cost_before := (v_c->>'cost_before')::numeric;
         cost_after := NULL;
         evidence := v_c - 'cost_before';
-        IF v_hypopg IS NOT NULL THEN
+        IF NOT v_c ? 'query' THEN
+            NULL;               -- no statement to verify the index with
+        ELSIF v_hypopg IS NOT NULL THEN
             BEGIN
                 EXECUTE format('SELECT %I.hypopg_create_index($1)', v_hypopg)
                     USING format('CREATE INDEX ON %s (%s)', table_name,
@@ -320,7 +357,7 @@ BEGIN
         RETURN NEXT;
     END LOOP;
 
-    -- 2. Indexes of the lead contract that someone dropped.
+    -- 3. Indexes of the lead contract that someone dropped.
     FOR r IN
         SELECT c.tbl, c.cols, c.name
           FROM (VALUES
@@ -351,39 +388,6 @@ BEGIN
                             (SELECT string_agg(quote_ident(x), ', ') FROM unnest(r.cols) x));
         reason := 'a composite index the lead platform''s load tests proved necessary is missing';
         evidence := jsonb_build_object('columns', to_jsonb(r.cols));
-        cost_before := NULL;
-        cost_after := NULL;
-        RETURN NEXT;
-    END LOOP;
-
-    -- 3. Foreign keys without an index on their referencing columns.
-    FOR r IN
-        SELECT con.conrelid::regclass AS tbl, con.conname,
-               array_agg(a.attname::text ORDER BY k.ord) AS cols
-          FROM pg_catalog.pg_constraint con
-          CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
-          JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-          JOIN pg_catalog.pg_class cl ON cl.oid = con.conrelid
-          JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
-         WHERE con.contype = 'f' AND con.conparentid = 0 AND NOT cl.relispartition
-           AND n.nspname NOT IN ('pg_catalog', 'information_schema', '@extschema@')
-         GROUP BY 1, 2
-    LOOP
-        -- covered: an index leads with the key's columns (any order), or a
-        -- unique index on some of them finds the row alone
-        CONTINUE WHEN EXISTS (
-            SELECT 1 FROM pg_catalog.pg_index i
-             WHERE i.indrelid = r.tbl AND i.indpred IS NULL
-               AND ((SELECT array_agg(x ORDER BY x) FROM unnest((@extschema@.index_columns(i.indexrelid::regclass))[1:cardinality(r.cols)]) x)
-                        = (SELECT array_agg(x ORDER BY x) FROM unnest(r.cols) x)
-                    OR (i.indisunique AND @extschema@.index_columns(i.indexrelid::regclass) <@ r.cols)));
-        action := 'create';
-        table_name := r.tbl::text;
-        index_name := NULL;
-        statement := format('CREATE INDEX CONCURRENTLY ON %s (%s)', r.tbl,
-                            (SELECT string_agg(quote_ident(x), ', ') FROM unnest(r.cols) x));
-        reason := format('foreign key %s has no index: deletes and updates of the referenced rows scan %s', r.conname, r.tbl);
-        evidence := jsonb_build_object('constraint', r.conname, 'columns', to_jsonb(r.cols));
         cost_before := NULL;
         cost_after := NULL;
         RETURN NEXT;

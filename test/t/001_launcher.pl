@@ -85,6 +85,11 @@ is($plain->safe_psql('postgres', q{SELECT count(*) FROM pg_class WHERE relnamesp
    '8', 'the domain tables are installed anyway');
 is($plain->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_leadgen launcher'}),
    '0', 'no launcher runs');
+$plain->psql('postgres', 'SELECT * FROM leadgen.perf_slow_queries()', stderr => \$stderr);
+like($stderr, qr/ERROR:\s+pg_stat_statements is not loaded/, 'the slow query report says pg_stat_statements is not loaded');
+like($stderr, qr/HINT:\s+Add pg_stat_statements to shared_preload_libraries/, 'and how to load it');
+$plain->psql('postgres', q{SELECT leadgen.perf_optimize_table('leadgen.leads')}, stderr => \$stderr);
+like($stderr, qr/no worker can run VACUUM/, 'VACUUM through the workers needs the workers');
 $plain->stop;
 
 done_testing();

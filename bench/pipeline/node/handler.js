@@ -12,7 +12,8 @@
 //      skipping agents that another lead's transaction holds, and waiting
 //      for them only when every candidate is held;
 //   4. insert the lead row into leadgen.leads (created_at = submission
-//      time), its assignment, its event; commit.
+//      time), its assignment, its event, notify listeners (as pg_leadgen
+//      does for each batch); commit.
 //
 // Carriers' coverage and the scoring weights are read from the database and
 // refreshed every few seconds, as a service would cache them.
@@ -61,9 +62,15 @@ const SQL = {
   assignment: `
     INSERT INTO leadgen.lead_assignments (lead_id, lead_created_at, agent_id, status, assigned_at)
     VALUES ($1, $2, $3, 'assigned', $4)`,
+  // the event, and the notification DOMAIN.md asks of every commit that
+  // changes leads or agents (listeners invalidate their caches)
   event: `
-    INSERT INTO leadgen.events (entity_type, entity_id, type, source, payload, "timestamp")
-    VALUES ('lead', $1, $2, 'pipeline', $3, $4)`,
+    WITH e AS (
+      INSERT INTO leadgen.events (entity_type, entity_id, type, source, payload, "timestamp")
+      VALUES ('lead', $1, $2, 'pipeline', $3, $4)
+      RETURNING 1)
+    SELECT pg_notify('leadgen_changes', json_build_object('source', 'pipeline', 'leads', (SELECT count(*) FROM e),
+                                                          'agents', $5::int)::text)`,
   coverage: `
     SELECT DISTINCT upper(s.st) || ':' || lower(t.ty) AS key
       FROM leadgen.carriers c, unnest(c.states) s(st), unnest(c.insurance_types) t(ty)
@@ -187,7 +194,9 @@ class LeadHandler {
       if (dupOf !== null) event.duplicate_of = Number(dupOf);
       event.attempt = attempt;
       await client.query({
-        name: 'lead_event', text: SQL.event, values: [leadId, `lead.${status}`, JSON.stringify(event), processedAt],
+        name: 'lead_event',
+        text: SQL.event,
+        values: [leadId, `lead.${status}`, JSON.stringify(event), processedAt, agentId !== null ? 1 : 0],
       });
       await client.query('COMMIT');
       this.done++;

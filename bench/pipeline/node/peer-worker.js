@@ -8,7 +8,7 @@
 // Tuning, as each queue's documentation advises for throughput:
 // - BullMQ: one Worker, concurrency 50, jobs removed on completion, a
 //   connection with maxRetriesPerRequest null.
-// - pg-boss: batch fetch (batchSize 500) in burst mode (burstWhenBatchFull:
+// - pg-boss: batch fetch (batchSize 1000) in burst mode (burstWhenBatchFull:
 //   fetch again at once while batches come back full), two local workers,
 //   each running its batch 25 leads at a time (50 in flight), and
 //   per-job results so that one failed lead does not retry its batch.
@@ -58,7 +58,7 @@ async function startPgBoss() {
   await boss.start();
   const perWorker = Math.max(1, Math.floor(CONCURRENCY / 2));
   await boss.work('leads', {
-    batchSize: 500,
+    batchSize: 1000,
     burstWhenBatchFull: true,
     pollingIntervalSeconds: 0.5,
     localConcurrency: 2,
@@ -141,6 +141,9 @@ async function main() {
   });
   process.send({ ready: true });
 }
+
+// the measuring process is gone: stop too
+process.on('disconnect', () => process.exit(1));
 
 main().catch((err) => {
   process.send({ fatal: String(err && err.stack ? err.stack : err) }, () => process.exit(1));
