@@ -76,6 +76,26 @@ raise_problems(List *problems)
 }
 
 /*
+ * submit_one
+ *		Check one payload (raising its problems) and enqueue it.
+ */
+static int64
+submit_one(Jsonb *payload, int32 priority, bool *created)
+{
+	SubmitKeys	keys;
+	List	   *problems;
+	int64		id;
+
+	SPI_connect();
+	problems = SubmitCheck(payload, &keys);
+	if (problems != NIL)
+		raise_problems(problems);
+	id = SubmitEnqueue(payload, &keys, priority, created);
+	SPI_finish();
+	return id;
+}
+
+/*
  * pg_leadgen_lead_check
  *		The schema problems of a payload, as text[] (empty when it would be
  *		accepted).
@@ -112,8 +132,6 @@ pg_leadgen_lead_enqueue(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *payload = PG_GETARG_JSONB_P(0);
 	int32		priority = PG_GETARG_INT32(1);
-	SubmitKeys	keys;
-	List	   *problems;
 	int64		id;
 	bool		created;
 	TupleDesc	tupdesc;
@@ -123,12 +141,7 @@ pg_leadgen_lead_enqueue(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
-	SPI_connect();
-	problems = SubmitCheck(payload, &keys);
-	if (problems != NIL)
-		raise_problems(problems);
-	id = SubmitEnqueue(payload, &keys, priority, &created);
-	SPI_finish();
+	id = submit_one(payload, priority, &created);
 
 	values[0] = Int64GetDatum(id);
 	values[1] = BoolGetDatum(created);
@@ -276,20 +289,9 @@ PG_FUNCTION_INFO_V1(pg_leadgen_wake_at_commit);
 Datum
 pg_leadgen_lead_submit(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *payload = PG_GETARG_JSONB_P(0);
-	int32		priority = PG_GETARG_INT32(1);
-	SubmitKeys	keys;
-	List	   *problems;
-	int64		id;
 	bool		created;
 
-	SPI_connect();
-	problems = SubmitCheck(payload, &keys);
-	if (problems != NIL)
-		raise_problems(problems);
-	id = SubmitEnqueue(payload, &keys, priority, &created);
-	SPI_finish();
-	PG_RETURN_INT64(id);
+	PG_RETURN_INT64(submit_one(PG_GETARG_JSONB_P(0), PG_GETARG_INT32(1), &created));
 }
 
 /*

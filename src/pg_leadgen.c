@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 
@@ -43,4 +44,20 @@ _PG_init(void)
 	leadgen_preloaded = true;
 	ShmemInit();
 	WorkerRegister();
+}
+
+/*
+ * LeadgenKeepPlan
+ *		Prepare a statement and keep its plan for the life of the process.
+ *		Caller is connected to SPI.
+ */
+SPIPlanPtr
+LeadgenKeepPlan(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
 }

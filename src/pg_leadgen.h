@@ -32,6 +32,10 @@ extern int	leadgen_poll_interval;
 extern int	leadgen_max_payload_size;
 extern void GucInit(bool preloading);
 
+/* pg_leadgen.c */
+struct _SPI_plan;
+extern struct _SPI_plan *LeadgenKeepPlan(const char *sql, int nargs, Oid *argtypes);
+
 /* worker.c */
 extern bool leadgen_preloaded;
 extern void WorkerRegister(void);

@@ -132,18 +132,6 @@ static SPIPlanPtr plan_fail_event = NULL;
 #define CLAIM_COLUMNS \
 	" RETURNING p.id, p.payload, p.broker_id, p.external_id, p.attempts, p.enqueued_at, p.priority"
 
-static SPIPlanPtr
-keep_plan(const char *sql, int nargs, Oid *types)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-	if (plan == NULL)
-		elog(ERROR, "could not prepare pipeline statement: %s",
-			 SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
-
 /*
  * prepare_plans
  *		Prepare the pipeline's statements once per process.
@@ -157,7 +145,7 @@ prepare_plans(void)
 	{
 		Oid			t[2] = {INT4OID, TIMESTAMPTZOID};
 
-		plan_claim = keep_plan(
+		plan_claim = LeadgenKeepPlan(
 							   "DELETE FROM " S ".leads_pending p WHERE p.id IN ("
 							   " SELECT q.id FROM " S ".leads_pending q"
 							   "  WHERE q.next_attempt_at <= $2"
@@ -168,20 +156,20 @@ prepare_plans(void)
 	{
 		Oid			t[1] = {INT8OID};
 
-		plan_claim_one = keep_plan(
+		plan_claim_one = LeadgenKeepPlan(
 								   "DELETE FROM " S ".leads_pending p WHERE p.id IN ("
 								   " SELECT q.id FROM " S ".leads_pending q WHERE q.id = $1 FOR UPDATE SKIP LOCKED)"
 								   CLAIM_COLUMNS, 1, t);
 	}
-	plan_coverage = keep_plan(
+	plan_coverage = LeadgenKeepPlan(
 							  "SELECT DISTINCT upper(s.st) || ':' || lower(t.ty)"
 							  "  FROM " S ".carriers c, unnest(c.states) s(st), unnest(c.insurance_types) t(ty)"
 							  " WHERE c.is_active", 0, NULL);
-	plan_weights = keep_plan("SELECT component, points FROM " S ".scoring_weights", 0, NULL);
+	plan_weights = LeadgenKeepPlan("SELECT component, points FROM " S ".scoring_weights", 0, NULL);
 	{
 		Oid			t[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID};
 
-		plan_dups = keep_plan(
+		plan_dups = LeadgenKeepPlan(
 							  "SELECT id, email_norm, phone_norm, insurance_type, created_at, coalesce(duplicate_of, id)"
 							  "  FROM " S ".leads"
 							  " WHERE created_at BETWEEN $1 AND $2 AND status <> 'rejected'"
@@ -190,7 +178,7 @@ prepare_plans(void)
 	{
 		Oid			t[1] = {TEXTARRAYOID};
 
-		plan_agents = keep_plan(
+		plan_agents = LeadgenKeepPlan(
 								"SELECT id, state::text, specializations, current_lead_count, max_leads, rating::float8"
 								"  FROM " S ".agents"
 								" WHERE is_active AND current_lead_count < max_leads AND state = ANY ($1)"
@@ -201,7 +189,7 @@ prepare_plans(void)
 			DATEARRAYOID, INT4ARRAYOID, TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 		TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID};
 
-		plan_write = keep_plan(
+		plan_write = LeadgenKeepPlan(
 							   "WITH u AS ("
 							   " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
 							   "  AS u(id, payload, status, itype, state, dob, score, reasons, dup_of,"
@@ -247,7 +235,7 @@ prepare_plans(void)
 		 * Backoff: after the n-th failed attempt, wait 2^(n-1) s, at most
 		 * 60 s (1, 2, 4, 8, ...). In SET, "attempts" is the old value, n-1.
 		 */
-		plan_fail = keep_plan(
+		plan_fail = LeadgenKeepPlan(
 							  "UPDATE " S ".leads_pending SET attempts = attempts + 1, last_error = $2,"
 							  "       errors = errors || jsonb_build_array($3),"
 							  "       next_attempt_at = $4 + interval '1 second' * least(60, power(2, least(attempts, 10)))"
@@ -256,7 +244,7 @@ prepare_plans(void)
 	{
 		Oid			t[1] = {INT8OID};
 
-		plan_dead = keep_plan(
+		plan_dead = LeadgenKeepPlan(
 							  "WITH d AS (DELETE FROM " S ".leads_pending WHERE id = $1 RETURNING *)"
 							  " INSERT INTO " S ".leads_dead_letter (id, payload, broker_id, external_id, priority,"
 							  "   attempts, max_attempts, next_attempt_at, last_error, errors, enqueued_at, failed_at)"
@@ -267,7 +255,7 @@ prepare_plans(void)
 	{
 		Oid			t[3] = {INT8OID, TEXTOID, JSONBOID};
 
-		plan_fail_event = keep_plan(
+		plan_fail_event = LeadgenKeepPlan(
 									"INSERT INTO " S ".events (entity_type, entity_id, type, source, payload, \"timestamp\")"
 									" VALUES ('lead', $1, $2, 'pipeline', $3, clock_timestamp())", 3, t);
 	}

@@ -140,21 +140,6 @@ value_kind(JsonbValue *v, KeyKind *kind)
 	}
 }
 
-/*
- * prepare
- *		Prepare and keep one statement. Caller is connected to SPI.
- */
-static SPIPlanPtr
-prepare(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
-
 static void
 prepare_plans(void)
 {
@@ -163,20 +148,20 @@ prepare_plans(void)
 	Oid			t_pending[5] = {INT8OID, JSONBOID, INT8OID, TEXTOID, INT4OID};
 
 	if (plan_broker == NULL)
-		plan_broker = prepare("SELECT is_active FROM " LEADGEN_SCHEMA_NAME ".brokers WHERE id = $1",
+		plan_broker = LeadgenKeepPlan("SELECT is_active FROM " LEADGEN_SCHEMA_NAME ".brokers WHERE id = $1",
 							  1, t_int8);
 	if (plan_extid_insert == NULL)
-		plan_extid_insert = prepare("INSERT INTO " LEADGEN_SCHEMA_NAME ".lead_external_ids"
+		plan_extid_insert = LeadgenKeepPlan("INSERT INTO " LEADGEN_SCHEMA_NAME ".lead_external_ids"
 									" (broker_id, external_id, lead_id)"
 									" VALUES ($1, $2, nextval('" LEADGEN_SCHEMA_NAME ".lead_id_seq'))"
 									" ON CONFLICT DO NOTHING RETURNING lead_id",
 									2, t_key);
 	if (plan_extid_lookup == NULL)
-		plan_extid_lookup = prepare("SELECT lead_id FROM " LEADGEN_SCHEMA_NAME ".lead_external_ids"
+		plan_extid_lookup = LeadgenKeepPlan("SELECT lead_id FROM " LEADGEN_SCHEMA_NAME ".lead_external_ids"
 									" WHERE broker_id = $1 AND external_id = $2",
 									2, t_key);
 	if (plan_pending_insert == NULL)
-		plan_pending_insert = prepare("INSERT INTO " LEADGEN_SCHEMA_NAME ".leads_pending"
+		plan_pending_insert = LeadgenKeepPlan("INSERT INTO " LEADGEN_SCHEMA_NAME ".leads_pending"
 									  " (id, payload, broker_id, external_id, priority)"
 									  " VALUES (coalesce($1, nextval('" LEADGEN_SCHEMA_NAME ".lead_id_seq')),"
 									  " $2, $3, $4, $5) RETURNING id",

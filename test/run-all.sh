@@ -37,10 +37,11 @@ report() {	# suite passed failed
     total_fail=$((total_fail + $3))
 }
 
-run_unit() {
-    local out=$LOGDIR/unit.log
-    if [ ! -f "$ROOT/test/unit/Makefile" ]; then return; fi
-    make -s -C "$ROOT/test/unit" check >"$out" 2>&1
+# A suite whose runner prints "N passed, N failed" as its closing line.
+run_counted() {	# name logfile command...
+    local name=$1 out=$2
+    shift 2
+    "$@" >"$out" 2>&1
     local rc=$?
     local line
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
@@ -48,11 +49,16 @@ run_unit() {
         set -- $line
         local p=$1 f=$3
         [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-        report unit "$p" "$f"
+        report "$name" "$p" "$f"
     else
-        report unit 0 1
+        report "$name" 0 1
     fi
-    [ $rc -ne 0 ] && tail -30 "$out"
+    [ $rc -ne 0 ] && tail -40 "$out"
+}
+
+run_unit() {
+    [ -f "$ROOT/test/unit/Makefile" ] || return 0
+    run_counted unit "$LOGDIR/unit.log" make -s -C "$ROOT/test/unit" check
 }
 
 run_regress() {
@@ -98,20 +104,7 @@ run_tap() {
 
 run_gateway() {
     [ -x "$ROOT/gateway/tests/run.sh" ] || return 0
-    local out=$LOGDIR/gateway.log
-    "$ROOT/gateway/tests/run.sh" >"$out" 2>&1
-    local rc=$?
-    local line
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
-    if [ -n "$line" ]; then
-        set -- $line
-        local p=$1 f=$3
-        [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-        report gateway "$p" "$f"
-    else
-        report gateway 0 1
-    fi
-    [ $rc -ne 0 ] && tail -40 "$out"
+    run_counted gateway "$LOGDIR/gateway.log" "$ROOT/gateway/tests/run.sh"
 }
 
 start=$(date +%s)

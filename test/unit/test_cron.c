@@ -29,12 +29,12 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "cron.h"
 
 #define MINUTE		INT64_C(60)
@@ -43,30 +43,6 @@
 
 #define lengthof(array) (sizeof(array) / sizeof((array)[0]))
 
-static int	n_passed = 0;
-static int	n_failed = 0;
-
-/*
- * check
- *		Count one check; print a line naming it when it fails.
- */
-static void
-check(int ok, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (ok)
-	{
-		n_passed++;
-		return;
-	}
-	n_failed++;
-	printf("FAIL: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 /*
  * Calendar arithmetic of the tests, written differently from cron.c's so
@@ -1084,6 +1060,5 @@ main(void)
 	test_brute_force();
 	test_robustness();
 
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed == 0 ? 0 : 1;
+	return check_summary();
 }

@@ -16,12 +16,12 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "validate.h"
 
 /* The processing time of most tests: 2026-06-15T12:00:00Z */
@@ -31,30 +31,6 @@
 #define HOUR		(INT64_C(3600) * SEC)
 #define DAY			LEADGEN_USECS_PER_DAY
 
-static int	n_passed = 0;
-static int	n_failed = 0;
-
-/*
- * check
- *		Count one check; print a line naming it when it fails.
- */
-static void
-check(int ok, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (ok)
-	{
-		n_passed++;
-		return;
-	}
-	n_failed++;
-	printf("FAIL: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 /*
  * Carrier coverage as the tests see it: every state and type is served
@@ -1552,6 +1528,5 @@ main(void)
 	test_parse_timestamptz();
 	test_misc();
 
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed == 0 ? 0 : 1;
+	return check_summary();
 }
