@@ -4,7 +4,7 @@
 # the Node job queues the platform would otherwise run (BullMQ, pg-boss,
 # graphile-worker), on the same leads, on this machine, one at a time.
 #
-#   bench/pipeline/run.sh            full size: 100,000 leads (about 15 minutes)
+#   bench/pipeline/run.sh            full size: 100,000 leads (15-20 minutes)
 #   bench/pipeline/run.sh --quick    10,000 leads, short runs (a few minutes)
 #
 # Options: --keep (leave the cluster's data in out/pg), --only=LIST (a
@@ -50,6 +50,7 @@ else
     E2E_SECONDS=30
 fi
 E2E_RATE=1000
+WARMUP=${BENCH_WARMUP:-$WARMUP}
 
 PG_PORT=${BENCH_PG_PORT:-5533}
 REDIS_PORT=${BENCH_REDIS_PORT:-6390}
@@ -96,8 +97,11 @@ install_deps() {
     fi
     if [ ! -x "$NODE" ] || [ ! -f "$HERE/node_modules/.package-lock.json" ] \
         || [ "$HERE/package-lock.json" -nt "$HERE/node_modules/.package-lock.json" ]; then
-        say "installing the Node peers (npm ci)"
-        (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+        # npm install, not npm ci: the lock has msgpackr-extract's binaries for
+        # Linux only (the registry serves no other), which npm ci calls out of
+        # sync; npm install installs the locked versions and leaves the lock as is.
+        say "installing the Node peers (npm install from package-lock.json)"
+        (cd "$HERE" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
     fi
 }
 
@@ -223,15 +227,17 @@ check_leads() {
     put "check:$label" "$leads leads: $breakdown"
 }
 
-# Verdicts of a contender against pg_leadgen's (bench.reference): the same
-# rejection reasons, and the same status and score.
+# Rows of a contender against pg_leadgen's (bench.reference): the same
+# columns (all but ids and times), the same rejection reasons, the same
+# status and score.
 parity() {
     local label=$1
     [ "$(q -c "SELECT count(*) FROM bench.reference")" != 0 ] || return 0
     put "parity:$label" "$(q -c "
-        WITH m AS (SELECT * FROM leadgen.leads WHERE details->>'tracking_id' ~ '^bench-[0-9]+\$'
-                                               AND substr(details->>'tracking_id', 7)::bigint <= $N)
-        SELECT format('same reasons %s/%s, same status+score %s/%s (status differs: %s)',
+        WITH m AS (SELECT l.*, bench.lead_digest(l) AS digest FROM leadgen.leads l
+                    WHERE details->>'tracking_id' ~ '^bench-[0-9]+\$' AND substr(details->>'tracking_id', 7)::bigint <= $N)
+        SELECT format('same columns %s/%s, same reasons %s/%s, same status+score %s/%s (status differs: %s)',
+                      count(*) FILTER (WHERE r.columns = m.digest), count(*),
                       count(*) FILTER (WHERE r.rejection_reasons = m.rejection_reasons), count(*),
                       count(*) FILTER (WHERE r.status = m.status AND r.quality_score = m.quality_score), count(*),
                       coalesce(string_agg(DISTINCT r.status || '->' || m.status, ' ') FILTER (WHERE r.status <> m.status), 'none'))
@@ -328,7 +334,8 @@ measure_drain() {
     if [ "$bs" = 100 ]; then
         q -c "TRUNCATE bench.reference" -c "
             INSERT INTO bench.reference
-            SELECT details->>'tracking_id', status, quality_score, rejection_reasons FROM leadgen.leads
+            SELECT details->>'tracking_id', status, quality_score, rejection_reasons, bench.lead_digest(l)
+              FROM leadgen.leads l
              WHERE details->>'tracking_id' ~ '^bench-[0-9]+\$' AND substr(details->>'tracking_id', 7)::bigint <= $N"
     fi
     q -c "ALTER SYSTEM RESET leadgen.batch_size" -c "SELECT pg_reload_conf()" >/dev/null
@@ -504,6 +511,18 @@ report() {
                 echo "- ${NAME[$p]} verdicts vs pg_leadgen's (batch 100): ${RES[parity:$p]}; ${RES[note:$p]:-}"
             fi
         done
+        echo
+        echo "Where the server's time went during pg_leadgen's measurements (pg_stat_statements, top statements):"
+        for p in drain-100 drain-500 e2e; do
+            [ -f "$OUT/statements/$p.tsv" ] || continue
+            echo
+            echo "$p:"
+            echo
+            echo "| calls | total ms | mean ms | statement |"
+            echo "|---|---|---|---|"
+            grep -v -e 'CALL bench\.' -e 'bench\.timings' -e 'pg_stat_statements_reset' "$OUT/statements/$p.tsv" | head -5 | awk -F'\t' '{
+                q = substr($5, 1, 100); gsub(/\|/, "\\|", q); printf "| %s | %s | %s | `%s` |\n", $1, $2, $3, q }'
+        done
         if [ -s "$OUT/failures.txt" ]; then
             echo
             echo "Failures:"
@@ -520,12 +539,13 @@ report() {
 # Run one measurement in a subshell of its own: a failure is recorded and
 # the next measurement runs.
 step() {
-    local name=$1 rc
+    local name=$1 rc t0=$SECONDS
     shift
     set +e
     ( set -e; "$@" )
     rc=$?
     set -e
+    say "($name: $((SECONDS - t0)) s)"
     if [ $rc -ne 0 ]; then
         say "FAILED: $name"
         put "fail:$name" 1
@@ -538,7 +558,9 @@ step() {
 # ---------------------------------------------------------------------
 
 mkdir -p "$OUT"
-rm -f "$OUT/checks.txt" "$OUT/failures.txt" "$RESULTS" "$OUT"/peer-*.json
+rm -rf "$OUT/statements" "$OUT/e2e"
+rm -f "$OUT/checks.txt" "$OUT/failures.txt" "$RESULTS" "$OUT"/peer-*.json "$OUT"/ingest-*.txt "$OUT/e2e.txt" \
+    "$OUT/rules-check.json" "$OUT/results.md"
 touch "$RESULTS"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 FAILED=0

@@ -125,7 +125,7 @@ async function main() {
 
   let reported = -1;
   const timer = setInterval(() => {
-    if (handler.done !== reported) {
+    if (handler.done !== reported && process.connected) {
       reported = handler.done;
       process.send({ done: handler.done, failed: handler.failed });
     }
@@ -144,6 +144,7 @@ async function main() {
 
 // the measuring process is gone: stop too
 process.on('disconnect', () => process.exit(1));
+process.on('error', () => process.exit(1));
 
 main().catch((err) => {
   process.send({ fatal: String(err && err.stack ? err.stack : err) }, () => process.exit(1));

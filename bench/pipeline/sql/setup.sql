@@ -300,9 +300,17 @@ CREATE TABLE bench.floor_sink (id bigint NOT NULL, payload jsonb NOT NULL);
 CREATE TABLE bench.timings (label text NOT NULL, session int NOT NULL, t_start timestamptz, t_end timestamptz,
                             rows bigint);
 
--- pg_leadgen's verdicts on the measured leads (status, score, reasons),
--- kept to check the Node port of the rules against them.
-CREATE TABLE bench.reference (tracking_id text PRIMARY KEY, status text, quality_score int, rejection_reasons text[]);
+-- pg_leadgen's verdicts on the measured leads (status, score, reasons, and
+-- a digest of every other column that does not hold an id or a time), kept
+-- to check the Node peers' rows against them.
+CREATE TABLE bench.reference (tracking_id text PRIMARY KEY, status text, quality_score int, rejection_reasons text[],
+                              columns text);
+CREATE FUNCTION bench.lead_digest(l leadgen.leads) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT md5(row(l.external_id, l.broker_id, l.source, l.insurance_type, l.first_name, l.last_name, l.email,
+                   l.phone, l.date_of_birth, l.zip_code, l.city, l.state, l.details, l.email_norm,
+                   l.phone_norm)::text)
+$$;
 
 -- ---------------------------------------------------------------------
 -- Helpers of the measurements
