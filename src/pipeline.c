@@ -10,7 +10,8 @@
  *	   deleting them in the same statement;
  *	2. run the eligibility rules and the score on each (validate.c, plain C);
  *	3. find duplicates, against the leads of the last 30 days and within
- *	   the batch, with one query;
+ *	   the batch, with one query, after locking the batch's contact keys
+ *	   so that concurrent batches see each other's leads;
  *	4. lock the agents that could take the batch's eligible leads, in id
  *	   order (so that concurrent batches cannot deadlock on them), and pick
  *	   each lead's agent in memory: lowest current_lead_count / max_leads,
@@ -72,6 +73,7 @@
 	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
 
 #define DUPLICATE_WINDOW_US		(INT64CONST(30) * USECS_PER_DAY)
+#define LEADGEN_DUP_LOCK_CLASS	1818715751	/* advisory lock class of duplicate keys */
 
 /* Insurance types as bits, for agents' specializations. */
 static const char *const type_names[] = {"auto", "home", "renters", "life", "health", "commercial"};
@@ -123,6 +125,7 @@ static SPIPlanPtr plan_claim_one = NULL;
 static SPIPlanPtr plan_coverage = NULL;
 static SPIPlanPtr plan_weights = NULL;
 static SPIPlanPtr plan_dups = NULL;
+static SPIPlanPtr plan_dup_locks = NULL;
 static SPIPlanPtr plan_agents = NULL;
 static SPIPlanPtr plan_write = NULL;
 static SPIPlanPtr plan_fail = NULL;
@@ -169,11 +172,38 @@ prepare_plans(void)
 	{
 		Oid			t[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID};
 
+		/*
+		 * One index lookup per contact (a lateral join on each key), so the
+		 * plan cannot degrade into a scan of the whole window as leads grows.
+		 */
 		plan_dups = LeadgenKeepPlan(
-							  "SELECT id, email_norm, phone_norm, insurance_type, created_at, coalesce(duplicate_of, id)"
-							  "  FROM " S ".leads"
-							  " WHERE created_at BETWEEN $1 AND $2 AND status <> 'rejected'"
-							  "   AND (email_norm = ANY ($3) OR phone_norm = ANY ($4))", 4, t);
+									"SELECT l.id, l.email_norm, l.phone_norm, l.insurance_type, l.created_at, coalesce(l.duplicate_of, l.id)"
+									"  FROM unnest($3::text[]) AS k(v)"
+									"  CROSS JOIN LATERAL (SELECT * FROM " S ".leads x"
+									"                       WHERE x.email_norm = k.v AND x.created_at BETWEEN $1 AND $2"
+									"                         AND x.status <> 'rejected') l"
+									" UNION ALL "
+									"SELECT l.id, l.email_norm, l.phone_norm, l.insurance_type, l.created_at, coalesce(l.duplicate_of, l.id)"
+									"  FROM unnest($4::text[]) AS k(v)"
+									"  CROSS JOIN LATERAL (SELECT * FROM " S ".leads x"
+									"                       WHERE x.phone_norm = k.v AND x.created_at BETWEEN $1 AND $2"
+									"                         AND x.status <> 'rejected') l", 4, t);
+	}
+	{
+		Oid			t[1] = {TEXTARRAYOID};
+
+		/*
+		 * Duplicate detection across concurrent batches: each batch takes a
+		 * transaction lock per contact key (type and normalized email or
+		 * phone) before it looks for originals, in key order so that two
+		 * batches cannot deadlock. A batch holding a key commits its lead
+		 * before another batch with that key looks, and that one's fresh
+		 * snapshot sees it.
+		 */
+		plan_dup_locks = LeadgenKeepPlan(
+										 "SELECT count(pg_advisory_xact_lock(" CppAsString2(LEADGEN_DUP_LOCK_CLASS) ", h))"
+										 "  FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($1::text[]) k ORDER BY 1) s",
+										 1, t);
 	}
 	{
 		Oid			t[1] = {TEXTARRAYOID};
@@ -604,11 +634,33 @@ find_duplicates(Lead *leads, int n)
 	if (!any)
 		return;
 
+	{
+		Datum	   *keys = palloc(sizeof(Datum) * n * 2);
+		int			nk = 0;
+		Datum		karg;
+
+		for (int i = 0; i < n; i++)
+		{
+			if (leads[i].v.n_reasons > 0)
+				continue;
+			if (leads[i].v.norm_email[0])
+				keys[nk++] = CStringGetTextDatum(psprintf("%s:e:%s", leads[i].v.norm_insurance_type, leads[i].v.norm_email));
+			if (leads[i].v.norm_phone[0])
+				keys[nk++] = CStringGetTextDatum(psprintf("%s:p:%s", leads[i].v.norm_insurance_type, leads[i].v.norm_phone));
+		}
+		karg = make_array(keys, NULL, nk, TEXTOID);
+		ret = SPI_execute_plan(plan_dup_locks, &karg, NULL, false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "locking duplicate keys failed: %s", SPI_result_code_string(ret));
+		SPI_freetuptable(SPI_tuptable);
+	}
+
 	args[0] = TimestampTzGetDatum(lo);
 	args[1] = TimestampTzGetDatum(hi);
 	args[2] = make_array(emails, NULL, ne, TEXTOID);
 	args[3] = make_array(phones, NULL, np, TEXTOID);
-	ret = SPI_execute_plan(plan_dups, args, NULL, true, 0);
+	/* not read_only: a fresh snapshot, taken after the key locks */
+	ret = SPI_execute_plan(plan_dups, args, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "duplicate lookup failed: %s", SPI_result_code_string(ret));
 	tt = SPI_tuptable;

@@ -237,21 +237,25 @@ $$;
 COMMENT ON FUNCTION @extschema@.assign_backlog(bigint, integer) IS
     'Assign qualified leads to agents with room (to one agent, or to the best of all); returns how many';
 
+-- The triggers' WHEN clauses keep the pipeline's own count increments
+-- from calling any function.
 CREATE FUNCTION @extschema@.agents_capacity_changed() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF NEW.is_active AND NEW.current_lead_count < NEW.max_leads AND
-       (TG_OP = 'INSERT' OR NOT OLD.is_active OR NEW.max_leads > OLD.max_leads
-        OR NEW.current_lead_count < OLD.current_lead_count
-        OR NEW.state IS DISTINCT FROM OLD.state
-        OR NEW.specializations IS DISTINCT FROM OLD.specializations) THEN
-        PERFORM @extschema@.assign_backlog(NEW.id);
-    END IF;
+    PERFORM @extschema@.assign_backlog(NEW.id);
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER agents_capacity_changed AFTER INSERT OR UPDATE ON @extschema@.agents
-    FOR EACH ROW EXECUTE FUNCTION @extschema@.agents_capacity_changed();
+CREATE TRIGGER agents_capacity_added AFTER INSERT ON @extschema@.agents
+    FOR EACH ROW WHEN (NEW.is_active AND NEW.current_lead_count < NEW.max_leads)
+    EXECUTE FUNCTION @extschema@.agents_capacity_changed();
+CREATE TRIGGER agents_capacity_changed AFTER UPDATE ON @extschema@.agents
+    FOR EACH ROW WHEN (NEW.is_active AND NEW.current_lead_count < NEW.max_leads AND
+                       (NOT OLD.is_active OR NEW.max_leads > OLD.max_leads
+                        OR NEW.current_lead_count < OLD.current_lead_count
+                        OR NEW.state IS DISTINCT FROM OLD.state
+                        OR NEW.specializations IS DISTINCT FROM OLD.specializations))
+    EXECUTE FUNCTION @extschema@.agents_capacity_changed();
 
 -- Listeners (the gateway's caches) hear of every change to agents.
 CREATE FUNCTION @extschema@.notify_change() RETURNS trigger

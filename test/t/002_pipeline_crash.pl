@@ -2,7 +2,8 @@
 # kill -9 a pipeline worker mid-batch; separately, stop the server in
 # immediate mode mid-run. After the restart, every acknowledged lead is in
 # leadgen.leads exactly once with its assignment and its event, nothing is
-# left pending, no agent is over max_leads, and the workers are back.
+# left pending, no agent is over max_leads, no repeated contact was accepted
+# twice by concurrent batches, and the workers are back.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -33,12 +34,15 @@ $node->safe_psql('postgres', q{
       FROM generate_series(1, 60) g;
     CREATE TABLE public.acked (id bigint PRIMARY KEY);
     -- A lead generator: valid leads in six states, one in 40 reusing an
-    -- email (duplicates), one in 25 without consent (rejections).
+    -- email across the run, one in 10 sharing an email new to each call
+    -- (so that concurrent batches meet the same new contact), one in 25
+    -- without consent (rejections).
     CREATE FUNCTION public.demo_leads(n int, seed int) RETURNS jsonb LANGUAGE sql AS $$
         SELECT jsonb_agg(jsonb_build_object(
             'source', 'web_form', 'insurance_type', 'renters',
             'first_name', 'Lead', 'last_name', 'No' || g,
             'email', CASE WHEN g % 40 = 0 THEN 'repeat' || (g % 7) || '@example.com'
+                          WHEN g % 10 = 5 THEN 'burst' || seed || '@example.com'
                           ELSE 'lead' || seed || '-' || g || '@example.com' END,
             'zip_code', (ARRAY['94103','10001','75201','33101','60601','98101'])[1 + g % 6],
             'state', (ARRAY['CA','NY','TX','FL','IL','WA'])[1 + g % 6],
@@ -99,6 +103,12 @@ sub check_invariants
          WHERE a.current_lead_count > a.max_leads
             OR a.current_lead_count <> (SELECT count(*) FROM leadgen.lead_assignments x WHERE x.agent_id = a.id)}),
 	   '0', "$what: no agent is over max_leads, and counts match assignments");
+	is($node->safe_psql('postgres', q{
+        SELECT count(*) FROM (
+            SELECT email_norm, insurance_type FROM leadgen.leads
+             WHERE status <> 'rejected' AND email_norm IS NOT NULL
+             GROUP BY 1, 2 HAVING count(*) FILTER (WHERE status <> 'duplicate') > 1) d}),
+	   '0', "$what: two workers never both accept the same contact (duplicates across concurrent batches)");
 	is($node->safe_psql('postgres', q{SELECT count(*) FROM leadgen.leads_dead_letter}), '0',
 	   "$what: nothing went to the dead letter table");
 	ok($node->poll_query_until('postgres',
