@@ -12,12 +12,14 @@
  *	3. find duplicates, against the leads of the last 30 days and within
  *	   the batch, with one query, after locking the batch's contact keys
  *	   so that concurrent batches see each other's leads;
- *	4. lock the agents that could take the batch's eligible leads, in id
- *	   order (so that concurrent batches cannot deadlock on them), and pick
+ *	4. read the agents that could take the batch's eligible leads and pick
  *	   each lead's agent in memory: lowest current_lead_count / max_leads,
- *	   then highest rating, then lowest id; never past max_leads;
- *	5. write the leads, their assignments, the agents' new counts and one
- *	   event per lead in a single statement, and notify listeners.
+ *	   then highest rating, then lowest id;
+ *	5. write the leads, their assignments, one event per lead and, last,
+ *	   the agents' new counts in a single statement, and notify listeners.
+ *	   The table's check keeps every agent within max_leads: when another
+ *	   batch took the room meanwhile, the batch is redone with the agents
+ *	   locked in id order (see assign_agents).
  *
  * Nothing of a batch is visible until the caller commits, and a claimed
  * row is deleted in the same transaction that writes its lead, so every
@@ -74,6 +76,7 @@
 
 #define DUPLICATE_WINDOW_US		(INT64CONST(30) * USECS_PER_DAY)
 #define LEADGEN_DUP_LOCK_CLASS	1818715751	/* advisory lock class of duplicate keys */
+#define AGENT_DEACTIVATED_MSG	"an agent was deactivated while leads were being assigned to it"
 
 /* Insurance types as bits, for agents' specializations. */
 static const char *const type_names[] = {"auto", "home", "renters", "life", "health", "commercial"};
@@ -86,6 +89,7 @@ typedef struct Agent
 	int32		count;
 	int32		max;
 	double		rating;
+	bool		used;			/* given a lead of this batch */
 } Agent;
 
 typedef struct Lead
@@ -127,6 +131,7 @@ static SPIPlanPtr plan_weights = NULL;
 static SPIPlanPtr plan_dups = NULL;
 static SPIPlanPtr plan_dup_locks = NULL;
 static SPIPlanPtr plan_agents = NULL;
+static SPIPlanPtr plan_agents_read = NULL;
 static SPIPlanPtr plan_write = NULL;
 static SPIPlanPtr plan_fail = NULL;
 static SPIPlanPtr plan_dead = NULL;
@@ -213,6 +218,11 @@ prepare_plans(void)
 								"  FROM " S ".agents"
 								" WHERE is_active AND current_lead_count < max_leads AND state = ANY ($1)"
 								" ORDER BY id FOR UPDATE", 1, t);
+		plan_agents_read = LeadgenKeepPlan(
+									 "SELECT id, state::text, specializations, current_lead_count, max_leads, rating::float8"
+									 "  FROM " S ".agents"
+									 " WHERE is_active AND current_lead_count < max_leads AND state = ANY ($1)"
+									 " ORDER BY id", 1, t);
 	}
 	{
 		Oid			t[16] = {INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
@@ -244,7 +254,7 @@ prepare_plans(void)
 							   "  UPDATE " S ".agents ag SET current_lead_count = ag.current_lead_count + c.n"
 							   "    FROM (SELECT u.agent_id, count(*)::int AS n FROM u WHERE u.agent_id IS NOT NULL"
 							   "          GROUP BY u.agent_id) c"
-							   "   WHERE ag.id = c.agent_id RETURNING 1),"
+							   "   WHERE ag.id = c.agent_id AND ag.is_active RETURNING 1),"
 							   " e AS ("
 							   "  INSERT INTO " S ".events (entity_type, entity_id, type, source, payload, \"timestamp\")"
 							   "  SELECT 'lead', u.id, 'lead.' || u.status, 'pipeline',"
@@ -252,8 +262,8 @@ prepare_plans(void)
 							   "      'rejection_reasons', CASE WHEN u.reasons <> '' THEN to_jsonb(string_to_array(u.reasons, ',')) END,"
 							   "      'agent_id', u.agent_id, 'duplicate_of', u.dup_of, 'attempt', u.attempt)), $16"
 							   "    FROM u RETURNING 1)"
-							   " SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM a), (SELECT count(*) FROM g),"
-							   "        (SELECT count(*) FROM e),"
+							   " SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM a), (SELECT count(*) FROM e),"
+							   "        (SELECT count(*) FROM g),"
 							   "        pg_notify('leadgen_changes', json_build_object('source', 'pipeline',"
 							   "          'leads', (SELECT count(*) FROM l), 'agents', (SELECT count(*) FROM g))::text)",
 							   16, t);
@@ -762,12 +772,22 @@ better_agent(const Agent *a, const Agent *b)
 /*
  * assign_agents
  *		Give each eligible, non-duplicate lead an agent when one has room.
- *		The candidate agents are locked in id order for the rest of the
- *		transaction, so their counts cannot move under us, and concurrent
- *		batches lock them in the same order.
+ *
+ * Optimistic (lock false): the agents are read without locks and the
+ * write statement updates their counts last, so that a batch holds agent
+ * locks only from the end of its write to its commit, and two workers
+ * overlap their work. The counts are checked when written: the table's
+ * capacity check, and an agent deactivated meanwhile; either sends the
+ * batch back to be redone with locks.
+ *
+ * Locking (lock true): the candidate agents are locked in id order for the
+ * rest of the transaction, so their counts cannot move under us, and
+ * concurrent batches lock them in the same order.
+ *
+ * Returns the number of distinct agents given leads.
  */
-static void
-assign_agents(Lead *leads, int n)
+static int
+assign_agents(Lead *leads, int n, bool lock)
 {
 	Datum	   *states = palloc(sizeof(Datum) * n);
 	int			nstates = 0;
@@ -775,6 +795,7 @@ assign_agents(Lead *leads, int n)
 	int			ret;
 	int			nagents;
 	Agent	   *agents;
+	int			used = 0;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -789,10 +810,10 @@ assign_agents(Lead *leads, int n)
 			states[nstates++] = CStringGetTextDatum(leads[i].v.norm_state);
 	}
 	if (nstates == 0)
-		return;
+		return 0;
 
 	arg = make_array(states, NULL, nstates, TEXTOID);
-	ret = SPI_execute_plan(plan_agents, &arg, NULL, false, 0);
+	ret = SPI_execute_plan(lock ? plan_agents : plan_agents_read, &arg, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "agent lookup failed: %s", SPI_result_code_string(ret));
 	nagents = (int) SPI_processed;
@@ -844,21 +865,29 @@ assign_agents(Lead *leads, int n)
 		}
 		if (best != NULL)
 		{
+			if (!best->used)
+				used++;
+			best->used = true;
 			best->count++;
 			l->has_agent = true;
 			l->agent_id = best->id;
 		}
 	}
+	return used;
 }
 
 /*
  * write_leads
- *		Write the batch: leads, assignments, agents' counts, events and the
- *		notification, in one statement.
+ *		Write the batch: leads, assignments, events, agents' counts (last,
+ *		so that their row locks are taken as late as possible) and the
+ *		notification, in one statement. Returns the number of agents whose
+ *		count was raised.
  */
-static void
+static int64
 write_leads(Lead *leads, int n, TimestampTz processed_at)
 {
+	int64		agents_updated;
+	bool		isnull;
 	Datum	   *cols[15];
 	bool	   *nulls[15];
 	Datum		args[16];
@@ -931,9 +960,11 @@ write_leads(Lead *leads, int n, TimestampTz processed_at)
 	args[15] = TimestampTzGetDatum(processed_at);
 
 	ret = SPI_execute_plan(plan_write, args, NULL, false, 0);
-	if (ret != SPI_OK_SELECT)
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "writing processed leads failed: %s", SPI_result_code_string(ret));
+	agents_updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
 	SPI_freetuptable(SPI_tuptable);
+	return agents_updated;
 }
 
 /*
@@ -943,9 +974,10 @@ write_leads(Lead *leads, int n, TimestampTz processed_at)
  *		keep_cxt) before anything else can fail.
  */
 static int
-process(int batch_size, int64 one_id, TimestampTz now, MemoryContext keep_cxt,
+process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryContext keep_cxt,
 		int64 **ids, int *nids, PipelineResult *res)
 {
+	int			agents_used;
 	int			n;
 	Lead	   *leads = claim(batch_size, one_id, now, &n);
 	Coverage	cov;
@@ -969,7 +1001,7 @@ process(int batch_size, int64 one_id, TimestampTz now, MemoryContext keep_cxt,
 		LeadgenValidate(&leads[i].in, now_us, state_served, &cov, &weights, &leads[i].v);
 	}
 	find_duplicates(leads, n);
-	assign_agents(leads, n);
+	agents_used = assign_agents(leads, n, lock_agents);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -986,7 +1018,10 @@ process(int batch_size, int64 one_id, TimestampTz now, MemoryContext keep_cxt,
 	}
 
 	processed_at = GetCurrentTimestamp();
-	write_leads(leads, n, processed_at);
+	if (write_leads(leads, n, processed_at) != agents_used)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg(AGENT_DEACTIVATED_MSG)));
 
 	for (int i = 0; i < n && res->nsamples < res->capacity; i++)
 	{
@@ -1121,6 +1156,7 @@ typedef struct SubxactCall
 {
 	int			batch_size;
 	int64		one_id;
+	bool		lock_agents;
 	TimestampTz now;
 	MemoryContext keep_cxt;
 	int64	   *ids;
@@ -1144,7 +1180,7 @@ run_in_subxact(SubxactCall *call)
 		if (call->failure != NULL)
 			record_failure(call->one_id, call->failure, call->res);
 		else
-			call->processed = process(call->batch_size, call->one_id, call->now,
+			call->processed = process(call->batch_size, call->one_id, call->lock_agents, call->now,
 									  call->keep_cxt, &call->ids, &call->nids, call->res);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
@@ -1163,6 +1199,21 @@ run_in_subxact(SubxactCall *call)
 	}
 	PG_END_TRY();
 	return edata;
+}
+
+/*
+ * is_agent_conflict
+ *		Whether a batch failed because an agent's count or state moved
+ *		under its optimistic assignment.
+ */
+static bool
+is_agent_conflict(ErrorData *edata)
+{
+	return (edata->sqlerrcode == ERRCODE_CHECK_VIOLATION &&
+			edata->constraint_name != NULL &&
+			strcmp(edata->constraint_name, "agents_capacity_check") == 0) ||
+		(edata->sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE &&
+		 edata->message != NULL && strcmp(edata->message, AGENT_DEACTIVATED_MSG) == 0);
 }
 
 /*
@@ -1198,6 +1249,20 @@ PipelineRunBatch(int batch_size, PipelineResult *res)
 	res->now_unix_s = (call.now + UNIX_EPOCH_OFFSET_US) / USECS_PER_SEC;
 
 	edata = run_in_subxact(&call);
+
+	/*
+	 * The optimistic assignment met a concurrent change of an agent: redo
+	 * the batch with the agents locked.
+	 */
+	if (edata != NULL && is_agent_conflict(edata))
+	{
+		call.lock_agents = true;
+		call.ids = NULL;
+		call.nids = 0;
+		call.processed = 0;
+		res->nsamples = 0;
+		edata = run_in_subxact(&call);
+	}
 	claimed = call.nids;
 	res->claimed = claimed;
 	if (edata == NULL)
@@ -1231,6 +1296,7 @@ PipelineRunBatch(int batch_size, PipelineResult *res)
 				memset(&one, 0, sizeof(one));
 				one.batch_size = 1;
 				one.one_id = ids[i];
+				one.lock_agents = true;
 				one.now = call.now;
 				one.keep_cxt = keep_cxt;
 				one.res = res;
