@@ -217,7 +217,7 @@ prepare_plans(void)
 								"SELECT id, state::text, specializations, current_lead_count, max_leads, rating::float8"
 								"  FROM " S ".agents"
 								" WHERE is_active AND current_lead_count < max_leads AND state = ANY ($1)"
-								" ORDER BY id FOR UPDATE", 1, t);
+								" ORDER BY id FOR NO KEY UPDATE", 1, t);
 		plan_agents_read = LeadgenKeepPlan(
 									 "SELECT id, state::text, specializations, current_lead_count, max_leads, rating::float8"
 									 "  FROM " S ".agents"
@@ -250,11 +250,16 @@ prepare_plans(void)
 							   "  INSERT INTO " S ".lead_assignments (lead_id, lead_created_at, agent_id, status, assigned_at)"
 							   "  SELECT u.id, u.created_at, u.agent_id, 'assigned', $16 FROM u WHERE u.agent_id IS NOT NULL"
 							   "  RETURNING 1),"
+							   " lk AS ("
+							   "  SELECT x.id FROM " S ".agents x"
+							   "   WHERE x.id IN (SELECT u.agent_id FROM u WHERE u.agent_id IS NOT NULL)"
+							   "   ORDER BY x.id FOR NO KEY UPDATE),"
 							   " g AS ("
 							   "  UPDATE " S ".agents ag SET current_lead_count = ag.current_lead_count + c.n"
 							   "    FROM (SELECT u.agent_id, count(*)::int AS n FROM u WHERE u.agent_id IS NOT NULL"
 							   "          GROUP BY u.agent_id) c"
-							   "   WHERE ag.id = c.agent_id AND ag.is_active RETURNING 1),"
+							   "   WHERE ag.id = c.agent_id AND ag.is_active AND (SELECT count(*) FROM lk) >= 0"
+							   "  RETURNING 1),"
 							   " e AS ("
 							   "  INSERT INTO " S ".events (entity_type, entity_id, type, source, payload, \"timestamp\")"
 							   "  SELECT 'lead', u.id, 'lead.' || u.status, 'pipeline',"
@@ -774,9 +779,9 @@ better_agent(const Agent *a, const Agent *b)
  *		Give each eligible, non-duplicate lead an agent when one has room.
  *
  * Optimistic (lock false): the agents are read without locks and the
- * write statement updates their counts last, so that a batch holds agent
- * locks only from the end of its write to its commit, and two workers
- * overlap their work. The counts are checked when written: the table's
+ * write statement locks them (in id order, as every batch does) and
+ * updates their counts last, so that a batch holds agent locks only from
+ * the end of its write to its commit, and two workers overlap their work. The counts are checked when written: the table's
  * capacity check, and an agent deactivated meanwhile; either sends the
  * batch back to be redone with locks.
  *
@@ -1204,7 +1209,8 @@ run_in_subxact(SubxactCall *call)
 /*
  * is_agent_conflict
  *		Whether a batch failed because an agent's count or state moved
- *		under its optimistic assignment.
+ *		under its optimistic assignment, or on a deadlock (which only the
+ *		batch's concurrency, not one of its rows, can cause).
  */
 static bool
 is_agent_conflict(ErrorData *edata)
@@ -1213,7 +1219,8 @@ is_agent_conflict(ErrorData *edata)
 			edata->constraint_name != NULL &&
 			strcmp(edata->constraint_name, "agents_capacity_check") == 0) ||
 		(edata->sqlerrcode == ERRCODE_T_R_SERIALIZATION_FAILURE &&
-		 edata->message != NULL && strcmp(edata->message, AGENT_DEACTIVATED_MSG) == 0);
+		 edata->message != NULL && strcmp(edata->message, AGENT_DEACTIVATED_MSG) == 0) ||
+		edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED;
 }
 
 /*

@@ -116,40 +116,33 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION @extschema@.pause_job(job_name text) RETURNS @extschema@.jobs
+-- Change one job, found by name (an unknown name is an error): its paused
+-- flag, or its next run (now).
+CREATE FUNCTION @extschema@.job_set(job_name text, set_paused boolean, run_now boolean) RETURNS @extschema@.jobs
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r @extschema@.jobs;
 BEGIN
     PERFORM @extschema@.job_row(job_name);
-    UPDATE @extschema@.jobs SET paused = true WHERE name = job_name RETURNING * INTO r;
+    UPDATE @extschema@.jobs j
+       SET paused = coalesce(set_paused, j.paused),
+           next_run_at = CASE WHEN run_now THEN now() ELSE j.next_run_at END
+     WHERE j.name = job_name
+    RETURNING j.* INTO r;
     RETURN r;
 END;
 $$;
 
+CREATE FUNCTION @extschema@.pause_job(job_name text) RETURNS @extschema@.jobs
+LANGUAGE sql AS $$ SELECT @extschema@.job_set(job_name, true, false) $$;
+
 CREATE FUNCTION @extschema@.resume_job(job_name text) RETURNS @extschema@.jobs
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    r @extschema@.jobs;
-BEGIN
-    PERFORM @extschema@.job_row(job_name);
-    UPDATE @extschema@.jobs SET paused = false WHERE name = job_name RETURNING * INTO r;
-    RETURN r;
-END;
-$$;
+LANGUAGE sql AS $$ SELECT @extschema@.job_set(job_name, false, false) $$;
 
 -- Run a job at the launcher's next look (within leadgen.naptime), then
 -- keep its schedule.
 CREATE FUNCTION @extschema@.run_job_now(job_name text) RETURNS @extschema@.jobs
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    r @extschema@.jobs;
-BEGIN
-    PERFORM @extschema@.job_row(job_name);
-    UPDATE @extschema@.jobs SET next_run_at = now() WHERE name = job_name RETURNING * INTO r;
-    RETURN r;
-END;
-$$;
+LANGUAGE sql AS $$ SELECT @extschema@.job_set(job_name, NULL, true) $$;
 
 -- Bounded history: runs older than leadgen.job_history_days go (the
 -- launcher calls this every sweep).
