@@ -795,6 +795,7 @@ static int
 assign_agents(Lead *leads, int n, bool lock)
 {
 	Datum	   *states = palloc(sizeof(Datum) * n);
+	const char **state_names = palloc(sizeof(char *) * n);
 	int			nstates = 0;
 	Datum		arg;
 	int			ret;
@@ -808,11 +809,13 @@ assign_agents(Lead *leads, int n, bool lock)
 
 		if (leads[i].v.n_reasons > 0 || leads[i].has_dup)
 			continue;
-		for (int j = 0; j < nstates; j++)
-			if (strcmp(TextDatumGetCString(states[j]), leads[i].v.norm_state) == 0)
-				seen = true;
+		for (int j = 0; j < nstates && !seen; j++)
+			seen = strcmp(state_names[j], leads[i].v.norm_state) == 0;
 		if (!seen)
+		{
+			state_names[nstates] = leads[i].v.norm_state;
 			states[nstates++] = CStringGetTextDatum(leads[i].v.norm_state);
+		}
 	}
 	if (nstates == 0)
 		return 0;

@@ -113,18 +113,6 @@ ShmemSetWorkerLatch(int slot, Latch *latch)
 }
 
 /*
- * ShmemSetLauncherLatch
- *		Publish (or withdraw) the launcher's latch.
- */
-void
-ShmemSetLauncherLatch(Latch *latch)
-{
-	SpinLockAcquire(&leadgen_shared->mutex);
-	leadgen_shared->launcher_latch = latch;
-	SpinLockRelease(&leadgen_shared->mutex);
-}
-
-/*
  * ShmemWakeWorkers
  *		Set the latch of every running pipeline worker. Cheap enough to call
  *		at every commit that enqueued leads: an idle worker wakes at once,
@@ -146,24 +134,6 @@ ShmemWakeWorkers(void)
 
 	for (int i = 0; i < n; i++)
 		SetLatch(latches[i]);
-}
-
-/*
- * ShmemWakeLauncher
- *		Set the launcher's latch (a job was scheduled or changed).
- */
-void
-ShmemWakeLauncher(void)
-{
-	Latch	   *latch;
-
-	if (leadgen_shared == NULL)
-		return;
-	SpinLockAcquire(&leadgen_shared->mutex);
-	latch = leadgen_shared->launcher_latch;
-	SpinLockRelease(&leadgen_shared->mutex);
-	if (latch != NULL)
-		SetLatch(latch);
 }
 
 /*

@@ -47,7 +47,6 @@ typedef struct LeadgenShared
 {
 	slock_t		mutex;			/* guards worker_latch */
 	Latch	   *worker_latch[LEADGEN_MAX_WORKERS];
-	Latch	   *launcher_latch;
 	LeadgenQueueStats stats;
 } LeadgenShared;
 
@@ -56,9 +55,7 @@ extern LeadgenShared *leadgen_shared;
 extern void ShmemInit(void);
 extern bool ShmemAttached(void);
 extern void ShmemSetWorkerLatch(int slot, Latch *latch);
-extern void ShmemSetLauncherLatch(Latch *latch);
 extern void ShmemWakeWorkers(void);
-extern void ShmemWakeLauncher(void);
 extern void ShmemRecordBatch(int n, const int64 *wait_us, const int64 *proc_us, int64 now_unix_s);
 
 #endif							/* LEADGEN_SHMEM_H */

@@ -217,7 +217,6 @@ LauncherMain(Datum main_arg)
 	loop_cxt = AllocSetContextCreate(TopMemoryContext,
 									 "pg_leadgen launcher loop",
 									 ALLOCSET_DEFAULT_SIZES);
-	ShmemSetLauncherLatch(MyLatch);
 
 	for (;;)
 	{

@@ -5,14 +5,20 @@
 -- children differently). Month boundaries are computed in UTC, whatever the
 -- session's TimeZone, so that every worker and every session agree on them.
 
--- The schema pg_partman was installed in (CASCADE puts it in the first
--- schema of search_path; a DBA may have put it in "partman").
-CREATE FUNCTION @extschema@.partman_schema() RETURNS name
+-- The schema an extension was installed in (NULL when it is not
+-- installed): CASCADE puts the extensions pg_leadgen requires in the first
+-- schema of search_path, and a DBA may have put them elsewhere.
+CREATE FUNCTION @extschema@.extension_schema(extension name) RETURNS name
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT n.nspname
       FROM pg_catalog.pg_extension e
       JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'pg_partman'
+     WHERE e.extname = extension
+$$;
+
+CREATE FUNCTION @extschema@.partman_schema() RETURNS name
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT @extschema@.extension_schema('pg_partman')
 $$;
 
 CREATE FUNCTION @extschema@.partman_major_version() RETURNS integer

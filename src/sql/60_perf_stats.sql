@@ -10,11 +10,8 @@
 CREATE FUNCTION @extschema@.pgss_relation() RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_schema name;
+    v_schema name := @extschema@.extension_schema('pg_stat_statements');
 BEGIN
-    SELECT n.nspname INTO v_schema
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'pg_stat_statements';
     IF v_schema IS NULL THEN
         RAISE EXCEPTION 'extension "pg_stat_statements" is not installed'
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -257,11 +254,9 @@ $$;
 CREATE FUNCTION @extschema@.perf_cache_warm() RETURNS TABLE (relation text, blocks bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_prewarm name;
+    v_prewarm name := @extschema@.extension_schema('pg_prewarm');
     r record;
 BEGIN
-    SELECT n.nspname INTO v_prewarm FROM pg_catalog.pg_extension e
-      JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_prewarm';
     IF v_prewarm IS NULL THEN
         RAISE EXCEPTION 'extension "pg_prewarm" is not installed'
             USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'CREATE EXTENSION pg_prewarm;';

@@ -140,8 +140,10 @@ DECLARE
     f record;
     v_days jsonb;
 
-    -- days until `limit` at the resource's slope (null when not growing)
-    v_slope float8;
+    -- growth per day of each limited resource (null when not growing)
+    v_db_day float8 := nullif(greatest(@extschema@.capacity_slope('database_size'), 0), 0) * 86400;
+    v_xid_day float8 := nullif(greatest(@extschema@.capacity_slope('xid_age'), 0), 0) * 86400;
+    v_conn_day float8 := nullif(greatest(@extschema@.capacity_slope('connections'), 0), 0) * 86400;
 BEGIN
     FOR r IN SELECT resource FROM @extschema@.capacity_resources() LOOP
         BEGIN
@@ -155,15 +157,10 @@ BEGIN
     END LOOP;
 
     v_days := jsonb_build_object(
-        'disk', CASE WHEN v_budget IS NULL THEN NULL
-                     WHEN (@extschema@.capacity_slope('database_size')) > 0
-                     THEN round(((v_budget - v_db) / @extschema@.capacity_slope('database_size') / 86400)::numeric, 1) END,
-        'xid_forced_freeze', CASE WHEN @extschema@.capacity_slope('xid_age') > 0
-                     THEN round(((v_freeze - v_xid) / @extschema@.capacity_slope('xid_age') / 86400)::numeric, 1) END,
-        'xid_wraparound', CASE WHEN @extschema@.capacity_slope('xid_age') > 0
-                     THEN round(((2147483648 - v_xid) / @extschema@.capacity_slope('xid_age') / 86400)::numeric, 1) END,
-        'connections', CASE WHEN @extschema@.capacity_slope('connections') > 0
-                     THEN round(((v_max - v_conn) / @extschema@.capacity_slope('connections') / 86400)::numeric, 1) END);
+        'disk', round(((v_budget - v_db) / v_db_day)::numeric, 1),
+        'xid_forced_freeze', round(((v_freeze - v_xid) / v_xid_day)::numeric, 1),
+        'xid_wraparound', round(((2147483648 - v_xid) / v_xid_day)::numeric, 1),
+        'connections', round(((v_max - v_conn) / v_conn_day)::numeric, 1));
 
     IF v_budget IS NOT NULL AND v_db > 0.8 * v_budget THEN
         v_alerts := v_alerts || jsonb_build_object('severity', CASE WHEN v_db > 0.9 * v_budget THEN 'critical' ELSE 'warning' END,

@@ -230,7 +230,7 @@ RETURNS TABLE (action text, statement text, table_name text, index_name text, re
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_pgss text;
-    v_hypopg name;
+    v_hypopg name := @extschema@.extension_schema('hypopg');
     v_stats_reset timestamptz;
     q record;
     v_plan jsonb;
@@ -244,8 +244,6 @@ DECLARE
     v_after jsonb;
     r record;
 BEGIN
-    SELECT n.nspname INTO v_hypopg FROM pg_catalog.pg_extension e
-      JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'hypopg';
     SELECT stats_reset INTO v_stats_reset FROM pg_catalog.pg_stat_database WHERE datname = current_database();
 
     -- 1. The workload: indexes the costliest statements would use.

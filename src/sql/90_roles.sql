@@ -36,6 +36,7 @@ GRANT SELECT ON @extschema@.brokers, @extschema@.agents, @extschema@.carriers,
 GRANT EXECUTE ON FUNCTION @extschema@.version(), @extschema@.preloaded(),
                           @extschema@.worker_database(), @extschema@.partitions(regclass),
                           @extschema@.partman_schema(), @extschema@.partman_major_version(),
+                          @extschema@.extension_schema(name),
                           @extschema@.queue_metrics(text, integer), @extschema@.queue_stats(integer),
                           @extschema@.queue_row(text)
     TO leadgen_reader;
