@@ -26,11 +26,12 @@ SQL_SRC     = src/sql/00_schema.sql \
               src/sql/62_perf_bottlenecks.sql \
               src/sql/63_perf_advisor.sql \
               src/sql/64_perf_archive.sql \
+              src/sql/70_api.sql \
               src/sql/90_roles.sql
 DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # Regression tests, one per feature, in order.
-REGRESS     = 00_setup meta schema partitions roles preload submit rules scoring assignment duplicates queue cron perf capacity archive reinstall 99_cleanup
+REGRESS     = 00_setup meta schema partitions roles preload submit rules scoring assignment duplicates queue cron perf capacity archive api reinstall 99_cleanup
 REGRESS_OUT ?= results_dir
 REGRESS_OPTS = --load-extension=plpgsql --outputdir=$(REGRESS_OUT)
 
@@ -69,6 +70,7 @@ test: deps
 	@rm -f $(OBJS) $(MODULE_big).so
 	@$(MAKE) -s --no-print-directory all PG_CFLAGS="$(WERROR_CFLAGS)" >/dev/null
 	@$(MAKE) --no-print-directory install >/dev/null
+	@$(MAKE) -s --no-print-directory -C gateway -B WERROR=1 leadgen-gateway asan >/dev/null
 	@test/run-all.sh
 
 gateway:

@@ -122,7 +122,8 @@ CREATE INDEX leads_insurance_type_status_zip_code_idx ON @extschema@.leads (insu
 -- Duplicate detection reads these: same normalized contact, same type, last 30 days.
 CREATE INDEX leads_email_norm_idx ON @extschema@.leads (email_norm, insurance_type, created_at) WHERE email_norm IS NOT NULL;
 CREATE INDEX leads_phone_norm_idx ON @extschema@.leads (phone_norm, insurance_type, created_at) WHERE phone_norm IS NOT NULL;
-CREATE INDEX leads_id_idx ON @extschema@.leads (id);
+-- Lists page newest first by (created_at, id); a lookup by id uses the primary key.
+CREATE INDEX leads_created_at_id_idx ON @extschema@.leads (created_at, id);
 
 -- A lead given to an agent. A lead is assigned at most once (unique
 -- lead_id); the foreign key to the partitioned leads table carries the

@@ -1,0 +1,613 @@
+/*
+ * db.c
+ *		PostgreSQL access: one connection per HTTP thread (and one to the
+ *		replica when configured), statements prepared once per connection,
+ *		reconnection with backoff, SQLSTATE to HTTP status, and the
+ *		listener thread that hears the extension's change notifications.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "gateway.h"
+
+#define MAX_STMTS		256
+#define BACKOFF_MIN		0.1
+#define BACKOFF_MAX		2.0
+
+typedef struct Stmt
+{
+	uint64_t	hash;
+	char	   *key;
+	char		name[16];
+} Stmt;
+
+typedef struct Conn
+{
+	PGconn	   *pg;
+	const char *conninfo;
+	double		next_try;
+	double		backoff;
+	bool		counted;		/* counted in n_up */
+	Stmt		stmts[MAX_STMTS];
+	int			nstmts;
+	int			next_id;
+} Conn;
+
+static const char *primary_info;
+static const char *replica_info;
+static _Thread_local Conn tl_primary;
+static _Thread_local Conn tl_replica;
+static atomic_int n_up;
+static atomic_int n_down;
+
+void
+db_config(const char *primary, const char *replica)
+{
+	primary_info = primary;
+	replica_info = replica;
+}
+
+void
+db_thread_stats(int *up, int *down)
+{
+	*up = atomic_load(&n_up);
+	*down = atomic_load(&n_down);
+}
+
+/*
+ * The HTTP status of a SQLSTATE. Client mistakes the database found (bad
+ * values, unknown names, refused queries) are 4xx; a lost connection 503;
+ * a cancelled statement 504; the rest 500, without any SQL in the body.
+ */
+int
+db_status_for_sqlstate(const char *s)
+{
+	static const struct
+	{
+		const char *prefix;
+		int			status;
+	}			map[] = {
+		{"42501", 403},			/* insufficient_privilege */
+		{"42P01", 404},			/* undefined_table */
+		{"42704", 404},			/* undefined_object */
+		{"P0002", 404},			/* no_data_found */
+		{"23505", 409},			/* unique_violation */
+		{"57014", 504},			/* query_canceled (statement timeout) */
+		{"57P", 503},			/* server shutting down */
+		{"08", 503},			/* connection exceptions */
+		{"53", 503},			/* insufficient resources */
+		{"22", 400},			/* data exceptions: bad values, bad JSON, bad UTF-8 */
+		{"23", 400},			/* other integrity violations: missing or invalid fields */
+		{"42", 400},			/* syntax errors and unknown names in client queries */
+		{"55000", 422},			/* a prerequisite is missing (an extension, enough snapshots) */
+		{"0A", 400},			/* feature not supported, e.g. a refused statement */
+		{"P0001", 400},			/* raise_exception */
+		{"25", 400},			/* invalid transaction state (statements that need their own) */
+	};
+
+	if (s == NULL)
+		return 503;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strncmp(s, map[i].prefix, strlen(map[i].prefix)) == 0)
+			return map[i].status;
+	return 500;
+}
+
+static const char *
+code_for_status(int status)
+{
+	switch (status)
+	{
+		case 400:
+			return "bad_request";
+		case 403:
+			return "forbidden";
+		case 404:
+			return "not_found";
+		case 409:
+			return "conflict";
+		case 422:
+			return "unprocessable";
+		case 503:
+			return "unavailable";
+		case 504:
+			return "timeout";
+		default:
+			return "internal";
+	}
+}
+
+static void
+conn_drop(Conn *c)
+{
+	if (c->pg)
+		PQfinish(c->pg);
+	c->pg = NULL;
+	for (int i = 0; i < c->nstmts; i++)
+		free(c->stmts[i].key);
+	c->nstmts = 0;
+	if (c->counted)
+	{
+		atomic_fetch_sub(&n_up, 1);
+		atomic_fetch_add(&n_down, 1);
+		c->counted = false;
+	}
+}
+
+static PGconn *
+connect_to(const char *conninfo)
+{
+	const char *const keys[] = {"application_name", "connect_timeout", "dbname", NULL};
+	const char *const vals[] = {"leadgen-gateway", "3", conninfo, NULL};
+	PGconn	   *pg = PQconnectdbParams(keys, vals, 1);
+	PGresult   *r;
+
+	if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
+	{
+		if (pg)
+			PQfinish(pg);
+		return NULL;
+	}
+	r = PQexec(pg, "SET search_path = leadgen, public; SET statement_timeout = '60s'");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+	{
+		PQclear(r);
+		PQfinish(pg);
+		return NULL;
+	}
+	PQclear(r);
+	return pg;
+}
+
+/* The connection, connected; NULL while the database is unreachable (and until the backoff passes). */
+static Conn *
+conn_get(Conn *c, const char *conninfo, bool *first_use)
+{
+	double		now;
+
+	if (c->pg && PQstatus(c->pg) == CONNECTION_OK)
+		return c;
+	if (c->pg)
+		conn_drop(c);
+	now = now_seconds();
+	if (c->conninfo && now < c->next_try)
+		return NULL;
+	if (c->conninfo == NULL)
+		atomic_fetch_add(&n_down, 1);	/* a thread's first connection */
+	c->conninfo = conninfo;
+	c->pg = connect_to(conninfo);
+	if (c->pg == NULL)
+	{
+		c->backoff = c->backoff < BACKOFF_MIN ? BACKOFF_MIN : c->backoff * 2;
+		if (c->backoff > BACKOFF_MAX)
+			c->backoff = BACKOFF_MAX;
+		c->next_try = now + c->backoff;
+		return NULL;
+	}
+	c->backoff = 0;
+	c->counted = true;
+	atomic_fetch_add(&n_up, 1);
+	atomic_fetch_sub(&n_down, 1);
+	if (first_use)
+		*first_use = true;
+	return c;
+}
+
+static void
+set_unavailable(Answer *ans)
+{
+	ans->status = 503;
+	ans->retry_after = 2;
+	ans->body = error_json("unavailable", "The database is unreachable; try again shortly.", NULL, &ans->len);
+}
+
+static void
+set_error(PGresult *r, PGconn *pg, Answer *ans)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *hint = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_HINT) : NULL;
+	int			status = (pg && PQstatus(pg) != CONNECTION_OK) ? 503 : db_status_for_sqlstate(state);
+	Buf			d = {0};
+
+	if (status == 503)
+	{
+		set_unavailable(ans);
+		return;
+	}
+	buf_puts(&d, "{\"sqlstate\":");
+	buf_json_string(&d, state ? state : "");
+	if (hint && status != 500)
+	{
+		buf_puts(&d, ",\"hint\":");
+		buf_json_string(&d, hint);
+	}
+	buf_puts(&d, "}");
+	ans->status = status;
+	ans->body = error_json(code_for_status(status),
+						   (status == 500 || msg == NULL) ? "The request failed inside the database." : msg,
+						   d.data, &ans->len);
+	buf_free(&d);
+}
+
+/* The name of the prepared statement for key (preparing text on first use). */
+static const char *
+stmt_name(Conn *c, const char *key, const char *text, int nparams, bool all_text, Answer *ans)
+{
+	uint64_t	h = fnv1a(key, strlen(key));
+	Oid			types[GW_MAX_ARGS + 4];
+	PGresult   *r;
+	Stmt	   *s;
+
+	for (int i = 0; i < c->nstmts; i++)
+		if (c->stmts[i].hash == h && strcmp(c->stmts[i].key, key) == 0)
+			return c->stmts[i].name;
+	if (c->nstmts == MAX_STMTS)
+	{
+		/* unusual shapes filled the table: start again */
+		r = PQexec(c->pg, "DEALLOCATE ALL");
+		PQclear(r);
+		for (int i = 0; i < c->nstmts; i++)
+			free(c->stmts[i].key);
+		c->nstmts = 0;
+	}
+	s = &c->stmts[c->nstmts];
+	snprintf(s->name, sizeof(s->name), "g%d", c->next_id++);
+	for (int i = 0; i < nparams && i < GW_MAX_ARGS + 4; i++)
+		types[i] = 25;			/* text */
+	r = PQprepare(c->pg, s->name, text, nparams, all_text ? types : NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+	{
+		set_error(r, c->pg, ans);
+		PQclear(r);
+		return NULL;
+	}
+	PQclear(r);
+	s->hash = h;
+	s->key = strdup(key);
+	c->nstmts++;
+	return s->name;
+}
+
+static Conn *
+pick(DbTarget target, bool *is_replica)
+{
+	Conn	   *c = NULL;
+
+	*is_replica = false;
+	if (target == DB_READ && replica_info)
+	{
+		c = conn_get(&tl_replica, replica_info, NULL);
+		if (c)
+			*is_replica = true;
+	}
+	if (c == NULL)
+		c = conn_get(&tl_primary, primary_info, NULL);
+	return c;
+}
+
+static PGresult *
+exec_named(DbTarget target, const char *key, const char *text, bool all_text, int nparams,
+		   const char *const *params, Answer *ans, bool retry)
+{
+	for (int attempt = 0; attempt < 2; attempt++)
+	{
+		bool		is_replica;
+		Conn	   *c = pick(target, &is_replica);
+		const char *name;
+		PGresult   *r;
+
+		if (c == NULL)
+		{
+			set_unavailable(ans);
+			return NULL;
+		}
+		name = stmt_name(c, key, text, nparams, all_text, ans);
+		if (name == NULL)
+		{
+			if (PQstatus(c->pg) != CONNECTION_OK && retry && attempt == 0)
+			{
+				free(ans->body);
+				ans->body = NULL;
+				conn_drop(c);
+				c->next_try = 0;
+				continue;
+			}
+			return NULL;
+		}
+		r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK)
+			return r;
+		if (PQstatus(c->pg) != CONNECTION_OK)
+		{
+			/* the server went away (a restart): one more try on a new connection */
+			PQclear(r);
+			conn_drop(c);
+			c->next_try = 0;
+			if (retry && attempt == 0)
+				continue;
+			set_unavailable(ans);
+			return NULL;
+		}
+		set_error(r, c->pg, ans);
+		PQclear(r);
+		return NULL;
+	}
+	set_unavailable(ans);
+	return NULL;
+}
+
+PGresult *
+db_exec(DbTarget target, const char *sql, int nparams, const char *const *params, Answer *ans, bool retry)
+{
+	return exec_named(target, sql, sql, false, nparams, params, ans, retry);
+}
+
+/*
+ * One page of a list: the statement of this shape comes from the extension
+ * (leadgen.api_list_statement) and is prepared once per connection.
+ */
+PGresult *
+db_list_page(const char *resource, const char *filters, const char *fields, const char *sort,
+			 bool with_cursor, int nparams, const char *const *params, DbTarget target, Answer *ans)
+{
+	Buf			key = {0};
+	PGresult   *r;
+	bool		is_replica;
+	Conn	   *c;
+
+	buf_printf(&key, "L\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", resource, filters, fields ? fields : "",
+			   sort ? sort : "", with_cursor);
+	for (int attempt = 0; attempt < 2; attempt++)
+	{
+		c = pick(target, &is_replica);
+		if (c == NULL)
+		{
+			buf_free(&key);
+			set_unavailable(ans);
+			return NULL;
+		}
+		for (int i = 0; i < c->nstmts; i++)
+			if (strcmp(c->stmts[i].key, key.data) == 0)
+				goto prepared;
+		{
+			const char *p[5] = {resource, filters, fields, sort, with_cursor ? "true" : "false"};
+			PGresult   *s = PQexecParams(c->pg,
+										 "SELECT leadgen.api_list_statement($1, string_to_array($2, ','), "
+										 "array_remove(string_to_array(replace($3, ' ', ''), ','), ''), $4, $5::boolean)",
+										 5, NULL, p, NULL, NULL, 0);
+
+			if (PQresultStatus(s) != PGRES_TUPLES_OK || PQntuples(s) != 1)
+			{
+				bool		lost = PQstatus(c->pg) != CONNECTION_OK;
+
+				if (lost)
+				{
+					PQclear(s);
+					conn_drop(c);
+					c->next_try = 0;
+					if (attempt == 0)
+						continue;
+					set_unavailable(ans);
+				}
+				else
+				{
+					set_error(s, c->pg, ans);
+					PQclear(s);
+				}
+				buf_free(&key);
+				return NULL;
+			}
+			if (stmt_name(c, key.data, PQgetvalue(s, 0, 0), nparams, true, ans) == NULL)
+			{
+				PQclear(s);
+				buf_free(&key);
+				return NULL;
+			}
+			PQclear(s);
+		}
+prepared:
+		break;
+	}
+	r = exec_named(target, key.data, "", true, nparams, params, ans, false);
+	buf_free(&key);
+	return r;
+}
+
+bool
+db_ready(void)
+{
+	Answer		ans = {0};
+	PGresult   *r = db_exec(DB_PRIMARY, "SELECT 1", 0, NULL, &ans, true);
+
+	free(ans.body);
+	if (r == NULL)
+		return false;
+	PQclear(r);
+	return true;
+}
+
+/*
+ * The listener: its own connection, LISTEN leadgen_changes. A notification
+ * says which source changed (pipeline, backlog, agents, carriers, api_keys,
+ * or this gateway's invalidate and warm requests); the answers depending on
+ * it are dropped. After a lost connection everything is dropped: changes
+ * may have been missed.
+ */
+static pthread_t listener;
+static atomic_bool listener_stop;
+
+static char *
+json_field(const char *payload, const char *field)
+{
+	char		pat[64];
+	const char *p;
+	const char *e;
+	char	   *out;
+
+	snprintf(pat, sizeof(pat), "\"%s\"", field);
+	p = strstr(payload, pat);
+	if (p == NULL)
+		return NULL;
+	p += strlen(pat);
+	while (*p == ' ' || *p == ':')
+		p++;
+	if (*p != '"')
+		return NULL;
+	p++;
+	e = p;
+	while (*e && *e != '"')
+	{
+		if (*e == '\\' && e[1])
+			e++;
+		e++;
+	}
+	out = strndup(p, (size_t) (e - p));
+	return out;
+}
+
+static void warm_own_cache(PGconn *pg);
+
+static void
+handle_notification(PGconn *pg, const char *payload)
+{
+	char	   *source = json_field(payload, "source");
+	char	   *op = json_field(payload, "op");
+
+	if (source == NULL)
+		cache_bump(RES_ALL);
+	else if (strcmp(source, "pipeline") == 0 || strcmp(source, "backlog") == 0)
+		cache_bump(RES_LEADS | RES_AGENTS);
+	else if (strcmp(source, "agents") == 0)
+		cache_bump(RES_AGENTS | RES_LEADS);
+	else if (strcmp(source, "carriers") == 0)
+		cache_bump(RES_CARRIERS | RES_CONFIG);
+	else if (strcmp(source, "api_keys") == 0)
+		auth_forget_keys();
+	else if (strcmp(source, "gateway") == 0 && op && strcmp(op, "invalidate") == 0)
+	{
+		char	   *pattern = json_field(payload, "pattern");
+
+		cache_invalidate(pattern ? pattern : "*");
+		free(pattern);
+	}
+	else if (strcmp(source, "gateway") == 0 && op && strcmp(op, "warm") == 0)
+		warm_own_cache(pg);
+	else
+		cache_bump(RES_ALL);
+	free(source);
+	free(op);
+}
+
+/* The gateway's own cache warming: fetch the answers most asked for. */
+static void
+warm_own_cache(PGconn *pg)
+{
+	static const struct
+	{
+		const char *key;
+		const char *sql;
+		unsigned	deps;
+		int			ttl;
+	}			warm[] = {
+		{"/api/v1/config?\x1f" "all", "SELECT leadgen.api_config()", RES_CARRIERS | RES_CONFIG, 300},
+		{"/api/v1/analytics/summary?\x1f" "all", "SELECT leadgen.api_analytics_summary()", RES_LEADS, 30},
+	};
+
+	if (!cache_enabled())
+		return;
+	for (size_t i = 0; i < sizeof(warm) / sizeof(warm[0]); i++)
+	{
+		uint64_t	gen = cache_generation(warm[i].deps);
+		PGresult   *r = PQexec(pg, warm[i].sql);
+
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		{
+			const char *body = PQgetvalue(r, 0, 0);
+			size_t		len = (size_t) PQgetlength(r, 0, 0);
+			char		etag[32];
+
+			snprintf(etag, sizeof(etag), "W/\"%016llx\"", (unsigned long long) fnv1a(body, len));
+			cache_put(warm[i].key, warm[i].deps, gen, warm[i].ttl, body, len, etag);
+		}
+		PQclear(r);
+	}
+}
+
+static void *
+listener_main(void *arg)
+{
+	PGconn	   *pg = NULL;
+
+	(void) arg;
+	while (!atomic_load(&listener_stop))
+	{
+		struct pollfd pfd;
+		PGnotify   *n;
+
+		if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
+		{
+			PGresult   *r;
+
+			if (pg)
+				PQfinish(pg);
+			pg = connect_to(primary_info);
+			if (pg == NULL)
+			{
+				usleep(500 * 1000);
+				continue;
+			}
+			r = PQexec(pg, "LISTEN leadgen_changes");
+			PQclear(r);
+			/* whatever changed while we were not listening */
+			cache_bump(RES_ALL);
+			auth_forget_keys();
+		}
+		pfd.fd = PQsocket(pg);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 250) < 0)
+			continue;
+		if (!PQconsumeInput(pg))
+		{
+			PQfinish(pg);
+			pg = NULL;
+			continue;
+		}
+		while ((n = PQnotifies(pg)) != NULL)
+		{
+			handle_notification(pg, n->extra);
+			PQfreemem(n);
+		}
+	}
+	if (pg)
+		PQfinish(pg);
+	return NULL;
+}
+
+void
+db_listener_start(void)
+{
+	atomic_store(&listener_stop, false);
+	if (pthread_create(&listener, NULL, listener_main, NULL) != 0)
+	{
+		fprintf(stderr, "leadgen-gateway: could not start the listener thread\n");
+		exit(1);
+	}
+}
+
+void
+db_listener_stop(void)
+{
+	atomic_store(&listener_stop, true);
+	pthread_join(listener, NULL);
+}

@@ -1,0 +1,206 @@
+/*
+ * gateway.h
+ *		leadgen-gateway: the REST server of pg_leadgen (libmicrohttpd + libpq).
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ */
+#ifndef LEADGEN_GATEWAY_H
+#define LEADGEN_GATEWAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#define GW_MAX_ARGS		32
+#define GW_MAX_SEGS		12
+#define GW_MAX_CAPS		2
+
+/* A growable byte buffer. */
+typedef struct Buf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+} Buf;
+
+/* The request target, parsed: path segments and query arguments (decoded). */
+typedef struct Target
+{
+	char	   *storage;		/* one allocation holding every string below */
+	const char *path;			/* decoded path */
+	const char *query;			/* raw query string ("" when absent) */
+	int			nsegs;
+	const char *segs[GW_MAX_SEGS];
+	int			nargs;
+	const char *keys[GW_MAX_ARGS];
+	const char *vals[GW_MAX_ARGS];
+} Target;
+
+/* Who may call a route. */
+typedef enum Access
+{
+	ACCESS_PUBLIC,				/* anyone */
+	ACCESS_PARTNER,				/* partner, internal or admin */
+	ACCESS_INTERNAL,			/* internal or admin */
+	ACCESS_ADMIN				/* admin; 10/min */
+} Access;
+
+typedef enum Tier
+{
+	TIER_ANONYMOUS,
+	TIER_PARTNER,
+	TIER_INTERNAL,
+	TIER_ADMIN
+} Tier;
+
+/* Resources whose changes invalidate cached answers. */
+#define RES_LEADS		0x1
+#define RES_AGENTS		0x2
+#define RES_CARRIERS	0x4
+#define RES_CONFIG		0x8
+#define RES_ALL			0xF
+
+struct Request;
+struct Route;
+
+/* What a route handler produces. */
+typedef struct Answer
+{
+	int			status;
+	char	   *body;			/* malloc'd, or NULL */
+	size_t		len;
+	const char *content_type;
+	int			retry_after;	/* seconds, for 503 / 429 */
+	bool		from_cache;
+} Answer;
+
+typedef void (*RouteHandler) (struct Request *req, const struct Route *route, Answer *ans);
+
+typedef struct Route
+{
+	const char *method;
+	const char *pattern;		/* "/api/v1/leads/{}": {} matches one segment */
+	RouteHandler handler;
+	Access		access;
+	int			cache_ttl;		/* seconds; 0: not cached */
+	unsigned	deps;			/* RES_* this answer depends on */
+	bool		exempt;			/* not rate limited (health, readiness, metrics) */
+	bool		reads;			/* may be served by a replica */
+	const char *sql;			/* the statement, for routes that run one */
+} Route;
+
+typedef struct Request
+{
+	/* filled at the first callback */
+	char	   *uri;
+	Target		target;
+	bool		started;
+	double		t0;
+	char		request_id[40];
+	/* the body */
+	Buf			body;
+	bool		too_large;
+	size_t		max_body;
+	const char *caps[GW_MAX_CAPS];	/* path captures */
+	const char *content_type;
+	/* caller */
+	Tier		tier;
+	int64_t		key_id;
+	int64_t		broker;			/* bound broker, or 0 */
+	char		client[64];		/* the client address */
+	/* what was answered, for the log */
+	const struct Route *route;
+	int			status;
+	size_t		bytes;
+	const char *cache;
+	struct MHD_Connection *conn;
+} Request;
+
+/* request.c: parsing and routing, free of I/O (the fuzz target's part) */
+extern const Route gw_routes[];
+extern const int gw_nroutes;
+bool		target_parse(const char *uri, Target *t, const char **err);
+void		target_free(Target *t);
+const Route *route_find(const char *method, const Target *t, const char **caps, char *allow, size_t allowlen,
+						bool *path_known);
+const char *target_arg(const Target *t, const char *key);
+bool		parse_int(const char *s, long long lo, long long hi, long long *out);
+bool		token_ok(const char *s, size_t maxlen);
+bool		glob_match(const char *pat, const char *s);
+
+/* util.c */
+void		buf_append(Buf *b, const void *data, size_t len);
+void		buf_puts(Buf *b, const char *s);
+void		buf_printf(Buf *b, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+void		buf_json_string(Buf *b, const char *s);
+void		buf_free(Buf *b);
+uint64_t	fnv1a(const void *data, size_t len);
+double		now_seconds(void);
+bool		gzip_buffer(const char *in, size_t len, char **out, size_t *outlen);
+char	   *error_json(const char *code, const char *message, const char *details_json, size_t *len);
+
+/* db.c */
+typedef enum DbTarget
+{
+	DB_PRIMARY,
+	DB_READ						/* the replica when there is one and it is up */
+} DbTarget;
+void		db_config(const char *primary, const char *replica);
+/* Runs sql with text parameters (NULL = SQL NULL); on failure returns NULL and fills ans with the mapped error. */
+PGresult   *db_exec(DbTarget target, const char *sql, int nparams, const char *const *params, Answer *ans, bool retry);
+int			db_status_for_sqlstate(const char *sqlstate);
+PGresult   *db_list_page(const char *resource, const char *filters, const char *fields, const char *sort,
+						 bool with_cursor, int nparams, const char *const *params, DbTarget target, Answer *ans);
+void		db_thread_stats(int *up, int *down);
+void		db_listener_start(void);
+void		db_listener_stop(void);
+bool		db_ready(void);
+
+/* cache.c */
+void		cache_init(size_t max_bytes);
+bool		cache_enabled(void);
+uint64_t	cache_generation(unsigned deps);
+bool		cache_get(const char *key, unsigned deps, bool want_gzip, char **body, size_t *len, bool *gz, char *etag);
+void		cache_put(const char *key, unsigned deps, uint64_t gen, int ttl, const char *body, size_t len, const char *etag);
+void		cache_bump(unsigned deps);
+int			cache_invalidate(const char *pattern);
+void		cache_stats_json(Buf *b);
+double		cache_hit_rate(void);
+void		cache_counters(uint64_t *hits, uint64_t *misses, uint64_t *evictions, size_t *bytes);
+
+/* auth.c */
+int			auth_check(Request *req, const char *key, Answer *ans);
+bool		rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *hdr_remaining,
+					  char *hdr_reset);
+void		auth_forget_keys(void);
+void		writes_note(const Request *req);
+bool		writes_recent(const Request *req);
+
+/* metrics.c */
+void		metrics_observe(int route, int status, double seconds);
+void		metrics_rate_limited(void);
+void		metrics_render(Buf *b);
+
+/* main.c: settings */
+typedef struct Settings
+{
+	int			port;
+	const char *bind;
+	const char *db;
+	const char *replica;
+	int			threads;
+	long		cache_mb;
+	size_t		max_body;
+	const char *access_log;
+	int			drain_seconds;
+} Settings;
+extern Settings gw_settings;
+void		access_log_write(const Request *req, double seconds);
+
+/* http.c */
+struct MHD_Daemon *http_start(void);
+int			http_inflight(void);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * metrics.c
+ *		Request counts by route and status, latency histograms by route,
+ *		and the Prometheus text rendering of them.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ */
+#include <stdatomic.h>
+#include <string.h>
+
+#include "gateway.h"
+
+#define MAX_ROUTES	64
+#define NBOUNDS		12
+
+static const int codes[] = {200, 202, 304, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503, 504};
+#define NCODES ((int) (sizeof(codes) / sizeof(codes[0])))
+static const double bounds[NBOUNDS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+
+/* route index MAX_ROUTES - 1 collects requests that matched no route */
+static atomic_uint_fast64_t counts[MAX_ROUTES][NCODES + 1];
+static atomic_uint_fast64_t buckets[MAX_ROUTES][NBOUNDS + 1];
+static atomic_uint_fast64_t sum_us[MAX_ROUTES];
+static atomic_uint_fast64_t rate_limited;
+
+void
+metrics_observe(int route, int status, double seconds)
+{
+	int			c = NCODES;
+	int			b = NBOUNDS;
+
+	if (route < 0 || route >= MAX_ROUTES - 1)
+		route = MAX_ROUTES - 1;
+	for (int i = 0; i < NCODES; i++)
+		if (codes[i] == status)
+			c = i;
+	for (int i = 0; i < NBOUNDS; i++)
+		if (seconds <= bounds[i])
+		{
+			b = i;
+			break;
+		}
+	atomic_fetch_add_explicit(&counts[route][c], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&buckets[route][b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sum_us[route], (uint64_t) (seconds * 1e6), memory_order_relaxed);
+}
+
+void
+metrics_rate_limited(void)
+{
+	atomic_fetch_add_explicit(&rate_limited, 1, memory_order_relaxed);
+}
+
+static void
+route_label(Buf *b, int r)
+{
+	if (r == MAX_ROUTES - 1)
+		buf_puts(b, "route=\"unmatched\"");
+	else
+		buf_printf(b, "route=\"%s %s\"", gw_routes[r].method, gw_routes[r].pattern);
+}
+
+void
+metrics_render(Buf *b)
+{
+	uint64_t	hits,
+				misses,
+				evictions;
+	size_t		bytes;
+	int			up,
+				down;
+	int			nr = gw_nroutes < MAX_ROUTES - 1 ? gw_nroutes : MAX_ROUTES - 1;
+
+	buf_puts(b, "# HELP leadgen_gateway_requests_total Requests answered, by route and status.\n"
+			 "# TYPE leadgen_gateway_requests_total counter\n");
+	for (int r = 0; r < MAX_ROUTES; r++)
+	{
+		if (r >= nr && r != MAX_ROUTES - 1)
+			continue;
+		for (int c = 0; c <= NCODES; c++)
+		{
+			uint64_t	v = atomic_load(&counts[r][c]);
+
+			if (v == 0)
+				continue;
+			buf_puts(b, "leadgen_gateway_requests_total{");
+			route_label(b, r);
+			if (c < NCODES)
+				buf_printf(b, ",code=\"%d\"} %llu\n", codes[c], (unsigned long long) v);
+			else
+				buf_printf(b, ",code=\"other\"} %llu\n", (unsigned long long) v);
+		}
+	}
+	buf_puts(b, "# HELP leadgen_gateway_request_duration_seconds Time to answer, by route.\n"
+			 "# TYPE leadgen_gateway_request_duration_seconds histogram\n");
+	for (int r = 0; r < MAX_ROUTES; r++)
+	{
+		uint64_t	cum = 0;
+
+		if (r >= nr && r != MAX_ROUTES - 1)
+			continue;
+		for (int i = 0; i <= NBOUNDS; i++)
+			cum += atomic_load(&buckets[r][i]);
+		if (cum == 0)
+			continue;
+		cum = 0;
+		for (int i = 0; i <= NBOUNDS; i++)
+		{
+			cum += atomic_load(&buckets[r][i]);
+			buf_puts(b, "leadgen_gateway_request_duration_seconds_bucket{");
+			route_label(b, r);
+			if (i < NBOUNDS)
+				buf_printf(b, ",le=\"%g\"} %llu\n", bounds[i], (unsigned long long) cum);
+			else
+				buf_printf(b, ",le=\"+Inf\"} %llu\n", (unsigned long long) cum);
+		}
+		buf_puts(b, "leadgen_gateway_request_duration_seconds_sum{");
+		route_label(b, r);
+		buf_printf(b, "} %.6f\n", (double) atomic_load(&sum_us[r]) / 1e6);
+		buf_puts(b, "leadgen_gateway_request_duration_seconds_count{");
+		route_label(b, r);
+		buf_printf(b, "} %llu\n", (unsigned long long) cum);
+	}
+	cache_counters(&hits, &misses, &evictions, &bytes);
+	db_thread_stats(&up, &down);
+	buf_printf(b,
+			   "# TYPE leadgen_gateway_cache_hits_total counter\nleadgen_gateway_cache_hits_total %llu\n"
+			   "# TYPE leadgen_gateway_cache_misses_total counter\nleadgen_gateway_cache_misses_total %llu\n"
+			   "# TYPE leadgen_gateway_cache_evictions_total counter\nleadgen_gateway_cache_evictions_total %llu\n"
+			   "# TYPE leadgen_gateway_cache_bytes gauge\nleadgen_gateway_cache_bytes %zu\n"
+			   "# TYPE leadgen_gateway_rate_limited_total counter\nleadgen_gateway_rate_limited_total %llu\n"
+			   "# HELP leadgen_gateway_db_connections Database connections of the HTTP threads, by state.\n"
+			   "# TYPE leadgen_gateway_db_connections gauge\n"
+			   "leadgen_gateway_db_connections{state=\"up\"} %d\n"
+			   "leadgen_gateway_db_connections{state=\"down\"} %d\n"
+			   "# TYPE leadgen_gateway_in_flight_requests gauge\nleadgen_gateway_in_flight_requests %d\n",
+			   (unsigned long long) hits, (unsigned long long) misses, (unsigned long long) evictions, bytes,
+			   (unsigned long long) atomic_load(&rate_limited), up, down, http_inflight());
+}

@@ -1,0 +1,353 @@
+/*
+ * request.c
+ *		The request target: path and query parsing, route lookup, small
+ *		validators. No I/O here: the fuzz target drives these directly.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway.h"
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode src[0..len) into dst (which has room for len + 1 bytes);
+ * plus signs become spaces when form is set. Refuses bad escapes and NUL.
+ */
+static bool
+decode(const char *src, size_t len, char *dst, bool form)
+{
+	size_t		o = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		int			c = (unsigned char) src[i];
+
+		if (c == '%')
+		{
+			int			h,
+						l;
+
+			if (i + 2 >= len)
+				return false;
+			h = hexval((unsigned char) src[i + 1]);
+			l = hexval((unsigned char) src[i + 2]);
+			if (h < 0 || l < 0)
+				return false;
+			c = h * 16 + l;
+			i += 2;
+		}
+		else if (c == '+' && form)
+			c = ' ';
+		if (c == 0)
+			return false;
+		dst[o++] = (char) c;
+	}
+	dst[o] = '\0';
+	return true;
+}
+
+/*
+ * Split a request target ("/path?query") into decoded path segments and
+ * decoded query arguments. On failure *err says why (for a 400).
+ */
+bool
+target_parse(const char *uri, Target *t, const char **err)
+{
+	size_t		n = strlen(uri);
+	const char *q = strchr(uri, '?');
+	size_t		plen = q ? (size_t) (q - uri) : n;
+	size_t		qlen = q ? n - plen - 1 : 0;
+	char	   *p;
+	char	   *path;
+
+	memset(t, 0, sizeof(*t));
+	*err = NULL;
+	if (n > 8192)
+	{
+		*err = "The request target is too long.";
+		return false;
+	}
+	/* path + NUL, query copy + NUL, decoded query (at most its size) + NULs */
+	t->storage = malloc(2 * n + 8 + GW_MAX_ARGS * 2);
+	if (t->storage == NULL)
+	{
+		*err = "Out of memory.";
+		return false;
+	}
+	p = t->storage;
+	path = p;
+	if (plen == 0 || uri[0] != '/' || !decode(uri, plen, path, false))
+	{
+		*err = "The request path is not valid.";
+		return false;
+	}
+	p += strlen(path) + 1;
+	t->path = path;
+	memcpy(p, q ? q + 1 : "", qlen);
+	p[qlen] = '\0';
+	t->query = p;
+	p += qlen + 1;
+
+	/* segments: split a copy of the path on '/' (empty segments skipped) */
+	{
+		char	   *segcopy = p;
+		char	   *s;
+
+		memcpy(segcopy, path, strlen(path) + 1);
+		p += strlen(path) + 1;
+		s = segcopy;
+		while (*s)
+		{
+			char	   *e;
+
+			while (*s == '/')
+				s++;
+			if (*s == '\0')
+				break;
+			e = strchr(s, '/');
+			if (t->nsegs == GW_MAX_SEGS)
+			{
+				*err = "The request path has too many segments.";
+				return false;
+			}
+			t->segs[t->nsegs++] = s;
+			if (e == NULL)
+				break;
+			*e = '\0';
+			s = e + 1;
+		}
+	}
+
+	/* arguments: k=v separated by '&' */
+	{
+		const char *s = t->query;
+
+		while (*s)
+		{
+			const char *amp = strchr(s, '&');
+			size_t		len = amp ? (size_t) (amp - s) : strlen(s);
+			const char *eq = memchr(s, '=', len);
+			size_t		klen = eq ? (size_t) (eq - s) : len;
+			size_t		vlen = eq ? len - klen - 1 : 0;
+
+			if (len > 0)
+			{
+				if (t->nargs == GW_MAX_ARGS)
+				{
+					*err = "Too many query parameters.";
+					return false;
+				}
+				if (!decode(s, klen, p, true) || p[0] == '\0')
+				{
+					*err = "A query parameter is not validly encoded.";
+					return false;
+				}
+				t->keys[t->nargs] = p;
+				p += strlen(p) + 1;
+				if (!decode(eq ? eq + 1 : "", vlen, p, true))
+				{
+					*err = "A query parameter is not validly encoded.";
+					return false;
+				}
+				t->vals[t->nargs] = p;
+				p += strlen(p) + 1;
+				for (int i = 0; i < t->nargs; i++)
+					if (strcmp(t->keys[i], t->keys[t->nargs]) == 0)
+					{
+						*err = "A query parameter is given twice.";
+						return false;
+					}
+				t->nargs++;
+			}
+			if (amp == NULL)
+				break;
+			s = amp + 1;
+		}
+	}
+	return true;
+}
+
+void
+target_free(Target *t)
+{
+	free(t->storage);
+	t->storage = NULL;
+}
+
+const char *
+target_arg(const Target *t, const char *key)
+{
+	for (int i = 0; i < t->nargs; i++)
+		if (strcmp(t->keys[i], key) == 0)
+			return t->vals[i];
+	return NULL;
+}
+
+/* Whether the path segments match a pattern; {} captures one segment. */
+static bool
+pattern_match(const char *pattern, const Target *t, const char **caps)
+{
+	const char *p = pattern;
+	int			seg = 0;
+	int			ncap = 0;
+
+	while (*p)
+	{
+		const char *e;
+		size_t		len;
+
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		e = strchr(p, '/');
+		len = e ? (size_t) (e - p) : strlen(p);
+		if (seg >= t->nsegs)
+			return false;
+		if (len == 2 && p[0] == '{' && p[1] == '}')
+		{
+			if (ncap < GW_MAX_CAPS)
+				caps[ncap++] = t->segs[seg];
+		}
+		else if (strlen(t->segs[seg]) != len || strncmp(p, t->segs[seg], len) != 0)
+			return false;
+		seg++;
+		p += len;
+	}
+	return seg == t->nsegs;
+}
+
+/*
+ * The route for a method and target. When the path is known but not the
+ * method, returns NULL with *path_known set and the allowed methods in
+ * allow ("GET, POST").
+ */
+const Route *
+route_find(const char *method, const Target *t, const char **caps, char *allow, size_t allowlen,
+		   bool *path_known)
+{
+	const Route *found = NULL;
+
+	*path_known = false;
+	if (allowlen > 0)
+		allow[0] = '\0';
+	for (int i = 0; i < gw_nroutes; i++)
+	{
+		const char *c[GW_MAX_CAPS] = {NULL, NULL};
+
+		if (!pattern_match(gw_routes[i].pattern, t, c))
+			continue;
+		*path_known = true;
+		if (strcmp(gw_routes[i].method, method) == 0 ||
+			(strcmp(method, "HEAD") == 0 && strcmp(gw_routes[i].method, "GET") == 0))
+		{
+			if (found == NULL)
+			{
+				found = &gw_routes[i];
+				caps[0] = c[0];
+				caps[1] = c[1];
+			}
+		}
+		else if (allowlen > 0 && strstr(allow, gw_routes[i].method) == NULL)
+		{
+			size_t		used = strlen(allow);
+
+			if (used + strlen(gw_routes[i].method) + 3 < allowlen)
+			{
+				if (used > 0)
+					strcat(allow, ", ");
+				strcat(allow, gw_routes[i].method);
+			}
+		}
+	}
+	return found;
+}
+
+/* A decimal integer within [lo, hi], nothing else. */
+bool
+parse_int(const char *s, long long lo, long long hi, long long *out)
+{
+	long long	v = 0;
+	bool		neg = false;
+	int			digits = 0;
+
+	if (s == NULL)
+		return false;
+	if (*s == '-')
+	{
+		neg = true;
+		s++;
+	}
+	for (; *s; s++)
+	{
+		if (!isdigit((unsigned char) *s) || ++digits > 18)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	if (digits == 0)
+		return false;
+	if (neg)
+		v = -v;
+	if (v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* A short token of letters, digits, '.', '_' and '-' (request ids). */
+bool
+token_ok(const char *s, size_t maxlen)
+{
+	size_t		n = 0;
+
+	for (; *s; s++, n++)
+		if (n >= maxlen || !(isalnum((unsigned char) *s) || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return n > 0;
+}
+
+/* Glob with '*' (any run of characters) and '?' (one character). */
+bool
+glob_match(const char *pat, const char *s)
+{
+	const char *star = NULL;
+	const char *mark = NULL;
+
+	while (*s)
+	{
+		if (*pat == '*')
+		{
+			star = pat++;
+			mark = s;
+		}
+		else if (*pat == '?' || *pat == *s)
+		{
+			pat++;
+			s++;
+		}
+		else if (star)
+		{
+			pat = star + 1;
+			s = ++mark;
+		}
+		else
+			return false;
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}

@@ -1,0 +1,550 @@
+/*
+ * routes.c
+ *		The route table and the handlers. Each handler binds what the
+ *		request carries as parameters of one statement of the extension and
+ *		answers the JSON text PostgreSQL built.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway.h"
+
+extern const char gw_openapi[];
+
+static void
+answer_error(Answer *ans, int status, const char *code, const char *message)
+{
+	ans->status = status;
+	ans->body = error_json(code, message, NULL, &ans->len);
+}
+
+static void
+answer_text(Answer *ans, int status, const char *text, size_t len)
+{
+	ans->status = status;
+	ans->body = malloc(len + 1);
+	if (ans->body == NULL)
+		abort();
+	memcpy(ans->body, text, len);
+	ans->body[len] = '\0';
+	ans->len = len;
+}
+
+static void
+answer_buf(Answer *ans, int status, Buf *b)
+{
+	ans->status = status;
+	ans->body = b->data;
+	ans->len = b->len;
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+static DbTarget
+read_target(Request *req)
+{
+	return writes_recent(req) ? DB_PRIMARY : DB_READ;
+}
+
+/*
+ * Run a statement whose first column is the answer's JSON. A NULL answer
+ * is a 404 with the given message (the thing asked for does not exist).
+ */
+static void
+run_json(Request *req, const char *sql, int n, const char *const *params, DbTarget target, Answer *ans,
+		 const char *null_message)
+{
+	PGresult   *r = db_exec(target, sql, n, params, ans, target != DB_PRIMARY || strcmp(req->route->method, "GET") == 0);
+
+	if (r == NULL)
+		return;
+	if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0))
+		answer_error(ans, 404, "not_found", null_message ? null_message : "Nothing was found.");
+	else
+		answer_text(ans, 200, PQgetvalue(r, 0, 0), (size_t) PQgetlength(r, 0, 0));
+	PQclear(r);
+}
+
+/* A statement answering (status, body): the extension decided the status. */
+static void
+run_status_body(const char *sql, int n, const char *const *params, Answer *ans)
+{
+	PGresult   *r = db_exec(DB_PRIMARY, sql, n, params, ans, false);
+
+	if (r == NULL)
+		return;
+	answer_text(ans, atoi(PQgetvalue(r, 0, 0)), PQgetvalue(r, 0, 1), (size_t) PQgetlength(r, 0, 1));
+	PQclear(r);
+}
+
+static const char *
+body_or_empty(Request *req)
+{
+	return req->body.len ? req->body.data : "{}";
+}
+
+static void
+broker_text(Request *req, char *out, size_t len)
+{
+	if (req->broker)
+		snprintf(out, len, "%lld", (long long) req->broker);
+	else
+		out[0] = '\0';
+}
+
+/* ---- plain routes ---- */
+
+static void
+h_health(Request *req, const Route *route, Answer *ans)
+{
+	(void) req;
+	(void) route;
+	answer_text(ans, 200, "{\"status\":\"ok\"}", 15);
+}
+
+static void
+h_ready(Request *req, const Route *route, Answer *ans)
+{
+	(void) req;
+	(void) route;
+	if (db_ready())
+		answer_text(ans, 200, "{\"status\":\"ready\"}", 18);
+	else
+	{
+		ans->status = 503;
+		ans->retry_after = 2;
+		ans->body = error_json("unavailable", "The database is unreachable.", NULL, &ans->len);
+	}
+}
+
+static void
+h_metrics(Request *req, const Route *route, Answer *ans)
+{
+	Buf			b = {0};
+	Answer		dbans = {0};
+	PGresult   *r;
+
+	(void) req;
+	(void) route;
+	metrics_render(&b);
+	r = db_exec(DB_PRIMARY, "SELECT waiting, delayed, active, completed, failed, dead, "
+				"coalesce(extract(epoch FROM oldest_waiting_age), 0) FROM leadgen.queue_metrics('leads')",
+				0, NULL, &dbans, true);
+	if (r && PQntuples(r) == 1)
+	{
+		static const char *const names[] = {"waiting", "delayed", "active", "completed", "failed", "dead",
+		"oldest_waiting_seconds"};
+
+		for (int i = 0; i < 7; i++)
+			buf_printf(&b, "# TYPE leadgen_queue_%s gauge\nleadgen_queue_%s{queue=\"leads\"} %s\n",
+					   names[i], names[i], PQgetvalue(r, 0, i));
+	}
+	if (r)
+		PQclear(r);
+	free(dbans.body);
+	answer_buf(ans, 200, &b);
+	ans->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void
+h_openapi(Request *req, const Route *route, Answer *ans)
+{
+	(void) req;
+	(void) route;
+	answer_text(ans, 200, gw_openapi, strlen(gw_openapi));
+}
+
+/* ---- leads ---- */
+
+static void
+h_lead_create(Request *req, const Route *route, Answer *ans)
+{
+	char		broker[24];
+	const char *p[2];
+
+	(void) route;
+	if (req->body.len == 0)
+	{
+		answer_error(ans, 400, "bad_request", "The body must be a JSON object (a lead).");
+		return;
+	}
+	broker_text(req, broker, sizeof(broker));
+	p[0] = req->body.data;
+	p[1] = broker[0] ? broker : NULL;
+	run_status_body("SELECT status, body FROM leadgen.api_lead_submit($1::jsonb, $2::bigint)", 2, p, ans);
+	if (ans->status < 300)
+		writes_note(req);
+}
+
+static void
+h_leads_batch(Request *req, const Route *route, Answer *ans)
+{
+	char		broker[24];
+	const char *ct = req->content_type;
+	const char *p[3];
+
+	(void) route;
+	if (req->body.len == 0)
+	{
+		answer_error(ans, 400, "bad_request", "The body must be a JSON array of leads, or NDJSON.");
+		return;
+	}
+	broker_text(req, broker, sizeof(broker));
+	p[0] = req->body.data;
+	p[1] = (ct && strncmp(ct, "application/x-ndjson", 20) == 0) ? "true" : "false";
+	p[2] = broker[0] ? broker : NULL;
+	run_status_body("SELECT status, body FROM leadgen.api_leads_batch($1, $2::boolean, $3::bigint)", 3, p, ans);
+	if (ans->status < 300)
+		writes_note(req);
+}
+
+static void
+h_lead_get(Request *req, const Route *route, Answer *ans, const char *id)
+{
+	long long	v;
+	char		broker[24];
+	const char *p[2];
+
+	(void) route;
+	if (!parse_int(id, 1, 999999999999999999LL, &v))
+	{
+		answer_error(ans, 400, "bad_request", "A lead id is a positive integer.");
+		return;
+	}
+	broker_text(req, broker, sizeof(broker));
+	p[0] = id;
+	p[1] = broker[0] ? broker : NULL;
+	run_json(req, "SELECT leadgen.api_lead($1::bigint, $2::bigint)", 2, p, read_target(req), ans,
+			 "No lead has this id.");
+}
+
+/*
+ * The list routes: limit, offset, cursor, fields and sort are ours; every
+ * other argument is a filter, checked by the extension.
+ */
+static void
+list_page(Request *req, const char *resource, Answer *ans)
+{
+	const Target *t = &req->target;
+	const char *params[GW_MAX_ARGS + 4];
+	Buf			filters = {0};
+	long long	limit = 20;
+	long long	offset = 0;
+	char		limtxt[24];
+	char		offtxt[24];
+	char		broker[24];
+	const char *v;
+	int			n = 3;
+	PGresult   *r;
+
+	if ((v = target_arg(t, "limit")) != NULL)
+	{
+		if (!parse_int(v, 1, 1000000000, &limit))
+		{
+			answer_error(ans, 400, "bad_request", "limit must be an integer from 1 (it is capped at 500).");
+			return;
+		}
+		if (limit > 500)
+			limit = 500;
+	}
+	if ((v = target_arg(t, "offset")) != NULL && !parse_int(v, 0, 1000000000000LL, &offset))
+	{
+		answer_error(ans, 400, "bad_request", "offset must be an integer from 0.");
+		return;
+	}
+	snprintf(limtxt, sizeof(limtxt), "%lld", limit);
+	snprintf(offtxt, sizeof(offtxt), "%lld", offset);
+	params[0] = limtxt;
+	params[1] = offtxt;
+	params[2] = target_arg(t, "cursor");
+	if (params[2] && params[2][0] == '\0')
+		params[2] = NULL;
+	buf_puts(&filters, "");
+	for (int i = 0; i < t->nargs; i++)
+	{
+		const char *k = t->keys[i];
+
+		if (strcmp(k, "limit") == 0 || strcmp(k, "offset") == 0 || strcmp(k, "cursor") == 0 ||
+			strcmp(k, "fields") == 0 || strcmp(k, "sort") == 0)
+			continue;
+		if (strspn(k, "abcdefghijklmnopqrstuvwxyz_") != strlen(k) || strcmp(k, "scope_broker") == 0)
+		{
+			Buf			m = {0};
+
+			buf_puts(&m, "Unknown query parameter: ");
+			buf_puts(&m, k);
+			answer_error(ans, 400, "bad_request", m.data);
+			buf_free(&m);
+			buf_free(&filters);
+			return;
+		}
+		if (filters.len)
+			buf_puts(&filters, ",");
+		buf_puts(&filters, k);
+		params[n++] = t->vals[i];
+	}
+	broker_text(req, broker, sizeof(broker));
+	if (broker[0] && strcmp(resource, "leads") == 0)
+	{
+		if (filters.len)
+			buf_puts(&filters, ",");
+		buf_puts(&filters, "scope_broker");
+		params[n++] = broker;
+	}
+	r = db_list_page(resource, filters.data, target_arg(t, "fields"), target_arg(t, "sort"), params[2] != NULL,
+					 n, params, read_target(req), ans);
+	buf_free(&filters);
+	if (r == NULL)
+		return;
+	answer_text(ans, 200, PQgetvalue(r, 0, 0), (size_t) PQgetlength(r, 0, 0));
+	PQclear(r);
+}
+
+static void
+h_leads_list(Request *req, const Route *route, Answer *ans)
+{
+	(void) route;
+	list_page(req, "leads", ans);
+}
+
+static void
+h_agents_list(Request *req, const Route *route, Answer *ans)
+{
+	(void) route;
+	list_page(req, "agents", ans);
+}
+
+static void
+h_carriers_list(Request *req, const Route *route, Answer *ans)
+{
+	(void) route;
+	list_page(req, "carriers", ans);
+}
+
+/* ---- routes that run their statement with the captures, then the body ---- */
+
+/*
+ * The statement of the route, bound to: the path captures, then the named
+ * query arguments of the route, then the body. Used by most routes.
+ */
+static void
+h_sql(Request *req, const Route *route, Answer *ans)
+{
+	const char *p[4];
+	int			n = 0;
+
+	for (int i = 0; i < GW_MAX_CAPS && req->caps[i]; i++)
+		p[n++] = req->caps[i];
+	if (strcmp(route->method, "POST") == 0)
+		p[n++] = body_or_empty(req);
+	run_json(req, route->sql, n, p, strcmp(route->method, "GET") == 0 ? read_target(req) : DB_PRIMARY, ans,
+			 "Nothing was found.");
+}
+
+static void
+h_lead_get_route(Request *req, const Route *route, Answer *ans)
+{
+	h_lead_get(req, route, ans, req->caps[0]);
+}
+
+/* Integer query argument with a default and bounds, as text; false (400 in ans) when bad. */
+static bool
+int_arg(Request *req, const char *name, long long def, long long lo, long long hi, char *out, size_t outlen,
+		Answer *ans)
+{
+	const char *v = target_arg(&req->target, name);
+	long long	x = def;
+
+	if (v && !parse_int(v, lo, hi, &x))
+	{
+		char		m[160];
+
+		snprintf(m, sizeof(m), "%s must be an integer from %lld to %lld.", name, lo, hi);
+		answer_error(ans, 400, "bad_request", m);
+		return false;
+	}
+	snprintf(out, outlen, "%lld", x);
+	return true;
+}
+
+static void
+h_slow_queries(Request *req, const Route *route, Answer *ans)
+{
+	char		lim[24];
+	const char *p[1] = {lim};
+
+	if (!int_arg(req, "limit", 10, 1, 1000, lim, sizeof(lim), ans))
+		return;
+	run_json(req, route->sql, 1, p, DB_PRIMARY, ans, NULL);
+}
+
+static void
+h_forecast(Request *req, const Route *route, Answer *ans)
+{
+	char		months[24];
+	const char *p[2] = {req->caps[0], months};
+
+	if (!int_arg(req, "months", 6, 1, 120, months, sizeof(months), ans))
+		return;
+	run_json(req, route->sql, 2, p, DB_PRIMARY, ans, NULL);
+}
+
+static void
+h_job_metrics(Request *req, const Route *route, Answer *ans)
+{
+	const char *q = target_arg(&req->target, "queue");
+	const char *p[1] = {q ? q : "leads"};
+
+	run_json(req, route->sql, 1, p, DB_PRIMARY, ans, NULL);
+}
+
+static void
+h_dead_letter(Request *req, const Route *route, Answer *ans)
+{
+	char		lim[24],
+				off[24];
+	const char *p[3] = {req->caps[0], lim, off};
+
+	if (!int_arg(req, "limit", 50, 1, 500, lim, sizeof(lim), ans) ||
+		!int_arg(req, "offset", 0, 0, 1000000000000LL, off, sizeof(off), ans))
+		return;
+	run_json(req, route->sql, 3, p, DB_PRIMARY, ans, NULL);
+}
+
+static void
+gateway_figures(Buf *b)
+{
+	int			up,
+				down;
+
+	db_thread_stats(&up, &down);
+	buf_printf(b, "{\"threads\":%d,\"connections_up\":%d,\"connections_down\":%d,\"in_flight_requests\":%d,"
+			   "\"replica\":%s,\"cache\":", gw_settings.threads, up, down, http_inflight(),
+			   gw_settings.replica ? "true" : "false");
+	cache_stats_json(b);
+	buf_puts(b, "}");
+}
+
+static void
+h_with_gateway_figures(Request *req, const Route *route, Answer *ans)
+{
+	Buf			g = {0};
+	const char *p[1];
+
+	gateway_figures(&g);
+	p[0] = g.data;
+	run_json(req, route->sql, 1, p, DB_PRIMARY, ans, NULL);
+	buf_free(&g);
+}
+
+static void
+h_cache_metrics(Request *req, const Route *route, Answer *ans)
+{
+	Buf			b = {0};
+
+	(void) req;
+	(void) route;
+	cache_stats_json(&b);
+	answer_buf(ans, 200, &b);
+}
+
+static void
+h_cache_invalidate(Request *req, const Route *route, Answer *ans)
+{
+	const char *p[1] = {body_or_empty(req)};
+	PGresult   *r = db_exec(DB_PRIMARY, route->sql, 1, p, ans, false);
+	Buf			b = {0};
+	int			n;
+
+	if (r == NULL)
+		return;
+	n = cache_invalidate(PQgetvalue(r, 0, 0));
+	buf_puts(&b, "{\"pattern\":");
+	buf_json_string(&b, PQgetvalue(r, 0, 0));
+	buf_printf(&b, ",\"invalidated_here\":%d,\"broadcast\":true}", n);
+	PQclear(r);
+	answer_buf(ans, 200, &b);
+}
+
+static void
+h_cache_warm(Request *req, const Route *route, Answer *ans)
+{
+	run_json(req, route->sql, 0, NULL, DB_PRIMARY, ans, NULL);
+}
+
+#define DATA_OF(fn) "SELECT json_build_object('data', coalesce(json_agg(t), '[]'::json))::text FROM " fn " t"
+
+/* The table. Order matters only where two patterns match one path (the first wins). */
+const Route gw_routes[] = {
+	{"GET", "/health", h_health, ACCESS_PUBLIC, 0, 0, true, false, NULL},
+	{"GET", "/ready", h_ready, ACCESS_PUBLIC, 0, 0, true, false, NULL},
+	{"GET", "/metrics", h_metrics, ACCESS_PUBLIC, 0, 0, true, false, NULL},
+	{"GET", "/openapi.json", h_openapi, ACCESS_PUBLIC, 0, 0, false, false, NULL},
+
+	{"POST", "/api/v1/leads", h_lead_create, ACCESS_PARTNER, 0, 0, false, false, NULL},
+	{"GET", "/api/v1/leads", h_leads_list, ACCESS_PARTNER, 30, RES_LEADS, false, true, NULL},
+	{"POST", "/api/v1/leads/batch", h_leads_batch, ACCESS_PARTNER, 0, 0, false, false, NULL},
+	{"GET", "/api/v1/leads/{}", h_lead_get_route, ACCESS_PARTNER, 30, RES_LEADS, false, true, NULL},
+	{"GET", "/api/v1/agents", h_agents_list, ACCESS_PUBLIC, 60, RES_AGENTS, false, true, NULL},
+	{"GET", "/api/v1/carriers", h_carriers_list, ACCESS_PUBLIC, 60, RES_CARRIERS, false, true, NULL},
+	{"GET", "/api/v1/config", h_sql, ACCESS_PUBLIC, 300, RES_CARRIERS | RES_CONFIG, false, true,
+	"SELECT leadgen.api_config()"},
+	{"GET", "/api/v1/analytics/summary", h_sql, ACCESS_PUBLIC, 30, RES_LEADS, false, true,
+	"SELECT leadgen.api_analytics_summary()"},
+
+	{"POST", "/api/v1/performance/database/analyze-query", h_sql, ACCESS_ADMIN, 0, 0, false, false,
+		"SELECT CASE WHEN b->>'query' IS NOT NULL THEN leadgen.perf_analyze_query(b->>'query', "
+		"coalesce((b->>'analyze')::boolean, false), coalesce((b->>'timeout_ms')::integer, 30000))::text END "
+	"FROM (SELECT $1::jsonb AS b) x"},
+	{"GET", "/api/v1/performance/database/indexing-strategy", h_sql, ACCESS_INTERNAL, 0, 0, false, false,
+	DATA_OF("leadgen.perf_indexing_strategy()")},
+	{"GET", "/api/v1/performance/database/connection-pool", h_with_gateway_figures, ACCESS_INTERNAL, 0, 0, false,
+	false, "SELECT (leadgen.perf_connection_pool() || jsonb_build_object('gateway', $1::jsonb))::text"},
+	{"GET", "/api/v1/performance/database/slow-queries", h_slow_queries, ACCESS_INTERNAL, 0, 0, false, false,
+	DATA_OF("leadgen.perf_slow_queries($1::integer)")},
+	{"POST", "/api/v1/performance/database/optimize-table/{}", h_sql, ACCESS_ADMIN, 0, 0, false, false,
+	"SELECT leadgen.perf_optimize_table($1::regclass)::text FROM (SELECT $2::jsonb) b"},
+	{"GET", "/api/v1/performance/database/table-stats/{}", h_sql, ACCESS_INTERNAL, 0, 0, false, false,
+	"SELECT leadgen.perf_table_stats($1::regclass)::text"},
+	{"GET", "/api/v1/performance/database/size", h_sql, ACCESS_INTERNAL, 0, 0, false, false,
+	"SELECT leadgen.perf_database_size()::text"},
+	{"POST", "/api/v1/performance/database/archive", h_sql, ACCESS_ADMIN, 0, 0, false, false,
+		"SELECT json_build_object('data', coalesce(json_agg(t), '[]'::json))::text "
+		"FROM (SELECT $1::jsonb AS b) x, "
+	"leadgen.perf_archive(x.b->>'policy', coalesce((x.b->>'dry_run')::boolean, false)) t"},
+	{"POST", "/api/v1/performance/cache/warm", h_cache_warm, ACCESS_ADMIN, 0, 0, false, false,
+		"SELECT json_build_object('data', coalesce(json_agg(t), '[]'::json), 'gateway', 'warming on every instance')::text "
+		"FROM leadgen.perf_cache_warm() t, "
+	"(SELECT pg_notify('leadgen_changes', json_build_object('source', 'gateway', 'op', 'warm')::text)) n"},
+	{"POST", "/api/v1/performance/cache/invalidate", h_cache_invalidate, ACCESS_ADMIN, 0, 0, false, false,
+		"SELECT p, pg_notify('leadgen_changes', json_build_object('source', 'gateway', 'op', 'invalidate', "
+	"'pattern', p)::text) FROM (SELECT coalesce($1::jsonb->>'pattern', '*') AS p) x"},
+	{"GET", "/api/v1/performance/cache/metrics", h_cache_metrics, ACCESS_INTERNAL, 0, 0, false, false, NULL},
+	{"GET", "/api/v1/performance/cache/hit-rate", h_with_gateway_figures, ACCESS_INTERNAL, 0, 0, false, false,
+	"SELECT (leadgen.perf_cache_hit_rate() || jsonb_build_object('gateway', $1::jsonb))::text"},
+	{"GET", "/api/v1/performance/jobs/metrics", h_job_metrics, ACCESS_INTERNAL, 0, 0, false, false,
+	"SELECT row_to_json(m)::text FROM leadgen.queue_metrics($1) m"},
+	{"POST", "/api/v1/performance/jobs/schedule", h_sql, ACCESS_ADMIN, 0, 0, false, false,
+		"SELECT row_to_json(j)::text FROM (SELECT $1::jsonb AS b) x, "
+		"leadgen.schedule_job(x.b->>'name', x.b->>'cron', coalesce(x.b->>'timezone', 'UTC'), x.b->>'command') j"},
+	{"POST", "/api/v1/performance/jobs/{}/pause", h_sql, ACCESS_ADMIN, 0, 0, false, false,
+	"SELECT row_to_json(q)::text FROM leadgen.queue_pause($1) q, (SELECT $2::jsonb) b"},
+	{"POST", "/api/v1/performance/jobs/{}/resume", h_sql, ACCESS_ADMIN, 0, 0, false, false,
+	"SELECT row_to_json(q)::text FROM leadgen.queue_resume($1) q, (SELECT $2::jsonb) b"},
+	{"POST", "/api/v1/performance/jobs/{}/retry-failed", h_sql, ACCESS_ADMIN, 0, 0, false, false,
+		"SELECT json_build_object('queue', $1::text, 'retried', leadgen.queue_retry_dead($1))::text "
+	"FROM (SELECT $2::jsonb) b"},
+	{"GET", "/api/v1/performance/jobs/{}/dead-letter", h_dead_letter, ACCESS_INTERNAL, 0, 0, false, false,
+	"SELECT leadgen.api_dead_letter($1, $2::integer, $3::bigint)"},
+	{"GET", "/api/v1/performance/capacity/dashboard", h_sql, ACCESS_INTERNAL, 0, 0, false, false,
+	"SELECT leadgen.perf_capacity_dashboard()::text"},
+	{"GET", "/api/v1/performance/capacity/forecast/{}", h_forecast, ACCESS_INTERNAL, 0, 0, false, false,
+		"SELECT json_build_object('resource', $1::text, 'months', $2::integer, "
+	"'data', coalesce(json_agg(t), '[]'::json))::text FROM leadgen.perf_capacity_forecast($1, $2::integer) t"},
+	{"GET", "/api/v1/performance/capacity/bottlenecks", h_sql, ACCESS_INTERNAL, 0, 0, false, false,
+	DATA_OF("leadgen.perf_bottlenecks()")},
+};
+const int	gw_nroutes = (int) (sizeof(gw_routes) / sizeof(gw_routes[0]));

@@ -1,0 +1,171 @@
+/*
+ * util.c
+ *		Buffers, JSON string escaping, hashing, time and gzip.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <zlib.h>
+
+#include "gateway.h"
+
+static void
+buf_reserve(Buf *b, size_t extra)
+{
+	size_t		need = b->len + extra + 1;
+
+	if (need <= b->cap)
+		return;
+	if (b->cap == 0)
+		b->cap = 256;
+	while (b->cap < need)
+		b->cap *= 2;
+	b->data = realloc(b->data, b->cap);
+	if (b->data == NULL)
+		abort();
+}
+
+void
+buf_append(Buf *b, const void *data, size_t len)
+{
+	buf_reserve(b, len);
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void
+buf_puts(Buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+void
+buf_printf(Buf *b, const char *fmt,...)
+{
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_reserve(b, (size_t) n);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t) n;
+}
+
+/* A JSON string literal of s; bytes that are not printable ASCII are escaped as \u00XX. */
+void
+buf_json_string(Buf *b, const char *s)
+{
+	buf_reserve(b, strlen(s) + 2);
+	buf_append(b, "\"", 1);
+	for (; *s; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+
+		if (c == '"' || c == '\\')
+		{
+			char		e[2] = {'\\', (char) c};
+
+			buf_append(b, e, 2);
+		}
+		else if (c < 0x20 || c >= 0x7f)
+			buf_printf(b, "\\u%04x", c);
+		else
+			buf_append(b, s, 1);
+	}
+	buf_append(b, "\"", 1);
+}
+
+void
+buf_free(Buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+uint64_t
+fnv1a(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t	h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+bool
+gzip_buffer(const char *in, size_t len, char **out, size_t *outlen)
+{
+	z_stream	z;
+	size_t		cap = compressBound((uLong) len) + 32;
+	char	   *o = malloc(cap);
+	int			rc;
+
+	if (o == NULL)
+		return false;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	{
+		free(o);
+		return false;
+	}
+	z.next_in = (Bytef *) in;
+	z.avail_in = (uInt) len;
+	z.next_out = (Bytef *) o;
+	z.avail_out = (uInt) cap;
+	rc = deflate(&z, Z_FINISH);
+	*outlen = z.total_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END)
+	{
+		free(o);
+		return false;
+	}
+	*out = o;
+	return true;
+}
+
+/* {"error":{"code":...,"message":...,"details":...}}; details is JSON text or NULL. */
+char *
+error_json(const char *code, const char *message, const char *details_json, size_t *len)
+{
+	Buf			b = {0};
+
+	buf_puts(&b, "{\"error\":{\"code\":");
+	buf_json_string(&b, code);
+	buf_puts(&b, ",\"message\":");
+	buf_json_string(&b, message);
+	if (details_json)
+	{
+		buf_puts(&b, ",\"details\":");
+		buf_puts(&b, details_json);
+	}
+	buf_puts(&b, "}}");
+	*len = b.len;
+	return b.data;
+}

@@ -1,0 +1,123 @@
+-- The gateway's side of the database: API keys, shared rate limits, list
+-- statements with signed cursors, and the JSON answers of the routes.
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set helpers :abs_srcdir '/sql/include/leads.sql'
+\i :helpers
+
+-- Keys: returned once, stored only as a hash; tiers checked; a broker binding only for partners.
+SELECT leadgen.api_key_create('api-partner', 'partner') AS partner_key \gset
+SELECT :'partner_key' ~ '^lg_[0-9a-f]{64}$' AS key_shape;
+SELECT count(*) AS rows_with_plain_key FROM leadgen.api_keys WHERE key_prefix = :'partner_key' OR key_hash::text LIKE '%' || :'partner_key' || '%';
+SELECT key_prefix = left(:'partner_key', 11) AS prefix_kept, length(key_hash) AS hash_bytes FROM leadgen.api_keys WHERE name = 'api-partner';
+SELECT tier, broker_id FROM leadgen.api_key_verify(:'partner_key');
+SELECT count(*) AS unknown_key_rows FROM leadgen.api_key_verify('lg_not_a_key');
+\set VERBOSITY verbose
+SELECT leadgen.api_key_create('api-bad', 'superuser');
+SELECT leadgen.api_key_create('api-partner', 'partner');
+SELECT leadgen.api_key_create('api-bound-admin', 'admin', 1);
+SELECT leadgen.api_key_revoke('no-such-key');
+\set VERBOSITY default
+SELECT leadgen.api_key_revoke('api-partner');
+SELECT count(*) AS revoked_key_rows FROM leadgen.api_key_verify(:'partner_key');
+
+-- Rate limits: a shared window per bucket; the request over the limit is
+-- refused with a Retry-After, and other buckets are untouched.
+SELECT allowed, remaining, retry_after FROM leadgen.api_rate_take('api-test', 3, 3600);
+SELECT allowed, remaining, retry_after FROM leadgen.api_rate_take('api-test', 3, 3600);
+SELECT allowed, remaining, retry_after FROM leadgen.api_rate_take('api-test', 3, 3600);
+SELECT allowed, remaining, retry_after > 0 AS must_wait FROM leadgen.api_rate_take('api-test', 3, 3600);
+SELECT allowed, remaining FROM leadgen.api_rate_take('api-other', 3, 3600);
+SELECT leadgen.api_rate_take('api-test', 0, 60);
+
+-- List statements: identifiers only from the list's spec; every request
+-- value is a parameter ($4 onwards here).
+SELECT leadgen.api_list_statement('leads', '{status,state}', '{id,status}', '-created_at', false) ~ 't\.status = \$4 AND t\.state = upper\(\$5::text\)' AS binds_filters;
+SELECT leadgen.api_list_statement('leads', NULL, NULL, NULL, true) ~ 'api_cursor_decode' AS decodes_cursor;
+SELECT leadgen.api_list_statement('leads', '{"status; DROP TABLE leadgen.leads"}', NULL, NULL, false);
+SELECT leadgen.api_list_statement('leads', NULL, '{id,"email_norm"}', NULL, false);
+SELECT leadgen.api_list_statement('leads', NULL, NULL, '--created_at', false);
+SELECT leadgen.api_list_statement('agents', NULL, NULL, 'name', false);
+SELECT leadgen.api_list_statement('brokers', NULL, NULL, NULL, false);
+
+-- Pages: run the statements as the gateway does (parameters as text).
+INSERT INTO leadgen.brokers (name) VALUES ('API Broker');
+SELECT id AS broker FROM leadgen.brokers WHERE name = 'API Broker' \gset
+INSERT INTO leadgen.agents (name, state, city, specializations, max_leads, rating)
+VALUES ('Api Agent', 'CA', 'San Francisco', '{auto,home,renters}', 100, 4.5);
+INSERT INTO leadgen.carriers (name, states, insurance_types) VALUES ('Api Carrier', '{CA}', '{auto,home,renters}');
+SELECT count(leadgen.lead_submit(pg_temp.lead(jsonb_build_object('external_id', 'api-' || i, 'broker_id', :broker,
+                                                                 'email', 'api' || i || '@example.com')))) AS submitted
+  FROM generate_series(1, 7) i;
+SELECT leadgen.process_pending() AS processed;
+
+-- pg_temp.page(with_cursor, limit, offset, cursor): the page of the
+-- broker's leads by id, bound as the gateway binds (every value as text).
+CREATE FUNCTION pg_temp.page(with_cursor boolean, lim text, off text, cur text, broker text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    r text;
+BEGIN
+    EXECUTE replace(replace(replace(replace(
+                leadgen.api_list_statement('leads', '{broker_id}', '{id,external_id}', 'id', with_cursor),
+                '$1', '$1::text'), '$2', '$2::text'), '$3', '$3::text'), '$4', '$4::text')
+       INTO r USING lim, off, cur, broker;
+    RETURN r::jsonb;
+END;
+$$;
+SELECT pg_temp.page(false, '3', '0', NULL, :'broker') AS page1 \gset
+SELECT jsonb_path_query_array(:'page1', '$.data[*].external_id') AS page1_ids, (:'page1')::jsonb->'limit' AS lim;
+SELECT (:'page1')::jsonb->>'next_cursor' AS cursor1 \gset
+SELECT pg_temp.page(true, '3', '0', :'cursor1', :'broker') AS page2 \gset
+SELECT jsonb_path_query_array(:'page2', '$.data[*].external_id') AS page2_ids;
+SELECT (:'page2')::jsonb->>'next_cursor' AS cursor2 \gset
+SELECT jsonb_path_query_array(p, '$.data[*].external_id') AS page3_ids, p->'next_cursor' AS last_cursor
+  FROM pg_temp.page(true, '3', '0', :'cursor2', :'broker') p;
+-- The same rows by offset.
+SELECT jsonb_path_query_array(p, '$.data[*].external_id') AS offset_3
+  FROM pg_temp.page(false, '3', '3', NULL, :'broker') p;
+-- A cursor changed by one character, made up, or of another sort, is refused.
+\set VERBOSITY terse
+SELECT pg_temp.page(true, '3', '0', overlay(:'cursor1' placing (CASE WHEN substr(:'cursor1', 3, 1) = 'A' THEN 'B' ELSE 'A' END) from 3 for 1), :'broker');
+SELECT pg_temp.page(true, '3', '0', 'WzFd.0123456789abcdef01234567', :'broker');
+SELECT pg_temp.page(true, '3', '0', '''; DROP TABLE leadgen.leads; --', :'broker');
+SELECT leadgen.api_cursor_decode('-id', :'cursor1');
+\set VERBOSITY default
+SELECT count(*) > 0 AS leads_still_there FROM leadgen.leads;
+-- Limits are capped at 500 inside the statement too.
+SELECT p->'limit' AS asked, jsonb_array_length(p->'data') <= 500 AS capped
+  FROM pg_temp.page(false, '100000', '0', NULL, :'broker') p;
+
+-- One lead with its assignment and events; another broker's lead is absent for a bound key.
+SELECT id AS lead_id FROM leadgen.leads WHERE external_id = 'api-1' \gset
+SELECT j->>'external_id' AS external_id, j->'assignment' IS NOT NULL AS has_assignment_key,
+       jsonb_typeof(j->'events') AS events, j ? 'email_norm' AS internal_columns_shown
+  FROM (SELECT leadgen.api_lead(:lead_id)::jsonb AS j) x;
+SELECT leadgen.api_lead(:lead_id, :broker) IS NOT NULL AS own_broker, leadgen.api_lead(:lead_id, :broker + 1000) IS NULL AS other_broker;
+SELECT leadgen.api_lead(-1) IS NULL AS absent;
+
+-- Submission answers: 422 with every problem, 202, 200 for a repeat, 403 for another broker.
+SELECT status, body::jsonb->'error'->'details' AS problems FROM leadgen.api_lead_submit('{"first_name": 5, "zip_code": 94103}');
+SELECT status, body::jsonb->>'status' AS state FROM leadgen.api_lead_submit(pg_temp.lead('{"external_id": "api-new"}'));
+SELECT status, body::jsonb->>'status' AS state FROM leadgen.api_lead_submit(pg_temp.lead('{"external_id": "api-1"}'), :broker);
+SELECT status, body::jsonb->'error'->>'code' AS code FROM leadgen.api_lead_submit(pg_temp.lead(jsonb_build_object('broker_id', :broker)), :broker + 1000);
+
+-- Batches: JSON arrays and NDJSON, errors by index, bounded size.
+SELECT status, body::jsonb - 'ids' AS summary
+  FROM leadgen.api_leads_batch(format('[%s, 7, {"first_name": 1}]', pg_temp.lead()), false);
+SELECT status, body::jsonb - 'ids' AS summary
+  FROM leadgen.api_leads_batch(E'\n' || pg_temp.lead()::text || E'\n{not json\n\n' || pg_temp.lead()::text, true);
+SELECT status, body::jsonb - 'ids' AS summary
+  FROM leadgen.api_leads_batch(format('[%s, %s]', pg_temp.lead(jsonb_build_object('broker_id', :broker + 1000)), pg_temp.lead()), false, :broker);
+SELECT status, body::jsonb->'error'->>'code' AS code
+  FROM leadgen.api_leads_batch((SELECT jsonb_agg(pg_temp.lead()) FROM generate_series(1, 1001))::text, false);
+SELECT status FROM leadgen.api_leads_batch('{"not": "an array"}', false);
+SELECT status FROM leadgen.api_leads_batch('[]', false);
+SELECT leadgen.api_leads_batch('[1,', false);
+
+-- Config and analytics documents.
+SELECT j->'insurance_types' AS types, j->'states_served'->'auto' AS auto_states, j->'limits'->'batch_max_items' AS batch_max
+  FROM (SELECT leadgen.api_config()::jsonb AS j) x;
+SELECT (j->>'total')::integer >= 7 AS counted, j ? 'conversion_rate' AS has_rates, j->'throughput' ? 'last_hour' AS throughput
+  FROM (SELECT leadgen.api_analytics_summary()::jsonb AS j) x;
+SELECT leadgen.api_dead_letter('leads')::jsonb - 'data' AS dead_letter;
+SELECT leadgen.api_dead_letter('nope');
