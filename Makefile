@@ -58,6 +58,7 @@ deps:
 run: deps
 	@$(MAKE) -s --no-print-directory all
 	@$(MAKE) --no-print-directory install >/dev/null
+	@$(MAKE) -s --no-print-directory -C gateway >/dev/null
 	@scripts/run.sh start
 
 stop:

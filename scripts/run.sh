@@ -16,12 +16,67 @@ BINDIR=$(pg_config --bindir)
 AS_PG=(runuser -u postgres --)
 export PGOPTIONS="-c client_min_messages=warning"
 PSQL=("$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$RUN" -p "$PORT" -U postgres)
+HTTP_PORT=${LEADGEN_HTTP_PORT:-8080}
+GATEWAY=$ROOT/gateway/leadgen-gateway
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 running() { [ -f "$PGDATA/postmaster.pid" ] && "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
 
+gateway_stop() {
+    if [ -f "$RUN/gateway.pid" ] && kill -0 "$(cat "$RUN/gateway.pid")" 2>/dev/null; then
+        kill -TERM "$(cat "$RUN/gateway.pid")"
+        for _ in $(seq 1 50); do kill -0 "$(cat "$RUN/gateway.pid")" 2>/dev/null || break; sleep 0.2; done
+        say "stopped the gateway"
+    fi
+    rm -f "$RUN/gateway.pid"
+}
+
+# The gateway on 127.0.0.1:$HTTP_PORT, with a partner and an admin key
+# made afresh (kept in .run/keys, readable by root only).
+gateway_start() {
+    gateway_stop
+    say "starting leadgen-gateway on 127.0.0.1:$HTTP_PORT"
+    "${PSQL[@]}" -d "$DB" -Atc "DELETE FROM leadgen.api_keys WHERE name IN ('demo-partner', 'demo-admin')"
+    PARTNER_KEY=$("${PSQL[@]}" -d "$DB" -Atc "SELECT leadgen.api_key_create('demo-partner', 'partner')")
+    ADMIN_KEY=$("${PSQL[@]}" -d "$DB" -Atc "SELECT leadgen.api_key_create('demo-admin', 'admin')")
+    (umask 077; printf 'PARTNER_KEY=%s\nADMIN_KEY=%s\n' "$PARTNER_KEY" "$ADMIN_KEY" > "$RUN/keys")
+    "$GATEWAY" --port "$HTTP_PORT" --db "host=$RUN port=$PORT dbname=$DB user=postgres" \
+        --access-log "$RUN/gateway-access.log" >"$RUN/gateway.log" 2>&1 &
+    echo $! > "$RUN/gateway.pid"
+    for _ in $(seq 1 50); do
+        curl -fs "http://127.0.0.1:$HTTP_PORT/ready" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "pg_leadgen: the gateway did not come up; see $RUN/gateway.log" >&2
+    return 1
+}
+
+# A lead through the REST API, from submission to assignment.
+gateway_demo() {
+    local api="http://127.0.0.1:$HTTP_PORT/api/v1" id
+    say "POST /api/v1/leads (partner key)"
+    local lead
+    lead=$(printf '{"source":"referral","insurance_type":"auto","first_name":"Rest","last_name":"Client","email":"rest.client.%s@example.com","phone":"(415) 555-%04d","date_of_birth":"1988-03-04","zip_code":"94103","state":"CA","city":"San Francisco","tcpa_consent":true,"consent_at":"%s","vehicles":[{"year":2021,"make":"Honda","model":"Civic"}]}' \
+        "$(date +%s%N)" "$((RANDOM % 10000))" "$(date -u +%Y-%m-%dT%H:%M:%SZ)")
+    curl -s -i -H "Authorization: Bearer $PARTNER_KEY" -H 'Content-Type: application/json' -d "$lead" "$api/leads" \
+        | grep -E '^(HTTP|X-Request-Id|X-RateLimit-Remaining)|^\{' | tee "$RUN/last-post"
+    id=$(grep -o '"id" *: *[0-9]*' "$RUN/last-post" | grep -o '[0-9]*$')
+    for _ in $(seq 1 50); do
+        curl -fs -H "X-API-Key: $PARTNER_KEY" "$api/leads/$id" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    say "GET /api/v1/leads/$id (processed by the workers)"
+    curl -s -H "X-API-Key: $PARTNER_KEY" "$api/leads/$id" | head -c 400; echo
+    say "GET /api/v1/leads?limit=3&fields=id,status,quality_score (twice: MISS, then HIT)"
+    curl -s -o /dev/null -D - -H "X-API-Key: $PARTNER_KEY" "$api/leads?limit=3&fields=id,status,quality_score" | grep -i '^x-cache'
+    curl -s -D - -H "X-API-Key: $PARTNER_KEY" "$api/leads?limit=3&fields=id,status,quality_score" | grep -iE '^x-cache|^\{'
+    say "GET /api/v1/performance/jobs/metrics?queue=leads (admin key)"
+    curl -s -H "X-API-Key: $ADMIN_KEY" "$api/performance/jobs/metrics?queue=leads" | head -c 300; echo
+}
+
 stop() {
+    gateway_stop
     if running; then
         "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
         say "stopped the cluster in $PGDATA"
@@ -91,12 +146,17 @@ SQL
     say "feeding demo leads"
     "${PSQL[@]}" -d "$DB" -f "$ROOT/scripts/demo-leads.sql"
 
+    gateway_start
+    gateway_demo
+
     cat <<MSG
 
 Connect with:
     psql -h $RUN -p $PORT -U postgres $DB
     (or: psql "host=127.0.0.1 port=$PORT user=postgres dbname=$DB")
-Server log: $RUN/postgres.log
+REST API:   http://127.0.0.1:$HTTP_PORT/api/v1/...  (keys in $RUN/keys; GET /openapi.json lists the routes)
+    . $RUN/keys; curl -H "X-API-Key: \$PARTNER_KEY" 'http://127.0.0.1:$HTTP_PORT/api/v1/leads?limit=5'
+Logs:       $RUN/postgres.log, $RUN/gateway.log, $RUN/gateway-access.log
 Stop with:  make stop
 MSG
 }

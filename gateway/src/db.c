@@ -157,7 +157,12 @@ connect_to(const char *conninfo)
 			PQfinish(pg);
 		return NULL;
 	}
-	r = PQexec(pg, "SET search_path = leadgen, public; SET statement_timeout = '60s'");
+	/*
+	 * Generic plans: the gateway's statements are prepared once and run
+	 * with new values; a custom plan each time costs more than the query.
+	 */
+	r = PQexec(pg, "SET search_path = leadgen, public; SET statement_timeout = '60s'; "
+			   "SET plan_cache_mode = force_generic_plan");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 	{
 		PQclear(r);
