@@ -48,6 +48,25 @@ static _Thread_local Conn tl_primary;
 static _Thread_local Conn tl_replica;
 static atomic_int n_up;
 static atomic_int n_down;
+static pthread_key_t conn_key;
+static pthread_once_t conn_key_once = PTHREAD_ONCE_INIT;
+
+static void conn_drop(Conn *c);
+
+/* An HTTP thread that ends (the daemon stopping) closes its connections. */
+static void
+thread_conns_close(void *arg)
+{
+	(void) arg;
+	conn_drop(&tl_primary);
+	conn_drop(&tl_replica);
+}
+
+static void
+conn_key_make(void)
+{
+	pthread_key_create(&conn_key, thread_conns_close);
+}
 
 void
 db_config(const char *primary, const char *replica)
@@ -187,7 +206,12 @@ conn_get(Conn *c, const char *conninfo, bool *first_use)
 	if (c->conninfo && now < c->next_try)
 		return NULL;
 	if (c->conninfo == NULL)
-		atomic_fetch_add(&n_down, 1);	/* a thread's first connection */
+	{
+		/* a thread's first connection */
+		atomic_fetch_add(&n_down, 1);
+		pthread_once(&conn_key_once, conn_key_make);
+		pthread_setspecific(conn_key, &tl_primary);
+	}
 	c->conninfo = conninfo;
 	c->pg = connect_to(conninfo);
 	if (c->pg == NULL)
