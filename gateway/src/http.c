@@ -417,8 +417,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 
 		req->started = true;
 		req->max_body = strstr(req->uri, "/leads/batch") ? gw_settings.max_body * 64 : gw_settings.max_body;
-		if (cl && parse_int(cl, 0, (long long) 1 << 62, &n) && (size_t) n > req->max_body)
-			req->too_large = true;
+		if (cl && (!parse_int(cl, 0, (long long) 1 << 62, &n) || (size_t) n > req->max_body))
+		{
+			/* refused before the body is read: answer now (the connection then closes) */
+			Answer		ans = {0};
+			char		none[] = "0";
+			const char *rl[3] = {none, none, none};
+
+			req->conn = conn;
+			snprintf(req->request_id, sizeof(req->request_id), "%08llx-%08llx", instance_tag,
+					 (unsigned long long) atomic_fetch_add(&request_seq, 1));
+			client_address(conn, req->client, sizeof(req->client));
+			fail(&ans, 413, "The body is larger than this route accepts.");
+			return send_answer(req, &ans, rl, NULL, NULL, false);
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,6 +187,7 @@ main(int argc, char **argv)
 	int			sig = 0;
 	struct MHD_Daemon *d;
 	double		deadline;
+	MHD_socket	listen_fd;
 
 	settings_load(argc, argv);
 	if (strcmp(gw_settings.access_log, "off") == 0)
@@ -223,11 +225,15 @@ main(int argc, char **argv)
 
 	/* drain: no new connections, requests in flight finish, then stop */
 	fprintf(stderr, "leadgen-gateway: signal %d, draining %d requests\n", sig, http_inflight());
-	MHD_quiesce_daemon(d);
+	listen_fd = MHD_quiesce_daemon(d);
+	if (listen_fd != MHD_INVALID_SOCKET)
+		shutdown(listen_fd, SHUT_RDWR);	/* refuse new connections now; closed after the stop */
 	deadline = now_seconds() + gw_settings.drain_seconds;
 	while (http_inflight() > 0 && now_seconds() < deadline)
 		usleep(20 * 1000);
 	MHD_stop_daemon(d);
+	if (listen_fd != MHD_INVALID_SOCKET)
+		close(listen_fd);
 	db_listener_stop();
 	fprintf(stderr, "leadgen-gateway: stopped\n");
 	if (log_file && log_file != stderr)

@@ -300,6 +300,8 @@ BEGIN
     IF fields IS NULL OR cardinality(fields) = 0 THEN
         fields := s.default_fields;
     END IF;
+    -- each field once, in the order first asked
+    fields := ARRAY(SELECT f FROM unnest(fields) WITH ORDINALITY u(f, i) GROUP BY f ORDER BY min(i));
     FOREACH v_f IN ARRAY fields LOOP
         IF NOT v_f = ANY (s.all_fields) THEN
             RAISE EXCEPTION 'unknown field "%" for %', v_f, resource
