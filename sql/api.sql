@@ -3,6 +3,7 @@
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set helpers :abs_srcdir '/sql/include/leads.sql'
 \i :helpers
+\set SHOW_CONTEXT never
 
 -- Keys: returned once, stored only as a hash; tiers checked; a broker binding only for partners.
 SELECT leadgen.api_key_create('api-partner', 'partner') AS partner_key \gset
@@ -35,6 +36,8 @@ SELECT leadgen.api_list_statement('leads', '{status,state}', '{id,status}', '-cr
 SELECT leadgen.api_list_statement('leads', NULL, NULL, NULL, true) ~ 'api_cursor_decode' AS decodes_cursor;
 SELECT leadgen.api_list_statement('leads', '{"status; DROP TABLE leadgen.leads"}', NULL, NULL, false);
 SELECT leadgen.api_list_statement('leads', NULL, '{id,"email_norm"}', NULL, false);
+-- A field asked twice is returned once (and a long list of it stays one argument).
+SELECT regexp_count(leadgen.api_list_statement('leads', NULL, array_fill('id'::text, ARRAY[60]) || '{status,id}', NULL, false), '''id'', p\.id') AS id_pairs;
 SELECT leadgen.api_list_statement('leads', NULL, NULL, '--created_at', false);
 SELECT leadgen.api_list_statement('agents', NULL, NULL, 'name', false);
 SELECT leadgen.api_list_statement('brokers', NULL, NULL, NULL, false);
