@@ -474,7 +474,6 @@ http_start(void)
 						 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) gw_settings.threads,
 						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 15,
 						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4096,
-						 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
 						 MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 						 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 						 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
