@@ -149,17 +149,22 @@ CREATE TABLE @extschema@.api_secret (
 INSERT INTO @extschema@.api_secret (secret)
 VALUES (replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''));
 
+-- PL/pgSQL, not SQL: a SQL function's body is planned again at every call
+-- of the statement that calls it, and the encoder runs on every list page.
 CREATE FUNCTION @extschema@.api_cursor_sign(payload text) RETURNS text
-LANGUAGE sql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT left(encode(sha256(convert_to(s.secret || payload, 'UTF8')), 'hex'), 24)
-      FROM @extschema@.api_secret s
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN left(encode(sha256(convert_to((SELECT s.secret FROM @extschema@.api_secret s) || payload, 'UTF8')), 'hex'), 24);
+END;
 $$;
 
 CREATE FUNCTION @extschema@.api_cursor_encode(sort text, k text, id bigint) RETURNS text
-LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
-    SELECT translate(encode(convert_to(p, 'UTF8'), 'base64'), E'+/=\n', '-_')
-           || '.' || @extschema@.api_cursor_sign(p)
-      FROM (SELECT json_build_array(sort, k, id)::text AS p) x
+LANGUAGE plpgsql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    p text := json_build_array(sort, k, id)::text;
+BEGIN
+    RETURN translate(encode(convert_to(p, 'UTF8'), 'base64'), E'+/=\n', '-_') || '.' || @extschema@.api_cursor_sign(p);
+END;
 $$;
 
 CREATE FUNCTION @extschema@.api_cursor_decode(sort text, cursor text, OUT k text, OUT id bigint)
