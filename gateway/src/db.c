@@ -109,6 +109,7 @@ db_status_for_sqlstate(const char *s)
 		{"42", 400},			/* syntax errors and unknown names in client queries */
 		{"55000", 422},			/* a prerequisite is missing (an extension, enough snapshots) */
 		{"0A", 400},			/* feature not supported, e.g. a refused statement */
+		{"54", 400},			/* program limits: input nested or sized past them */
 		{"P0001", 400},			/* raise_exception */
 		{"25", 400},			/* invalid transaction state (statements that need their own) */
 	};

@@ -340,8 +340,18 @@ h_sql(Request *req, const Route *route, Answer *ans)
 		p[n++] = req->caps[i];
 	if (strcmp(route->method, "POST") == 0)
 		p[n++] = body_or_empty(req);
-	run_json(req, route->sql, n, p, strcmp(route->method, "GET") == 0 ? read_target(req) : DB_PRIMARY, ans,
-			 "Nothing was found.");
+	if (strcmp(route->method, "GET") == 0)
+		run_json(req, route->sql, n, p, read_target(req), ans, "Nothing was found.");
+	else
+	{
+		run_json(req, route->sql, n, p, DB_PRIMARY, ans, NULL);
+		if (ans->status == 404 && ans->body && strstr(ans->body, "Nothing was found."))
+		{
+			/* the statement answered NULL: a required field of the body is missing */
+			free(ans->body);
+			answer_error(ans, 400, "bad_request", "A required field of the body is missing; see /openapi.json.");
+		}
+	}
 }
 
 static void
