@@ -51,17 +51,22 @@ read_target(Request *req)
 
 /*
  * Run a statement whose first column is the answer's JSON. A NULL answer
- * is a 404 with the given message (the thing asked for does not exist).
+ * means the thing asked for does not exist (404), or, for a POST, that a
+ * required field of its body is missing (400).
  */
 static void
 run_json(Request *req, const char *sql, int n, const char *const *params, DbTarget target, Answer *ans,
 		 const char *null_message)
 {
-	PGresult   *r = db_exec(target, sql, n, params, ans, target != DB_PRIMARY || strcmp(req->route->method, "GET") == 0);
+	bool		post = strcmp(req->route->method, "POST") == 0;
+
+	PGresult   *r = db_exec(target, sql, n, params, ans, !post);
 
 	if (r == NULL)
 		return;
-	if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0))
+	if ((PQntuples(r) < 1 || PQgetisnull(r, 0, 0)) && post)
+		answer_error(ans, 400, "bad_request", "A required field of the body is missing; see /openapi.json.");
+	else if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0))
 		answer_error(ans, 404, "not_found", null_message ? null_message : "Nothing was found.");
 	else
 		answer_text(ans, 200, PQgetvalue(r, 0, 0), (size_t) PQgetlength(r, 0, 0));
@@ -340,18 +345,8 @@ h_sql(Request *req, const Route *route, Answer *ans)
 		p[n++] = req->caps[i];
 	if (strcmp(route->method, "POST") == 0)
 		p[n++] = body_or_empty(req);
-	if (strcmp(route->method, "GET") == 0)
-		run_json(req, route->sql, n, p, read_target(req), ans, "Nothing was found.");
-	else
-	{
-		run_json(req, route->sql, n, p, DB_PRIMARY, ans, NULL);
-		if (ans->status == 404 && ans->body && strstr(ans->body, "Nothing was found."))
-		{
-			/* the statement answered NULL: a required field of the body is missing */
-			free(ans->body);
-			answer_error(ans, 400, "bad_request", "A required field of the body is missing; see /openapi.json.");
-		}
-	}
+	run_json(req, route->sql, n, p, strcmp(route->method, "GET") == 0 ? read_target(req) : DB_PRIMARY, ans,
+			 NULL);
 }
 
 static void
