@@ -105,6 +105,7 @@ typedef struct Request
 	size_t		max_body;
 	const char *caps[GW_MAX_CAPS];	/* path captures */
 	const char *content_type;
+	const char *method;
 	/* caller */
 	Tier		tier;
 	int64_t		key_id;

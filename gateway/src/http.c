@@ -293,6 +293,7 @@ dispatch(Request *req, struct MHD_Connection *conn, const char *method)
 	enum MHD_Result ret;
 
 	req->conn = conn;
+	req->method = method;
 	if (rid && token_ok(rid, 64))
 		snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
 	else

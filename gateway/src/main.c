@@ -167,7 +167,7 @@ access_log_write(const Request *req, double seconds)
 	buf_puts(&b, ",\"client\":");
 	buf_json_string(&b, req->client);
 	buf_puts(&b, ",\"method\":");
-	buf_json_string(&b, req->route ? req->route->method : "-");
+	buf_json_string(&b, req->method ? req->method : "-");
 	buf_puts(&b, ",\"uri\":");
 	buf_json_string(&b, req->uri ? req->uri : "");
 	buf_puts(&b, ",\"route\":");
