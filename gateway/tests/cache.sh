@@ -1,0 +1,95 @@
+# The response cache: X-Cache MISS then HIT, a processed lead drops the
+# cached lists (the database's change notification), and POST
+# /api/v1/performance/cache/invalidate drops what matches its pattern.
+# Runs first in a pass: the gateway's cache is still empty.
+
+_agent_rating_is() {	# id rating
+    req GET "/api/v1/agents?state=CA&fields=id,rating"
+    jq -e --argjson id "$1" --argjson r "$2" 'any(.data[]; .id == $id and (.rating|tonumber) == $r)' "$RQ_B" >/dev/null 2>&1
+}
+
+_config_serves_new_state() {
+    req GET /api/v1/config
+    jq -e --arg s "$NEW_STATE" '.states_served.commercial | index($s) != null' "$RQ_B" >/dev/null 2>&1
+}
+
+area_cache() {
+    section "cache"
+    SRC=127.$PASSNO.2.1
+
+    req GET /api/v1/config
+    expect_status "cache: GET /api/v1/config" 200
+    expect_hdr "cache: first GET /api/v1/config is X-Cache: MISS" X-Cache '^MISS$'
+    cp "$RQ_B" "$WORK/config.1"
+    req GET /api/v1/config
+    expect_hdr "cache: second GET /api/v1/config is X-Cache: HIT" X-Cache '^HIT$'
+    expect_cmd "cache: the HIT has the same body as the MISS" "identical bodies" cmp -s "$RQ_B" "$WORK/config.1"
+
+    KEY=$K_PARTNER req GET '/api/v1/leads?limit=5'
+    expect_status "cache: GET /api/v1/leads?limit=5" 200
+    expect_hdr "cache: first GET /api/v1/leads?limit=5 is a MISS" X-Cache '^MISS$'
+    KEY=$K_PARTNER req GET '/api/v1/leads?limit=5'
+    expect_hdr "cache: second GET /api/v1/leads?limit=5 is a HIT" X-Cache '^HIT$'
+
+    # A new lead, once the workers processed it, is in the next answer,
+    # which is therefore a MISS.
+    KEY=$K_PARTNER submit_lead
+    expect_status "cache: POST /api/v1/leads for the invalidation test" 202
+    if [ -n "$LEAD_ID" ] && poll 10 lead_in_db "$LEAD_ID"; then
+        if KEY=$K_PARTNER poll_list_until_id "$LEAD_ID" '/api/v1/leads?limit=5'; then
+            ok "cache: GET /api/v1/leads?limit=5 lists the processed lead $LEAD_ID"
+            expect_eq "cache: the first answer that lists the new lead is a MISS" MISS "$FIRST_CACHE" "$(evidence)"
+        else
+            not_ok "cache: GET /api/v1/leads?limit=5 lists the processed lead $LEAD_ID within 10 s" \
+                "lead $LEAD_ID in .data (newest first)" "not listed" "$(evidence)"
+        fi
+    else
+        not_ok "cache: the submitted lead is processed" "lead $LEAD_ID in leadgen.leads within 10 s" "not there" "$(evidence)"
+    fi
+
+    # Invalidation by pattern: config is dropped, the leads list is not.
+    KEY=$K_PARTNER req GET '/api/v1/leads?limit=5'
+    KEY=$K_PARTNER req GET '/api/v1/leads?limit=5'
+    expect_hdr "cache: GET /api/v1/leads?limit=5 is cached again" X-Cache '^HIT$'
+    KEY=$K_ADMIN_CACHE req POST /api/v1/performance/cache/invalidate \
+        -H 'Content-Type: application/json' --data-binary '{"pattern":"/api/v1/config*"}'
+    expect_status "cache: POST /api/v1/performance/cache/invalidate {\"pattern\":\"/api/v1/config*\"} (admin)" '200|202|204'
+    req GET /api/v1/config
+    expect_hdr "cache: GET /api/v1/config after the invalidation is a MISS" X-Cache '^MISS$'
+    req GET /api/v1/config
+    expect_hdr "cache: ... and the next one a HIT again" X-Cache '^HIT$'
+    KEY=$K_PARTNER req GET '/api/v1/leads?limit=5'
+    expect_hdr "cache: the invalidation of /api/v1/config* left /api/v1/leads?limit=5 cached" X-Cache '^HIT$'
+
+    # An agent or carrier changed in the database drops what shows it.
+    local agent_id rating
+    agent_id=$(sql "SELECT id FROM leadgen.agents WHERE name = 'Chloe Park'")
+    req GET "/api/v1/agents?state=CA&fields=id,rating"
+    req GET "/api/v1/agents?state=CA&fields=id,rating"
+    expect_hdr "cache: GET /api/v1/agents?state=CA is cached" X-Cache '^HIT$'
+    rating=$(sql "UPDATE leadgen.agents SET rating = $PASSNO.11 * $PASSNO WHERE id = $agent_id RETURNING rating")
+    if poll 5 _agent_rating_is "$agent_id" "$rating"; then
+        ok "cache: an agent's rating changed in the database shows in /api/v1/agents within 5 s"
+    else
+        not_ok "cache: an agent's rating changed in the database shows in /api/v1/agents within 5 s" \
+            "agent $agent_id with rating $rating" "$(jqb ".data[] | select(.id == $agent_id) | .rating")" "$(evidence)"
+    fi
+    req GET /api/v1/config
+    req GET /api/v1/config
+    NEW_STATE=$([ "$PASSNO" = 1 ] && echo VT || echo NH)
+    sql "UPDATE leadgen.carriers SET states = states || '{$NEW_STATE}' WHERE name = 'GW Northeast Casualty'" >/dev/null
+    if poll 5 _config_serves_new_state; then
+        ok "cache: a carrier's new state ($NEW_STATE) shows in /api/v1/config states_served within 5 s"
+    else
+        not_ok "cache: a carrier's new state ($NEW_STATE) shows in /api/v1/config states_served within 5 s" \
+            "states_served.commercial holds $NEW_STATE" "$(jqb -c .states_served.commercial) (X-Cache $(hdr X-Cache))" "$(evidence)"
+    fi
+
+    # The caller's scope is part of the key: a partner bound to a broker
+    # never gets the unbound partner's cached list.
+    KEY=$K_BOUND req GET '/api/v1/leads?limit=5'
+    expect_status "cache: bound partner GET /api/v1/leads?limit=5" 200
+    expect_hdr "cache: the bound partner's first GET of the same URL is a MISS (scope in the key)" X-Cache '^MISS$'
+    expect_jq "cache: the bound partner's list holds only its broker's leads" \
+        "(.data|length) > 0 and all(.data[]; .broker_id == $BROKER_NORTH)"
+}

@@ -1,0 +1,86 @@
+# The options of gateway/README.md: --help, a bad option, --max-body
+# through its environment variable, --cache-mb bounding the cache with LRU
+# eviction, --cache-mb 0 turning it off.
+
+_xcache() { KEY=$K_INTERNAL GW=$1 req GET "$2"; hdr X-Cache; }
+
+area_options() {
+    section "options"
+    SRC=127.$PASSNO.9.1
+
+    local help rc missing="" o
+    help=$("$GW_BIN" --help 2>&1)
+    rc=$?
+    for o in --port --bind --db --replica --threads --cache-mb --max-body --access-log --drain-seconds --help; do
+        grep -q -- "$o" <<<"$help" || missing="$missing $o"
+    done
+    expect_eq "options: --help exits 0 and lists every option of the README" "0 none missing" "$rc ${missing:-none missing}"
+    env "${GW_ENV[@]}" "$GW_BIN" --db "$CONNINFO" --no-such-option 1 >/dev/null 2>"$WORK/badopt.stderr"
+    rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ]; then
+        ok "options: an unknown option exits non-zero ($rc) with a message"
+    else
+        not_ok "options: an unknown option exits non-zero" "a status from 1 to 127" "$rc" "$(head -3 "$WORK/badopt.stderr")"
+    fi
+
+    # LEADGEN_GATEWAY_MAX_BODY=2048 and --cache-mb 1 on an instance of its own.
+    local O=opt-$PASS_NAME
+    local -a saved_env=("${GW_ENV[@]}")
+    GW_ENV+=(LEADGEN_GATEWAY_MAX_BODY=2048)
+    if ! gw_start "$O" "$(free_port 21080)" --cache-mb 1; then
+        GW_ENV=("${saved_env[@]}")
+        not_ok "options: a gateway with --cache-mb 1 and LEADGEN_GATEWAY_MAX_BODY=2048 starts" "GET /health 200" "no" \
+            "$(tail -5 "$WORK/$O.stderr")"
+        return
+    fi
+    GW_ENV=("${saved_env[@]}")
+    local ogw=http://127.0.0.1:${GW_PORT[$O]}
+    KEY=$K_PARTNER GW=$ogw req POST /api/v1/leads -H 'Content-Type: application/json' \
+        --data-binary "$(lead_json | jq -c --arg p "$(head -c 3000 /dev/zero | tr '\0' n)" '. + {notes: $p}')"
+    expect_error "options: LEADGEN_GATEWAY_MAX_BODY=2048: a 3 KB lead" 413
+    KEY=$K_PARTNER GW=$ogw req POST /api/v1/leads -H 'Content-Type: application/json' \
+        --data-binary "$(lead_json | jq -c --arg p "$(head -c 1200 /dev/zero | tr '\0' n)" '. + {notes: $p}')"
+    expect_status "options: LEADGEN_GATEWAY_MAX_BODY=2048: a 1.5 KB lead is accepted" 202
+
+    # A small entry used between each of 50 pages of ~30 KB (1.5 MB in
+    # all): LRU keeps it, the cache stays within 1 MiB and evicts.
+    local small=/api/v1/config seq="" c
+    _xcache "$ogw" "$small" >/dev/null
+    for o in $(seq 0 49); do
+        _xcache "$ogw" "/api/v1/leads?limit=60&offset=$((o * 7))" >/dev/null
+        c=$(_xcache "$ogw" "$small")
+        seq="$seq${c:0:1}"
+    done
+    expect_eq "options: --cache-mb 1: an entry used between 50 large pages stays cached (LRU)" \
+        "$(printf 'H%.0s' $(seq 1 50))" "$seq" "(H = HIT, M = MISS, per use)"
+    expect_eq "options: --cache-mb 1: the least recently used page was evicted" MISS "$(_xcache "$ogw" '/api/v1/leads?limit=60&offset=0')"
+    GW=$ogw req GET /metrics
+    local bytes ev
+    bytes=$(awk '/^leadgen_gateway_cache_bytes/ { print $NF }' "$RQ_B")
+    ev=$(awk '/^leadgen_gateway_cache_evictions_total/ { n += $NF } END { print n + 0 }' "$RQ_B")
+    if [ -n "$bytes" ] && [ "$bytes" -le 1048576 ] && [ "$ev" -gt 0 ]; then
+        ok "options: --cache-mb 1: the cache holds $bytes bytes (<= 1 MiB) after $ev evictions"
+    else
+        not_ok "options: --cache-mb 1 bounds the cache" "cache_bytes <= 1048576 and evictions > 0" "bytes '$bytes', evictions '$ev'"
+    fi
+    gw_stop "$O" 20
+    expect_eq "options: that gateway exits 0 on SIGTERM" 0 "$GW_RC" "stderr: $(tail -5 "$WORK/$O.stderr" | tr '\n' ' ')"
+
+    # --cache-mb 0: nothing is ever a HIT.
+    local Z=nocache-$PASS_NAME
+    if gw_start "$Z" "$(free_port 22080)" --cache-mb 0; then
+        local zgw=http://127.0.0.1:${GW_PORT[$Z]} a b
+        a=$(_xcache "$zgw" /api/v1/config)
+        b=$(_xcache "$zgw" /api/v1/config)
+        expect_status "options: --cache-mb 0: GET /api/v1/config" 200
+        if [ "$b" != HIT ]; then
+            ok "options: --cache-mb 0: the same GET twice is never a HIT ('$a', '$b')"
+        else
+            not_ok "options: --cache-mb 0 turns the cache off" "no HIT" "'$a' then '$b'"
+        fi
+        gw_stop "$Z" 20
+        expect_eq "options: the --cache-mb 0 gateway exits 0 on SIGTERM" 0 "$GW_RC" "stderr: $(tail -5 "$WORK/$Z.stderr" | tr '\n' ' ')"
+    else
+        not_ok "options: a gateway with --cache-mb 0 starts" "GET /health 200" "no" "$(tail -5 "$WORK/$Z.stderr")"
+    fi
+}
