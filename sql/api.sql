@@ -104,6 +104,13 @@ SELECT status, body::jsonb->>'status' AS state FROM leadgen.api_lead_submit(pg_t
 SELECT status, body::jsonb->>'status' AS state FROM leadgen.api_lead_submit(pg_temp.lead('{"external_id": "api-1"}'), :broker);
 SELECT status, body::jsonb->'error'->>'code' AS code FROM leadgen.api_lead_submit(pg_temp.lead(jsonb_build_object('broker_id', :broker)), :broker + 1000);
 
+-- Single leads gathered by the gateway: one answer each, in order.
+SELECT ord, status, body::jsonb->>'status' AS state, body::jsonb->'error'->>'code' AS code
+  FROM leadgen.api_lead_submit_many(ARRAY[pg_temp.lead('{"external_id": "api-many"}')::text, '{"first_name": 1}',
+                                          pg_temp.lead('{"external_id": "api-many"}')::text,
+                                          pg_temp.lead(jsonb_build_object('broker_id', :broker + 1000))::text],
+                                    ARRAY[NULL, NULL, NULL, :broker]::bigint[]);
+
 -- Batches: JSON arrays and NDJSON, errors by index, bounded size.
 SELECT status, body::jsonb - 'ids' AS summary
   FROM leadgen.api_leads_batch(format('[%s, 7, {"first_name": 1}]', pg_temp.lead()), false);

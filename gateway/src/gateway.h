@@ -117,6 +117,11 @@ typedef struct Request
 	size_t		bytes;
 	const char *cache;
 	struct MHD_Connection *conn;
+	/* a deferred answer (POST /api/v1/leads, submitted with others) */
+	bool		deferred;
+	bool		answer_ready;
+	Answer		deferred_answer;
+	char		rl[3][16];		/* X-RateLimit-Limit, -Remaining, -Reset */
 } Request;
 
 /* request.c: parsing and routing, free of I/O (the fuzz target's part) */
@@ -183,6 +188,11 @@ bool		writes_recent(const Request *req);
 void		metrics_observe(int route, int status, double seconds);
 void		metrics_rate_limited(void);
 void		metrics_render(Buf *b);
+
+/* submit.c: single leads gathered into one transaction */
+void		submit_defer(Request *req);
+void		submit_start(void);
+void		submit_stop(void);
 
 /* main.c: settings */
 typedef struct Settings

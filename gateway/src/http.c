@@ -279,9 +279,9 @@ dispatch(Request *req, struct MHD_Connection *conn, const char *method)
 {
 	Answer		ans = {0};
 	char		allow[64] = "";
-	char		rl_limit[16] = "0",
-				rl_remaining[16] = "0",
-				rl_reset[16] = "0";
+	char	   *rl_limit = req->rl[0],
+			   *rl_remaining = req->rl[1],
+			   *rl_reset = req->rl[2];
 	const char *ratelimit[3] = {rl_limit, rl_remaining, rl_reset};
 	const char *err;
 	const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
@@ -294,6 +294,9 @@ dispatch(Request *req, struct MHD_Connection *conn, const char *method)
 
 	req->conn = conn;
 	req->method = method;
+	strcpy(rl_limit, "0");
+	strcpy(rl_remaining, "0");
+	strcpy(rl_reset, "0");
 	if (rid && token_ok(rid, 64))
 		snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
 	else
@@ -382,6 +385,14 @@ dispatch(Request *req, struct MHD_Connection *conn, const char *method)
 	}
 
 	route->handler(req, route, &ans);
+	if (req->deferred)
+	{
+		/* answered later, from the submitter thread (see on_request) */
+		buf_free(&key);
+		MHD_suspend_connection(conn);
+		submit_defer(req);
+		return MHD_YES;
+	}
 
 	if (cacheable && ans.status == 200)
 	{
@@ -403,6 +414,16 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 
 	(void) cls;
 	(void) version;
+	if (req && req->deferred)
+	{
+		/* resumed: the submitter has the answer */
+		const char *ratelimit[3] = {req->rl[0], req->rl[1], req->rl[2]};
+
+		if (!req->answer_ready)
+			return MHD_YES;
+		req->deferred = false;
+		return send_answer(req, &req->deferred_answer, ratelimit, NULL, NULL, false);
+	}
 	if (req == NULL)
 	{
 		req = on_uri(NULL, url, conn);
@@ -469,7 +490,7 @@ http_start(void)
 		fprintf(stderr, "leadgen-gateway: --bind %s is not an IPv4 address\n", gw_settings.bind);
 		return NULL;
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 						 (uint16_t) gw_settings.port, NULL, NULL, on_request, NULL,
 						 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
 						 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) gw_settings.threads,

@@ -212,6 +212,7 @@ main(int argc, char **argv)
 	db_config(gw_settings.db, gw_settings.replica);
 	cache_init((size_t) gw_settings.cache_mb * 1024 * 1024);
 	db_listener_start();
+	submit_start();
 	d = http_start();
 	if (d == NULL)
 	{
@@ -234,6 +235,7 @@ main(int argc, char **argv)
 	MHD_stop_daemon(d);
 	if (listen_fd != MHD_INVALID_SOCKET)
 		close(listen_fd);
+	submit_stop();
 	db_listener_stop();
 	fprintf(stderr, "leadgen-gateway: stopped\n");
 	if (log_file && log_file != stderr)

@@ -167,8 +167,6 @@ h_openapi(Request *req, const Route *route, Answer *ans)
 static void
 h_lead_create(Request *req, const Route *route, Answer *ans)
 {
-	char		broker[24];
-	const char *p[2];
 
 	(void) route;
 	if (req->body.len == 0)
@@ -176,12 +174,9 @@ h_lead_create(Request *req, const Route *route, Answer *ans)
 		answer_error(ans, 400, "bad_request", "The body must be a JSON object (a lead).");
 		return;
 	}
-	broker_text(req, broker, sizeof(broker));
-	p[0] = req->body.data;
-	p[1] = broker[0] ? broker : NULL;
-	run_status_body("SELECT status, body FROM leadgen.api_lead_submit($1::jsonb, $2::bigint)", 2, p, ans);
-	if (ans->status < 300)
-		writes_note(req);
+	/* answered by the submitter thread, with the leads that arrive with it */
+	ans->status = 0;
+	req->deferred = true;
 }
 
 static void

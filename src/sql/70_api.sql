@@ -345,18 +345,21 @@ COMMENT ON FUNCTION @extschema@.api_list_statement(text, text[], text[], text, b
     'The prepared statement of a list route shape: $1 limit, $2 offset, $3 cursor, then the filter values';
 
 -- One lead with its assignment and its events; NULL when absent (or of
--- another broker than the caller's).
+-- another broker than the caller's). PL/pgSQL keeps the plan: a SQL
+-- function would plan its body (across every partition) on each call.
 CREATE FUNCTION @extschema@.api_lead(lead_id bigint, scope_broker bigint DEFAULT NULL) RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT (to_jsonb(l) - 'email_norm' - 'phone_norm'
-            || jsonb_build_object(
-                 'assignment', (SELECT to_jsonb(a) - 'lead_created_at'
-                                  FROM @extschema@.lead_assignments a WHERE a.lead_id = l.id),
-                 'events', coalesce((SELECT jsonb_agg(to_jsonb(e) ORDER BY e."timestamp", e.id)
-                                       FROM @extschema@.events e
-                                      WHERE e.entity_type = 'lead' AND e.entity_id = l.id), '[]')))::text
-      FROM @extschema@.leads l
-     WHERE l.id = lead_id AND (scope_broker IS NULL OR l.broker_id = scope_broker)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN (SELECT (to_jsonb(l) - 'email_norm' - 'phone_norm'
+                    || jsonb_build_object(
+                         'assignment', (SELECT to_jsonb(a) - 'lead_created_at'
+                                          FROM @extschema@.lead_assignments a WHERE a.lead_id = l.id),
+                         'events', coalesce((SELECT jsonb_agg(to_jsonb(e) ORDER BY e."timestamp", e.id)
+                                               FROM @extschema@.events e
+                                              WHERE e.entity_type = 'lead' AND e.entity_id = l.id), '[]')))::text
+              FROM @extschema@.leads l
+             WHERE l.id = api_lead.lead_id AND (api_lead.scope_broker IS NULL OR l.broker_id = api_lead.scope_broker));
+END;
 $$;
 
 -- The answer of POST /api/v1/leads: 422 with every schema problem, 403 for
@@ -400,6 +403,22 @@ BEGIN
                                  THEN 'dead' ELSE 'pending' END);
     END IF;
     body := json_build_object('id', v_id, 'status', v_state)::text;
+END;
+$$;
+
+-- POST /api/v1/leads answered for many clients at once: the gateway
+-- gathers the single-lead requests that arrive together and submits them in
+-- one transaction (one commit for all), each with its own answer.
+CREATE FUNCTION @extschema@.api_lead_submit_many(payloads text[], scope_brokers bigint[])
+RETURNS TABLE (ord integer, status integer, body text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    FOR i IN 1 .. coalesce(cardinality(payloads), 0) LOOP
+        SELECT s.status, s.body INTO api_lead_submit_many.status, api_lead_submit_many.body
+          FROM @extschema@.api_lead_submit(payloads[i]::jsonb, scope_brokers[i]) s;
+        ord := i;
+        RETURN NEXT;
+    END LOOP;
 END;
 $$;
 

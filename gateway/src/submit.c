@@ -1,0 +1,210 @@
+/*
+ * submit.c
+ *		POST /api/v1/leads without a commit per request. The HTTP thread
+ *		suspends the connection and hands the lead to the submitter thread,
+ *		which takes every lead waiting (up to a batch), submits them in one
+ *		statement and one transaction (leadgen.api_lead_submit_many), and
+ *		resumes each connection with its own answer. Under load a commit
+ *		then acknowledges many leads; alone, a lead waits for nothing.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "gateway.h"
+
+#define BATCH_MAX	256
+
+typedef struct Pending
+{
+	Request    *req;
+	struct Pending *next;
+} Pending;
+
+static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
+static Pending *qhead;
+static Pending *qtail;
+static bool stopping;
+static pthread_t submitter;
+
+/* Called by the HTTP thread after it suspended req's connection. */
+void
+submit_defer(Request *req)
+{
+	Pending    *p = calloc(1, sizeof(Pending));
+
+	if (p == NULL)
+		abort();
+	p->req = req;
+	pthread_mutex_lock(&qlock);
+	if (qtail)
+		qtail->next = p;
+	else
+		qhead = p;
+	qtail = p;
+	pthread_cond_signal(&qcond);
+	pthread_mutex_unlock(&qlock);
+}
+
+/* A PostgreSQL array literal element: quoted, with " and \ escaped. */
+static void
+array_element(Buf *b, const char *s)
+{
+	buf_puts(b, "\"");
+	for (const char *c = s; *c; c++)
+	{
+		if (*c == '"' || *c == '\\')
+			buf_append(b, "\\", 1);
+		buf_append(b, c, 1);
+	}
+	buf_puts(b, "\"");
+}
+
+static void
+answer_from_row(Answer *ans, PGresult *r, int row, int status_col)
+{
+	ans->status = atoi(PQgetvalue(r, row, status_col));
+	ans->len = (size_t) PQgetlength(r, row, status_col + 1);
+	ans->body = malloc(ans->len + 1);
+	if (ans->body == NULL)
+		abort();
+	memcpy(ans->body, PQgetvalue(r, row, status_col + 1), ans->len + 1);
+}
+
+/* One lead alone: the way back when the batch as a whole failed. */
+static void
+submit_one(Request *req, Answer *ans)
+{
+	char		broker[24] = "";
+	const char *p[2];
+	PGresult   *r;
+
+	if (req->broker)
+		snprintf(broker, sizeof(broker), "%lld", (long long) req->broker);
+	p[0] = req->body.data;
+	p[1] = broker[0] ? broker : NULL;
+	r = db_exec(DB_PRIMARY, "SELECT status, body FROM leadgen.api_lead_submit($1::jsonb, $2::bigint)", 2, p, ans,
+				false);
+	if (r == NULL)
+		return;
+	answer_from_row(ans, r, 0, 0);
+	PQclear(r);
+}
+
+static void
+submit_batch(Pending **items, int n)
+{
+	Buf			payloads = {0};
+	Buf			brokers = {0};
+	const char *p[2];
+	Answer		err = {0};
+	PGresult   *r;
+
+	buf_puts(&payloads, "{");
+	buf_puts(&brokers, "{");
+	for (int i = 0; i < n; i++)
+	{
+		Request    *req = items[i]->req;
+
+		if (i > 0)
+		{
+			buf_puts(&payloads, ",");
+			buf_puts(&brokers, ",");
+		}
+		array_element(&payloads, req->body.data);
+		if (req->broker)
+			buf_printf(&brokers, "%lld", (long long) req->broker);
+		else
+			buf_puts(&brokers, "NULL");
+	}
+	buf_puts(&payloads, "}");
+	buf_puts(&brokers, "}");
+	p[0] = payloads.data;
+	p[1] = brokers.data;
+	r = db_exec(DB_PRIMARY, "SELECT ord, status, body FROM leadgen.api_lead_submit_many($1::text[], $2::bigint[])",
+				2, p, &err, false);
+	buf_free(&payloads);
+	buf_free(&brokers);
+
+	for (int i = 0; i < n; i++)
+	{
+		Request    *req = items[i]->req;
+		Answer	   *ans = &req->deferred_answer;
+
+		if (r && i < PQntuples(r))
+			answer_from_row(ans, r, i, 1);
+		else if (err.status == 503)
+		{
+			ans->status = 503;
+			ans->retry_after = err.retry_after;
+			ans->body = error_json("unavailable", "The database is unreachable; try again shortly.", NULL, &ans->len);
+		}
+		else
+			submit_one(req, ans);	/* one lead failed the batch: each on its own */
+		if (ans->status < 300)
+			writes_note(req);
+		req->answer_ready = true;
+		MHD_resume_connection(req->conn);
+		free(items[i]);
+	}
+	if (r)
+		PQclear(r);
+	free(err.body);
+}
+
+static void *
+submitter_main(void *arg)
+{
+	Pending    *items[BATCH_MAX];
+
+	(void) arg;
+	for (;;)
+	{
+		int			n = 0;
+
+		pthread_mutex_lock(&qlock);
+		while (qhead == NULL && !stopping)
+			pthread_cond_wait(&qcond, &qlock);
+		if (qhead == NULL && stopping)
+		{
+			pthread_mutex_unlock(&qlock);
+			break;
+		}
+		while (qhead && n < BATCH_MAX)
+		{
+			items[n++] = qhead;
+			qhead = qhead->next;
+		}
+		if (qhead == NULL)
+			qtail = NULL;
+		pthread_mutex_unlock(&qlock);
+		submit_batch(items, n);
+	}
+	return NULL;
+}
+
+void
+submit_start(void)
+{
+	if (pthread_create(&submitter, NULL, submitter_main, NULL) != 0)
+	{
+		fprintf(stderr, "leadgen-gateway: could not start the submitter thread\n");
+		exit(1);
+	}
+}
+
+void
+submit_stop(void)
+{
+	pthread_mutex_lock(&qlock);
+	stopping = true;
+	pthread_cond_signal(&qcond);
+	pthread_mutex_unlock(&qlock);
+	pthread_join(submitter, NULL);
+}
