@@ -325,6 +325,21 @@ pick(DbTarget target, bool *is_replica)
 	return c;
 }
 
+/*
+ * Whether the server spoke on, or closed, a connection that waits for no
+ * answer: on an idle connection of ours that means a FATAL before closing
+ * (a restart, an administrator's termination) or the close itself.
+ */
+static bool
+idle_conn_closed(PGconn *pg)
+{
+	struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN, .revents = 0};
+
+	if (pfd.fd < 0 || PQstatus(pg) != CONNECTION_OK)
+		return true;
+	return poll(&pfd, 1, 0) != 0;
+}
+
 static PGresult *
 exec_named(DbTarget target, const char *key, const char *text, bool all_text, int nparams,
 		   const char *const *params, Answer *ans, bool retry)
@@ -338,6 +353,20 @@ exec_named(DbTarget target, const char *key, const char *text, bool all_text, in
 
 		if (c == NULL)
 		{
+			set_unavailable(ans);
+			return NULL;
+		}
+		if (!retry && idle_conn_closed(c->pg))
+		{
+			/*
+			 * A write is not sent twice, so learn before sending whether
+			 * the server closed this idle connection (a restart): then
+			 * connect again first.
+			 */
+			conn_drop(c);
+			c->next_try = 0;
+			if (attempt == 0)
+				continue;
 			set_unavailable(ans);
 			return NULL;
 		}
