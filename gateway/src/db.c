@@ -420,24 +420,25 @@ db_list_page(const char *resource, const char *filters, const char *fields, cons
 			 bool with_cursor, int nparams, const char *const *params, DbTarget target, Answer *ans)
 {
 	Buf			key = {0};
-	PGresult   *r;
-	bool		is_replica;
-	Conn	   *c;
+	PGresult   *r = NULL;
 
 	buf_printf(&key, "L\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", resource, filters, fields ? fields : "",
 			   sort ? sort : "", with_cursor);
 	for (int attempt = 0; attempt < 2; attempt++)
 	{
-		c = pick(target, &is_replica);
+		bool		is_replica;
+		Conn	   *c = pick(target, &is_replica);
+		const char *name = NULL;
+
 		if (c == NULL)
 		{
-			buf_free(&key);
 			set_unavailable(ans);
-			return NULL;
+			break;
 		}
 		for (int i = 0; i < c->nstmts; i++)
 			if (strcmp(c->stmts[i].key, key.data) == 0)
-				goto prepared;
+				name = c->stmts[i].name;
+		if (name == NULL)
 		{
 			const char *p[5] = {resource, filters, fields, sort, with_cursor ? "true" : "false"};
 			PGresult   *s = PQexecParams(c->pg,
@@ -445,39 +446,32 @@ db_list_page(const char *resource, const char *filters, const char *fields, cons
 										 "array_remove(string_to_array(replace($3, ' ', ''), ','), ''), $4, $5::boolean)",
 										 5, NULL, p, NULL, NULL, 0);
 
-			if (PQresultStatus(s) != PGRES_TUPLES_OK || PQntuples(s) != 1)
-			{
-				bool		lost = PQstatus(c->pg) != CONNECTION_OK;
-
-				if (lost)
-				{
-					PQclear(s);
-					conn_drop(c);
-					c->next_try = 0;
-					if (attempt == 0)
-						continue;
-					set_unavailable(ans);
-				}
-				else
-				{
-					set_error(s, c->pg, ans);
-					PQclear(s);
-				}
-				buf_free(&key);
-				return NULL;
-			}
-			if (stmt_name(c, key.data, PQgetvalue(s, 0, 0), nparams, true, ans) == NULL)
-			{
-				PQclear(s);
-				buf_free(&key);
-				return NULL;
-			}
+			if (PQresultStatus(s) == PGRES_TUPLES_OK && PQntuples(s) == 1)
+				name = stmt_name(c, key.data, PQgetvalue(s, 0, 0), nparams, true, ans);
+			else if (PQstatus(c->pg) == CONNECTION_OK)
+				set_error(s, c->pg, ans);
 			PQclear(s);
 		}
-prepared:
-		break;
+		if (name)
+		{
+			r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+			if (PQresultStatus(r) == PGRES_TUPLES_OK)
+				break;
+			if (PQstatus(c->pg) == CONNECTION_OK)
+				set_error(r, c->pg, ans);
+			PQclear(r);
+			r = NULL;
+		}
+		if (PQstatus(c->pg) == CONNECTION_OK)
+			break;				/* an error of the request, in ans */
+		/* the connection was lost (a restart, a replica gone): once more, anew */
+		free(ans->body);
+		ans->body = NULL;
+		conn_drop(c);
+		c->next_try = 0;
+		if (attempt == 1)
+			set_unavailable(ans);
 	}
-	r = exec_named(target, key.data, "", true, nparams, params, ans, false);
 	buf_free(&key);
 	return r;
 }

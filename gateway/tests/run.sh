@@ -25,7 +25,7 @@ PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$($PG_CONFIG --bindir)
 PSQL=$BINDIR/psql
 DB=leadgen_gw
-AREAS=${GW_TESTS_AREAS:-cache leads lists basics options perf errors security stress ratelimit multi resilience}
+AREAS=${GW_TESTS_AREAS:-cache leads lists basics options perf errors security stress ratelimit multi replica resilience}
 PASSES=${GW_TESTS_PASSES:-normal asan}
 AS_PG=()
 [ "$(id -u)" -eq 0 ] && AS_PG=(runuser -u postgres --)
@@ -59,6 +59,9 @@ finish() {
     gw_kill_all
     if [ "$PG_STARTED" = 1 ]; then
         "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1
+    fi
+    if [ -f "$WORK/replica/postmaster.pid" ]; then
+        "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$WORK/replica" -m immediate -w stop >/dev/null 2>&1
     fi
     if [ "${GW_TESTS_KEEP:-0}" = 1 ]; then
         echo "work folder kept: $WORK"
