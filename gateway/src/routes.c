@@ -167,7 +167,6 @@ h_openapi(Request *req, const Route *route, Answer *ans)
 static void
 h_lead_create(Request *req, const Route *route, Answer *ans)
 {
-
 	(void) route;
 	if (req->body.len == 0)
 	{
