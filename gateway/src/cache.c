@@ -61,6 +61,19 @@ cache_enabled(void)
 	return max_bytes > 0;
 }
 
+/* The key of a GET answer: its path and query, and the caller's scope. */
+void
+cache_key(Buf *b, const char *path, const char *query, int64_t broker)
+{
+	buf_puts(b, path);
+	buf_puts(b, "?");
+	buf_puts(b, query);
+	if (broker)
+		buf_printf(b, "\x1f" "broker:%lld", (long long) broker);
+	else
+		buf_puts(b, "\x1f" "all");
+}
+
 /* The generation of a set of resources: a sum that only grows. */
 uint64_t
 cache_generation(unsigned deps)

@@ -561,36 +561,37 @@ handle_notification(PGconn *pg, const char *payload)
 	free(op);
 }
 
-/* The gateway's own cache warming: fetch the answers most asked for. */
+/*
+ * The gateway's own cache warming: the cached routes that run one
+ * statement without path parameters (config, analytics), as the route
+ * table defines them.
+ */
 static void
 warm_own_cache(PGconn *pg)
 {
-	static const struct
-	{
-		const char *key;
-		const char *sql;
-		unsigned	deps;
-		int			ttl;
-	}			warm[] = {
-		{"/api/v1/config?\x1f" "all", "SELECT leadgen.api_config()", RES_CARRIERS | RES_CONFIG, 300},
-		{"/api/v1/analytics/summary?\x1f" "all", "SELECT leadgen.api_analytics_summary()", RES_LEADS, 30},
-	};
-
 	if (!cache_enabled())
 		return;
-	for (size_t i = 0; i < sizeof(warm) / sizeof(warm[0]); i++)
+	for (int i = 0; i < gw_nroutes; i++)
 	{
-		uint64_t	gen = cache_generation(warm[i].deps);
-		PGresult   *r = PQexec(pg, warm[i].sql);
+		const Route *rt = &gw_routes[i];
+		uint64_t	gen;
+		PGresult   *r;
 
+		if (rt->cache_ttl == 0 || rt->sql == NULL || strstr(rt->pattern, "{}") != NULL)
+			continue;
+		gen = cache_generation(rt->deps);
+		r = PQexec(pg, rt->sql);
 		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
 		{
 			const char *body = PQgetvalue(r, 0, 0);
 			size_t		len = (size_t) PQgetlength(r, 0, 0);
 			char		etag[32];
+			Buf			key = {0};
 
-			snprintf(etag, sizeof(etag), "W/\"%016llx\"", (unsigned long long) fnv1a(body, len));
-			cache_put(warm[i].key, warm[i].deps, gen, warm[i].ttl, body, len, etag);
+			cache_key(&key, rt->pattern, "", 0);
+			etag_of(body, len, etag);
+			cache_put(key.data, rt->deps, gen, rt->cache_ttl, body, len, etag);
+			buf_free(&key);
 		}
 		PQclear(r);
 	}

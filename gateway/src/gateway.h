@@ -143,6 +143,7 @@ void		buf_printf(Buf *b, const char *fmt,...) __attribute__((format(printf, 2, 3
 void		buf_json_string(Buf *b, const char *s);
 void		buf_free(Buf *b);
 uint64_t	fnv1a(const void *data, size_t len);
+void		etag_of(const char *body, size_t len, char *out);
 double		now_seconds(void);
 bool		gzip_buffer(const char *in, size_t len, char **out, size_t *outlen);
 char	   *error_json(const char *code, const char *message, const char *details_json, size_t *len);
@@ -166,6 +167,7 @@ bool		db_ready(void);
 
 /* cache.c */
 void		cache_init(size_t max_bytes);
+void		cache_key(Buf *b, const char *path, const char *query, int64_t broker);
 bool		cache_enabled(void);
 uint64_t	cache_generation(unsigned deps);
 bool		cache_get(const char *key, unsigned deps, bool want_gzip, char **body, size_t *len, bool *gz, char *etag);

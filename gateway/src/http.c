@@ -184,7 +184,7 @@ send_answer(Request *req, Answer *ans, const char *ratelimit[3], const char *all
 		if (etag_in)
 			snprintf(etag, sizeof(etag), "%s", etag_in);
 		else
-			snprintf(etag, sizeof(etag), "W/\"%016llx\"", (unsigned long long) fnv1a(ans->body, ans->len));
+			etag_of(ans->body, ans->len, etag);
 		if (etag_matches(conn, etag))
 		{
 			ans->status = 304;
@@ -365,12 +365,7 @@ dispatch(Request *req, struct MHD_Connection *conn, const char *method)
 		bool		gz;
 		char		etag[32];
 
-		buf_puts(&key, req->target.path);
-		buf_puts(&key, "?");
-		buf_puts(&key, req->target.query);
-		buf_printf(&key, "\x1f%s", req->broker ? "" : "all");
-		if (req->broker)
-			buf_printf(&key, "broker:%lld", (long long) req->broker);
+		cache_key(&key, req->target.path, req->target.query, req->broker);
 		if (cache_get(key.data, route->deps, accepts_gzip(conn), &body, &len, &gz, etag))
 		{
 			buf_free(&key);
@@ -398,7 +393,7 @@ dispatch(Request *req, struct MHD_Connection *conn, const char *method)
 	{
 		char		etag[32];
 
-		snprintf(etag, sizeof(etag), "W/\"%016llx\"", (unsigned long long) fnv1a(ans.body, ans.len));
+		etag_of(ans.body, ans.len, etag);
 		cache_put(key.data, route->deps, gen, route->cache_ttl, ans.body, ans.len, etag);
 	}
 	buf_free(&key);

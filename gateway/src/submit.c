@@ -141,9 +141,8 @@ submit_batch(Pending **items, int n)
 			answer_from_row(ans, r, i, 1);
 		else if (err.status == 503)
 		{
-			ans->status = 503;
-			ans->retry_after = err.retry_after;
-			ans->body = error_json("unavailable", "The database is unreachable; try again shortly.", NULL, &ans->len);
+			*ans = err;			/* each request gets its own copy of the 503 */
+			ans->body = strdup(err.body);
 		}
 		else
 			submit_one(req, ans);	/* one lead failed the batch: each on its own */

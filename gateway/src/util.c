@@ -109,6 +109,13 @@ fnv1a(const void *data, size_t len)
 	return h;
 }
 
+/* The weak ETag of a body (out holds 32 bytes). */
+void
+etag_of(const char *body, size_t len, char *out)
+{
+	snprintf(out, 32, "W/\"%016llx\"", (unsigned long long) fnv1a(body, len));
+}
+
 double
 now_seconds(void)
 {
