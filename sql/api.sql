@@ -103,6 +103,15 @@ SELECT status, body::jsonb->'error'->'details' AS problems FROM leadgen.api_lead
 SELECT status, body::jsonb->>'status' AS state FROM leadgen.api_lead_submit(pg_temp.lead('{"external_id": "api-new"}'));
 SELECT status, body::jsonb->>'status' AS state FROM leadgen.api_lead_submit(pg_temp.lead('{"external_id": "api-1"}'), :broker);
 SELECT status, body::jsonb->'error'->>'code' AS code FROM leadgen.api_lead_submit(pg_temp.lead(jsonb_build_object('broker_id', :broker)), :broker + 1000);
+-- A broker-bound key's broker is written into the lead; a key bound to an
+-- inactive broker gets the schema problem, not an error.
+SELECT (body::jsonb->>'id')::bigint AS scoped_id FROM leadgen.api_lead_submit(pg_temp.lead('{"external_id": "api-scoped"}'), :broker) \gset
+SELECT broker_id = :broker AS broker_written, payload->'broker_id' = to_jsonb(:broker) AS in_payload
+  FROM leadgen.leads_pending WHERE id = :scoped_id;
+INSERT INTO leadgen.brokers (name, is_active) VALUES ('API Retired', false) RETURNING id AS retired_broker \gset
+SELECT status, body::jsonb->'error'->'details' = jsonb_build_array(format('Broker %s is not active.', :retired_broker)) AS problem_named
+  FROM leadgen.api_lead_submit(pg_temp.lead('{}'), :retired_broker);
+SELECT * FROM leadgen.api_lead_submit(NULL::jsonb);
 
 -- Single leads gathered by the gateway: one answer each, in order.
 SELECT ord, status, body::jsonb->>'status' AS state, body::jsonb->'error'->>'code' AS code

@@ -23,6 +23,7 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 #include "pg_leadgen.h"
 #include "pipeline.h"
@@ -223,6 +224,218 @@ pg_leadgen_lead_submit_batch(PG_FUNCTION_ARGS)
 	appendStringInfo(&out, "{\"accepted\": %d, \"rejected\": %d, \"existing\": %d, \"ids\": [%s], \"errors\": [%s]}",
 					 accepted, rejected, existing, ids.data, errors.data);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}
+
+/*---- submission over REST ----*/
+
+PG_FUNCTION_INFO_V1(pg_leadgen_api_lead_submit);
+PG_FUNCTION_INFO_V1(pg_leadgen_api_lead_submit_many);
+
+static SPIPlanPtr plan_lead_state = NULL;
+
+/* {"error": {"code": ..., "message": ..., "details": <details_json>}} */
+static char *
+api_error(const char *code, const char *message, const char *details_json)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	appendStringInfoString(&b, "{\"error\": {\"code\": ");
+	escape_json(&b, code);
+	appendStringInfoString(&b, ", \"message\": ");
+	escape_json(&b, message);
+	appendStringInfo(&b, ", \"details\": %s}}", details_json);
+	return b.data;
+}
+
+/* The state of a lead submitted before: its status, or dead, or pending. */
+static const char *
+api_lead_state(int64 id)
+{
+	Datum		arg = Int64GetDatum(id);
+	const char *state;
+	int			ret;
+
+	if (plan_lead_state == NULL)
+	{
+		Oid			t[1] = {INT8OID};
+
+		plan_lead_state = LeadgenKeepPlan(
+										  "SELECT coalesce((SELECT l.status FROM " LEADGEN_SCHEMA_NAME ".leads l WHERE l.id = $1),"
+										  " CASE WHEN EXISTS (SELECT 1 FROM " LEADGEN_SCHEMA_NAME ".leads_dead_letter d"
+										  "                    WHERE d.id = $1) THEN 'dead' ELSE 'pending' END)",
+										  1, t);
+	}
+	ret = SPI_execute_plan(plan_lead_state, &arg, NULL, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "lead state lookup failed: %s", SPI_result_code_string(ret));
+	state = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SPI_freetuptable(SPI_tuptable);
+	return state;
+}
+
+/*
+ * api_submit
+ *		The answer of POST /api/v1/leads for one payload: 422 with the
+ *		schema problems, 403 when a broker-scoped key names another broker,
+ *		202 {"id", "status": "pending"} when enqueued, 200 with the lead's
+ *		state when (broker, external_id) was submitted before. A scoped key's
+ *		broker is written into the payload. Caller is connected to SPI.
+ */
+static char *
+api_submit(Jsonb *payload, bool scoped, int64 scope_broker, int *status)
+{
+	SubmitKeys	keys;
+	List	   *problems = SubmitCheck(payload, &keys);
+	bool		created;
+	int64		id;
+
+	if (problems == NIL && scoped && !keys.has_broker)
+	{
+		JsonbParseState *st = NULL;
+		JsonbValue	k,
+					v;
+		JsonbValue *res = NULL;
+		JsonbIterator *it = JsonbIteratorInit(&payload->root);
+		JsonbIteratorToken tok;
+
+		/* the payload with "broker_id": scope_broker added */
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			if (tok == WJB_END_OBJECT)
+			{
+				k.type = jbvString;
+				k.val.string.val = "broker_id";
+				k.val.string.len = strlen("broker_id");
+				pushJsonbValue(&st, WJB_KEY, &k);
+				v.type = jbvNumeric;
+				v.val.numeric = int64_to_numeric(scope_broker);
+				pushJsonbValue(&st, WJB_VALUE, &v);
+			}
+			res = pushJsonbValue(&st, tok, tok < WJB_BEGIN_ARRAY ? &v : NULL);
+		}
+		payload = JsonbValueToJsonb(res);
+		problems = SubmitCheck(payload, &keys);
+	}
+	if (problems != NIL)
+	{
+		StringInfoData d;
+		ListCell   *lc;
+
+		initStringInfo(&d);
+		appendStringInfoChar(&d, '[');
+		foreach(lc, problems)
+		{
+			if (foreach_current_index(lc) > 0)
+				appendStringInfoString(&d, ", ");
+			escape_json(&d, (char *) lfirst(lc));
+		}
+		appendStringInfoChar(&d, ']');
+		*status = 422;
+		return api_error("invalid_lead", "The lead does not pass the schema check.", d.data);
+	}
+	if (scoped && keys.broker_id != scope_broker)
+	{
+		*status = 403;
+		return api_error("forbidden", "This API key submits leads of its own broker only.",
+						 psprintf("{\"broker_id\": " INT64_FORMAT "}", scope_broker));
+	}
+	id = SubmitEnqueue(payload, &keys, 0, &created);
+	*status = created ? 202 : 200;
+	return psprintf("{\"id\": " INT64_FORMAT ", \"status\": \"%s\"}", id,
+					created ? "pending" : api_lead_state(id));
+}
+
+/*
+ * pg_leadgen_api_lead_submit
+ *		api_lead_submit(payload jsonb, scope_broker bigint, OUT status int,
+ *		OUT body text): one lead over REST.
+ */
+Datum
+pg_leadgen_api_lead_submit(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	int			status;
+	char	   *body;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the lead payload must not be null"),
+				 errhint("Pass the lead as a JSON object.")));
+
+	SPI_connect();
+	body = api_submit(PG_GETARG_JSONB_P(0), !PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1), &status);
+	/* out of SPI's memory before SPI_finish frees it */
+	values[1] = PointerGetDatum(SPI_palloc(VARHDRSZ + strlen(body)));
+	SET_VARSIZE(DatumGetPointer(values[1]), VARHDRSZ + strlen(body));
+	memcpy(VARDATA(DatumGetPointer(values[1])), body, strlen(body));
+	SPI_finish();
+	values[0] = Int32GetDatum(status);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
+/*
+ * pg_leadgen_api_lead_submit_many
+ *		api_lead_submit_many(payloads text[], scope_brokers bigint[])
+ *		RETURNS TABLE (ord int, status int, body text): the single-lead
+ *		requests the gateway gathered, submitted in one transaction, each
+ *		with its own answer (ord from 1). A payload that is not JSON fails
+ *		the call; the gateway then submits each lead on its own.
+ */
+Datum
+pg_leadgen_api_lead_submit_many(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum	   *payloads;
+	bool	   *payload_nulls;
+	Datum	   *brokers = NULL;
+	bool	   *broker_nulls = NULL;
+	int			n;
+	int			nb = 0;
+	MemoryContext item_cxt;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), TEXTOID, -1, false, TYPALIGN_INT,
+					  &payloads, &payload_nulls, &n);
+	if (!PG_ARGISNULL(1))
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+						  &brokers, &broker_nulls, &nb);
+
+	item_cxt = AllocSetContextCreate(CurrentMemoryContext, "api_lead_submit_many item",
+									 ALLOCSET_DEFAULT_SIZES);
+	SPI_connect();
+	for (int i = 0; i < n; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(item_cxt);
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		int			status;
+		char	   *body;
+
+		if (payload_nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("lead payload %d is null", i + 1),
+					 errhint("Pass each lead as a JSON object.")));
+		body = api_submit(DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+															 CStringGetDatum(TextDatumGetCString(payloads[i])))),
+						  i < nb && !broker_nulls[i], i < nb ? DatumGetInt64(brokers[i]) : 0, &status);
+		values[0] = Int32GetDatum(i + 1);
+		values[1] = Int32GetDatum(status);
+		values[2] = CStringGetTextDatum(body);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(item_cxt);
+	}
+	SPI_finish();
+	return (Datum) 0;
 }
 
 /*---- processing ----*/

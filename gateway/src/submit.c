@@ -1,7 +1,7 @@
 /*
  * submit.c
  *		POST /api/v1/leads without a commit per request. The HTTP thread
- *		suspends the connection and hands the lead to the submitter thread,
+ *		suspends the connection and hands the lead to a submitter thread,
  *		which takes every lead waiting (up to a batch), submits them in one
  *		statement and one transaction (leadgen.api_lead_submit_many), and
  *		resumes each connection with its own answer. Under load a commit
@@ -20,6 +20,13 @@
 
 #define BATCH_MAX	256
 
+/*
+ * Two submitters, each with its own connection: while one waits for its
+ * commit to reach disk, the other gathers and submits the next leads, and
+ * PostgreSQL flushes both commits together when they meet.
+ */
+#define SUBMITTERS	2
+
 typedef struct Pending
 {
 	Request    *req;
@@ -31,7 +38,7 @@ static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
 static Pending *qhead;
 static Pending *qtail;
 static bool stopping;
-static pthread_t submitter;
+static pthread_t submitters[SUBMITTERS];
 
 /* Called by the HTTP thread after it suspended req's connection. */
 void
@@ -191,11 +198,12 @@ submitter_main(void *arg)
 void
 submit_start(void)
 {
-	if (pthread_create(&submitter, NULL, submitter_main, NULL) != 0)
-	{
-		fprintf(stderr, "leadgen-gateway: could not start the submitter thread\n");
-		exit(1);
-	}
+	for (int i = 0; i < SUBMITTERS; i++)
+		if (pthread_create(&submitters[i], NULL, submitter_main, NULL) != 0)
+		{
+			fprintf(stderr, "leadgen-gateway: could not start the submitter threads\n");
+			exit(1);
+		}
 }
 
 void
@@ -203,7 +211,8 @@ submit_stop(void)
 {
 	pthread_mutex_lock(&qlock);
 	stopping = true;
-	pthread_cond_signal(&qcond);
+	pthread_cond_broadcast(&qcond);
 	pthread_mutex_unlock(&qlock);
-	pthread_join(submitter, NULL);
+	for (int i = 0; i < SUBMITTERS; i++)
+		pthread_join(submitters[i], NULL);
 }

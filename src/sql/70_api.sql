@@ -364,63 +364,22 @@ $$;
 
 -- The answer of POST /api/v1/leads: 422 with every schema problem, 403 for
 -- a broker other than the key's, 202 for a new lead, 200 with the original
--- id (and its state) for a repeated external_id.
+-- id (and its state) for a repeated external_id. A broker-scoped key's
+-- broker is written into the payload. In C: it is the same check and
+-- enqueue as lead_submit() without a second pass over the payload.
 CREATE FUNCTION @extschema@.api_lead_submit(payload jsonb, scope_broker bigint DEFAULT NULL,
                                             OUT status integer, OUT body text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_problems text[] := @extschema@.lead_check(payload);
-    v_id       bigint;
-    v_created  boolean;
-    v_state    text;
-BEGIN
-    IF cardinality(v_problems) > 0 THEN
-        status := 422;
-        body := json_build_object('error', json_build_object(
-                    'code', 'invalid_lead', 'message', 'The lead does not pass the schema check.',
-                    'details', v_problems))::text;
-        RETURN;
-    END IF;
-    IF scope_broker IS NOT NULL THEN
-        IF payload ? 'broker_id' AND payload->'broker_id' <> to_jsonb(scope_broker) THEN
-            status := 403;
-            body := json_build_object('error', json_build_object(
-                        'code', 'forbidden', 'message', 'This API key submits leads of its own broker only.',
-                        'details', json_build_object('broker_id', scope_broker)))::text;
-            RETURN;
-        END IF;
-        payload := payload || jsonb_build_object('broker_id', scope_broker);
-    END IF;
-    SELECT e.id, e.created INTO v_id, v_created FROM @extschema@.lead_enqueue(payload) e;
-    IF v_created THEN
-        status := 202;
-        v_state := 'pending';
-    ELSE
-        status := 200;
-        SELECT l.status INTO v_state FROM @extschema@.leads l WHERE l.id = v_id;
-        v_state := coalesce(v_state,
-                            CASE WHEN EXISTS (SELECT 1 FROM @extschema@.leads_dead_letter d WHERE d.id = v_id)
-                                 THEN 'dead' ELSE 'pending' END);
-    END IF;
-    body := json_build_object('id', v_id, 'status', v_state)::text;
-END;
-$$;
+    AS 'MODULE_PATHNAME', 'pg_leadgen_api_lead_submit'
+    LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 -- POST /api/v1/leads answered for many clients at once: the gateway
 -- gathers the single-lead requests that arrive together and submits them in
--- one transaction (one commit for all), each with its own answer.
+-- one transaction (one commit for all), each with its own answer. A payload
+-- that is not JSON fails the call (the gateway then submits each alone).
 CREATE FUNCTION @extschema@.api_lead_submit_many(payloads text[], scope_brokers bigint[])
 RETURNS TABLE (ord integer, status integer, body text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    FOR i IN 1 .. coalesce(cardinality(payloads), 0) LOOP
-        SELECT s.status, s.body INTO api_lead_submit_many.status, api_lead_submit_many.body
-          FROM @extschema@.api_lead_submit(payloads[i]::jsonb, scope_brokers[i]) s;
-        ord := i;
-        RETURN NEXT;
-    END LOOP;
-END;
-$$;
+    AS 'MODULE_PATHNAME', 'pg_leadgen_api_lead_submit_many'
+    LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 -- The answer of POST /api/v1/leads/batch: a JSON array, or NDJSON (one
 -- lead a line, blank lines skipped), of at most 1,000 leads.
