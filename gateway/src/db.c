@@ -269,18 +269,36 @@ set_error(PGresult *r, PGconn *pg, Answer *ans)
 	buf_free(&d);
 }
 
-/* The name of the prepared statement for key (preparing text on first use). */
+/*
+ * The text of a statement to prepare, made on the connection (malloc'd);
+ * NULL with the error in ans, or with the connection lost.
+ */
+typedef char *(*StmtText) (PGconn *pg, const void *arg, Answer *ans);
+
+/*
+ * The name of the prepared statement for key, preparing it on first use:
+ * text, or when text is NULL what make(arg) gives.
+ */
 static const char *
-stmt_name(Conn *c, const char *key, const char *text, int nparams, bool all_text, Answer *ans)
+stmt_name(Conn *c, const char *key, const char *text, StmtText make, const void *arg, int nparams,
+		  bool all_text, Answer *ans)
 {
 	uint64_t	h = fnv1a(key, strlen(key));
 	Oid			types[GW_MAX_ARGS + 4];
 	PGresult   *r;
 	Stmt	   *s;
+	char	   *made = NULL;
 
 	for (int i = 0; i < c->nstmts; i++)
 		if (c->stmts[i].hash == h && strcmp(c->stmts[i].key, key) == 0)
 			return c->stmts[i].name;
+	if (text == NULL)
+	{
+		made = make(c->pg, arg, ans);
+		if (made == NULL)
+			return NULL;
+		text = made;
+	}
 	if (c->nstmts == MAX_STMTS)
 	{
 		/* unusual shapes filled the table: start again */
@@ -295,6 +313,7 @@ stmt_name(Conn *c, const char *key, const char *text, int nparams, bool all_text
 	for (int i = 0; i < nparams && i < GW_MAX_ARGS + 4; i++)
 		types[i] = 25;			/* text */
 	r = PQprepare(c->pg, s->name, text, nparams, all_text ? types : NULL);
+	free(made);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 	{
 		set_error(r, c->pg, ans);
@@ -340,9 +359,15 @@ idle_conn_closed(PGconn *pg)
 	return poll(&pfd, 1, 0) != 0;
 }
 
+/*
+ * Run the statement of key (prepared once per connection) on the target's
+ * connection. A read (retry) whose connection turns out lost is run once
+ * more on a new connection; a write is never sent twice, so before sending
+ * one an idle connection the server closed is replaced.
+ */
 static PGresult *
-exec_named(DbTarget target, const char *key, const char *text, bool all_text, int nparams,
-		   const char *const *params, Answer *ans, bool retry)
+exec_named(DbTarget target, const char *key, const char *text, StmtText make, const void *arg,
+		   bool all_text, int nparams, const char *const *params, Answer *ans, bool retry)
 {
 	for (int attempt = 0; attempt < 2; attempt++)
 	{
@@ -370,17 +395,18 @@ exec_named(DbTarget target, const char *key, const char *text, bool all_text, in
 			set_unavailable(ans);
 			return NULL;
 		}
-		name = stmt_name(c, key, text, nparams, all_text, ans);
+		name = stmt_name(c, key, text, make, arg, nparams, all_text, ans);
 		if (name == NULL)
 		{
-			if (PQstatus(c->pg) != CONNECTION_OK && retry && attempt == 0)
-			{
-				free(ans->body);
-				ans->body = NULL;
-				conn_drop(c);
-				c->next_try = 0;
+			if (PQstatus(c->pg) == CONNECTION_OK)
+				return NULL;	/* an error of the request, in ans */
+			free(ans->body);
+			ans->body = NULL;
+			conn_drop(c);
+			c->next_try = 0;
+			if (retry && attempt == 0)
 				continue;
-			}
+			set_unavailable(ans);
 			return NULL;
 		}
 		r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
@@ -408,7 +434,40 @@ exec_named(DbTarget target, const char *key, const char *text, bool all_text, in
 PGresult *
 db_exec(DbTarget target, const char *sql, int nparams, const char *const *params, Answer *ans, bool retry)
 {
-	return exec_named(target, sql, sql, false, nparams, params, ans, retry);
+	return exec_named(target, sql, sql, NULL, NULL, false, nparams, params, ans, retry);
+}
+
+typedef struct ListShape
+{
+	const char *resource;
+	const char *filters;
+	const char *fields;
+	const char *sort;
+	bool		with_cursor;
+} ListShape;
+
+/* The statement of a list's shape, as the extension writes it. */
+static char *
+list_statement(PGconn *pg, const void *arg, Answer *ans)
+{
+	const ListShape *l = arg;
+	const char *p[5] = {l->resource, l->filters, l->fields, l->sort, l->with_cursor ? "true" : "false"};
+	PGresult   *r = PQexecParams(pg,
+								 "SELECT leadgen.api_list_statement($1, string_to_array($2, ','), "
+								 "array_remove(string_to_array(replace($3, ' ', ''), ','), ''), $4, $5::boolean)",
+								 5, NULL, p, NULL, NULL, 0);
+	char	   *text = NULL;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+	{
+		text = strdup(PQgetvalue(r, 0, 0));
+		if (text == NULL)
+			abort();
+	}
+	else if (PQstatus(pg) == CONNECTION_OK)
+		set_error(r, pg, ans);
+	PQclear(r);
+	return text;
 }
 
 /*
@@ -419,59 +478,13 @@ PGresult *
 db_list_page(const char *resource, const char *filters, const char *fields, const char *sort,
 			 bool with_cursor, int nparams, const char *const *params, DbTarget target, Answer *ans)
 {
+	ListShape	shape = {resource, filters, fields, sort, with_cursor};
 	Buf			key = {0};
-	PGresult   *r = NULL;
+	PGresult   *r;
 
 	buf_printf(&key, "L\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", resource, filters, fields ? fields : "",
 			   sort ? sort : "", with_cursor);
-	for (int attempt = 0; attempt < 2; attempt++)
-	{
-		bool		is_replica;
-		Conn	   *c = pick(target, &is_replica);
-		const char *name = NULL;
-
-		if (c == NULL)
-		{
-			set_unavailable(ans);
-			break;
-		}
-		for (int i = 0; i < c->nstmts; i++)
-			if (strcmp(c->stmts[i].key, key.data) == 0)
-				name = c->stmts[i].name;
-		if (name == NULL)
-		{
-			const char *p[5] = {resource, filters, fields, sort, with_cursor ? "true" : "false"};
-			PGresult   *s = PQexecParams(c->pg,
-										 "SELECT leadgen.api_list_statement($1, string_to_array($2, ','), "
-										 "array_remove(string_to_array(replace($3, ' ', ''), ','), ''), $4, $5::boolean)",
-										 5, NULL, p, NULL, NULL, 0);
-
-			if (PQresultStatus(s) == PGRES_TUPLES_OK && PQntuples(s) == 1)
-				name = stmt_name(c, key.data, PQgetvalue(s, 0, 0), nparams, true, ans);
-			else if (PQstatus(c->pg) == CONNECTION_OK)
-				set_error(s, c->pg, ans);
-			PQclear(s);
-		}
-		if (name)
-		{
-			r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
-			if (PQresultStatus(r) == PGRES_TUPLES_OK)
-				break;
-			if (PQstatus(c->pg) == CONNECTION_OK)
-				set_error(r, c->pg, ans);
-			PQclear(r);
-			r = NULL;
-		}
-		if (PQstatus(c->pg) == CONNECTION_OK)
-			break;				/* an error of the request, in ans */
-		/* the connection was lost (a restart, a replica gone): once more, anew */
-		free(ans->body);
-		ans->body = NULL;
-		conn_drop(c);
-		c->next_try = 0;
-		if (attempt == 1)
-			set_unavailable(ans);
-	}
+	r = exec_named(target, key.data, NULL, list_statement, &shape, true, nparams, params, ans, true);
 	buf_free(&key);
 	return r;
 }
