@@ -27,7 +27,7 @@
 # bench/out/gateway-results.md; wrk's and pgbench's own output is kept in
 # bench/out/gateway/. The HTTP servers listen on 127.0.0.1, ports 18480-18483
 # (BENCH_HTTP_PORT moves the first). BENCH_GATEWAY=PATH measures another
-# gateway binary.
+# gateway binary; BENCH_GATEWAY_THREADS its --threads (default 2).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -63,6 +63,7 @@ EXPRESS_PORT=$((HTTP_PORT + 1))
 FASTIFY_PORT=$((HTTP_PORT + 2))
 GATEWAY_PORT=$((HTTP_PORT + 3))
 GATEWAY_BIN=${BENCH_GATEWAY:-$ROOT/gateway/leadgen-gateway}
+GW_THREADS=${BENCH_GATEWAY_THREADS:-2}
 DB=bench
 AS_PG=(runuser -u postgres --)
 
@@ -364,7 +365,7 @@ else
     GATEWAY=built
     AUTH="X-API-Key: $KEY"
     GW_URL=http://127.0.0.1:$GATEWAY_PORT
-    GW=("$GATEWAY_BIN" --port "$GATEWAY_PORT" --db "$CONNINFO" --threads 2 --access-log off)
+    GW=("$GATEWAY_BIN" --port "$GATEWAY_PORT" --db "$CONNINFO" --threads "$GW_THREADS" --access-log off)
 
     # The lead POSTed again and again, checked by the extension first.
     LEADGEN_BENCH_LEAD=$(printf '{"source":"web_form","insurance_type":"renters","first_name":"Ana","last_name":"Lopez","email":"ana@example.com","phone":"4155550134","zip_code":"94103","state":"CA","tcpa_consent":true,"consent_at":"%s"}' "$(date -u +%Y-%m-%dT%H:%M:%SZ)")
@@ -519,7 +520,7 @@ done
     if [ "$GATEWAY" = absent ]; then
         echo "gateway: not built."
     else
-        echo "gateway: $GATEWAY_BIN, built $(date -u -r "$GATEWAY_BIN" '+%Y-%m-%d %H:%M UTC'), --threads 2 --access-log off, X-API-Key of an internal key."
+        echo "gateway: $GATEWAY_BIN, built $(date -u -r "$GATEWAY_BIN" '+%Y-%m-%d %H:%M UTC'), --threads $GW_THREADS --access-log off, X-API-Key of an internal key."
     fi
     echo
     table
