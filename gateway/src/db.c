@@ -37,6 +37,7 @@ typedef struct Conn
 	double		next_try;
 	double		backoff;
 	bool		counted;		/* counted in n_up */
+	PGcancel   *cancel;			/* in the registry while connected */
 	Stmt		stmts[MAX_STMTS];
 	int			nstmts;
 	int			next_id;
@@ -146,9 +147,65 @@ code_for_status(int status)
 	}
 }
 
+/*
+ * The cancel handles of every connected Conn, so that a stop can cancel
+ * the statements requests wait on (db_cancel_all).
+ */
+#define MAX_CANCELS 1024
+static pthread_mutex_t cancels_lock = PTHREAD_MUTEX_INITIALIZER;
+static PGcancel *cancels[MAX_CANCELS];
+
+static void
+cancel_register(Conn *c)
+{
+	c->cancel = PQgetCancel(c->pg);
+	if (c->cancel == NULL)
+		return;
+	pthread_mutex_lock(&cancels_lock);
+	for (int i = 0; i < MAX_CANCELS; i++)
+		if (cancels[i] == NULL)
+		{
+			cancels[i] = c->cancel;
+			pthread_mutex_unlock(&cancels_lock);
+			return;
+		}
+	pthread_mutex_unlock(&cancels_lock);
+	PQfreeCancel(c->cancel);	/* no room: this one cannot be cancelled */
+	c->cancel = NULL;
+}
+
+static void
+cancel_unregister(Conn *c)
+{
+	if (c->cancel == NULL)
+		return;
+	pthread_mutex_lock(&cancels_lock);
+	for (int i = 0; i < MAX_CANCELS; i++)
+		if (cancels[i] == c->cancel)
+			cancels[i] = NULL;
+	pthread_mutex_unlock(&cancels_lock);
+	PQfreeCancel(c->cancel);
+	c->cancel = NULL;
+}
+
+int
+db_cancel_all(void)
+{
+	char		err[256];
+	int			n = 0;
+
+	pthread_mutex_lock(&cancels_lock);
+	for (int i = 0; i < MAX_CANCELS; i++)
+		if (cancels[i] && PQcancel(cancels[i], err, sizeof(err)))
+			n++;
+	pthread_mutex_unlock(&cancels_lock);
+	return n;
+}
+
 static void
 conn_drop(Conn *c)
 {
+	cancel_unregister(c);
 	if (c->pg)
 		PQfinish(c->pg);
 	c->pg = NULL;
@@ -224,6 +281,7 @@ conn_get(Conn *c, const char *conninfo, bool *first_use)
 		return NULL;
 	}
 	c->backoff = 0;
+	cancel_register(c);
 	c->counted = true;
 	atomic_fetch_add(&n_up, 1);
 	atomic_fetch_sub(&n_down, 1);

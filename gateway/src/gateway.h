@@ -158,6 +158,7 @@ void		db_config(const char *primary, const char *replica);
 /* Runs sql with text parameters (NULL = SQL NULL); on failure returns NULL and fills ans with the mapped error. */
 PGresult   *db_exec(DbTarget target, const char *sql, int nparams, const char *const *params, Answer *ans, bool retry);
 int			db_status_for_sqlstate(const char *sqlstate);
+int			db_cancel_all(void);	/* cancel every statement in progress; how many were asked */
 PGresult   *db_list_page(const char *resource, const char *filters, const char *fields, const char *sort,
 						 bool with_cursor, int nparams, const char *const *params, DbTarget target, Answer *ans);
 void		db_thread_stats(int *up, int *down);

@@ -232,6 +232,20 @@ main(int argc, char **argv)
 	deadline = now_seconds() + gw_settings.drain_seconds;
 	while (http_inflight() > 0 && now_seconds() < deadline)
 		usleep(20 * 1000);
+	if (http_inflight() > 0)
+	{
+		/*
+		 * Requests still wait on the database (a lock, a hung server):
+		 * cancel their statements so that each gets its error answer, and
+		 * suspended connections are resumed before the daemon stops.
+		 */
+		fprintf(stderr, "leadgen-gateway: %d requests still in flight after %d s, cancelling their statements\n",
+				http_inflight(), gw_settings.drain_seconds);
+		db_cancel_all();
+		deadline = now_seconds() + 5;
+		while (http_inflight() > 0 && now_seconds() < deadline)
+			usleep(20 * 1000);
+	}
 	MHD_stop_daemon(d);
 	if (listen_fd != MHD_INVALID_SOCKET)
 		close(listen_fd);

@@ -146,10 +146,13 @@ submit_batch(Pending **items, int n)
 
 		if (r && i < PQntuples(r))
 			answer_from_row(ans, r, i, 1);
-		else if (err.status == 503)
+		else if (err.status >= 500)
 		{
-			*ans = err;			/* each request gets its own copy of the 503 */
-			ans->body = strdup(err.body);
+			/* the database failed the batch (down, cancelled): each gets a copy */
+			*ans = err;
+			ans->body = err.body ? strdup(err.body) : NULL;
+			if (err.body && ans->body == NULL)
+				abort();
 		}
 		else
 			submit_one(req, ans);	/* one lead failed the batch: each on its own */

@@ -141,4 +141,43 @@ area_resilience() {
     expect_cmd "resilience: ... and its body is JSON" "valid JSON" is_json "$WORK/drain.body"
     gw_wait "$D" 15
     expect_eq "resilience: the drained gateway exits 0" 0 "$GW_RC" "stderr: $(tail -5 "$WORK/$D.stderr" | tr '\n' ' ')"
+
+    # ---- SIGTERM while a lead waits on a locked queue longer than
+    # --drain-seconds: its statement is cancelled, the client gets a JSON
+    # error, and the gateway exits 0 (no connection left suspended).
+    local H=hang-$PASS_NAME
+    if ! gw_start "$H" "$(free_port 20090)" --drain-seconds 1; then
+        not_ok "resilience: a gateway with --drain-seconds 1 starts" "GET /health 200" "no"
+        return
+    fi
+    "$PSQL" -X -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d "$DB" -c "BEGIN" \
+        -c "LOCK TABLE leadgen.leads_pending IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(20)" >/dev/null 2>&1 &
+    local locker=$!
+    poll 5 _pg_sleep_running
+    curl -s -o "$WORK/hang.body" -w '%{http_code}' --max-time 30 -H "Authorization: Bearer $K_INTERNAL" \
+        -H 'Content-Type: application/json' --data-binary "$(lead_json)" \
+        "http://127.0.0.1:${GW_PORT[$H]}/api/v1/leads" >"$WORK/hang.code" &
+    local waiting=$!
+    if poll 5 _lead_waits_on_lock && kill -0 "$waiting" 2>/dev/null; then
+        ok "resilience: a POST waits on the locked leads_pending"
+    else
+        not_ok "resilience: a POST waits on the locked leads_pending" "a gateway statement waiting on a lock" "not seen"
+    fi
+    t0=$(ms_now)
+    kill -TERM "${GW_PID[$H]}"
+    gw_wait "$H" 15
+    local took=$(( $(ms_now) - t0 ))
+    expect_eq "resilience: the gateway stopped with a request stuck past --drain-seconds exits 0 (in $took ms)" 0 "$GW_RC" \
+        "stderr: $(tail -5 "$WORK/$H.stderr" | tr '\n' ' ')"
+    expect_cmd "resilience: ... within 8 s, not the 60 s statement timeout ($took ms)" "under 8000 ms" test "$took" -lt 8000
+    wait "$waiting"
+    expect_eq "resilience: ... and the stuck POST is answered 504 (its statement cancelled)" 504 "$(cat "$WORK/hang.code")" \
+        "body: $(_snip "$WORK/hang.body" 200)"
+    expect_cmd "resilience: ... with a JSON error body" "valid JSON" is_json "$WORK/hang.body"
+    sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()" >/dev/null
+    wait "$locker" 2>/dev/null || true
+}
+
+_lead_waits_on_lock() {
+    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'leadgen-gateway' AND datname = current_database()")" -ge 1 ] 2>/dev/null
 }
