@@ -76,6 +76,22 @@ raise_problems(List *problems)
 					 "leadgen.lead_check(payload) lists what is wrong.")));
 }
 
+/* The problems of a payload as a JSON array of strings. */
+static void
+append_problems_json(StringInfo buf, List *problems)
+{
+	ListCell   *lc;
+
+	appendStringInfoChar(buf, '[');
+	foreach(lc, problems)
+	{
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(buf, ", ");
+		escape_json(buf, (char *) lfirst(lc));
+	}
+	appendStringInfoChar(buf, ']');
+}
+
 /*
  * submit_one
  *		Check one payload (raising its problems) and enqueue it.
@@ -192,20 +208,11 @@ pg_leadgen_lead_submit_batch(PG_FUNCTION_ARGS)
 			appendStringInfoString(&ids, ", ");
 		if (problems != NIL)
 		{
-			ListCell   *lc;
-			bool		first = true;
-
 			rejected++;
 			appendStringInfoString(&ids, "null");
-			appendStringInfo(&errors, "%s{\"index\": %d, \"problems\": [", errors.len ? ", " : "", i);
-			foreach(lc, problems)
-			{
-				if (!first)
-					appendStringInfoString(&errors, ", ");
-				escape_json(&errors, (char *) lfirst(lc));
-				first = false;
-			}
-			appendStringInfoString(&errors, "]}");
+			appendStringInfo(&errors, "%s{\"index\": %d, \"problems\": ", errors.len ? ", " : "", i);
+			append_problems_json(&errors, problems);
+			appendStringInfoChar(&errors, '}');
 		}
 		else
 		{
@@ -320,17 +327,9 @@ api_submit(Jsonb *payload, bool scoped, int64 scope_broker, int *status)
 	if (problems != NIL)
 	{
 		StringInfoData d;
-		ListCell   *lc;
 
 		initStringInfo(&d);
-		appendStringInfoChar(&d, '[');
-		foreach(lc, problems)
-		{
-			if (foreach_current_index(lc) > 0)
-				appendStringInfoString(&d, ", ");
-			escape_json(&d, (char *) lfirst(lc));
-		}
-		appendStringInfoChar(&d, ']');
+		append_problems_json(&d, problems);
 		*status = 422;
 		return api_error("invalid_lead", "The lead does not pass the schema check.", d.data);
 	}
