@@ -385,6 +385,21 @@ measure_e2e() {
     rm -rf "$OUT/e2e"
 }
 
+# two_sessions LABEL PSQL-ARGS...: psql with those arguments in two sessions
+# at once, @S@ replaced by the session number (1, 2); prints the seconds
+# from the first session's start to the last one's end, as the sessions
+# recorded them in bench.timings under LABEL.
+two_sessions() {
+    local label=$1 s p pids=()
+    shift
+    for s in 1 2; do
+        q "${@//@S@/$s}" >/dev/null &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || die "$label: a session failed"; done
+    q -c "SELECT extract(epoch FROM max(t_end) - min(t_start)) FROM bench.timings WHERE label = '$label'"
+}
+
 measure_contract() {
     local secs moved left
     say "4a'. contract-writes floor: the $N leads pg_leadgen wrote, written again (lead, assignment, agent count, event), batches of 100, 2 sessions"
@@ -397,16 +412,10 @@ measure_contract() {
     q -c "DELETE FROM leadgen.lead_assignments" -c "UPDATE leadgen.agents SET current_lead_count = 0 WHERE current_lead_count <> 0" \
       -c "ANALYZE bench.contract_queue, leadgen.lead_assignments, leadgen.agents" -c "CHECKPOINT" \
       -c "SELECT pg_stat_statements_reset()" >/dev/null
-    local s p
-    for s in 1 2; do
-        # generic plans, as pg_leadgen's write uses: the foreign-key checks
-        # are otherwise planned for every row
-        q -c "SET plan_cache_mode = force_generic_plan" -c "CALL bench.contract_drain('contract', $s, 100)" &
-        PIDS+=($!)
-    done
-    for p in "${PIDS[@]}"; do wait "$p" || die "4a': a session failed"; done
-    PIDS=()
-    secs=$(q -c "SELECT extract(epoch FROM max(t_end) - min(t_start)) FROM bench.timings WHERE label = 'contract'")
+    # generic plans, as pg_leadgen's write uses: the foreign-key checks are
+    # otherwise planned for every row
+    secs=$(two_sessions contract -c "SET plan_cache_mode = force_generic_plan" \
+                                 -c "CALL bench.contract_drain('contract', @S@, 100)")
     left=$(q -c "SELECT count(*) FROM bench.contract_queue")
     [ "$left" = 0 ] || die "4a': $left rows left of $N"
     check_leads contract
@@ -420,14 +429,7 @@ measure_floor() {
     reset_state
     q -c "INSERT INTO bench.floor_queue SELECT id, payload FROM bench.payloads" \
       -c "ANALYZE bench.floor_queue, bench.floor_sink" -c "CHECKPOINT" -c "SELECT pg_stat_statements_reset()" >/dev/null
-    local s p
-    for s in 1 2; do
-        q -c "CALL bench.floor_drain('floor', $s, 100)" &
-        PIDS+=($!)
-    done
-    for p in "${PIDS[@]}"; do wait "$p" || die "4a: a floor session failed"; done
-    PIDS=()
-    secs=$(q -c "SELECT extract(epoch FROM max(t_end) - min(t_start)) FROM bench.timings WHERE label = 'floor'")
+    secs=$(two_sessions floor -c "CALL bench.floor_drain('floor', @S@, 100)")
     moved=$(q -c "SELECT count(*) FROM bench.floor_sink")
     left=$(q -c "SELECT count(*) FROM bench.floor_queue")
     [ "$moved" = "$N" ] && [ "$left" = 0 ] || die "4a: $moved rows moved, $left left of $N"
