@@ -119,6 +119,8 @@ SELECT ord, status, body::jsonb->>'status' AS state, body::jsonb->'error'->>'cod
                                           pg_temp.lead('{"external_id": "api-many"}')::text,
                                           pg_temp.lead(jsonb_build_object('broker_id', :broker + 1000))::text],
                                     ARRAY[NULL, NULL, NULL, :broker]::bigint[]);
+SELECT count(*) AS no_payloads FROM leadgen.api_lead_submit_many(NULL, NULL);
+SELECT count(*) AS not_json FROM leadgen.api_lead_submit_many(ARRAY['{"first_name": '], NULL);
 
 -- Batches: JSON arrays and NDJSON, errors by index, bounded size.
 SELECT status, body::jsonb - 'ids' AS summary

@@ -400,7 +400,7 @@ pg_leadgen_api_lead_submit_many(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
+		return (Datum) 0;		/* no payloads, no rows */
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), TEXTOID, -1, false, TYPALIGN_INT,
 					  &payloads, &payload_nulls, &n);
 	if (!PG_ARGISNULL(1))
