@@ -12,12 +12,15 @@ SELECT count(*) AS rows_with_plain_key FROM leadgen.api_keys WHERE key_prefix = 
 SELECT key_prefix = left(:'partner_key', 11) AS prefix_kept, length(key_hash) AS hash_bytes FROM leadgen.api_keys WHERE name = 'api-partner';
 SELECT tier, broker_id FROM leadgen.api_key_verify(:'partner_key');
 SELECT count(*) AS unknown_key_rows FROM leadgen.api_key_verify('lg_not_a_key');
-\set VERBOSITY verbose
+-- each refusal, then its SQLSTATE
 SELECT leadgen.api_key_create('api-bad', 'superuser');
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.api_key_create('api-partner', 'partner');
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.api_key_create('api-bound-admin', 'admin', 1);
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.api_key_revoke('no-such-key');
-\set VERBOSITY default
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.api_key_revoke('api-partner');
 SELECT count(*) AS revoked_key_rows FROM leadgen.api_key_verify(:'partner_key');
 

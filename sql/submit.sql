@@ -16,16 +16,23 @@ SELECT count(*) AS pending FROM leadgen.leads_pending;
 SELECT leadgen.lead_submit('{"source": "", "first_name": "   "}') > 0 AS accepted_for_rejection;
 
 -- Refused: not an object, wrong JSON types (every problem listed), bad broker.
-\set VERBOSITY verbose
+-- each refusal, then its SQLSTATE
 SELECT leadgen.lead_submit('[1, 2]');
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.lead_submit('"a lead"');
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.lead_submit('{"zip_code": 94103, "tcpa_consent": "yes", "vehicles": {"year": 2019}, "property": [], "email": null, "coverage_amount": "500000", "first_name": 7}');
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.lead_submit('{"broker_id": 999999}');
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.lead_submit('{"broker_id": -3}');
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.lead_submit('{"broker_id": 1.5}');
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.lead_submit(format('{"broker_id": %s}', :retired)::jsonb);
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.lead_submit(jsonb_build_object('external_id', repeat('x', 300)));
-\set VERBOSITY default
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.lead_submit(jsonb_build_object('notes', repeat('x', 70000)));
 SELECT leadgen.lead_check('{"zip_code": 94103, "state": ["CA"]}');
 SELECT leadgen.lead_check(pg_temp.lead());
