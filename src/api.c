@@ -294,6 +294,7 @@ api_submit(Jsonb *payload, bool scoped, int64 scope_broker, int *status)
 {
 	SubmitKeys	keys;
 	List	   *problems = SubmitCheck(payload, &keys);
+	char	   *problem;
 	bool		created;
 	int64		id;
 
@@ -322,7 +323,11 @@ api_submit(Jsonb *payload, bool scoped, int64 scope_broker, int *status)
 			res = pushJsonbValue(&st, tok, tok < WJB_BEGIN_ARRAY ? &v : NULL);
 		}
 		payload = JsonbValueToJsonb(res);
-		problems = SubmitCheck(payload, &keys);
+		/* the rest was checked: only the key's broker is new */
+		keys.has_broker = true;
+		keys.broker_id = scope_broker;
+		if ((problem = SubmitBrokerProblem(scope_broker)) != NULL)
+			problems = list_make1(problem);
 	}
 	if (problems != NIL)
 	{

@@ -247,27 +247,41 @@ SubmitCheck(Jsonb *payload, SubmitKeys *keys)
 
 	if (keys->has_broker)
 	{
-		Datum		arg = Int64GetDatum(keys->broker_id);
-		int			ret;
+		char	   *problem = SubmitBrokerProblem(keys->broker_id);
 
-		prepare_plans();
-		ret = SPI_execute_plan(plan_broker, &arg, NULL, true, 1);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "broker lookup failed: %s", SPI_result_code_string(ret));
-		if (SPI_processed == 0)
-			problems = lappend(problems,
-							   psprintf("Broker %lld does not exist.", (long long) keys->broker_id));
-		else
-		{
-			bool		isnull;
-
-			if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-				problems = lappend(problems,
-								   psprintf("Broker %lld is not active.", (long long) keys->broker_id));
-		}
-		SPI_freetuptable(SPI_tuptable);
+		if (problem)
+			problems = lappend(problems, problem);
 	}
 	return problems;
+}
+
+/*
+ * SubmitBrokerProblem
+ *		Why leads cannot name this broker (it does not exist, or is not
+ *		active), or NULL when they can. Caller is connected to SPI.
+ */
+char *
+SubmitBrokerProblem(int64 broker_id)
+{
+	Datum		arg = Int64GetDatum(broker_id);
+	char	   *problem = NULL;
+	int			ret;
+
+	prepare_plans();
+	ret = SPI_execute_plan(plan_broker, &arg, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "broker lookup failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		problem = psprintf("Broker %lld does not exist.", (long long) broker_id);
+	else
+	{
+		bool		isnull;
+
+		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+			problem = psprintf("Broker %lld is not active.", (long long) broker_id);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return problem;
 }
 
 /*

@@ -25,6 +25,7 @@ typedef struct SubmitKeys
 } SubmitKeys;
 
 extern List *SubmitCheck(Jsonb *payload, SubmitKeys *keys);
+extern char *SubmitBrokerProblem(int64 broker_id);
 extern int64 SubmitEnqueue(Jsonb *payload, const SubmitKeys *keys, int32 priority, bool *created);
 extern char *SubmitProblemsText(List *problems);
 extern void SubmitWakeAtCommit(void);
