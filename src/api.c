@@ -362,7 +362,7 @@ pg_leadgen_api_lead_submit(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 	int			status;
-	char	   *body;
+	HeapTupleHeader result;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -373,14 +373,13 @@ pg_leadgen_api_lead_submit(PG_FUNCTION_ARGS)
 				 errhint("Pass the lead as a JSON object.")));
 
 	SPI_connect();
-	body = api_submit(PG_GETARG_JSONB_P(0), !PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1), &status);
-	/* out of SPI's memory before SPI_finish frees it */
-	values[1] = PointerGetDatum(SPI_palloc(VARHDRSZ + strlen(body)));
-	SET_VARSIZE(DatumGetPointer(values[1]), VARHDRSZ + strlen(body));
-	memcpy(VARDATA(DatumGetPointer(values[1])), body, strlen(body));
-	SPI_finish();
+	values[1] = CStringGetTextDatum(api_submit(PG_GETARG_JSONB_P(0), !PG_ARGISNULL(1),
+											   PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1), &status));
 	values[0] = Int32GetDatum(status);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+	/* the row, copied out of SPI's memory before SPI_finish frees it */
+	result = SPI_returntuple(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls), tupdesc);
+	SPI_finish();
+	PG_RETURN_DATUM(HeapTupleHeaderGetDatum(result));
 }
 
 /*

@@ -239,9 +239,8 @@ main(int argc, char **argv)
 		 * cancel their statements so that each gets its error answer, and
 		 * suspended connections are resumed before the daemon stops.
 		 */
-		fprintf(stderr, "leadgen-gateway: %d requests still in flight after %d s, cancelling their statements\n",
-				http_inflight(), gw_settings.drain_seconds);
-		db_cancel_all();
+		fprintf(stderr, "leadgen-gateway: %d requests still in flight after %d s; cancel sent on %d connections\n",
+				http_inflight(), gw_settings.drain_seconds, db_cancel_all());
 		deadline = now_seconds() + 5;
 		while (http_inflight() > 0 && now_seconds() < deadline)
 			usleep(20 * 1000);
