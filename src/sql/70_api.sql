@@ -149,23 +149,17 @@ CREATE TABLE @extschema@.api_secret (
 INSERT INTO @extschema@.api_secret (secret)
 VALUES (replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''));
 
--- PL/pgSQL, not SQL: a SQL function's body is planned again at every call
--- of the statement that calls it, and the encoder runs on every list page.
+-- The signature is the first 24 hex characters of SHA-256(secret ||
+-- payload). In C (src/listpage.c), like the encoder, which the list pages
+-- call for every next_cursor: it reads the secret itself, so neither needs
+-- SECURITY DEFINER or its per-call SET search_path.
 CREATE FUNCTION @extschema@.api_cursor_sign(payload text) RETURNS text
-LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    RETURN left(encode(sha256(convert_to((SELECT s.secret FROM @extschema@.api_secret s) || payload, 'UTF8')), 'hex'), 24);
-END;
-$$;
+    AS 'MODULE_PATHNAME', 'pg_leadgen_api_cursor_sign'
+    LANGUAGE C STABLE STRICT;
 
 CREATE FUNCTION @extschema@.api_cursor_encode(sort text, k text, id bigint) RETURNS text
-LANGUAGE plpgsql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    p text := json_build_array(sort, k, id)::text;
-BEGIN
-    RETURN translate(encode(convert_to(p, 'UTF8'), 'base64'), E'+/=\n', '-_') || '.' || @extschema@.api_cursor_sign(p);
-END;
-$$;
+    AS 'MODULE_PATHNAME', 'pg_leadgen_api_cursor_encode'
+    LANGUAGE C STABLE STRICT;
 
 CREATE FUNCTION @extschema@.api_cursor_decode(sort text, cursor text, OUT k text, OUT id bigint)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -198,6 +192,29 @@ BEGIN
     id := (v_j->>2)::bigint;
 END;
 $$;
+
+-- The JSON page of a list: api_page(ROW(fields...), sort key, id, limit,
+-- offset, sort, field names) over the limit + 1 rows of the page, in page
+-- order, gives {"data":[...],"limit":..,"offset":..,"next_cursor":..}, or
+-- NULL when there is no row. In C (src/listpage.c): it looks up how to
+-- write each column once per page, where json_build_object() did it for
+-- every value, and it checks that the rows arrive in order.
+CREATE FUNCTION @extschema@.api_page_step(internal, record, anyelement, bigint, integer, bigint, text, text[])
+RETURNS internal
+    AS 'MODULE_PATHNAME', 'pg_leadgen_api_page_step'
+    LANGUAGE C STABLE;
+
+CREATE FUNCTION @extschema@.api_page_final(internal) RETURNS text
+    AS 'MODULE_PATHNAME', 'pg_leadgen_api_page_final'
+    LANGUAGE C STABLE;
+
+CREATE AGGREGATE @extschema@.api_page(record, anyelement, bigint, integer, bigint, text, text[]) (
+    SFUNC = @extschema@.api_page_step,
+    STYPE = internal,
+    FINALFUNC = @extschema@.api_page_final
+);
+COMMENT ON AGGREGATE @extschema@.api_page(record, anyelement, bigint, integer, bigint, text, text[]) IS
+    'The JSON page of a list route from its rows in page order: (row, sort key, id, limit, offset, sort, field names)';
 
 -- What the list routes may filter on, return and sort by.
 CREATE FUNCTION @extschema@.api_list_spec(resource text)
@@ -267,7 +284,7 @@ DECLARE
     v_dir    text;
     v_cmp    text;
     v_where  text[] := '{}';
-    v_obj    text[] := '{}';
+    v_cols   text[] := '{}';
     v_f      text;
     v_i      integer := 3;
     v_sort   text := coalesce(nullif(sort, ''), NULL);
@@ -313,28 +330,26 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = format('The fields of %s are %s.', resource, array_to_string(s.all_fields, ', '));
         END IF;
-        v_obj := v_obj || format('%L, p.%I', v_f, v_f);
+        v_cols := v_cols || format('t.%I', v_f);
     END LOOP;
 
     -- The page is cut first (filters, order, offset, one row more than the
-    -- limit to know whether a next page exists), then numbered.
+    -- limit to know whether a next page exists), then written by api_page
+    -- in that order.
     RETURN format($f$%s
-SELECT json_build_object(
-         'data', coalesce(json_agg(json_build_object(%s) ORDER BY p._n) FILTER (WHERE p._n <= p._lim), '[]'::json),
-         'limit', least(greatest($1::integer, 1), 500), 'offset', greatest($2::bigint, 0),
-         'next_cursor', CASE WHEN count(*) > min(p._lim)
-                             THEN @extschema@.api_cursor_encode(%L, to_json(max(p._k) FILTER (WHERE p._n = p._lim))#>>'{}',
-                                                                 max(p.id) FILTER (WHERE p._n = p._lim)) END)::text
-  FROM (SELECT q.*, row_number() OVER (ORDER BY q._k %s, q.id %s) AS _n, least(greatest($1::integer, 1), 500) AS _lim
-          FROM (SELECT t.*, t.%I AS _k
-                  FROM %s t
-                 WHERE %s
-                 ORDER BY t.%I %s, t.id %s
-                 LIMIT least(greatest($1::integer, 1), 500) + 1 OFFSET greatest($2::bigint, 0)) q) p$f$,
+SELECT coalesce(@extschema@.api_page(ROW(%s), t._k, t.id, least(greatest($1::integer, 1), 500),
+                                     greatest($2::bigint, 0), %L, %L::text[]),
+                json_build_object('data', '[]'::json, 'limit', least(greatest($1::integer, 1), 500),
+                                  'offset', greatest($2::bigint, 0), 'next_cursor', NULL)::text)
+  FROM (SELECT t.*, t.%I AS _k
+          FROM %s t
+         WHERE %s
+         ORDER BY t.%I %s, t.id %s
+         LIMIT least(greatest($1::integer, 1), 500) + 1 OFFSET greatest($2::bigint, 0)) t$f$,
         CASE WHEN with_cursor THEN format('WITH c AS (SELECT * FROM @extschema@.api_cursor_decode(%L, $3::text))', v_sort) ELSE '' END,
-        array_to_string(v_obj, ', '),
+        array_to_string(v_cols, ', '),
         v_sort,
-        v_dir, v_dir,
+        fields,
         v_col,
         s.tbl,
         coalesce(nullif(array_to_string(v_where, ' AND '), ''), 'true'),

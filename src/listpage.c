@@ -1,0 +1,703 @@
+/*-------------------------------------------------------------------------
+ *
+ * listpage.c
+ *		The JSON page of a list route, written in one pass, and the signed
+ *		cursors of the next pages.
+ *
+ * A list route (GET /api/v1/leads, /agents, /carriers) answers
+ *
+ *		{"data":[{...},...],"limit":L,"offset":O,"next_cursor":C}
+ *
+ * The statement of the route (leadgen.api_list_statement) selects limit + 1
+ * rows in page order and hands them to the aggregate leadgen.api_page():
+ * each of the first `limit` rows becomes one object whose keys are the
+ * asked fields; the row after them only says that a next page exists,
+ * whose cursor is [sort, key, id] of the last row shown, signed here.
+ *
+ * Why C: json_build_object() looks up how to write each value (base type,
+ * array or composite, output function) again for every value of every
+ * row, and a page of 20 leads is 380 values; here it is looked up once
+ * per column and page. The cursor's signature reads the secret directly
+ * instead of calling a SECURITY DEFINER function, whose SET search_path
+ * costs more than the hash.
+ *
+ * The rows must arrive in page order. The statement's subquery orders
+ * them, and the aggregate checks each row against the one before with the
+ * sort key's btree comparison: a plan that fed them otherwise would fail
+ * the statement rather than answer a page out of order.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ *
+ * IDENTIFICATION
+ *		src/listpage.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/transam.h"
+#include "catalog/pg_type.h"
+#include "common/base64.h"
+#include "common/cryptohash.h"
+#include "common/jsonapi.h"
+#include "common/sha2.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/datetime.h"
+#include "utils/fmgroids.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/typcache.h"
+
+#include "pg_leadgen.h"
+
+PG_FUNCTION_INFO_V1(pg_leadgen_api_page_step);
+PG_FUNCTION_INFO_V1(pg_leadgen_api_page_final);
+PG_FUNCTION_INFO_V1(pg_leadgen_api_cursor_encode);
+PG_FUNCTION_INFO_V1(pg_leadgen_api_cursor_sign);
+
+/* Hex characters of a cursor's signature (the first 12 bytes of SHA-256). */
+#define CURSOR_SIGN_CHARS	24
+
+/* How a value is written in JSON, as to_json() writes it. */
+typedef enum ValueKind
+{
+	VK_NUMBER,					/* the output text, quoted when not a JSON number (NaN) */
+	VK_BOOL,					/* true / false */
+	VK_STRING,					/* the output text, quoted and escaped */
+	VK_DATETIME,				/* date, timestamp, timestamptz: ISO 8601, quoted */
+	VK_JSON,					/* json, jsonb: the output text as it is */
+	VK_ARRAY,					/* a one-dimensional array of one of the above */
+	VK_OTHER					/* anything else (composites, ...): to_json() itself */
+} ValueKind;
+
+typedef struct ValueOut
+{
+	ValueKind	kind;
+	Oid			typid;			/* the base type (under domains) */
+	FmgrInfo	out;			/* its output function (of the element, for arrays) */
+	/* VK_ARRAY */
+	ValueKind	elemkind;
+	Oid			elemtype;
+	int16		elemlen;
+	bool		elembyval;
+	char		elemalign;
+	/* VK_OTHER, and arrays of more than one dimension */
+	FmgrInfo	tojson;
+} ValueOut;
+
+typedef struct PageState
+{
+	MemoryContext cxt;			/* the aggregate's: lives until the page is written */
+	StringInfoData buf;			/* {"data":[ and the rows so far */
+	int64		nrows;
+	int32		lim;
+	int64		off;
+	char	   *sort;
+	bool		desc;
+	/* the columns of the rows: "key": and how to write the value */
+	Oid			rectype;
+	int32		rectypmod;
+	int			natts;
+	char	  **keys;
+	ValueOut   *cols;
+	Datum	   *values;
+	bool	   *nulls;
+	/* the sort key, to check the order and write the cursor */
+	ValueOut	key;
+	Oid			keytype;
+	int16		keylen;
+	bool		keybyval;
+	Oid			collation;
+	FmgrInfo   *keycmp;
+	bool		have_prev;
+	bool		prev_null;
+	Datum		prev_key;
+	int64		prev_id;
+	/* the cursor of the next page: the key and id of the last row shown */
+	char	   *cursor_key;
+	int64		cursor_id;
+	bool		more;
+} PageState;
+
+static void value_setup(ValueOut *v, Oid typid, MemoryContext cxt);
+static void value_write(StringInfo buf, const ValueOut *v, Datum value);
+
+/*
+ * value_kind_of
+ *		How values of a base type (not an array) are written, or VK_OTHER.
+ */
+static ValueKind
+value_kind_of(Oid typid)
+{
+	switch (typid)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+			return VK_NUMBER;
+		case BOOLOID:
+			return VK_BOOL;
+		case DATEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return VK_DATETIME;
+		case JSONOID:
+		case JSONBOID:
+			return VK_JSON;
+		default:
+			break;
+	}
+
+	/*
+	 * Other built-in types are written as strings. Composites and the types
+	 * of users (which may have a cast to json) go to to_json(), which knows
+	 * them all.
+	 */
+	if (type_is_rowtype(typid) || typid >= FirstNormalObjectId)
+		return VK_OTHER;
+	return VK_STRING;
+}
+
+/*
+ * value_setup
+ *		Look up once how values of typid are written.
+ */
+static void
+value_setup(ValueOut *v, Oid typid, MemoryContext cxt)
+{
+	Oid			outfn;
+	bool		isvarlena;
+	Oid			elem;
+
+	memset(v, 0, sizeof(*v));
+	v->typid = getBaseType(typid);
+	elem = get_element_type(v->typid);
+	if (OidIsValid(elem))
+	{
+		v->elemtype = getBaseType(elem);
+		v->elemkind = OidIsValid(get_element_type(v->elemtype)) ? VK_OTHER : value_kind_of(v->elemtype);
+		v->kind = v->elemkind == VK_OTHER ? VK_OTHER : VK_ARRAY;
+		get_typlenbyvalalign(elem, &v->elemlen, &v->elembyval, &v->elemalign);
+		getTypeOutputInfo(v->elemtype, &outfn, &isvarlena);
+	}
+	else
+	{
+		v->kind = value_kind_of(v->typid);
+		getTypeOutputInfo(v->typid, &outfn, &isvarlena);
+	}
+	fmgr_info_cxt(outfn, &v->out, cxt);
+
+	/*
+	 * to_json() reads the type of its argument from its call expression;
+	 * give it one. Arrays keep it for more than one dimension.
+	 */
+	if (v->kind == VK_OTHER || v->kind == VK_ARRAY)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		fmgr_info_cxt(F_TO_JSON, &v->tojson, cxt);
+		v->tojson.fn_expr = (Node *) makeFuncExpr(F_TO_JSON, JSONOID,
+												  list_make1(makeNullConst(typid, -1, InvalidOid)),
+												  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * scalar_write
+ *		Write one non-null value of a scalar kind.
+ */
+static void
+scalar_write(StringInfo buf, ValueKind kind, Oid typid, FmgrInfo *out, Datum value)
+{
+	char	   *s;
+
+	switch (kind)
+	{
+		case VK_BOOL:
+			appendStringInfoString(buf, DatumGetBool(value) ? "true" : "false");
+			return;
+		case VK_DATETIME:
+			{
+				char		tmp[MAXDATELEN + 1];
+
+				appendStringInfoChar(buf, '"');
+				appendStringInfoString(buf, JsonEncodeDateTime(tmp, value, typid, NULL));
+				appendStringInfoChar(buf, '"');
+				return;
+			}
+		case VK_NUMBER:
+			s = OutputFunctionCall(out, value);
+			if (IsValidJsonNumber(s, strlen(s)))
+				appendStringInfoString(buf, s);
+			else
+				escape_json(buf, s);
+			break;
+		case VK_JSON:
+			s = OutputFunctionCall(out, value);
+			appendStringInfoString(buf, s);
+			break;
+		default:
+			s = OutputFunctionCall(out, value);
+			escape_json(buf, s);
+			break;
+	}
+	pfree(s);
+}
+
+/*
+ * value_write
+ *		Write one non-null value.
+ */
+static void
+value_write(StringInfo buf, const ValueOut *v, Datum value)
+{
+	ValueOut   *vv = unconstify(ValueOut *, v);
+
+	if (v->kind == VK_ARRAY)
+	{
+		ArrayType  *a = DatumGetArrayTypeP(value);
+
+		if (ARR_NDIM(a) <= 1)
+		{
+			Datum	   *elems;
+			bool	   *enulls;
+			int			n;
+
+			deconstruct_array(a, ARR_ELEMTYPE(a), v->elemlen, v->elembyval, v->elemalign, &elems, &enulls, &n);
+			appendStringInfoChar(buf, '[');
+			for (int i = 0; i < n; i++)
+			{
+				if (i > 0)
+					appendStringInfoChar(buf, ',');
+				if (enulls[i])
+					appendStringInfoString(buf, "null");
+				else
+					scalar_write(buf, v->elemkind, v->elemtype, &vv->out, elems[i]);
+			}
+			appendStringInfoChar(buf, ']');
+			pfree(elems);
+			pfree(enulls);
+			return;
+		}
+		/* more dimensions: nested arrays, as to_json() writes them */
+	}
+	if (v->kind == VK_ARRAY || v->kind == VK_OTHER)
+	{
+		text	   *j = DatumGetTextPP(FunctionCall1(&vv->tojson, value));
+
+		appendBinaryStringInfo(buf, VARDATA_ANY(j), VARSIZE_ANY_EXHDR(j));
+		return;
+	}
+	scalar_write(buf, v->kind, v->typid, &vv->out, value);
+}
+
+/*
+ * key_text
+ *		The sort key as the cursor carries it: what to_json(key) #>> '{}'
+ *		gives, which the cursor's decoder casts back to the key's type.
+ */
+static char *
+key_text(PageState *st, Datum key)
+{
+	if (st->key.kind == VK_DATETIME)
+	{
+		char		tmp[MAXDATELEN + 1];
+
+		return pstrdup(JsonEncodeDateTime(tmp, key, st->key.typid, NULL));
+	}
+	return OutputFunctionCall(&st->key.out, key);
+}
+
+/*---- cursors ----*/
+
+/*
+ * cursor_secret
+ *		The secret of the extension whose schema is nsp (table api_secret).
+ *		Read directly: the callers of the list statements may not read the
+ *		table, and need not; only the signature leaves this file.
+ */
+static char *
+cursor_secret(Oid nsp)
+{
+	Oid			relid = get_relname_relid("api_secret", nsp);
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	AttrNumber	att;
+	char	   *secret = NULL;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the table of the cursor secret is missing"),
+				 errhint("Reinstall the extension: DROP EXTENSION pg_leadgen; CREATE EXTENSION pg_leadgen CASCADE.")));
+	rel = table_open(relid, AccessShareLock);
+	att = get_attnum(relid, "secret");
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	tup = heap_getnext(scan, ForwardScanDirection);
+	if (tup != NULL && att != InvalidAttrNumber)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, att, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			secret = TextDatumGetCString(d);
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (secret == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("the cursor secret is missing"),
+				 errhint("Reinstall the extension: DROP EXTENSION pg_leadgen; CREATE EXTENSION pg_leadgen CASCADE.")));
+	return secret;
+}
+
+/*
+ * cursor_sign
+ *		The signature of payload: the first 24 hex characters of
+ *		SHA-256(secret || payload). Written into out (25 bytes).
+ */
+static void
+cursor_sign(Oid nsp, const char *payload, size_t len, char *out)
+{
+	char	   *secret = cursor_secret(nsp);
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	static const char hex[] = "0123456789abcdef";
+
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) secret, strlen(secret)) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) payload, len) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not sign a list cursor: %s", pg_cryptohash_error(ctx))));
+	pg_cryptohash_free(ctx);
+	pfree(secret);
+	for (int i = 0; i < CURSOR_SIGN_CHARS / 2; i++)
+	{
+		out[2 * i] = hex[digest[i] >> 4];
+		out[2 * i + 1] = hex[digest[i] & 0xF];
+	}
+	out[CURSOR_SIGN_CHARS] = '\0';
+}
+
+/*
+ * cursor_encode
+ *		The cursor of the page after the row (key, id) in sort order:
+ *		base64url([sort, key, id]) "." signature.
+ */
+static text *
+cursor_encode(Oid nsp, const char *sort, const char *key, int64 id)
+{
+	StringInfoData p;
+	char		sign[CURSOR_SIGN_CHARS + 1];
+	int			cap;
+	int			n;
+	text	   *t;
+	char	   *d;
+	char	   *w;
+
+	initStringInfo(&p);
+	appendStringInfoChar(&p, '[');
+	escape_json(&p, sort);
+	appendStringInfoChar(&p, ',');
+	escape_json(&p, key);
+	appendStringInfo(&p, "," INT64_FORMAT "]", id);
+	cursor_sign(nsp, p.data, p.len, sign);
+
+	cap = pg_b64_enc_len(p.len);
+	t = palloc(VARHDRSZ + cap + 1 + CURSOR_SIGN_CHARS);
+	d = VARDATA(t);
+	n = pg_b64_encode(p.data, p.len, d, cap);
+	if (n < 0)
+		elog(ERROR, "could not encode a list cursor");
+	/* base64url without padding */
+	w = d;
+	for (int i = 0; i < n; i++)
+	{
+		if (d[i] == '=')
+			continue;
+		*w++ = d[i] == '+' ? '-' : d[i] == '/' ? '_' : d[i];
+	}
+	*w++ = '.';
+	memcpy(w, sign, CURSOR_SIGN_CHARS);
+	w += CURSOR_SIGN_CHARS;
+	SET_VARSIZE(t, w - (char *) t);
+	pfree(p.data);
+	return t;
+}
+
+/*
+ * pg_leadgen_api_cursor_encode
+ *		leadgen.api_cursor_encode(sort, key, id): the cursor after (key, id).
+ */
+Datum
+pg_leadgen_api_cursor_encode(PG_FUNCTION_ARGS)
+{
+	char	   *sort = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	PG_RETURN_TEXT_P(cursor_encode(get_func_namespace(fcinfo->flinfo->fn_oid), sort, key, PG_GETARG_INT64(2)));
+}
+
+/*
+ * pg_leadgen_api_cursor_sign
+ *		leadgen.api_cursor_sign(payload): the signature the decoder checks.
+ */
+Datum
+pg_leadgen_api_cursor_sign(PG_FUNCTION_ARGS)
+{
+	text	   *payload = PG_GETARG_TEXT_PP(0);
+	char		sign[CURSOR_SIGN_CHARS + 1];
+
+	cursor_sign(get_func_namespace(fcinfo->flinfo->fn_oid), VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload), sign);
+	PG_RETURN_TEXT_P(cstring_to_text(sign));
+}
+
+/*---- the page aggregate ----*/
+
+/*
+ * page_start
+ *		The state of a page, at its first row: the arguments that are the
+ *		same for every row (limit, offset, sort, fields) and the columns.
+ */
+static PageState *
+page_start(FunctionCallInfo fcinfo, MemoryContext cxt, HeapTupleHeader row)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	PageState  *st = palloc0(sizeof(PageState));
+	ArrayType  *fields;
+	Datum	   *names;
+	bool	   *namenulls;
+	int			nnames;
+	TupleDesc	desc;
+
+	st->cxt = cxt;
+	if (PG_ARGISNULL(4) || PG_ARGISNULL(5) || PG_ARGISNULL(6) || PG_ARGISNULL(7))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the limit, offset, sort and fields of a page must not be null")));
+	st->lim = PG_GETARG_INT32(4);
+	st->off = PG_GETARG_INT64(5);
+	st->sort = text_to_cstring(PG_GETARG_TEXT_PP(6));
+	st->desc = st->sort[0] == '-';
+	if (st->lim < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the limit of a page must be positive, not %d", st->lim)));
+
+	/* the columns: their names and how to write them */
+	fields = PG_GETARG_ARRAYTYPE_P(7);
+	deconstruct_array(fields, TEXTOID, -1, false, TYPALIGN_INT, &names, &namenulls, &nnames);
+	st->rectype = HeapTupleHeaderGetTypeId(row);
+	st->rectypmod = HeapTupleHeaderGetTypMod(row);
+	desc = lookup_rowtype_tupdesc(st->rectype, st->rectypmod);
+	if (desc->natts != nnames)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a page row has %d columns but %d field names", desc->natts, nnames)));
+	st->natts = nnames;
+	st->keys = palloc(sizeof(char *) * nnames);
+	st->cols = palloc(sizeof(ValueOut) * nnames);
+	st->values = palloc(sizeof(Datum) * nnames);
+	st->nulls = palloc(sizeof(bool) * nnames);
+	for (int i = 0; i < nnames; i++)
+	{
+		StringInfoData k;
+
+		if (namenulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("a field name of a page is null")));
+		initStringInfo(&k);
+		appendStringInfoChar(&k, i == 0 ? '{' : ',');
+		escape_json(&k, TextDatumGetCString(names[i]));
+		appendStringInfoChar(&k, ':');
+		st->keys[i] = k.data;
+		value_setup(&st->cols[i], TupleDescAttr(desc, i)->atttypid, cxt);
+	}
+	ReleaseTupleDesc(desc);
+
+	/* the sort key */
+	st->keytype = get_fn_expr_argtype(fcinfo->flinfo, 2);
+	if (!OidIsValid(st->keytype))
+		elog(ERROR, "could not determine the type of a page's sort key");
+	value_setup(&st->key, st->keytype, cxt);
+	get_typlenbyval(st->keytype, &st->keylen, &st->keybyval);
+	{
+		TypeCacheEntry *tc = lookup_type_cache(st->keytype, TYPECACHE_CMP_PROC_FINFO);
+
+		if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("could not identify a comparison function for type %s",
+							format_type_be(st->keytype))));
+		st->keycmp = &tc->cmp_proc_finfo;
+	}
+	st->collation = PG_GET_COLLATION();
+
+	initStringInfo(&st->buf);
+	appendStringInfoString(&st->buf, "{\"data\":[");
+	MemoryContextSwitchTo(old);
+	return st;
+}
+
+/*
+ * page_check_order
+ *		Fail unless (key, id) comes after the previous row in page order.
+ *		Rows with a null key are not compared (NULLS FIRST / LAST put them
+ *		together at one end).
+ */
+static void
+page_check_order(PageState *st, Datum key, bool keynull, int64 id)
+{
+	if (st->have_prev && !keynull && !st->prev_null)
+	{
+		int32		c = DatumGetInt32(FunctionCall2Coll(st->keycmp, st->collation, st->prev_key, key));
+
+		if (c == 0)
+			c = st->prev_id < id ? -1 : st->prev_id > id ? 1 : 0;
+		if (st->desc ? c <= 0 : c >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("the rows of a list page arrived out of order (id " INT64_FORMAT " after " INT64_FORMAT ")",
+							id, st->prev_id),
+					 errhint("The list statement must select its rows ordered by the sort key and id.")));
+	}
+	if (!st->keybyval && st->have_prev && !st->prev_null)
+		pfree(DatumGetPointer(st->prev_key));
+	st->have_prev = true;
+	st->prev_null = keynull;
+	st->prev_key = keynull ? (Datum) 0 : datumCopy(key, st->keybyval, st->keylen);
+	st->prev_id = id;
+}
+
+/*
+ * pg_leadgen_api_page_step
+ *		api_page(row record, key anyelement, id bigint, lim integer,
+ *		off bigint, sort text, fields text[]): one row of the page.
+ */
+Datum
+pg_leadgen_api_page_step(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MemoryContext old;
+	PageState  *st;
+	HeapTupleHeader row;
+	HeapTupleData tup;
+	TupleDesc	desc;
+	Datum		key = PG_GETARG_DATUM(2);
+	bool		keynull = PG_ARGISNULL(2);
+	int64		id;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("api_page_step can only be called as the step of leadgen.api_page()")));
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a page row and its id must not be null")));
+	row = PG_GETARG_HEAPTUPLEHEADER(1);
+	id = PG_GETARG_INT64(3);
+	st = PG_ARGISNULL(0) ? page_start(fcinfo, aggcxt, row) : (PageState *) PG_GETARG_POINTER(0);
+	if (HeapTupleHeaderGetTypeId(row) != st->rectype || HeapTupleHeaderGetTypMod(row) != st->rectypmod)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the rows of a page must all be of one row type")));
+
+	old = MemoryContextSwitchTo(st->cxt);
+	page_check_order(st, key, keynull, id);
+	st->nrows++;
+	if (st->nrows > st->lim)
+	{
+		/* the first row of the next page: it exists */
+		st->more = true;
+		MemoryContextSwitchTo(old);
+		PG_RETURN_POINTER(st);
+	}
+
+	desc = lookup_rowtype_tupdesc(st->rectype, st->rectypmod);
+	tup.t_len = HeapTupleHeaderGetDatumLength(row);
+	ItemPointerSetInvalid(&tup.t_self);
+	tup.t_tableOid = InvalidOid;
+	tup.t_data = row;
+	heap_deform_tuple(&tup, desc, st->values, st->nulls);
+	ReleaseTupleDesc(desc);
+
+	if (st->nrows > 1)
+		appendStringInfoChar(&st->buf, ',');
+	for (int i = 0; i < st->natts; i++)
+	{
+		appendStringInfoString(&st->buf, st->keys[i]);
+		if (st->nulls[i])
+			appendStringInfoString(&st->buf, "null");
+		else
+			value_write(&st->buf, &st->cols[i], st->values[i]);
+	}
+	appendStringInfoChar(&st->buf, '}');
+
+	if (st->nrows == st->lim)
+	{
+		st->cursor_key = keynull ? NULL : key_text(st, key);
+		st->cursor_id = id;
+	}
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * pg_leadgen_api_page_final
+ *		The page: NULL when there was no row (the statement then writes the
+ *		empty page itself, the limit and offset being unknown here).
+ *		The state is only read: the result is a copy.
+ */
+Datum
+pg_leadgen_api_page_final(PG_FUNCTION_ARGS)
+{
+	PageState  *st;
+	StringInfoData tail;
+	text	   *result;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (PageState *) PG_GETARG_POINTER(0);
+
+	initStringInfo(&tail);
+	appendStringInfo(&tail, "],\"limit\":%d,\"offset\":" INT64_FORMAT ",\"next_cursor\":", st->lim, st->off);
+	if (st->more && st->cursor_key != NULL)
+	{
+		text	   *c = cursor_encode(get_func_namespace(fcinfo->flinfo->fn_oid), st->sort, st->cursor_key,
+									  st->cursor_id);
+
+		appendStringInfoChar(&tail, '"');
+		appendBinaryStringInfo(&tail, VARDATA(c), VARSIZE(c) - VARHDRSZ);
+		appendStringInfoChar(&tail, '"');
+	}
+	else
+		appendStringInfoString(&tail, "null");
+	appendStringInfoChar(&tail, '}');
+
+	result = palloc(VARHDRSZ + st->buf.len + tail.len);
+	SET_VARSIZE(result, VARHDRSZ + st->buf.len + tail.len);
+	memcpy(VARDATA(result), st->buf.data, st->buf.len);
+	memcpy(VARDATA(result) + st->buf.len, tail.data, tail.len);
+	pfree(tail.data);
+	PG_RETURN_TEXT_P(result);
+}
