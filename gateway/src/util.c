@@ -109,11 +109,71 @@ fnv1a(const void *data, size_t len)
 	return h;
 }
 
+static inline uint64_t
+rotl64(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+/* One 8-byte word into a lane: multiplied and rotated, every input bit reaches the lane. */
+static inline uint64_t
+mix_word(uint64_t acc, uint64_t w)
+{
+	acc += w * 0x87c37b91114253d5ULL;
+	acc = rotl64(acc, 31);
+	return acc * 0x4cf5ad432745937fULL;
+}
+
+/*
+ * A 64-bit hash of a body, for ETags. Byte-at-a-time FNV-1a cost 12 us for
+ * a page of 20 leads (10 KiB), 5% of an uncached answer; this reads four
+ * independent lanes of 8-byte words (the multiplications overlap), then
+ * folds in the rest and the length and mixes the result (the finalizer
+ * constants of MurmurHash3), so that a change of any byte changes it.
+ */
+static uint64_t
+body_hash(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t		n = len;
+	uint64_t	a = 0x9e3779b97f4a7c15ULL,
+				b = 0xc2b2ae3d27d4eb4fULL,
+				c = 0x165667b19e3779f9ULL,
+				d = 0x27d4eb2f165667c5ULL;
+	uint64_t	h;
+	uint64_t	w[4];
+
+	for (; n >= 32; p += 32, n -= 32)
+	{
+		memcpy(w, p, 32);
+		a = mix_word(a, w[0]);
+		b = mix_word(b, w[1]);
+		c = mix_word(c, w[2]);
+		d = mix_word(d, w[3]);
+	}
+	h = rotl64(a, 1) + rotl64(b, 7) + rotl64(c, 12) + rotl64(d, 18);
+	for (; n >= 8; p += 8, n -= 8)
+	{
+		memcpy(w, p, 8);
+		h = mix_word(h, w[0]);
+	}
+	w[0] = 0;
+	memcpy(w, p, n);
+	h = mix_word(h, w[0] ^ ((uint64_t) n << 56));
+	h ^= (uint64_t) len;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
 /* The weak ETag of a body (out holds 32 bytes). */
 void
 etag_of(const char *body, size_t len, char *out)
 {
-	snprintf(out, 32, "W/\"%016llx\"", (unsigned long long) fnv1a(body, len));
+	snprintf(out, 32, "W/\"%016llx\"", (unsigned long long) body_hash(body, len));
 }
 
 double
