@@ -23,8 +23,10 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
+#include "listpage.h"
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -520,4 +522,92 @@ pg_leadgen_wake_at_commit(PG_FUNCTION_ARGS)
 {
 	SubmitWakeAtCommit();
 	PG_RETURN_VOID();
+}
+
+/*---- list pages ----*/
+
+PG_FUNCTION_INFO_V1(pg_leadgen_api_page_step);
+PG_FUNCTION_INFO_V1(pg_leadgen_api_page_final);
+PG_FUNCTION_INFO_V1(pg_leadgen_api_cursor_encode);
+PG_FUNCTION_INFO_V1(pg_leadgen_api_cursor_sign);
+
+/*
+ * pg_leadgen_api_page_step
+ *		api_page(row record, key anyelement, id bigint, lim integer,
+ *		off bigint, sort text, fields text[]): one row of a list page.
+ *		The limit, offset, sort and fields are read at the first row.
+ */
+Datum
+pg_leadgen_api_page_step(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	ListPage   *page;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("api_page_step can only be called as the step of leadgen.api_page()")));
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a page row and its id must not be null")));
+	if (PG_ARGISNULL(0))
+	{
+		Oid			keytype = get_fn_expr_argtype(fcinfo->flinfo, 2);
+
+		if (PG_ARGISNULL(4) || PG_ARGISNULL(5) || PG_ARGISNULL(6) || PG_ARGISNULL(7))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the limit, offset, sort and fields of a page must not be null")));
+		if (!OidIsValid(keytype))
+			elog(ERROR, "could not determine the type of a page's sort key");
+		page = ListPageStart(aggcxt, PG_GETARG_HEAPTUPLEHEADER(1), keytype, PG_GET_COLLATION(),
+							 PG_GETARG_INT32(4), PG_GETARG_INT64(5), text_to_cstring(PG_GETARG_TEXT_PP(6)),
+							 PG_GETARG_ARRAYTYPE_P(7));
+	}
+	else
+		page = (ListPage *) PG_GETARG_POINTER(0);
+	ListPageAddRow(page, PG_GETARG_HEAPTUPLEHEADER(1), PG_GETARG_DATUM(2), PG_ARGISNULL(2), PG_GETARG_INT64(3));
+	PG_RETURN_POINTER(page);
+}
+
+/*
+ * pg_leadgen_api_page_final
+ *		The page; NULL when there was no row (the statement then writes the
+ *		empty page itself: the limit and offset are not known here).
+ */
+Datum
+pg_leadgen_api_page_final(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(ListPageFinish((ListPage *) PG_GETARG_POINTER(0), get_func_namespace(fcinfo->flinfo->fn_oid)));
+}
+
+/*
+ * pg_leadgen_api_cursor_encode
+ *		api_cursor_encode(sort, key, id): the cursor of the page after
+ *		(key, id).
+ */
+Datum
+pg_leadgen_api_cursor_encode(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(ListCursorEncode(get_func_namespace(fcinfo->flinfo->fn_oid),
+									  text_to_cstring(PG_GETARG_TEXT_PP(0)), text_to_cstring(PG_GETARG_TEXT_PP(1)),
+									  PG_GETARG_INT64(2)));
+}
+
+/*
+ * pg_leadgen_api_cursor_sign
+ *		api_cursor_sign(payload): the signature the cursor decoder checks.
+ */
+Datum
+pg_leadgen_api_cursor_sign(PG_FUNCTION_ARGS)
+{
+	text	   *payload = PG_GETARG_TEXT_PP(0);
+	char		sign[LIST_CURSOR_SIGN_CHARS + 1];
+
+	ListCursorSign(get_func_namespace(fcinfo->flinfo->fn_oid), VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload),
+				   sign);
+	PG_RETURN_TEXT_P(cstring_to_text(sign));
 }

@@ -45,7 +45,6 @@
 #include "common/cryptohash.h"
 #include "common/jsonapi.h"
 #include "common/sha2.h"
-#include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "utils/array.h"
@@ -58,18 +57,10 @@
 #include "utils/snapmgr.h"
 #include "utils/typcache.h"
 
-#include "pg_leadgen.h"
-
-PG_FUNCTION_INFO_V1(pg_leadgen_api_page_step);
-PG_FUNCTION_INFO_V1(pg_leadgen_api_page_final);
-PG_FUNCTION_INFO_V1(pg_leadgen_api_cursor_encode);
-PG_FUNCTION_INFO_V1(pg_leadgen_api_cursor_sign);
-
-/* Hex characters of a cursor's signature (the first 12 bytes of SHA-256). */
-#define CURSOR_SIGN_CHARS	24
+#include "listpage.h"
 
 /* How a value is written in JSON, as to_json() writes it. */
-typedef enum ValueKind
+typedef enum ListValueKind
 {
 	VK_NUMBER,					/* the output text, quoted when not a JSON number (NaN) */
 	VK_BOOL,					/* true / false */
@@ -78,24 +69,24 @@ typedef enum ValueKind
 	VK_JSON,					/* json, jsonb: the output text as it is */
 	VK_ARRAY,					/* a one-dimensional array of one of the above */
 	VK_OTHER					/* anything else (composites, ...): to_json() itself */
-} ValueKind;
+} ListValueKind;
 
-typedef struct ValueOut
+typedef struct ListValue
 {
-	ValueKind	kind;
+	ListValueKind kind;
 	Oid			typid;			/* the base type (under domains) */
 	FmgrInfo	out;			/* its output function (of the element, for arrays) */
 	/* VK_ARRAY */
-	ValueKind	elemkind;
+	ListValueKind elemkind;
 	Oid			elemtype;
 	int16		elemlen;
 	bool		elembyval;
 	char		elemalign;
 	/* VK_OTHER, and arrays of more than one dimension */
 	FmgrInfo	tojson;
-} ValueOut;
+} ListValue;
 
-typedef struct PageState
+struct ListPage
 {
 	MemoryContext cxt;			/* the aggregate's: lives until the page is written */
 	StringInfoData buf;			/* {"data":[ and the rows so far */
@@ -109,11 +100,11 @@ typedef struct PageState
 	int32		rectypmod;
 	int			natts;
 	char	  **keys;
-	ValueOut   *cols;
+	ListValue  *cols;
 	Datum	   *values;
 	bool	   *nulls;
 	/* the sort key, to check the order and write the cursor */
-	ValueOut	key;
+	ListValue	key;
 	Oid			keytype;
 	int16		keylen;
 	bool		keybyval;
@@ -127,16 +118,16 @@ typedef struct PageState
 	char	   *cursor_key;
 	int64		cursor_id;
 	bool		more;
-} PageState;
+};
 
-static void value_setup(ValueOut *v, Oid typid, MemoryContext cxt);
-static void value_write(StringInfo buf, const ValueOut *v, Datum value);
+static void value_setup(ListValue *v, Oid typid, MemoryContext cxt);
+static void value_write(StringInfo buf, const ListValue *v, Datum value);
 
 /*
  * value_kind_of
  *		How values of a base type (not an array) are written, or VK_OTHER.
  */
-static ValueKind
+static ListValueKind
 value_kind_of(Oid typid)
 {
 	switch (typid)
@@ -176,7 +167,7 @@ value_kind_of(Oid typid)
  *		Look up once how values of typid are written.
  */
 static void
-value_setup(ValueOut *v, Oid typid, MemoryContext cxt)
+value_setup(ListValue *v, Oid typid, MemoryContext cxt)
 {
 	Oid			outfn;
 	bool		isvarlena;
@@ -221,7 +212,7 @@ value_setup(ValueOut *v, Oid typid, MemoryContext cxt)
  *		Write one non-null value of a scalar kind.
  */
 static void
-scalar_write(StringInfo buf, ValueKind kind, Oid typid, FmgrInfo *out, Datum value)
+scalar_write(StringInfo buf, ListValueKind kind, Oid typid, FmgrInfo *out, Datum value)
 {
 	char	   *s;
 
@@ -263,9 +254,9 @@ scalar_write(StringInfo buf, ValueKind kind, Oid typid, FmgrInfo *out, Datum val
  *		Write one non-null value.
  */
 static void
-value_write(StringInfo buf, const ValueOut *v, Datum value)
+value_write(StringInfo buf, const ListValue *v, Datum value)
 {
-	ValueOut   *vv = unconstify(ValueOut *, v);
+	ListValue   *vv = unconstify(ListValue *, v);
 
 	if (v->kind == VK_ARRAY)
 	{
@@ -311,7 +302,7 @@ value_write(StringInfo buf, const ValueOut *v, Datum value)
  *		gives, which the cursor's decoder casts back to the key's type.
  */
 static char *
-key_text(PageState *st, Datum key)
+key_text(ListPage *st, Datum key)
 {
 	if (st->key.kind == VK_DATETIME)
 	{
@@ -368,12 +359,14 @@ cursor_secret(Oid nsp)
 }
 
 /*
- * cursor_sign
+ * ListCursorSign
  *		The signature of payload: the first 24 hex characters of
- *		SHA-256(secret || payload). Written into out (25 bytes).
+ *		SHA-256(secret || payload), the secret being that of the extension
+ *		whose schema is nsp. Written into out (LIST_CURSOR_SIGN_CHARS + 1
+ *		bytes).
  */
-static void
-cursor_sign(Oid nsp, const char *payload, size_t len, char *out)
+void
+ListCursorSign(Oid nsp, const char *payload, size_t len, char *out)
 {
 	char	   *secret = cursor_secret(nsp);
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
@@ -389,24 +382,25 @@ cursor_sign(Oid nsp, const char *payload, size_t len, char *out)
 				 errmsg("could not sign a list cursor: %s", pg_cryptohash_error(ctx))));
 	pg_cryptohash_free(ctx);
 	pfree(secret);
-	for (int i = 0; i < CURSOR_SIGN_CHARS / 2; i++)
+	for (int i = 0; i < LIST_CURSOR_SIGN_CHARS / 2; i++)
 	{
 		out[2 * i] = hex[digest[i] >> 4];
 		out[2 * i + 1] = hex[digest[i] & 0xF];
 	}
-	out[CURSOR_SIGN_CHARS] = '\0';
+	out[LIST_CURSOR_SIGN_CHARS] = '\0';
 }
 
 /*
- * cursor_encode
+ * ListCursorEncode
  *		The cursor of the page after the row (key, id) in sort order:
- *		base64url([sort, key, id]) "." signature.
+ *		base64url([sort, key, id]) "." signature. Allocated in the current
+ *		memory context.
  */
-static text *
-cursor_encode(Oid nsp, const char *sort, const char *key, int64 id)
+text *
+ListCursorEncode(Oid nsp, const char *sort, const char *key, int64 id)
 {
 	StringInfoData p;
-	char		sign[CURSOR_SIGN_CHARS + 1];
+	char		sign[LIST_CURSOR_SIGN_CHARS + 1];
 	int			cap;
 	int			n;
 	text	   *t;
@@ -419,10 +413,10 @@ cursor_encode(Oid nsp, const char *sort, const char *key, int64 id)
 	appendStringInfoChar(&p, ',');
 	escape_json(&p, key);
 	appendStringInfo(&p, "," INT64_FORMAT "]", id);
-	cursor_sign(nsp, p.data, p.len, sign);
+	ListCursorSign(nsp, p.data, p.len, sign);
 
 	cap = pg_b64_enc_len(p.len);
-	t = palloc(VARHDRSZ + cap + 1 + CURSOR_SIGN_CHARS);
+	t = palloc(VARHDRSZ + cap + 1 + LIST_CURSOR_SIGN_CHARS);
 	d = VARDATA(t);
 	n = pg_b64_encode(p.data, p.len, d, cap);
 	if (n < 0)
@@ -436,74 +430,46 @@ cursor_encode(Oid nsp, const char *sort, const char *key, int64 id)
 		*w++ = d[i] == '+' ? '-' : d[i] == '/' ? '_' : d[i];
 	}
 	*w++ = '.';
-	memcpy(w, sign, CURSOR_SIGN_CHARS);
-	w += CURSOR_SIGN_CHARS;
+	memcpy(w, sign, LIST_CURSOR_SIGN_CHARS);
+	w += LIST_CURSOR_SIGN_CHARS;
 	SET_VARSIZE(t, w - (char *) t);
 	pfree(p.data);
 	return t;
 }
 
-/*
- * pg_leadgen_api_cursor_encode
- *		leadgen.api_cursor_encode(sort, key, id): the cursor after (key, id).
- */
-Datum
-pg_leadgen_api_cursor_encode(PG_FUNCTION_ARGS)
-{
-	char	   *sort = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *key = text_to_cstring(PG_GETARG_TEXT_PP(1));
-
-	PG_RETURN_TEXT_P(cursor_encode(get_func_namespace(fcinfo->flinfo->fn_oid), sort, key, PG_GETARG_INT64(2)));
-}
+/*---- the page ----*/
 
 /*
- * pg_leadgen_api_cursor_sign
- *		leadgen.api_cursor_sign(payload): the signature the decoder checks.
+ * ListPageStart
+ *		A page, at its first row: in cxt (the aggregate's context), with
+ *		what is the same for every row. row gives the row type, whose
+ *		columns are named by fields; keytype and collation are those of the
+ *		sort key. Fails on a limit below 1 or a row and fields that differ
+ *		in width.
  */
-Datum
-pg_leadgen_api_cursor_sign(PG_FUNCTION_ARGS)
-{
-	text	   *payload = PG_GETARG_TEXT_PP(0);
-	char		sign[CURSOR_SIGN_CHARS + 1];
-
-	cursor_sign(get_func_namespace(fcinfo->flinfo->fn_oid), VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload), sign);
-	PG_RETURN_TEXT_P(cstring_to_text(sign));
-}
-
-/*---- the page aggregate ----*/
-
-/*
- * page_start
- *		The state of a page, at its first row: the arguments that are the
- *		same for every row (limit, offset, sort, fields) and the columns.
- */
-static PageState *
-page_start(FunctionCallInfo fcinfo, MemoryContext cxt, HeapTupleHeader row)
+ListPage *
+ListPageStart(MemoryContext cxt, HeapTupleHeader row, Oid keytype, Oid collation,
+			  int32 lim, int64 off, const char *sort, ArrayType *fields)
 {
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	PageState  *st = palloc0(sizeof(PageState));
-	ArrayType  *fields;
+	ListPage   *st = palloc0(sizeof(ListPage));
 	Datum	   *names;
 	bool	   *namenulls;
 	int			nnames;
 	TupleDesc	desc;
+	TypeCacheEntry *tc;
 
-	st->cxt = cxt;
-	if (PG_ARGISNULL(4) || PG_ARGISNULL(5) || PG_ARGISNULL(6) || PG_ARGISNULL(7))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the limit, offset, sort and fields of a page must not be null")));
-	st->lim = PG_GETARG_INT32(4);
-	st->off = PG_GETARG_INT64(5);
-	st->sort = text_to_cstring(PG_GETARG_TEXT_PP(6));
-	st->desc = st->sort[0] == '-';
-	if (st->lim < 1)
+	if (lim < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the limit of a page must be positive, not %d", st->lim)));
+				 errmsg("the limit of a page must be positive, not %d", lim)));
+	st->cxt = cxt;
+	st->lim = lim;
+	st->off = off;
+	st->sort = pstrdup(sort);
+	st->desc = sort[0] == '-';
 
 	/* the columns: their names and how to write them */
-	fields = PG_GETARG_ARRAYTYPE_P(7);
 	deconstruct_array(fields, TEXTOID, -1, false, TYPALIGN_INT, &names, &namenulls, &nnames);
 	st->rectype = HeapTupleHeaderGetTypeId(row);
 	st->rectypmod = HeapTupleHeaderGetTypMod(row);
@@ -514,7 +480,7 @@ page_start(FunctionCallInfo fcinfo, MemoryContext cxt, HeapTupleHeader row)
 				 errmsg("a page row has %d columns but %d field names", desc->natts, nnames)));
 	st->natts = nnames;
 	st->keys = palloc(sizeof(char *) * nnames);
-	st->cols = palloc(sizeof(ValueOut) * nnames);
+	st->cols = palloc(sizeof(ListValue) * nnames);
 	st->values = palloc(sizeof(Datum) * nnames);
 	st->nulls = palloc(sizeof(bool) * nnames);
 	for (int i = 0; i < nnames; i++)
@@ -534,23 +500,17 @@ page_start(FunctionCallInfo fcinfo, MemoryContext cxt, HeapTupleHeader row)
 	}
 	ReleaseTupleDesc(desc);
 
-	/* the sort key */
-	st->keytype = get_fn_expr_argtype(fcinfo->flinfo, 2);
-	if (!OidIsValid(st->keytype))
-		elog(ERROR, "could not determine the type of a page's sort key");
-	value_setup(&st->key, st->keytype, cxt);
-	get_typlenbyval(st->keytype, &st->keylen, &st->keybyval);
-	{
-		TypeCacheEntry *tc = lookup_type_cache(st->keytype, TYPECACHE_CMP_PROC_FINFO);
-
-		if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FUNCTION),
-					 errmsg("could not identify a comparison function for type %s",
-							format_type_be(st->keytype))));
-		st->keycmp = &tc->cmp_proc_finfo;
-	}
-	st->collation = PG_GET_COLLATION();
+	/* the sort key: how to write it into a cursor, and how to compare it */
+	st->keytype = keytype;
+	value_setup(&st->key, keytype, cxt);
+	get_typlenbyval(keytype, &st->keylen, &st->keybyval);
+	tc = lookup_type_cache(keytype, TYPECACHE_CMP_PROC_FINFO);
+	if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("could not identify a comparison function for type %s", format_type_be(keytype))));
+	st->keycmp = &tc->cmp_proc_finfo;
+	st->collation = collation;
 
 	initStringInfo(&st->buf);
 	appendStringInfoString(&st->buf, "{\"data\":[");
@@ -565,7 +525,7 @@ page_start(FunctionCallInfo fcinfo, MemoryContext cxt, HeapTupleHeader row)
  *		together at one end).
  */
 static void
-page_check_order(PageState *st, Datum key, bool keynull, int64 id)
+page_check_order(ListPage *st, Datum key, bool keynull, int64 id)
 {
 	if (st->have_prev && !keynull && !st->prev_null)
 	{
@@ -589,34 +549,18 @@ page_check_order(PageState *st, Datum key, bool keynull, int64 id)
 }
 
 /*
- * pg_leadgen_api_page_step
- *		api_page(row record, key anyelement, id bigint, lim integer,
- *		off bigint, sort text, fields text[]): one row of the page.
+ * ListPageAddRow
+ *		One row of the page, in page order: written when within the limit,
+ *		otherwise only noted (a next page exists). Fails when the row comes
+ *		out of order or is of another row type than the first.
  */
-Datum
-pg_leadgen_api_page_step(PG_FUNCTION_ARGS)
+void
+ListPageAddRow(ListPage *st, HeapTupleHeader row, Datum key, bool keynull, int64 id)
 {
-	MemoryContext aggcxt;
 	MemoryContext old;
-	PageState  *st;
-	HeapTupleHeader row;
 	HeapTupleData tup;
 	TupleDesc	desc;
-	Datum		key = PG_GETARG_DATUM(2);
-	bool		keynull = PG_ARGISNULL(2);
-	int64		id;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("api_page_step can only be called as the step of leadgen.api_page()")));
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("a page row and its id must not be null")));
-	row = PG_GETARG_HEAPTUPLEHEADER(1);
-	id = PG_GETARG_INT64(3);
-	st = PG_ARGISNULL(0) ? page_start(fcinfo, aggcxt, row) : (PageState *) PG_GETARG_POINTER(0);
 	if (HeapTupleHeaderGetTypeId(row) != st->rectype || HeapTupleHeaderGetTypMod(row) != st->rectypmod)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -630,7 +574,7 @@ pg_leadgen_api_page_step(PG_FUNCTION_ARGS)
 		/* the first row of the next page: it exists */
 		st->more = true;
 		MemoryContextSwitchTo(old);
-		PG_RETURN_POINTER(st);
+		return;
 	}
 
 	desc = lookup_rowtype_tupdesc(st->rectype, st->rectypmod);
@@ -659,32 +603,25 @@ pg_leadgen_api_page_step(PG_FUNCTION_ARGS)
 		st->cursor_id = id;
 	}
 	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(st);
 }
 
 /*
- * pg_leadgen_api_page_final
- *		The page: NULL when there was no row (the statement then writes the
- *		empty page itself, the limit and offset being unknown here).
- *		The state is only read: the result is a copy.
+ * ListPageFinish
+ *		The page as text, in the current memory context; the cursor of the
+ *		next page is signed with the secret of the extension in schema nsp.
+ *		The page itself is only read (a final function may run twice).
  */
-Datum
-pg_leadgen_api_page_final(PG_FUNCTION_ARGS)
+text *
+ListPageFinish(ListPage *st, Oid nsp)
 {
-	PageState  *st;
 	StringInfoData tail;
 	text	   *result;
-
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = (PageState *) PG_GETARG_POINTER(0);
 
 	initStringInfo(&tail);
 	appendStringInfo(&tail, "],\"limit\":%d,\"offset\":" INT64_FORMAT ",\"next_cursor\":", st->lim, st->off);
 	if (st->more && st->cursor_key != NULL)
 	{
-		text	   *c = cursor_encode(get_func_namespace(fcinfo->flinfo->fn_oid), st->sort, st->cursor_key,
-									  st->cursor_id);
+		text	   *c = ListCursorEncode(nsp, st->sort, st->cursor_key, st->cursor_id);
 
 		appendStringInfoChar(&tail, '"');
 		appendBinaryStringInfo(&tail, VARDATA(c), VARSIZE(c) - VARHDRSZ);
@@ -699,5 +636,5 @@ pg_leadgen_api_page_final(PG_FUNCTION_ARGS)
 	memcpy(VARDATA(result), st->buf.data, st->buf.len);
 	memcpy(VARDATA(result) + st->buf.len, tail.data, tail.len);
 	pfree(tail.data);
-	PG_RETURN_TEXT_P(result);
+	return result;
 }
