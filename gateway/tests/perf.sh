@@ -27,6 +27,11 @@ area_perf() {
     fi
     expect_eq "perf: ... and leadgen.agents still has its $before rows" "$before" "$(sql "SELECT count(*) FROM leadgen.agents")"
 
+    # The suite's gateway connects as a role that is not a superuser (as the
+    # README asks): a SELECT an admin key runs cannot read server files.
+    KEY=$K_ADMIN _json_post $P/database/analyze-query '{"query":"SELECT pg_read_file('"'"'/etc/hostname'"'"')","analyze":true}'
+    expect_error "perf: analyze-query cannot call pg_read_file through a non-superuser gateway" 403
+
     KEY=$K_ADMIN _json_post $P/database/analyze-query '{"analyze":false}'
     expect_error "perf: analyze-query without a query (a missing parameter)" 400
 

@@ -170,6 +170,14 @@ else
     not_ok "cluster: fixture leads processed" "leads_pending empty within 60 s" \
         "$(sql 'SELECT count(*) FROM leadgen.leads_pending') pending"
 fi
+# The gateway connects as the README asks: a role with leadgen_admin that is
+# not a superuser (the suite's own checks connect as postgres).
+if out=$(sql "CREATE ROLE leadgen_gateway LOGIN IN ROLE leadgen_admin"); then
+    CONNINFO="host=127.0.0.1 port=$PGPORT dbname=$DB user=leadgen_gateway"
+    ok "cluster: the gateway's role leadgen_gateway (leadgen_admin, not a superuser)"
+else
+    not_ok "cluster: CREATE ROLE leadgen_gateway" "the role" "$out"
+fi
 BROKER_NORTH=$(sql "SELECT id FROM leadgen.brokers WHERE name = 'GW Broker North'")
 BROKER_SOUTH=$(sql "SELECT id FROM leadgen.brokers WHERE name = 'GW Broker South'")
 OREGON_AGENT=$(sql "SELECT id FROM leadgen.agents WHERE name = 'Oregon Intake Desk'")
