@@ -146,6 +146,16 @@ SELECT leadgen.api_page(ROW(v.id), v.id, v.id, 5, 0, '-id', '{id}') FROM (SELECT
 \echo SQLSTATE :SQLSTATE
 SELECT leadgen.api_page(ROW(v.id), v.id, v.id, 5, 0, 'id', '{id,n}') FROM page_values v;
 \echo SQLSTATE :SQLSTATE
+-- A sort key must be one a cursor can carry as text and cast back.
+SELECT leadgen.api_page(ROW(v.id), v.a, v.id, 5, 0, 'a', '{id}') FROM page_values v;
+\echo SQLSTATE :SQLSTATE
+-- Columns of a pseudo-type (an anyarray of pg_stats) are written by to_json() too.
+CREATE TEMP TABLE page_mcv AS SELECT g % 3 AS x FROM generate_series(1, 300) g;
+ANALYZE page_mcv;
+SELECT jsonb_typeof(x.p->'data'->0->'v') AS written_as, x.p->'data'->0->'v' = x.j AS same_as_to_json
+  FROM (SELECT leadgen.api_page(ROW(s.most_common_vals), 1::bigint, 1::bigint, 5, 0, 'id', '{v}')::jsonb AS p,
+               min(to_jsonb(s.most_common_vals)::text)::jsonb AS j
+          FROM pg_stats s WHERE s.tablename = 'page_mcv' AND s.attname = 'x') x;
 -- A cursor is base64url of [sort, key, id] and a signature of it.
 SELECT convert_from(decode(translate(split_part(c, '.', 1), '-_', '+/') || '==', 'base64'), 'UTF8') AS payload,
        split_part(c, '.', 2) = leadgen.api_cursor_sign(convert_from(decode(translate(split_part(c, '.', 1), '-_', '+/') || '==', 'base64'), 'UTF8')) AS signed,

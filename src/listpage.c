@@ -46,6 +46,7 @@
 #include "common/jsonapi.h"
 #include "common/sha2.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/makefuncs.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -98,6 +99,7 @@ struct ListPage
 	/* the columns of the rows: "key": and how to write the value */
 	Oid			rectype;
 	int32		rectypmod;
+	TupleDesc	desc_copy;		/* the row type's, looked up once */
 	int			natts;
 	char	  **keys;
 	ListValue  *cols;
@@ -121,7 +123,7 @@ struct ListPage
 };
 
 static void value_setup(ListValue *v, Oid typid, MemoryContext cxt);
-static void value_write(StringInfo buf, const ListValue *v, Datum value);
+static void value_write(StringInfo buf, ListValue *v, Datum value);
 
 /*
  * value_kind_of
@@ -153,11 +155,11 @@ value_kind_of(Oid typid)
 	}
 
 	/*
-	 * Other built-in types are written as strings. Composites and the types
-	 * of users (which may have a cast to json) go to to_json(), which knows
-	 * them all.
+	 * Other built-in types are written as strings. Composites, pseudo-types
+	 * (an anyarray column of pg_stats holds arrays) and the types of users
+	 * (which may have a cast to json) go to to_json(), which knows them all.
 	 */
-	if (type_is_rowtype(typid) || typid >= FirstNormalObjectId)
+	if (type_is_rowtype(typid) || typid >= FirstNormalObjectId || get_typtype(typid) == TYPTYPE_PSEUDO)
 		return VK_OTHER;
 	return VK_STRING;
 }
@@ -254,9 +256,8 @@ scalar_write(StringInfo buf, ListValueKind kind, Oid typid, FmgrInfo *out, Datum
  *		Write one non-null value.
  */
 static void
-value_write(StringInfo buf, const ListValue *v, Datum value)
+value_write(StringInfo buf, ListValue *v, Datum value)
 {
-	ListValue   *vv = unconstify(ListValue *, v);
 
 	if (v->kind == VK_ARRAY)
 	{
@@ -277,7 +278,7 @@ value_write(StringInfo buf, const ListValue *v, Datum value)
 				if (enulls[i])
 					appendStringInfoString(buf, "null");
 				else
-					scalar_write(buf, v->elemkind, v->elemtype, &vv->out, elems[i]);
+					scalar_write(buf, v->elemkind, v->elemtype, &v->out, elems[i]);
 			}
 			appendStringInfoChar(buf, ']');
 			pfree(elems);
@@ -288,12 +289,12 @@ value_write(StringInfo buf, const ListValue *v, Datum value)
 	}
 	if (v->kind == VK_ARRAY || v->kind == VK_OTHER)
 	{
-		text	   *j = DatumGetTextPP(FunctionCall1(&vv->tojson, value));
+		text	   *j = DatumGetTextPP(FunctionCall1(&v->tojson, value));
 
 		appendBinaryStringInfo(buf, VARDATA_ANY(j), VARSIZE_ANY_EXHDR(j));
 		return;
 	}
-	scalar_write(buf, v->kind, v->typid, &vv->out, value);
+	scalar_write(buf, v->kind, v->typid, &v->out, value);
 }
 
 /*
@@ -318,8 +319,9 @@ key_text(ListPage *st, Datum key)
 /*
  * cursor_secret
  *		The secret of the extension whose schema is nsp (table api_secret).
- *		Read directly: the callers of the list statements may not read the
- *		table, and need not; only the signature leaves this file.
+ *		Read directly, without the table's privileges: the roles that may
+ *		call the list functions need not be granted the table, and only a
+ *		signature made with the secret leaves this file.
  */
 static char *
 cursor_secret(Oid nsp)
@@ -327,6 +329,7 @@ cursor_secret(Oid nsp)
 	Oid			relid = get_relname_relid("api_secret", nsp);
 	Relation	rel;
 	TableScanDesc scan;
+	Snapshot	snap;
 	HeapTuple	tup;
 	AttrNumber	att;
 	char	   *secret = NULL;
@@ -338,7 +341,8 @@ cursor_secret(Oid nsp)
 				 errhint("Reinstall the extension: DROP EXTENSION pg_leadgen; CREATE EXTENSION pg_leadgen CASCADE.")));
 	rel = table_open(relid, AccessShareLock);
 	att = get_attnum(relid, "secret");
-	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
 	tup = heap_getnext(scan, ForwardScanDirection);
 	if (tup != NULL && att != InvalidAttrNumber)
 	{
@@ -349,6 +353,7 @@ cursor_secret(Oid nsp)
 			secret = TextDatumGetCString(d);
 	}
 	table_endscan(scan);
+	UnregisterSnapshot(snap);
 	table_close(rel, AccessShareLock);
 	if (secret == NULL)
 		ereport(ERROR,
@@ -362,26 +367,33 @@ cursor_secret(Oid nsp)
  * ListCursorSign
  *		The signature of payload: the first 24 hex characters of
  *		SHA-256(secret || payload), the secret being that of the extension
- *		whose schema is nsp. Written into out (LIST_CURSOR_SIGN_CHARS + 1
- *		bytes).
+ *		whose schema is nsp and the payload (in the server's encoding) taken
+ *		as UTF-8, whatever the database's encoding. Written into out
+ *		(LIST_CURSOR_SIGN_CHARS + 1 bytes).
  */
 void
 ListCursorSign(Oid nsp, const char *payload, size_t len, char *out)
 {
 	char	   *secret = cursor_secret(nsp);
+	char	   *utf8 = pg_server_to_any(payload, len, PG_UTF8);
+	size_t		utf8len = utf8 == payload ? len : strlen(utf8);
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	static const char hex[] = "0123456789abcdef";
 
+	/* the secret is hex, the same in every encoding; the payload is hashed as UTF-8 */
 	if (pg_cryptohash_init(ctx) < 0 ||
 		pg_cryptohash_update(ctx, (const uint8 *) secret, strlen(secret)) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) payload, len) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) utf8, utf8len) < 0 ||
 		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not sign a list cursor: %s", pg_cryptohash_error(ctx))));
 	pg_cryptohash_free(ctx);
+	explicit_bzero(secret, strlen(secret));
 	pfree(secret);
+	if (utf8 != payload)
+		pfree(utf8);
 	for (int i = 0; i < LIST_CURSOR_SIGN_CHARS / 2; i++)
 	{
 		out[2 * i] = hex[digest[i] >> 4];
@@ -401,6 +413,8 @@ ListCursorEncode(Oid nsp, const char *sort, const char *key, int64 id)
 {
 	StringInfoData p;
 	char		sign[LIST_CURSOR_SIGN_CHARS + 1];
+	char	   *utf8;
+	int			utf8len;
 	int			cap;
 	int			n;
 	text	   *t;
@@ -415,10 +429,13 @@ ListCursorEncode(Oid nsp, const char *sort, const char *key, int64 id)
 	appendStringInfo(&p, "," INT64_FORMAT "]", id);
 	ListCursorSign(nsp, p.data, p.len, sign);
 
-	cap = pg_b64_enc_len(p.len);
+	/* the decoder reads the payload as UTF-8 */
+	utf8 = pg_server_to_any(p.data, p.len, PG_UTF8);
+	utf8len = utf8 == p.data ? p.len : (int) strlen(utf8);
+	cap = pg_b64_enc_len(utf8len);
 	t = palloc(VARHDRSZ + cap + 1 + LIST_CURSOR_SIGN_CHARS);
 	d = VARDATA(t);
-	n = pg_b64_encode(p.data, p.len, d, cap);
+	n = pg_b64_encode(utf8, utf8len, d, cap);
 	if (n < 0)
 		elog(ERROR, "could not encode a list cursor");
 	/* base64url without padding */
@@ -433,6 +450,8 @@ ListCursorEncode(Oid nsp, const char *sort, const char *key, int64 id)
 	memcpy(w, sign, LIST_CURSOR_SIGN_CHARS);
 	w += LIST_CURSOR_SIGN_CHARS;
 	SET_VARSIZE(t, w - (char *) t);
+	if (utf8 != p.data)
+		pfree(utf8);
 	pfree(p.data);
 	return t;
 }
@@ -498,11 +517,17 @@ ListPageStart(MemoryContext cxt, HeapTupleHeader row, Oid keytype, Oid collation
 		st->keys[i] = k.data;
 		value_setup(&st->cols[i], TupleDescAttr(desc, i)->atttypid, cxt);
 	}
+	st->desc_copy = CreateTupleDescCopy(desc);
 	ReleaseTupleDesc(desc);
 
 	/* the sort key: how to write it into a cursor, and how to compare it */
 	st->keytype = keytype;
 	value_setup(&st->key, keytype, cxt);
+	if (st->key.kind != VK_NUMBER && st->key.kind != VK_DATETIME && st->key.kind != VK_STRING)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("a list page cannot be sorted by a value of type %s", format_type_be(keytype)),
+				 errhint("Sort by a number, a date or time, or a string: the cursor carries it as text.")));
 	get_typlenbyval(keytype, &st->keylen, &st->keybyval);
 	tc = lookup_type_cache(keytype, TYPECACHE_CMP_PROC_FINFO);
 	if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
@@ -559,31 +584,33 @@ ListPageAddRow(ListPage *st, HeapTupleHeader row, Datum key, bool keynull, int64
 {
 	MemoryContext old;
 	HeapTupleData tup;
-	TupleDesc	desc;
 
 	if (HeapTupleHeaderGetTypeId(row) != st->rectype || HeapTupleHeaderGetTypMod(row) != st->rectypmod)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("the rows of a page must all be of one row type")));
 
+	/* what outlives the row (the key to compare the next one with) in the page's context */
 	old = MemoryContextSwitchTo(st->cxt);
 	page_check_order(st, key, keynull, id);
+	MemoryContextSwitchTo(old);
 	st->nrows++;
 	if (st->nrows > st->lim)
 	{
 		/* the first row of the next page: it exists */
 		st->more = true;
-		MemoryContextSwitchTo(old);
 		return;
 	}
 
-	desc = lookup_rowtype_tupdesc(st->rectype, st->rectypmod);
+	/*
+	 * The row is written in the caller's (per-row) context: detoasted
+	 * values and output texts go with it; the buffer keeps its own.
+	 */
 	tup.t_len = HeapTupleHeaderGetDatumLength(row);
 	ItemPointerSetInvalid(&tup.t_self);
 	tup.t_tableOid = InvalidOid;
 	tup.t_data = row;
-	heap_deform_tuple(&tup, desc, st->values, st->nulls);
-	ReleaseTupleDesc(desc);
+	heap_deform_tuple(&tup, st->desc_copy, st->values, st->nulls);
 
 	if (st->nrows > 1)
 		appendStringInfoChar(&st->buf, ',');
@@ -599,10 +626,11 @@ ListPageAddRow(ListPage *st, HeapTupleHeader row, Datum key, bool keynull, int64
 
 	if (st->nrows == st->lim)
 	{
+		old = MemoryContextSwitchTo(st->cxt);
 		st->cursor_key = keynull ? NULL : key_text(st, key);
 		st->cursor_id = id;
+		MemoryContextSwitchTo(old);
 	}
-	MemoryContextSwitchTo(old);
 }
 
 /*

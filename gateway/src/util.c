@@ -112,7 +112,7 @@ fnv1a(const void *data, size_t len)
 static inline uint64_t
 rotl64(uint64_t x, int r)
 {
-	return (x << r) | (x >> (64 - r));
+	return (x << (r & 63)) | (x >> ((64 - r) & 63));
 }
 
 /* One 8-byte word into a lane: multiplied and rotated, every input bit reaches the lane. */
@@ -158,7 +158,8 @@ body_hash(const void *data, size_t len)
 		h = mix_word(h, w[0]);
 	}
 	w[0] = 0;
-	memcpy(w, p, n);
+	if (n > 0)
+		memcpy(w, p, n);
 	h = mix_word(h, w[0] ^ ((uint64_t) n << 56));
 	h ^= (uint64_t) len;
 	h ^= h >> 33;
