@@ -130,6 +130,7 @@ static SPIPlanPtr plan_claim_one = NULL;
 static SPIPlanPtr plan_coverage = NULL;
 static SPIPlanPtr plan_weights = NULL;
 static SPIPlanPtr plan_dups = NULL;
+static SPIPlanPtr plan_dups_phone = NULL;
 static SPIPlanPtr plan_dup_locks = NULL;
 static SPIPlanPtr plan_agents = NULL;
 static SPIPlanPtr plan_agents_read = NULL;
@@ -176,24 +177,28 @@ prepare_plans(void)
 							  " WHERE c.is_active", 0, NULL);
 	plan_weights = LeadgenKeepPlan("SELECT component, points FROM " S ".scoring_weights", 0, NULL);
 	{
-		Oid			t[4] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID};
+		Oid			t[6] = {INT4ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+		TIMESTAMPTZARRAYOID};
 
 		/*
-		 * One index lookup per contact (a lateral join on each key), so the
-		 * plan cannot degrade into a scan of the whole window as leads grows.
+		 * The original of each lead's email and of its phone: for each (lead,
+		 * key), the earliest non-rejected lead of that key and type in the
+		 * lead's own 30-day window, one ordered probe of the (key, type,
+		 * created_at) index with LIMIT 1. Returning every match instead cost
+		 * a batch (leads x matches) when many leads share a contact, as a
+		 * vendor resubmitting one person does.
 		 */
-		plan_dups = LeadgenKeepPlan(
-									"SELECT l.id, l.email_norm, l.phone_norm, l.insurance_type, l.created_at, coalesce(l.duplicate_of, l.id)"
-									"  FROM unnest($3::text[]) AS k(v)"
-									"  CROSS JOIN LATERAL (SELECT * FROM " S ".leads x"
-									"                       WHERE x.email_norm = k.v AND x.created_at BETWEEN $1 AND $2"
-									"                         AND x.status <> 'rejected') l"
-									" UNION ALL "
-									"SELECT l.id, l.email_norm, l.phone_norm, l.insurance_type, l.created_at, coalesce(l.duplicate_of, l.id)"
-									"  FROM unnest($4::text[]) AS k(v)"
-									"  CROSS JOIN LATERAL (SELECT * FROM " S ".leads x"
-									"                       WHERE x.phone_norm = k.v AND x.created_at BETWEEN $1 AND $2"
-									"                         AND x.status <> 'rejected') l", 4, t);
+#define DUP_PROBE(col) \
+		"SELECT k.i, l.created_at, l.ref" \
+		"  FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])" \
+		"       AS k(i, id, v, t, lo, hi)" \
+		"  CROSS JOIN LATERAL (SELECT x.created_at, coalesce(x.duplicate_of, x.id) AS ref FROM " S ".leads x" \
+		"                       WHERE x." col " = k.v AND x.insurance_type = k.t" \
+		"                         AND x.created_at BETWEEN k.lo AND k.hi AND x.status <> 'rejected' AND x.id <> k.id" \
+		"                       ORDER BY x.created_at, x.id LIMIT 1) l"
+		plan_dups = LeadgenKeepPlan(DUP_PROBE("email_norm"), 6, t);
+		plan_dups_phone = LeadgenKeepPlan(DUP_PROBE("phone_norm"), 6, t);
+#undef DUP_PROBE
 	}
 	{
 		Oid			t[1] = {TEXTARRAYOID};
@@ -310,17 +315,15 @@ prepare_plans(void)
 /*
  * Settings some statements run with, for that statement only.
  *
- * custom_plans: the duplicate lookup is ~200 index probes a batch, one per
- * contact key, within a 30-day window. A generic plan knows the window only
- * as two parameters and takes a range on them to hold 0.5% of the rows, so
- * once the plan cache went generic (after five custom plans) it read the
- * whole window through the (created_at, id) index for every key: 24 ms a
- * batch instead of about 1 ms in the benchmark, and the drain halved. With
- * the window's real bounds the probes are always chosen; planning costs
- * well under a millisecond a batch.
+ * generic_plans: the batch write (its foreign-key checks against the
+ * partitioned leads were otherwise planned per row) and the duplicate
+ * probes. A probe's window is each lead's own (lateral values, not
+ * parameters), so a generic plan probes the (key, type, created_at) index
+ * as a custom one does, without planning every batch; an earlier lookup
+ * with the batch's window as two parameters needed custom plans (its
+ * generic plan read the whole window through the (created_at, id) index).
  */
 static const char *const generic_plans[] = {"plan_cache_mode", "force_generic_plan", NULL};
-static const char *const custom_plans[] = {"plan_cache_mode", "force_custom_plan", NULL};
 
 /*
  * execute_with
@@ -648,111 +651,118 @@ claim(int batch_size, int64 one_id, TimestampTz now, int *nleads)
 }
 
 /*
+ * dup_probe
+ *		Look up the original of each eligible lead's email (phone = false)
+ *		or phone in leadgen.leads (plan: plan_dups or plan_dups_phone) and
+ *		keep, per lead, the earliest found so far in found/best_at/best_ref.
+ */
+static void
+dup_probe(SPIPlanPtr plan, Lead *leads, int n, bool phone, bool *found, TimestampTz *best_at, int64 *best_ref)
+{
+	Datum	   *idx = palloc(sizeof(Datum) * n);
+	Datum	   *ids = palloc(sizeof(Datum) * n);
+	Datum	   *keys = palloc(sizeof(Datum) * n);
+	Datum	   *types = palloc(sizeof(Datum) * n);
+	Datum	   *los = palloc(sizeof(Datum) * n);
+	Datum	   *his = palloc(sizeof(Datum) * n);
+	Datum		args[6];
+	int			m = 0;
+	int			ret;
+	SPITupleTable *tt;
+
+	for (int i = 0; i < n; i++)
+	{
+		const char *key = phone ? leads[i].v.norm_phone : leads[i].v.norm_email;
+
+		if (leads[i].v.n_reasons > 0 || key[0] == '\0')
+			continue;
+		idx[m] = Int32GetDatum(i);
+		ids[m] = Int64GetDatum(leads[i].id);
+		keys[m] = CStringGetTextDatum(key);
+		types[m] = CStringGetTextDatum(leads[i].v.norm_insurance_type);
+		los[m] = TimestampTzGetDatum(leads[i].enqueued_at - DUPLICATE_WINDOW_US);
+		his[m] = TimestampTzGetDatum(leads[i].enqueued_at);
+		m++;
+	}
+	if (m == 0)
+		return;
+	args[0] = make_array(idx, NULL, m, INT4OID);
+	args[1] = make_array(ids, NULL, m, INT8OID);
+	args[2] = make_array(keys, NULL, m, TEXTOID);
+	args[3] = make_array(types, NULL, m, TEXTOID);
+	args[4] = make_array(los, NULL, m, TIMESTAMPTZOID);
+	args[5] = make_array(his, NULL, m, TIMESTAMPTZOID);
+	/* not read_only: a fresh snapshot, taken after the key locks */
+	ret = execute_with(plan, args, generic_plans);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "duplicate lookup failed: %s", SPI_result_code_string(ret));
+	tt = SPI_tuptable;
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		int			i = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
+		TimestampTz at = DatumGetTimestampTz(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
+		int64		ref = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull));
+
+		if (i < 0 || i >= n)
+			elog(ERROR, "duplicate lookup returned lead %d of a batch of %d", i, n);
+		if (!found[i] || at < best_at[i])
+		{
+			found[i] = true;
+			best_at[i] = at;
+			best_ref[i] = ref;
+		}
+	}
+	SPI_freetuptable(tt);
+}
+
+/*
  * find_duplicates
  *		Mark eligible leads whose normalized email or phone matches a
  *		non-rejected lead of the same insurance type created in the 30 days
  *		up to their own submission (edge included): in leadgen.leads, or
- *		earlier in this batch. The reference is the original lead.
+ *		earlier in this batch. The reference is the original lead (the
+ *		earliest match's own original).
  */
 static void
 find_duplicates(Lead *leads, int n)
 {
-	Datum	   *emails = palloc(sizeof(Datum) * n);
-	Datum	   *phones = palloc(sizeof(Datum) * n);
-	int			ne = 0,
-				np = 0;
-	TimestampTz lo = 0,
-				hi = 0;
-	bool		any = false;
-	Datum		args[4];
+	bool	   *found = palloc0(sizeof(bool) * n);
+	TimestampTz *best_at = palloc0(sizeof(TimestampTz) * n);
+	int64	   *best_ref = palloc0(sizeof(int64) * n);
+	Datum	   *keys = palloc(sizeof(Datum) * n * 2);
+	int			nk = 0;
 	int			ret;
-	uint64		nrows;
-	SPITupleTable *tt;
 
 	for (int i = 0; i < n; i++)
 	{
 		if (leads[i].v.n_reasons > 0)
 			continue;
 		if (leads[i].v.norm_email[0])
-			emails[ne++] = CStringGetTextDatum(leads[i].v.norm_email);
+			keys[nk++] = CStringGetTextDatum(psprintf("%s:e:%s", leads[i].v.norm_insurance_type, leads[i].v.norm_email));
 		if (leads[i].v.norm_phone[0])
-			phones[np++] = CStringGetTextDatum(leads[i].v.norm_phone);
-		if (!any || leads[i].enqueued_at - DUPLICATE_WINDOW_US < lo)
-			lo = leads[i].enqueued_at - DUPLICATE_WINDOW_US;
-		if (!any || leads[i].enqueued_at > hi)
-			hi = leads[i].enqueued_at;
-		any = true;
+			keys[nk++] = CStringGetTextDatum(psprintf("%s:p:%s", leads[i].v.norm_insurance_type, leads[i].v.norm_phone));
 	}
-	if (!any)
+	if (nk == 0)
 		return;
-
 	{
-		Datum	   *keys = palloc(sizeof(Datum) * n * 2);
-		int			nk = 0;
-		Datum		karg;
+		Datum		karg = make_array(keys, NULL, nk, TEXTOID);
 
-		for (int i = 0; i < n; i++)
-		{
-			if (leads[i].v.n_reasons > 0)
-				continue;
-			if (leads[i].v.norm_email[0])
-				keys[nk++] = CStringGetTextDatum(psprintf("%s:e:%s", leads[i].v.norm_insurance_type, leads[i].v.norm_email));
-			if (leads[i].v.norm_phone[0])
-				keys[nk++] = CStringGetTextDatum(psprintf("%s:p:%s", leads[i].v.norm_insurance_type, leads[i].v.norm_phone));
-		}
-		karg = make_array(keys, NULL, nk, TEXTOID);
 		ret = SPI_execute_plan(plan_dup_locks, &karg, NULL, false, 0);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "locking duplicate keys failed: %s", SPI_result_code_string(ret));
 		SPI_freetuptable(SPI_tuptable);
 	}
 
-	args[0] = TimestampTzGetDatum(lo);
-	args[1] = TimestampTzGetDatum(hi);
-	args[2] = make_array(emails, NULL, ne, TEXTOID);
-	args[3] = make_array(phones, NULL, np, TEXTOID);
-	/* not read_only: a fresh snapshot, taken after the key locks */
-	ret = execute_with(plan_dups, args, custom_plans);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "duplicate lookup failed: %s", SPI_result_code_string(ret));
-	tt = SPI_tuptable;
-	nrows = SPI_processed;
+	dup_probe(plan_dups, leads, n, false, found, best_at, best_ref);
+	dup_probe(plan_dups_phone, leads, n, true, found, best_at, best_ref);
 
 	for (int i = 0; i < n; i++)
 	{
 		Lead	   *l = &leads[i];
-		TimestampTz best_at = 0;
-		int64		best_ref = 0;
-		bool		found = false;
 
 		if (l->v.n_reasons > 0)
 			continue;
-
-		for (uint64 r = 0; r < nrows; r++)
-		{
-			HeapTuple	tup = tt->vals[r];
-			bool		isnull;
-			int64		id = DatumGetInt64(SPI_getbinval(tup, tt->tupdesc, 1, &isnull));
-			char	   *em = SPI_getvalue(tup, tt->tupdesc, 2);
-			char	   *ph = SPI_getvalue(tup, tt->tupdesc, 3);
-			char	   *ty = SPI_getvalue(tup, tt->tupdesc, 4);
-			TimestampTz at = DatumGetTimestampTz(SPI_getbinval(tup, tt->tupdesc, 5, &isnull));
-			int64		ref = DatumGetInt64(SPI_getbinval(tup, tt->tupdesc, 6, &isnull));
-
-			if (id == l->id || ty == NULL || strcmp(ty, l->v.norm_insurance_type) != 0)
-				continue;
-			if (at < l->enqueued_at - DUPLICATE_WINDOW_US || at > l->enqueued_at)
-				continue;
-			if (!((em && l->v.norm_email[0] && strcmp(em, l->v.norm_email) == 0) ||
-				  (ph && l->v.norm_phone[0] && strcmp(ph, l->v.norm_phone) == 0)))
-				continue;
-			if (!found || at < best_at)
-			{
-				found = true;
-				best_at = at;
-				best_ref = ref;
-			}
-		}
 
 		/* earlier leads of this batch */
 		for (int j = 0; j < i; j++)
@@ -766,21 +776,20 @@ find_duplicates(Lead *leads, int n)
 			if (!((o->v.norm_email[0] && strcmp(o->v.norm_email, l->v.norm_email) == 0) ||
 				  (o->v.norm_phone[0] && strcmp(o->v.norm_phone, l->v.norm_phone) == 0)))
 				continue;
-			if (!found || o->enqueued_at < best_at)
+			if (!found[i] || o->enqueued_at < best_at[i])
 			{
-				found = true;
-				best_at = o->enqueued_at;
-				best_ref = o->has_dup ? o->dup_of : o->id;
+				found[i] = true;
+				best_at[i] = o->enqueued_at;
+				best_ref[i] = o->has_dup ? o->dup_of : o->id;
 			}
 		}
 
-		if (found)
+		if (found[i])
 		{
 			l->has_dup = true;
-			l->dup_of = best_ref;
+			l->dup_of = best_ref[i];
 		}
 	}
-	SPI_freetuptable(tt);
 }
 
 static uint32
