@@ -155,20 +155,29 @@ prepare_plans(void)
 	{
 		Oid			t[2] = {INT4OID, TIMESTAMPTZOID};
 
+		/*
+		 * The ids are taken once, as an array (an InitPlan), then deleted
+		 * through the primary key. Written as "p.id IN (subquery)", the
+		 * planner may pick a nested-loop semi join that runs the LIMIT
+		 * subquery again for every pending row when leads_pending's
+		 * statistics say it is nearly empty (a queue often is when
+		 * autovacuum analyzes it): seen claiming all 5,000 waiting rows at
+		 * once in 3.3 s instead of 100 in 2 ms.
+		 */
 		plan_claim = LeadgenKeepPlan(
-							   "DELETE FROM " S ".leads_pending p WHERE p.id IN ("
+							   "DELETE FROM " S ".leads_pending p WHERE p.id = ANY (ARRAY("
 							   " SELECT q.id FROM " S ".leads_pending q"
 							   "  WHERE q.next_attempt_at <= $2"
 							   "    AND NOT EXISTS (SELECT 1 FROM " S ".queues z WHERE z.name = 'leads' AND z.paused)"
-							   "  ORDER BY q.priority DESC, q.id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+							   "  ORDER BY q.priority DESC, q.id LIMIT $1 FOR UPDATE SKIP LOCKED))"
 							   CLAIM_COLUMNS, 2, t);
 	}
 	{
 		Oid			t[1] = {INT8OID};
 
 		plan_claim_one = LeadgenKeepPlan(
-								   "DELETE FROM " S ".leads_pending p WHERE p.id IN ("
-								   " SELECT q.id FROM " S ".leads_pending q WHERE q.id = $1 FOR UPDATE SKIP LOCKED)"
+								   "DELETE FROM " S ".leads_pending p WHERE p.id = ANY (ARRAY("
+								   " SELECT q.id FROM " S ".leads_pending q WHERE q.id = $1 FOR UPDATE SKIP LOCKED))"
 								   CLAIM_COLUMNS, 1, t);
 	}
 	plan_coverage = LeadgenKeepPlan(

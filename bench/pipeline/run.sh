@@ -42,12 +42,16 @@ if [ "$MODE" = quick ]; then
     INGEST_TX=5000     # lead_submit transactions, 8 clients
     BATCH_TX=10        # lead_submit_batch transactions of 1000 leads, 2 clients
     E2E_SECONDS=10     # pgbench --rate=1000
+    HOT_HISTORY=20000  # earlier leads of the contact of step 2b
+    HOT_N=5000         # its pending leads
 else
     N=100000
     WARMUP=5000
     INGEST_TX=50000
     BATCH_TX=50
     E2E_SECONDS=30
+    HOT_HISTORY=200000
+    HOT_N=20000
 fi
 E2E_RATE=1000
 WARMUP=${BENCH_WARMUP:-$WARMUP}
@@ -349,6 +353,30 @@ measure_drain() {
     q -c "ALTER SYSTEM RESET leadgen.batch_size" -c "SELECT pg_reload_conf()" >/dev/null
 }
 
+# 2b. A contact resubmitted again and again (a vendor's loop, a person who
+# keeps filling the form): HOT_HISTORY earlier leads of one email and phone
+# in the 30-day window, then HOT_N pending leads with that email and phone.
+# Each is a duplicate; the lookup of its original must not grow with the
+# history.
+measure_hot() {
+    local secs
+    say "2b. drain: $HOT_N pending leads of one contact with $HOT_HISTORY earlier leads, ${WORKERS} workers"
+    reset_state
+    q -v n="$HOT_HISTORY" -f "$HERE/sql/hot_history.sql"
+    analyze_all
+    q -c "SELECT leadgen.queue_pause('leads')" >/dev/null
+    q -c "SELECT count(leadgen.lead_submit_batch(
+                   (SELECT jsonb_agg(e - 'external_id' || '{\"email\": \"Hot.Contact@example.com\", \"phone\": \"415-555-0199\"}')
+                      FROM jsonb_array_elements(b.payloads) e)))
+            FROM (SELECT payloads FROM bench.batches ORDER BY b LIMIT $((HOT_N / 1000))) b" >/dev/null
+    q -c "CHECKPOINT" -c "SELECT pg_stat_statements_reset()" >/dev/null
+    q -c "SET enable_seqscan = off" -c "SET enable_sort = off" -c "CALL bench.drain('hot')"
+    secs=$(q -c "SELECT extract(epoch FROM t_end - t_start) FROM bench.timings WHERE label = 'hot'")
+    put drain_hot "$(awk -v n="$HOT_N" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')"
+    put hot_duplicates "$(q -c "SELECT count(*) FROM leadgen.leads WHERE email_norm = 'hot.contact@example.com' AND status = 'duplicate' AND created_at > now() - interval '1 hour'")"
+    save_statements hot
+}
+
 measure_e2e() {
     local before tx
     say "3. end to end: lead_submit at $E2E_RATE leads/s for ${E2E_SECONDS}s, workers running"
@@ -524,6 +552,7 @@ report() {
         echo "| 1c | pg_leadgen ingest | COPY to staging + lead_submit_batch(jsonb_agg), 2 sessions, $N leads | $(result ingest_copy leads/s ingest) |"
         echo "| 2 | pg_leadgen drain | $N pending, batch_size 100 | $(result drain_100 leads/s) |"
         echo "| 2 | pg_leadgen drain | $N pending, batch_size 500 | $(result drain_500 leads/s) |"
+        echo "| 2b | pg_leadgen drain | $HOT_N pending leads of one contact (email and phone) with $HOT_HISTORY earlier leads in 30 days, batch_size 100: each eligible one a duplicate ($(fmt "${RES[hot_duplicates]:-}") marked) | $(result drain_hot leads/s hot) |"
         echo "| 3 | pg_leadgen end to end | lead_submit at $E2E_RATE/s for ${E2E_SECONDS}s ($(fmt "${RES[e2e_tx]:-}") leads, $(fmt "${RES[e2e_tps]:-}") tx/s): processed_at - created_at | p50 ${RES[e2e_p50]:--} ms, p99 ${RES[e2e_p99]:--} ms (max ${RES[e2e_max]:--} ms) |"
         echo "| 3 | pgbench | latency of those lead_submit transactions | avg ${RES[e2e_pgbench_avg]:--} ms, p50 ${RES[e2e_pgbench_p50]:--} ms, p99 ${RES[e2e_pgbench_p99]:--} ms |"
         echo "| 4a | plain-SQL floor | bare queue to bare table, DELETE ... SKIP LOCKED RETURNING + INSERT, 100/tx, 2 sessions | $(result floor rows/s) |"
@@ -538,7 +567,7 @@ report() {
         echo "| pg_leadgen drain (batch 100) / best Node peer (${best_name}) >= 5 | $r_peer (batch 500: $r_peer500) | $v2 |"
         echo "| end-to-end p99 at $E2E_RATE leads/s < 50 ms | ${RES[e2e_p99]:--} ms | $v3 |"
         echo
-        echo "For reference: contract-writes floor / plain-SQL floor $(ratio "${RES[contract]:-}" "${RES[floor]:-}"); pg_leadgen drain (batch 100) / contract-writes floor $(ratio "${RES[drain_100]:-}" "${RES[contract]:-}")."
+        echo "For reference: contract-writes floor / plain-SQL floor $(ratio "${RES[contract]:-}" "${RES[floor]:-}"); pg_leadgen drain (batch 100) / contract-writes floor $(ratio "${RES[drain_100]:-}" "${RES[contract]:-}"); one hot contact (2b) / drain (batch 100) $(ratio "${RES[drain_hot]:-}" "${RES[drain_100]:-}")."
         echo
         echo "Checks:"
         echo
@@ -555,7 +584,7 @@ report() {
         done
         echo
         echo "Where the server's time went during pg_leadgen's measurements (pg_stat_statements, top statements):"
-        for p in drain-100 drain-500 e2e; do
+        for p in drain-100 drain-500 hot e2e; do
             [ -f "$OUT/statements/$p.tsv" ] || continue
             echo
             echo "$p:"
@@ -615,6 +644,7 @@ if want drain; then
     step drain_100 measure_drain 100
     step drain_500 measure_drain 500
 fi
+want hot && step hot measure_hot
 want e2e && step e2e measure_e2e
 want floor && step floor measure_floor
 want contract && step contract measure_contract
