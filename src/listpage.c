@@ -122,9 +122,6 @@ struct ListPage
 	bool		more;
 };
 
-static void value_setup(ListValue *v, Oid typid, MemoryContext cxt);
-static void value_write(StringInfo buf, ListValue *v, Datum value);
-
 /*
  * value_kind_of
  *		How values of a base type (not an array) are written, or VK_OTHER.
@@ -258,7 +255,6 @@ scalar_write(StringInfo buf, ListValueKind kind, Oid typid, FmgrInfo *out, Datum
 static void
 value_write(StringInfo buf, ListValue *v, Datum value)
 {
-
 	if (v->kind == VK_ARRAY)
 	{
 		ArrayType  *a = DatumGetArrayTypeP(value);
