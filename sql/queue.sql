@@ -31,6 +31,15 @@ SELECT leadgen.process_pending(1);
 SELECT first_name FROM leadgen.leads WHERE id IN (:low, :urgent, :mid) ORDER BY processed_at, id;
 SELECT leadgen.process_pending();
 
+-- A claim takes one batch, whatever the statistics say: leads_pending
+-- analyzed while empty, then 300 leads; a batch of 100 takes 100.
+ANALYZE leadgen.leads_pending;
+SELECT count(leadgen.lead_submit(pg_temp.lead(jsonb_build_object('email', 'claim' || i || '@example.com'))))
+  FROM generate_series(1, 300) i;
+SELECT leadgen.process_pending(100, 100) AS processed_one_batch;
+SELECT count(*) AS still_pending FROM leadgen.leads_pending;
+SELECT leadgen.process_pending() AS the_rest;
+
 -- Failures. A trigger makes the lead named Poison fail with a
 -- serialization failure (transient) and the one named Broken with a data
 -- exception (deterministic).
