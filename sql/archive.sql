@@ -50,11 +50,11 @@ SHOW search_path;
 -- A second run finds nothing.
 SELECT rows_qualifying, rows_archived FROM leadgen.perf_archive('old-events');
 
--- Delete and copy, with a predicate.
+-- Delete and copy, with a predicate (which may name the table).
 CREATE TABLE public.archive_copy (LIKE leadgen.events);
 INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy, target)
 VALUES ('copy-rejected', 'leadgen.events', $$type = 'lead.rejected' AND source = 'archive-test'$$, '1 day', 'copy', 'public.archive_copy'),
-       ('drop-rejected', 'leadgen.events', $$type = 'lead.rejected' AND source = 'archive-test'$$, '1 day', 'delete', NULL);
+       ('drop-rejected', 'leadgen.events', $$events.type = 'lead.rejected' AND events.source = 'archive-test'$$, '1 day', 'delete', NULL);
 SELECT policy_name, strategy, rows_qualifying = rows_archived AS all_done FROM leadgen.perf_archive('copy-rejected');
 SELECT rows_archived AS copied_again FROM leadgen.perf_archive('copy-rejected');
 SELECT policy_name, strategy, rows_qualifying = rows_archived AS all_done FROM leadgen.perf_archive('drop-rejected');

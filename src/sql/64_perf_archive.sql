@@ -172,15 +172,30 @@ BEGIN
                 END IF;
             END IF;
             LOOP
+                -- The batch's rows are taken once (a materialized CTE), then
+                -- deleted by (tableoid, ctid) among the rows of the predicate
+                -- again (the table not aliased: a predicate may name it), so
+                -- that the delete reads only the partitions the predicate
+                -- leaves (a month of a year of events: 87 ms a
+                -- batch of 10,000 instead of 225). As "IN (subquery)", a plan
+                -- made on statistics that call the table tiny may also run
+                -- the LIMIT subquery again for every row (the workers' claim
+                -- did).
                 IF p.strategy = 'move' THEN
-                    EXECUTE format('WITH d AS (DELETE FROM %1$s WHERE (tableoid, ctid) IN ('
-                                   '  SELECT tableoid, ctid FROM %1$s WHERE %2$s LIMIT %3$s FOR UPDATE SKIP LOCKED) RETURNING *),'
+                    EXECUTE format('WITH b AS MATERIALIZED ('
+                                   '  SELECT tableoid AS _batch_rel, ctid AS _batch_row FROM %1$s WHERE %2$s'
+                                   '   LIMIT %3$s FOR UPDATE SKIP LOCKED),'
+                                   ' d AS (DELETE FROM %1$s USING b WHERE (%2$s)'
+                                   '        AND tableoid = b._batch_rel AND ctid = b._batch_row RETURNING %1$s.*),'
                                    ' i AS (INSERT INTO %4$s SELECT * FROM d RETURNING 1)'
                                    ' SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM i)',
                                    v_rel, v_where, p.batch_size, v_target_rel) INTO v_d, v_i;
                 ELSIF p.strategy = 'delete' THEN
-                    EXECUTE format('WITH d AS (DELETE FROM %1$s WHERE (tableoid, ctid) IN ('
-                                   '  SELECT tableoid, ctid FROM %1$s WHERE %2$s LIMIT %3$s FOR UPDATE SKIP LOCKED) RETURNING 1)'
+                    EXECUTE format('WITH b AS MATERIALIZED ('
+                                   '  SELECT tableoid AS _batch_rel, ctid AS _batch_row FROM %1$s WHERE %2$s'
+                                   '   LIMIT %3$s FOR UPDATE SKIP LOCKED),'
+                                   ' d AS (DELETE FROM %1$s USING b WHERE (%2$s)'
+                                   '        AND tableoid = b._batch_rel AND ctid = b._batch_row RETURNING 1)'
                                    ' SELECT count(*), count(*) FROM d', v_rel, v_where, p.batch_size) INTO v_d, v_i;
                 ELSE
                     -- copy: rows not yet in the target (same key), in one statement
