@@ -169,6 +169,15 @@ SELECT j->>'external_id' AS external_id, j->'assignment' IS NOT NULL AS has_assi
   FROM (SELECT leadgen.api_lead(:lead_id)::jsonb AS j) x;
 SELECT leadgen.api_lead(:lead_id, :broker) IS NOT NULL AS own_broker, leadgen.api_lead(:lead_id, :broker + 1000) IS NULL AS other_broker;
 SELECT leadgen.api_lead(-1) IS NULL AS absent;
+-- Two rows of one id (the key is (id, created_at), a hand-written copy):
+-- the newest answers, not an error.
+INSERT INTO leadgen.leads
+SELECT (jsonb_populate_record(l, jsonb_build_object('created_at', l.created_at + interval '1 second'))).*
+  FROM leadgen.leads l WHERE l.id = :lead_id;
+SELECT (SELECT count(*) FROM leadgen.leads WHERE id = :lead_id) AS rows_of_the_id,
+       (j->>'created_at')::timestamptz = (SELECT max(created_at) FROM leadgen.leads WHERE id = :lead_id) AS newest
+  FROM (SELECT leadgen.api_lead(:lead_id)::jsonb AS j) x;
+DELETE FROM leadgen.leads WHERE id = :lead_id AND created_at = (SELECT max(created_at) FROM leadgen.leads WHERE id = :lead_id);
 
 -- Submission answers: 422 with every problem, 202, 200 for a repeat, 403 for another broker.
 SELECT status, body::jsonb->'error'->'details' AS problems FROM leadgen.api_lead_submit('{"first_name": 5, "zip_code": 94103}');

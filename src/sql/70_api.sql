@@ -362,6 +362,8 @@ COMMENT ON FUNCTION @extschema@.api_list_statement(text, text[], text[], text, b
 -- One lead with its assignment and its events; NULL when absent (or of
 -- another broker than the caller's). PL/pgSQL keeps the plan: a SQL
 -- function would plan its body (across every partition) on each call.
+-- The key of leads is (id, created_at): should a row be written by hand
+-- with an id that exists, the newest answers rather than an error.
 CREATE FUNCTION @extschema@.api_lead(lead_id bigint, scope_broker bigint DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -373,7 +375,9 @@ BEGIN
                                                FROM @extschema@.events e
                                               WHERE e.entity_type = 'lead' AND e.entity_id = l.id), '[]')))::text
               FROM @extschema@.leads l
-             WHERE l.id = api_lead.lead_id AND (api_lead.scope_broker IS NULL OR l.broker_id = api_lead.scope_broker));
+             WHERE l.id = api_lead.lead_id AND (api_lead.scope_broker IS NULL OR l.broker_id = api_lead.scope_broker)
+             ORDER BY l.created_at DESC
+             LIMIT 1);
 END;
 $$;
 
