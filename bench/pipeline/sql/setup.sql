@@ -396,7 +396,9 @@ $$;
 
 -- One session of the plain-SQL floor: claim 100 rows with SKIP LOCKED,
 -- delete them and insert them into the sink in one statement, commit,
--- until the queue is empty.
+-- until the queue is empty. The ids are taken once as an array, as
+-- pg_leadgen's claim takes them ("id IN (subquery)" can be planned as a
+-- semi join that runs the LIMIT subquery again per row).
 CREATE PROCEDURE bench.floor_drain(label text, session int, batch int DEFAULT 100)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -407,7 +409,7 @@ BEGIN
     LOOP
         WITH c AS (
             DELETE FROM bench.floor_queue q
-             WHERE q.id IN (SELECT x.id FROM bench.floor_queue x ORDER BY x.id LIMIT batch FOR UPDATE SKIP LOCKED)
+             WHERE q.id = ANY (ARRAY(SELECT x.id FROM bench.floor_queue x ORDER BY x.id LIMIT batch FOR UPDATE SKIP LOCKED))
             RETURNING q.id, q.payload
         ), i AS (
             INSERT INTO bench.floor_sink SELECT c.id, c.payload FROM c RETURNING 1
@@ -437,7 +439,7 @@ BEGIN
     LOOP
         WITH c AS (
             DELETE FROM bench.contract_queue q
-             WHERE q.id IN (SELECT x.id FROM bench.contract_queue x ORDER BY x.id LIMIT batch FOR UPDATE SKIP LOCKED)
+             WHERE q.id = ANY (ARRAY(SELECT x.id FROM bench.contract_queue x ORDER BY x.id LIMIT batch FOR UPDATE SKIP LOCKED))
             RETURNING q.*
         ), l AS (
             INSERT INTO leadgen.leads SELECT (c.lead).* FROM c RETURNING 1
