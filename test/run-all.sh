@@ -112,5 +112,17 @@ for s in $SUITES; do
     "run_$s"
 done
 echo "(logs in $LOGDIR, $(( $(date +%s) - start )) s)"
+# The failures by name, last, where a CI page that shows only the end of
+# the output still has them.
+if [ "$total_fail" -gt 0 ]; then
+    echo "failed:"
+    for s in $SUITES; do
+        [ -f "$LOGDIR/$s.log" ] || continue
+        # the gateway suite writes what it expected and got under the name
+        a=0; [ "$s" = gateway ] && a=2
+        grep -E -A$a '^FAIL |^[[:space:]]*not ok |\.\.\. FAILED' "$LOGDIR/$s.log" | grep -v '^--$'
+    done \
+        | sed 's/^[[:space:]]*/  /' | cut -c1-200 | head -30
+fi
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ] && [ "$total_pass" -gt 0 ]

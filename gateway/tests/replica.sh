@@ -8,6 +8,7 @@ rsql() {	# one statement on the replica
 }
 rpg() { "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$RPGDATA" -l "$WORK/replica.log" "$@" >>"$WORK/pg_ctl.log" 2>&1; }
 _replica_has_agents() { [ "$(rsql 'SELECT count(*) FROM leadgen.agents')" = "$(sql 'SELECT count(*) FROM leadgen.agents')" ]; }
+_replay_paused() { [ "$(rsql 'SELECT pg_get_wal_replay_pause_state()')" = paused ]; }
 _probe_listed() { jq -e --arg n "$1" 'any(.data[]?; .name == $n)' "$RQ_B" >/dev/null 2>&1; }
 
 area_replica() {
@@ -37,7 +38,14 @@ CONF
         rpg -m fast -w stop
         return
     fi
+    # A pause is only requested here; replay stops at its next record, so
+    # the probe agent goes in only once the standby says it is paused.
     rsql "SELECT pg_wal_replay_pause()" >/dev/null
+    if ! poll 10 _replay_paused; then
+        not_ok "replica: the standby's replay pauses" "paused" "$(rsql 'SELECT pg_get_wal_replay_pause_state()')"
+        rpg -m fast -w stop
+        return
+    fi
 
     local R=r-$PASS_NAME name="Replica Probe $PASS_NAME $RANDOM" k_writer k_reader
     if ! gw_start "$R" "$(free_port 20080)" --cache-mb 0 --replica "host=127.0.0.1 port=$RPORT dbname=$DB user=postgres"; then
