@@ -528,6 +528,7 @@ pg_leadgen_wake_at_commit(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(pg_leadgen_api_page_step);
 PG_FUNCTION_INFO_V1(pg_leadgen_api_page_final);
+PG_FUNCTION_INFO_V1(pg_leadgen_api_page_empty);
 PG_FUNCTION_INFO_V1(pg_leadgen_api_cursor_encode);
 PG_FUNCTION_INFO_V1(pg_leadgen_api_cursor_sign);
 
@@ -573,8 +574,8 @@ pg_leadgen_api_page_step(PG_FUNCTION_ARGS)
 
 /*
  * pg_leadgen_api_page_final
- *		The page; NULL when there was no row (the statement then writes the
- *		empty page itself: the limit and offset are not known here).
+ *		The page; NULL when there was no row (the statement then asks
+ *		api_page_empty(limit, offset): they are not known here).
  */
 Datum
 pg_leadgen_api_page_final(PG_FUNCTION_ARGS)
@@ -582,6 +583,16 @@ pg_leadgen_api_page_final(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(ListPageFinish((ListPage *) PG_GETARG_POINTER(0), get_func_namespace(fcinfo->flinfo->fn_oid)));
+}
+
+/*
+ * pg_leadgen_api_page_empty
+ *		api_page_empty(limit, offset): the page of a list without rows.
+ */
+Datum
+pg_leadgen_api_page_empty(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(ListPageEmpty(PG_GETARG_INT32(0), PG_GETARG_INT64(1)));
 }
 
 /*

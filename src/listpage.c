@@ -630,6 +630,26 @@ ListPageAddRow(ListPage *st, HeapTupleHeader row, Datum key, bool keynull, int64
 }
 
 /*
+ * page_tail
+ *		The end of a page after its rows: limit, offset and the next page's
+ *		cursor (NULL for none, written as null).
+ */
+static void
+page_tail(StringInfo out, int lim, int64 off, text *cursor)
+{
+	appendStringInfo(out, "],\"limit\":%d,\"offset\":" INT64_FORMAT ",\"next_cursor\":", lim, off);
+	if (cursor != NULL)
+	{
+		appendStringInfoChar(out, '"');
+		appendBinaryStringInfo(out, VARDATA(cursor), VARSIZE(cursor) - VARHDRSZ);
+		appendStringInfoChar(out, '"');
+	}
+	else
+		appendStringInfoString(out, "null");
+	appendStringInfoChar(out, '}');
+}
+
+/*
  * ListPageFinish
  *		The page as text, in the current memory context; the cursor of the
  *		next page is signed with the secret of the extension in schema nsp.
@@ -642,18 +662,8 @@ ListPageFinish(ListPage *st, Oid nsp)
 	text	   *result;
 
 	initStringInfo(&tail);
-	appendStringInfo(&tail, "],\"limit\":%d,\"offset\":" INT64_FORMAT ",\"next_cursor\":", st->lim, st->off);
-	if (st->more && st->cursor_key != NULL)
-	{
-		text	   *c = ListCursorEncode(nsp, st->sort, st->cursor_key, st->cursor_id);
-
-		appendStringInfoChar(&tail, '"');
-		appendBinaryStringInfo(&tail, VARDATA(c), VARSIZE(c) - VARHDRSZ);
-		appendStringInfoChar(&tail, '"');
-	}
-	else
-		appendStringInfoString(&tail, "null");
-	appendStringInfoChar(&tail, '}');
+	page_tail(&tail, st->lim, st->off,
+			  st->more && st->cursor_key != NULL ? ListCursorEncode(nsp, st->sort, st->cursor_key, st->cursor_id) : NULL);
 
 	result = palloc(VARHDRSZ + st->buf.len + tail.len);
 	SET_VARSIZE(result, VARHDRSZ + st->buf.len + tail.len);
@@ -661,4 +671,21 @@ ListPageFinish(ListPage *st, Oid nsp)
 	memcpy(VARDATA(result) + st->buf.len, tail.data, tail.len);
 	pfree(tail.data);
 	return result;
+}
+
+/*
+ * ListPageEmpty
+ *		The page of a list without rows, written as ListPageFinish writes
+ *		pages (the aggregate sees no row, so it cannot know the limit and
+ *		offset of an empty page).
+ */
+text *
+ListPageEmpty(int lim, int64 off)
+{
+	StringInfoData out;
+
+	initStringInfo(&out);
+	appendStringInfoString(&out, "{\"data\":[");
+	page_tail(&out, lim, off, NULL);
+	return cstring_to_text_with_len(out.data, out.len);
 }

@@ -25,6 +25,7 @@ extern ListPage *ListPageStart(MemoryContext cxt, HeapTupleHeader row, Oid keyty
 							   int32 lim, int64 off, const char *sort, ArrayType *fields);
 extern void ListPageAddRow(ListPage *page, HeapTupleHeader row, Datum key, bool keynull, int64 id);
 extern text *ListPageFinish(ListPage *page, Oid nsp);
+extern text *ListPageEmpty(int lim, int64 off);
 extern text *ListCursorEncode(Oid nsp, const char *sort, const char *key, int64 id);
 extern void ListCursorSign(Oid nsp, const char *payload, size_t len, char *out);
 

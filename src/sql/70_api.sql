@@ -216,6 +216,12 @@ CREATE AGGREGATE @extschema@.api_page(record, anyelement, bigint, integer, bigin
 COMMENT ON AGGREGATE @extschema@.api_page(record, anyelement, bigint, integer, bigint, text, text[]) IS
     'The JSON page of a list route from its rows in page order: (row, sort key, id, limit, offset, sort, field names)';
 
+CREATE FUNCTION @extschema@.api_page_empty("limit" integer, "offset" bigint) RETURNS text
+    AS 'MODULE_PATHNAME', 'pg_leadgen_api_page_empty'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.api_page_empty(integer, bigint) IS
+    'The JSON page of a list route without rows, written as api_page writes pages';
+
 -- What the list routes may filter on, return and sort by.
 CREATE FUNCTION @extschema@.api_list_spec(resource text)
 RETURNS TABLE (tbl text, default_fields text[], all_fields text[], filters jsonb, sorts text[])
@@ -339,8 +345,7 @@ BEGIN
     RETURN format($f$%s
 SELECT coalesce(@extschema@.api_page(ROW(%s), t._k, t.id, least(greatest($1::integer, 1), 500),
                                      greatest($2::bigint, 0), %L, %L::text[]),
-                json_build_object('data', '[]'::json, 'limit', least(greatest($1::integer, 1), 500),
-                                  'offset', greatest($2::bigint, 0), 'next_cursor', NULL)::text)
+                @extschema@.api_page_empty(least(greatest($1::integer, 1), 500), greatest($2::bigint, 0)))
   FROM (SELECT t.*, t.%I AS _k
           FROM %s t
          WHERE %s
