@@ -69,7 +69,7 @@ run_regress() {
         --inputdir="$STAGE" --outputdir="$STAGE/regress" \
         --temp-instance="$STAGE/regress/tmp_check" --temp-config="$STAGE/test/regress.conf" \
         --bindir="$BINDIR" --load-extension=plpgsql --dbname=contrib_regression \
-        --port="${LEADGEN_REGRESS_PORT:-58432}" $tests) >"$out" 2>&1
+        --port="${LEADGEN_REGRESS_PORT:-24432}" $tests) >"$out" 2>&1
     local rc=$?
     local p f
     p=$(grep -cE '\.\.\. ok|^ok ' "$out")

@@ -267,22 +267,36 @@ free_port() {	# base: a free TCP port at or above base + random
 declare -A GW_PID GW_PORT
 
 # gw_start NAME PORT [options...]: start the gateway under test and wait for
-# GET /health = 200. Its stderr goes to $WORK/NAME.stderr, its access log
-# to $WORK/NAME.access.
+# GET /health = 200, then (at most 10 s, not an error) for its listener's
+# LISTEN: the listener drops the whole cache once it listens, which must not
+# land between two GETs of a test. Its stderr goes to $WORK/NAME.stderr, its
+# access log to $WORK/NAME.access.
 gw_start() {
-    local name=$1 port=$2
+    local name=$1 port=$2 since
     shift 2
+    since=$(sql "SELECT clock_timestamp()") || since=""
     env "${GW_ENV[@]}" "$GW_BIN" --port "$port" --db "$CONNINFO" --threads 2 \
         --access-log "$WORK/$name.access" "$@" >>"$WORK/$name.stderr" 2>&1 &
     GW_PID[$name]=$!
     GW_PORT[$name]=$port
     GW_LOGS+=("$WORK/$name.stderr")
     if poll 30 _health_ok "$port"; then
+        if [ -n "$since" ]; then
+            # the listener bumps the cache right after its LISTEN returns
+            poll 10 _gw_listening_since "$since" && sleep 0.1
+        fi
         return 0
     fi
     echo "gateway $name did not answer GET /health on port $port; its stderr:" >&2
     tail -20 "$WORK/$name.stderr" >&2
     return 1
+}
+
+# A gateway's listener connected at or after a time (gateway/src/db.c:
+# application_name leadgen-gateway, LISTEN leadgen_changes), done with it.
+_gw_listening_since() {
+    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'leadgen-gateway'
+               AND query = 'LISTEN leadgen_changes' AND state = 'idle' AND backend_start >= '$1'")" -ge 1 ] 2>/dev/null
 }
 
 _health_ok() {

@@ -16,7 +16,7 @@ area_replica() {
     RPGDATA=$WORK/replica
     SRC=127.$PASSNO.50.1
     if [ ! -d "$RPGDATA" ]; then
-        RPORT=$(free_port 56432)
+        RPORT=$(free_port 26432)	# below the ephemeral range (see run.sh)
         if ! "${AS_PG[@]}" "$BINDIR/pg_basebackup" -h 127.0.0.1 -p "$PGPORT" -U postgres -D "$RPGDATA" -R -X stream -c fast \
                 >"$WORK/basebackup.log" 2>&1; then
             not_ok "replica: pg_basebackup of the primary" "a copy" "it failed" "$(tail -5 "$WORK/basebackup.log")"

@@ -65,7 +65,9 @@ area_resilience() {
     t0=$(ms_now)
     KEY=$K_INTERNAL poll 15 _is_200 "/api/v1/leads?limit=1&offset=2"
     local back=$(( $(ms_now) - t0 ))
-    sleep 1
+    # The gateway's other threads may wait out their reconnection backoff
+    # (BACKOFF_MAX, 2 s in gateway/src/db.c) before they try again.
+    sleep 2.5
     kill "$reader" "$writer" 2>/dev/null
     wait "$reader" "$writer" 2>/dev/null
     sleep 0.2

@@ -102,7 +102,9 @@ esac
 pg() { "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$PGDATA" -l "$WORK/postgres.log" "$@" >>"$WORK/pg_ctl.log" 2>&1; }
 
 section "cluster"
-PGPORT=$(free_port 55432)
+# Below Linux's ephemeral range (32768-60999): an outgoing connection's
+# local port there could take the port before the server binds it.
+PGPORT=$(free_port 25432)
 CONNINFO="host=127.0.0.1 port=$PGPORT dbname=$DB user=postgres"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$WORK"
 if ! "${AS_PG[@]}" "$BINDIR/initdb" -D "$PGDATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
@@ -127,6 +129,9 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 log_line_prefix = '%m [%p] %q%a '
+# The replica area's standby (pg_basebackup -X stream, no slot) is stopped
+# between the passes and must find the WAL of the meantime on restart.
+wal_keep_size = '1GB'
 CONF
 if pg -w start; then
     PG_STARTED=1

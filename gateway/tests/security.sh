@@ -18,6 +18,9 @@ area_security() {
     section "security"
     SRC=127.$PASSNO.8.1
     local leads_before
+    # The areas before may have left a lead in leads_pending (errors' last
+    # POST is a 202) that the workers move into leads at any moment.
+    poll 15 pending_empty
     leads_before=$(sql "SELECT count(*) FROM leadgen.leads")
     local P=/api/v1/performance
     local -a queries=(
@@ -160,6 +163,16 @@ area_security() {
 
     # Slow clients: eight connections that sent half a request, one that
     # sent half a body, one idle; a normal request completes at once.
+    # "At once" is measured against the same request without them: the
+    # bound is max(1 s (asan 2 s), 5 x that + 0.5 s), at most 5 s (a gateway
+    # that waits for the slow clients takes 10 s or more: TMO, and the 15 s
+    # connection timeout). One slow answer is retried once (a busy machine).
+    KEY=$K_INTERNAL TMO=10 req GET "/api/v1/leads?limit=3&offset=$RANDOM"
+    local base=$TIME
+    [ "$STATUS" = 200 ] || base=0
+    local limit=1.0
+    [ "$PASS_NAME" = asan ] && limit=2.0
+    limit=$(awk -v f="$limit" -v b="$base" 'BEGIN { l = 5 * b + 0.5; if (l < f) l = f; if (l > 5) l = 5; printf "%.2f", l }')
     local fds=() fd k
     for k in 1 2 3 4 5 6 7 8; do
         exec {fd}<>"/dev/tcp/127.0.0.1/$port" && fds+=("$fd")
@@ -169,27 +182,35 @@ area_security() {
     printf 'POST /api/v1/leads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 600\r\n\r\n{"source": "web_' "$K_PARTNER" >&"$fd"
     exec {fd}<>"/dev/tcp/127.0.0.1/$port" && fds+=("$fd")
     sleep 0.3
-    local limit=1.0
-    [ "$PASS_NAME" = asan ] && limit=2.0
-    KEY=$K_INTERNAL TMO=10 req GET "/api/v1/leads?limit=3&offset=$RANDOM"
-    if [ "$STATUS" = 200 ] && awk -v t="$TIME" -v l="$limit" 'BEGIN { exit !(t < l) }'; then
-        ok "security: with 10 stalled connections open, a normal request completes in ${TIME}s"
-    else
-        not_ok "security: with 10 stalled connections open, a normal request completes fast" "200 in < ${limit}s" \
-            "status $STATUS in ${TIME}s" "$(evidence)"
-    fi
-    local pids=() codes=""
-    for k in 1 2 3 4; do
-        curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 10 -H "Authorization: Bearer $K_INTERNAL" \
-            "$GW/api/v1/agents?limit=$k&offset=$RANDOM" >"$WORK/par.$k" &
-        pids+=($!)
+    local try tries=""
+    for try in 1 2; do
+        KEY=$K_INTERNAL TMO=10 req GET "/api/v1/leads?limit=3&offset=$RANDOM"
+        tries="$tries status $STATUS in ${TIME}s;"
+        [ "$STATUS" = 200 ] && awk -v t="$TIME" -v l="$limit" 'BEGIN { exit !(t < l) }' && break
     done
-    wait "${pids[@]}"
-    codes=$(cat "$WORK"/par.[1-4] | paste -sd' ' -)
-    if [ "$(cat "$WORK"/par.[1-4] | awk -v l="$limit" '$1 == 200 && $2 < l' | wc -l)" = 4 ]; then
-        ok "security: four concurrent requests beside the stalled ones all complete fast ($codes)"
+    if [ "$STATUS" = 200 ] && awk -v t="$TIME" -v l="$limit" 'BEGIN { exit !(t < l) }'; then
+        ok "security: with 10 stalled connections open, a normal request completes in ${TIME}s (< ${limit}s; alone ${base}s)"
     else
-        not_ok "security: four concurrent requests beside the stalled ones complete fast" "4 x 200 in < ${limit}s" "$codes"
+        not_ok "security: with 10 stalled connections open, a normal request completes fast" "200 in < ${limit}s (alone: ${base}s)" \
+            "two tries:$tries" "$(evidence)"
+    fi
+    local pids=() codes="" fast
+    for try in 1 2; do
+        pids=()
+        for k in 1 2 3 4; do
+            curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 10 -H "Authorization: Bearer $K_INTERNAL" \
+                "$GW/api/v1/agents?limit=$k&offset=$RANDOM" >"$WORK/par.$k" &
+            pids+=($!)
+        done
+        wait "${pids[@]}"
+        codes="${codes:+$codes; }$(cat "$WORK"/par.[1-4] | paste -sd' ' -)"
+        fast=$(cat "$WORK"/par.[1-4] | awk -v l="$limit" '$1 == 200 && $2 < l' | wc -l)
+        [ "$fast" = 4 ] && break
+    done
+    if [ "$fast" = 4 ]; then
+        ok "security: four concurrent requests beside the stalled ones all complete fast (< ${limit}s: $codes)"
+    else
+        not_ok "security: four concurrent requests beside the stalled ones complete fast" "4 x 200 in < ${limit}s" "two tries: $codes"
     fi
     for fd in "${fds[@]}"; do exec {fd}>&-; done
     expect_cmd "security: the gateway is alive after the slow clients" "process alive" gw_alive "$MAIN"
