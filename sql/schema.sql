@@ -93,6 +93,7 @@ CREATE FUNCTION pg_temp.refused_by(stmt text) RETURNS text LANGUAGE plpgsql AS $
 DECLARE
     v_constraint text;
 BEGIN
+    SET CONSTRAINTS ALL IMMEDIATE;	-- the deferred ones too
     EXECUTE stmt;
     RETURN 'accepted';
 EXCEPTION WHEN integrity_constraint_violation OR check_violation OR foreign_key_violation THEN
@@ -119,6 +120,14 @@ SELECT stmt, pg_temp.refused_by(stmt) AS refused_by
     ($$INSERT INTO leadgen.carriers (name, partnership_tier) VALUES ('Bad Tier', 'diamond')$$),
     ($$INSERT INTO leadgen.brokers (name, api_tier) VALUES ('Bad Broker', 'root')$$)
   ) AS t(stmt);
+-- The assignment's key to leads is checked at commit (a restore loads
+-- assignments before leads, README Backups): refused there all the same.
+BEGIN;
+INSERT INTO leadgen.lead_assignments (lead_id, lead_created_at, agent_id)
+SELECT 123456789, '2026-01-01 00:00+00', id FROM leadgen.agents WHERE name = 'Check Agent';
+\set VERBOSITY terse
+COMMIT;
+\set VERBOSITY default
 DELETE FROM leadgen.agents WHERE name = 'Check Agent';
 
 -- Scoring weights: the DOMAIN.md defaults; a changed weight is kept by
@@ -129,4 +138,10 @@ INSERT INTO leadgen.scoring_weights (component, points) VALUES ('source:web_form
 SELECT component, points, modified FROM leadgen.scoring_weights WHERE modified ORDER BY 1;
 SELECT count(*) AS web_form_rows FROM leadgen.scoring_weights WHERE component = 'source:web_form';
 UPDATE leadgen.scoring_weights SET points = 10 WHERE component = 'source:web_form';
-SELECT extcondition FROM pg_extension WHERE extname = 'pg_leadgen';
+-- What pg_dump writes the rows of, besides the monthly partitions (not
+-- members of the extension): the configuration tables and sequences.
+SELECT c.oid::regclass AS dumped, nullif(x.cond, '') AS rows_where
+  FROM pg_extension e, unnest(e.extconfig, e.extcondition) x(rel, cond)
+  JOIN pg_class c ON c.oid = x.rel
+ WHERE e.extname = 'pg_leadgen'
+ ORDER BY c.oid::regclass::text;

@@ -83,6 +83,7 @@ BEGIN
 END;
 $partitions$;
 
+
 -- Partition maintenance for pg_leadgen's tables: premake the months ahead
 -- (even when no row has arrived for a while: infinite_time_partitions), and
 -- move rows that landed in a default partition into monthly children,
@@ -186,3 +187,48 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
      WHERE i.inhparent = parent
      ORDER BY 4, 2
 $$;
+
+-- pg_dump and the partitions. Every object an extension script creates is a
+-- member of the extension, and pg_dump writes neither the definition nor
+-- the rows of a member table unless it is registered as configuration. The
+-- partitions made here leave the extension, as those the maintenance makes
+-- later never joined it: a dump has every partition's rows, whenever it was
+-- made. (Registering the default partitions as configuration instead makes
+-- pg_dump 15.20 crash when it is given --schema.)
+DO $dump$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT p.partition
+               FROM @extschema@.partitioned_tables t,
+                    LATERAL @extschema@.partitions(t.parent_table::regclass) p
+              ORDER BY 1::text LOOP
+        EXECUTE format('ALTER EXTENSION pg_leadgen DROP TABLE %s', r.partition);
+    END LOOP;
+END;
+$dump$;
+
+-- Before the rows of a dump are loaded into a database where CREATE
+-- EXTENSION has just made pg_leadgen's tables (README, Backups): pg_partman's
+-- configuration rows of these tables are among the rows of the dump, and
+-- the ones CREATE EXTENSION made would make that COPY fail. Forgets them;
+-- the dump brings them back.
+CREATE FUNCTION @extschema@.prepare_restore() RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_partman name := @extschema@.partman_schema();
+    v_n bigint;
+BEGIN
+    IF EXISTS (SELECT 1 FROM @extschema@.leads) OR EXISTS (SELECT 1 FROM @extschema@.events) THEN
+        RAISE EXCEPTION 'leadgen.leads or leadgen.events has rows: prepare_restore() is for a new database'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Restore into a database where CREATE EXTENSION pg_leadgen has just run.';
+    END IF;
+    EXECUTE format('DELETE FROM %I.part_config WHERE parent_table IN (SELECT parent_table FROM @extschema@.partitioned_tables)',
+                   v_partman);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.prepare_restore() IS
+    'Before loading the rows of a dump into a new database: forget pg_partman''s configuration of pg_leadgen''s tables (the dump brings it back)';

@@ -10,6 +10,23 @@ CREATE TABLE @extschema@.queues (
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO @extschema@.queues (name) VALUES ('leads');
+-- A queue's state survives pg_dump: the dumped row, restored after the
+-- install script has inserted the queue again, is merged into it instead
+-- of colliding with it (which failed the whole COPY).
+CREATE FUNCTION @extschema@.queues_merge() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    UPDATE @extschema@.queues q
+       SET paused = NEW.paused, paused_at = NEW.paused_at, updated_at = NEW.updated_at
+     WHERE q.name = NEW.name;
+    IF FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER queues_merge BEFORE INSERT ON @extschema@.queues
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.queues_merge();
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.queues', '');
 
 -- Submission. SECURITY DEFINER: leadgen_writer submits without any

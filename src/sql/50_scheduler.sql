@@ -161,3 +161,7 @@ INSERT INTO @extschema@.jobs (name, schedule, timezone, command) VALUES
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.jobs', 'WHERE name NOT IN (''partition_maintenance'', ''capacity_snapshot'')');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.job_runs', '');
+-- The ids go on from the restored rows' (the install script's jobs take
+-- the same first ids again).
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.jobs_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.job_runs_id_seq', '');

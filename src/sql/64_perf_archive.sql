@@ -39,6 +39,7 @@ CREATE TABLE @extschema@.archive_runs (
     finished_at       timestamptz
 );
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.archive_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.archive_runs_id_seq', '');
 
 -- A policy is checked when written: the table exists, the column exists,
 -- the predicate is one boolean expression over the table, the target can
@@ -98,7 +99,6 @@ DECLARE
     v_d bigint;
     v_i bigint;
     v_run bigint;
-    v_member regclass;
 BEGIN
     IF policy IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.archive_policies a WHERE a.name = policy) THEN
         RAISE EXCEPTION 'archive policy "%" does not exist', policy
@@ -142,20 +142,6 @@ BEGIN
                               HINT = 'Archive the referencing rows first (for leads: a policy on leadgen.lead_assignments by assigned_at).';
                 END;
                 partitions_archived := coalesce(partitions_archived, 0);
-                -- Partitions made by CREATE EXTENSION belong to it; archived,
-                -- they are the archive's, so that dropping the archive
-                -- schema cannot take the extension with it.
-                IF v_schema IS NOT NULL THEN
-                    FOR v_member IN
-                        SELECT c.oid::regclass FROM pg_catalog.pg_class c
-                          JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
-                           AND d.deptype = 'e'
-                          JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'pg_leadgen'
-                         WHERE c.relnamespace = v_schema::regnamespace
-                    LOOP
-                        EXECUTE format('ALTER EXTENSION pg_leadgen DROP TABLE %s', v_member);
-                    END LOOP;
-                END IF;
             ELSE
                 partitions_archived := v_n;
             END IF;

@@ -17,6 +17,9 @@ CREATE TABLE @extschema@.api_keys (
 );
 COMMENT ON TABLE @extschema@.api_keys IS
     'Gateway API keys: tier, optional broker binding, SHA-256 of the key (the key itself is shown once)';
+-- Keys survive pg_dump (their clients keep working after a restore).
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.api_keys', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.api_keys_id_seq', '');
 
 CREATE FUNCTION @extschema@.api_key_create(name text, tier text, broker_id bigint DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
