@@ -83,7 +83,6 @@ BEGIN
 END;
 $partitions$;
 
-
 -- Partition maintenance for pg_leadgen's tables: premake the months ahead
 -- (even when no row has arrived for a while: infinite_time_partitions), and
 -- move rows that landed in a default partition into monthly children,
@@ -201,8 +200,7 @@ DECLARE
 BEGIN
     FOR r IN SELECT p.partition
                FROM @extschema@.partitioned_tables t,
-                    LATERAL @extschema@.partitions(t.parent_table::regclass) p
-              ORDER BY 1::text LOOP
+                    LATERAL @extschema@.partitions(t.parent_table::regclass) p LOOP
         EXECUTE format('ALTER EXTENSION pg_leadgen DROP TABLE %s', r.partition);
     END LOOP;
 END;
