@@ -120,7 +120,8 @@ if [ "$total_fail" -gt 0 ]; then
         [ -f "$LOGDIR/$s.log" ] || continue
         # the gateway suite writes what it expected and got under the name
         a=0; [ "$s" = gateway ] && a=2
-        grep -E -A$a '^FAIL |^[[:space:]]*not ok |\.\.\. FAILED' "$LOGDIR/$s.log" | grep -v '^--$'
+        # (prove's summary names a script that died before its plan)
+        grep -E -A$a '^FAIL |^[[:space:]]*not ok |\.\.\. FAILED|^t/[^ ]+ \(Wstat: ' "$LOGDIR/$s.log" | grep -v '^--$'
     done \
         | sed 's/^[[:space:]]*/  /' | cut -c1-200 | head -30
 fi
