@@ -91,7 +91,7 @@ GucInit(bool preloading)
 
 	DefineCustomBoolVariable("leadgen.scheduler",
 							 gettext_noop("Sets whether the launcher runs the scheduled jobs of leadgen.jobs."),
-							 gettext_noop("Off holds every job (partition maintenance included) until it is on again."),
+							 gettext_noop("Off holds every job (partition maintenance included) and the backlog sweep until it is on again."),
 							 &leadgen_scheduler,
 							 true,
 							 PGC_SIGHUP,

@@ -186,7 +186,8 @@ run_due_jobs(void)
  *		Qualified leads are assigned when capacity appears (a trigger on
  *		agents does it at once); this sweep catches a lead that became
  *		qualified while that capacity was being committed. It also prunes
- *		the job history past leadgen.job_history_days.
+ *		the job history past leadgen.job_history_days. leadgen.scheduler
+ *		off holds it with the jobs.
  */
 static void
 sweep(void)
@@ -230,11 +231,13 @@ LauncherMain(Datum main_arg)
 		}
 
 		if (leadgen_scheduler)
-			launcher_step(run_due_jobs, loop_cxt);
-		if (TimestampDifferenceExceeds(last_sweep, now, BACKLOG_SWEEP_MS))
 		{
-			last_sweep = now;
-			launcher_step(sweep, loop_cxt);
+			launcher_step(run_due_jobs, loop_cxt);
+			if (TimestampDifferenceExceeds(last_sweep, now, BACKLOG_SWEEP_MS))
+			{
+				last_sweep = now;
+				launcher_step(sweep, loop_cxt);
+			}
 		}
 
 		(void) WaitLatch(MyLatch,
