@@ -86,20 +86,21 @@ command_ok(['pg_dump', '--schema=leadgen', '-f', '/dev/null', '-d', $node->conns
 my ($rc, $out, $err) = $node->psql('src', 'SELECT leadgen.prepare_restore()');
 like($err, qr/prepare_restore\(\) is for a new database/, 'prepare_restore() refuses a database that has leads');
 
-my $dir = PostgreSQL::Test::Utils::tempdir;
-my $src = $node->connstr('src');
-my $dst = $node->connstr('dst');
-command_ok(['pg_dump', '--schema-only', '-T', 'leadgen.leads_p*', '-T', 'leadgen.events_p*',
-            '-T', 'leadgen.leads_default', '-T', 'leadgen.events_default',
-            '-f', "$dir/schema.sql", '-d', $src], 'pg_dump --schema-only without the partitions');
-command_ok(['pg_dump', '--data-only', '--load-via-partition-root', '-f', "$dir/data.sql", '-d', $src],
-           'pg_dump --data-only --load-via-partition-root');
-command_ok(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $dst, '-f', "$dir/schema.sql"],
-           'the schema restores without an error');
+# The README's commands, as a user types them (pipes, database names).
+$ENV{PGHOST} = $node->host;
+$ENV{PGPORT} = $node->port;
+sub sh_ok {
+    my ($cmd, $name) = @_;
+    command_ok(['bash', '-c', "set -o pipefail; $cmd"], $name);
+}
+sh_ok(q{pg_dump --schema-only -T 'leadgen.leads_p*' -T 'leadgen.events_p*' }
+      . q{-T leadgen.leads_default -T leadgen.events_default src | psql -X -q -v ON_ERROR_STOP=1 -d dst},
+      'the schema without the partitions restores without an error');
 is($node->safe_psql('dst', 'SELECT leadgen.prepare_restore()'), '2',
    "prepare_restore() forgets the pg_partman configuration CREATE EXTENSION made (the dump's rows bring it)");
-command_ok(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', $dst, '-f', "$dir/data.sql"],
-           'the rows restore in one transaction without an error');
+sh_ok(q{pg_dump --data-only --load-via-partition-root src }
+      . q{| psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d dst -c 'SET CONSTRAINTS ALL DEFERRED' -f -},
+      'the rows restore through the roots in one transaction without an error');
 $node->safe_psql('dst', 'SELECT * FROM leadgen.run_maintenance()');
 
 # Row for row the same, table by table.
