@@ -37,6 +37,32 @@ INSERT INTO @extschema@.partitioned_tables (parent_table, control) VALUES
     ('@extschema@.leads', 'created_at'),
     ('@extschema@.events', 'timestamp');
 
+-- Before the rows of a dump are loaded into a database where CREATE
+-- EXTENSION has just made pg_leadgen's tables (README, Backups): pg_partman's
+-- configuration rows of these tables are among the rows of the dump, and
+-- the ones CREATE EXTENSION made would make that COPY fail. Forgets them;
+-- the dump brings them back. CREATE EXTENSION calls it too, for the rows a
+-- previous DROP EXTENSION left behind.
+CREATE FUNCTION @extschema@.prepare_restore() RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_partman name := @extschema@.partman_schema();
+    v_n bigint;
+BEGIN
+    IF EXISTS (SELECT 1 FROM @extschema@.leads) OR EXISTS (SELECT 1 FROM @extschema@.events) THEN
+        RAISE EXCEPTION 'leadgen.leads or leadgen.events has rows: prepare_restore() is for a new database'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Restore into a database where CREATE EXTENSION pg_leadgen has just run.';
+    END IF;
+    EXECUTE format('DELETE FROM %I.part_config WHERE parent_table IN (SELECT parent_table FROM @extschema@.partitioned_tables)',
+                   v_partman);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.prepare_restore() IS
+    'Before loading the rows of a dump into a new database: forget pg_partman''s configuration of pg_leadgen''s tables (the dump brings it back)';
+
 DO $partitions$
 DECLARE
     v_partman  name := @extschema@.partman_schema();
@@ -54,11 +80,11 @@ BEGIN
             USING ERRCODE = 'feature_not_supported',
                   HINT = 'pg_leadgen works with pg_partman 4.x and 5.x.';
     END IF;
+    -- A previous DROP EXTENSION leaves pg_partman's configuration rows
+    -- behind; they would make create_parent refuse.
+    PERFORM @extschema@.prepare_restore();
     PERFORM pg_catalog.set_config('TimeZone', 'UTC', true);
     FOR r IN SELECT * FROM @extschema@.partitioned_tables ORDER BY parent_table LOOP
-        -- A previous DROP EXTENSION leaves pg_partman's configuration rows
-        -- behind; they would make create_parent refuse.
-        EXECUTE format('DELETE FROM %I.part_config WHERE parent_table = $1', v_partman) USING r.parent_table;
         IF v_major = 4 THEN
             EXECUTE format('SELECT %I.create_parent(p_parent_table := $1, p_control := $2, p_type := %L,'
                            ' p_interval := %L, p_premake := $3, p_jobmon := false)',
@@ -205,28 +231,3 @@ BEGIN
     END LOOP;
 END;
 $dump$;
-
--- Before the rows of a dump are loaded into a database where CREATE
--- EXTENSION has just made pg_leadgen's tables (README, Backups): pg_partman's
--- configuration rows of these tables are among the rows of the dump, and
--- the ones CREATE EXTENSION made would make that COPY fail. Forgets them;
--- the dump brings them back.
-CREATE FUNCTION @extschema@.prepare_restore() RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_partman name := @extschema@.partman_schema();
-    v_n bigint;
-BEGIN
-    IF EXISTS (SELECT 1 FROM @extschema@.leads) OR EXISTS (SELECT 1 FROM @extschema@.events) THEN
-        RAISE EXCEPTION 'leadgen.leads or leadgen.events has rows: prepare_restore() is for a new database'
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Restore into a database where CREATE EXTENSION pg_leadgen has just run.';
-    END IF;
-    EXECUTE format('DELETE FROM %I.part_config WHERE parent_table IN (SELECT parent_table FROM @extschema@.partitioned_tables)',
-                   v_partman);
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    RETURN v_n;
-END;
-$$;
-COMMENT ON FUNCTION @extschema@.prepare_restore() IS
-    'Before loading the rows of a dump into a new database: forget pg_partman''s configuration of pg_leadgen''s tables (the dump brings it back)';
