@@ -2,13 +2,26 @@
 -- moves exactly the qualifying rows (whole partitions through pg_partman's
 -- retention, the rest in verified batches), copy and delete strategies.
 SELECT name, paused FROM leadgen.pause_job('partition_maintenance');
+-- The rows are placed around the policy's cutoff (now() - 60 days) and the
+-- UTC month it falls in, never at a calendar date, so that every count below
+-- is the same on any day and in any time zone: 40 rows in the month before
+-- the cutoff's month (a whole partition, archived through pg_partman), 100
+-- in the cutoff's month before the cutoff (moved in batches), 60 after it.
+SELECT now() - interval '60 days' AS cutoff,
+       date_trunc('month', (now() - interval '60 days') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS cutoff_month \gset
 INSERT INTO leadgen.events (entity_type, entity_id, type, source, "timestamp")
 SELECT 'lead', g, CASE WHEN g % 3 = 0 THEN 'lead.rejected' ELSE 'lead.assigned' END, 'archive-test',
-       date_trunc('month', now()) - (g || ' days')::interval
+       CASE WHEN g <= 40 THEN :'cutoff_month'::timestamptz - interval '1 month' + g * interval '10 hours'
+            WHEN g <= 140 THEN :'cutoff_month'::timestamptz + (:'cutoff'::timestamptz - :'cutoff_month'::timestamptz) * ((g - 40) / 101.0)
+            ELSE :'cutoff'::timestamptz + (now() - :'cutoff'::timestamptz) * ((g - 140) / 61.0) END
   FROM generate_series(1, 200) g;
+-- Rows of a month without a partition yet went to the default partition;
+-- maintenance gives them their month.
+SELECT count(*) > 0 AS maintained FROM leadgen.run_maintenance();
 SELECT count(*) FILTER (WHERE "timestamp" < now() - interval '60 days') AS old,
        count(*) FILTER (WHERE "timestamp" >= now() - interval '60 days') AS recent
   FROM leadgen.events WHERE source = 'archive-test' \gset
+SELECT :old AS old, :recent AS recent, count(*) AS in_default FROM leadgen.events_default WHERE source = 'archive-test';
 
 -- Bad policies are refused.
 \set VERBOSITY terse

@@ -36,6 +36,7 @@ typedef struct Conn
 	const char *conninfo;
 	double		next_try;
 	double		backoff;
+	double		failed_at;		/* when its last connection attempt failed */
 	bool		counted;		/* counted in n_up */
 	PGcancel   *cancel;			/* in the registry while connected */
 	Stmt		stmts[MAX_STMTS];
@@ -49,6 +50,13 @@ static _Thread_local Conn tl_primary;
 static _Thread_local Conn tl_replica;
 static atomic_int n_up;
 static atomic_int n_down;
+
+/*
+ * When a connection to the database last succeeded (now_seconds() as
+ * microseconds): once one thread is through, the others need not wait out
+ * their own backoff to learn that the database is back.
+ */
+static _Atomic long long connected_at_us;
 static pthread_key_t conn_key;
 static pthread_once_t conn_key_once = PTHREAD_ONCE_INIT;
 
@@ -261,7 +269,8 @@ conn_get(Conn *c, const char *conninfo, bool *first_use)
 	if (c->pg)
 		conn_drop(c);
 	now = now_seconds();
-	if (c->conninfo && now < c->next_try)
+	if (c->conninfo && now < c->next_try &&
+		atomic_load(&connected_at_us) <= (long long) (c->failed_at * 1e6))
 		return NULL;
 	if (c->conninfo == NULL)
 	{
@@ -278,9 +287,11 @@ conn_get(Conn *c, const char *conninfo, bool *first_use)
 		if (c->backoff > BACKOFF_MAX)
 			c->backoff = BACKOFF_MAX;
 		c->next_try = now + c->backoff;
+		c->failed_at = now_seconds();
 		return NULL;
 	}
 	c->backoff = 0;
+	atomic_store(&connected_at_us, (long long) (now_seconds() * 1e6));
 	cancel_register(c);
 	c->counted = true;
 	atomic_fetch_add(&n_up, 1);
