@@ -29,6 +29,8 @@ SQL_SRC     = src/sql/00_schema.sql \
               src/sql/70_api.sql \
               src/sql/90_roles.sql
 DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql
+# Released install scripts are frozen; each release adds an update script.
+DATA        = updates/$(EXTENSION)--0.1.0.sql updates/$(EXTENSION)--0.1.0--0.2.0.sql
 
 # Regression tests, one per feature, in order.
 REGRESS     = 00_setup meta schema partitions roles preload submit rules scoring assignment duplicates queue cron perf capacity archive api reinstall 99_cleanup
