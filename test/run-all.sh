@@ -3,7 +3,9 @@
 #   N passed, N failed
 # Suites: unit (the rules engine, plain C), regress (pg_regress in a
 # temporary instance with the library preloaded), tap (clusters started and
-# crashed by PostgreSQL::Test::Cluster), gateway (when built).
+# crashed by PostgreSQL::Test::Cluster), timetravel (clusters, workers and
+# clients on a fake clock: month and year ends, leap days, daylight saving
+# changes), gateway (when built).
 #
 # PostgreSQL refuses to run as root, so the servers run as the postgres
 # user. Their inputs are staged in a folder of their own under /tmp, so the
@@ -17,7 +19,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$($PG_CONFIG --bindir)
 PGXS_DIR=$(dirname "$($PG_CONFIG --pgxs)")/..
-SUITES=${LEADGEN_SUITES:-unit regress tap gateway}
+SUITES=${LEADGEN_SUITES:-unit regress tap timetravel gateway}
 RUNAS=()
 [ "$(id -u)" -eq 0 ] && RUNAS=(runuser -u postgres --)
 
@@ -84,10 +86,11 @@ run_regress() {
     fi
 }
 
-run_tap() {
-    local out=$LOGDIR/tap.log
-    local tests=${PROVE_TESTS:-t/*.pl}
-    (cd "$STAGE/test" && "${RUNAS[@]}" env PERL5LIB="$PGXS_DIR/test/perl:$STAGE/test" \
+# prove, as the postgres user, in a folder of the stage: run_prove NAME DIR TESTS
+run_prove() {
+    local name=$1 dir=$2 tests=$3
+    local out=$LOGDIR/$name.log
+    (cd "$dir" && "${RUNAS[@]}" env PERL5LIB="$PGXS_DIR/test/perl:$STAGE/test" \
         TESTDIR="$STAGE/test" PATH="$BINDIR:$PATH" PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
         LEADGEN_ROOT="$STAGE" prove -v $tests) >"$out" 2>&1
     local rc=$?
@@ -95,11 +98,30 @@ run_tap() {
     p=$(grep -cE '^[[:space:]]*ok [0-9]+' "$out")
     f=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$out")
     [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-    report tap "$p" "$f"
+    report "$name" "$p" "$f"
     if [ $rc -ne 0 ]; then
         tail -60 "$out"
-        cp -r "$STAGE/test/tmp_check/log" "$LOGDIR/tap-logs" 2>/dev/null
+        rm -rf "$LOGDIR/$name-logs"
+        cp -r "$STAGE/test/tmp_check/log" "$LOGDIR/$name-logs" 2>/dev/null
     fi
+}
+
+run_tap() {
+    run_prove tap "$STAGE/test" "${PROVE_TESTS:-t/*.pl}"
+}
+
+# The time-travel suite: its clock library is built first, so that every
+# process of its clusters can preload it.
+run_timetravel() {
+    local tt=$STAGE/test/timetravel
+    if ! gcc -std=gnu11 -Wall -Wextra -Werror -O2 -shared -fPIC -o "$tt/fakeclock.so" "$tt/fakeclock.c" -ldl \
+            >"$LOGDIR/timetravel.log" 2>&1; then
+        report timetravel 0 1
+        cat "$LOGDIR/timetravel.log"
+        return
+    fi
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$tt/fakeclock.so"
+    run_prove timetravel "$tt" "${TIMETRAVEL_TESTS:-t/*.pl}"
 }
 
 run_gateway() {
