@@ -5,8 +5,10 @@
 #               the extension and its workers, load demo data
 #   make test   install what is missing, build, run every test suite
 #
-# Developers: make && make install; make installcheck (needs a running server
-# with the library preloaded) or `make test` for the full, self-contained run.
+# Developers: make && make install; make installcheck against a running
+# server with the library preloaded (make installcheck PGHOST=... PGPORT=...
+# PGUSER=postgres: the regression tests there, then the TAP tests in clusters
+# of their own), or `make test` for the full, self-contained run.
 
 EXTENSION   = pg_leadgen
 EXTVERSION  = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
@@ -37,6 +39,12 @@ REGRESS     = 00_setup meta schema partitions roles preload submit rules scoring
 REGRESS_OUT ?= results_dir
 REGRESS_OPTS = --load-extension=plpgsql --outputdir=$(REGRESS_OUT)
 
+# TAP tests (clusters of their own, started as the postgres user when run
+# as root): `make installcheck` runs them after the regression tests, or
+# alone with `make prove_installcheck`.
+TAP_TESTS   = 1
+PROVE_TESTS ?= test/t/*.pl test/timetravel/t/*.pl
+
 EXTRA_CLEAN = $(DATA_built) results results_dir regression.diffs regression.out tmp_check
 
 PG_CONFIG  ?= pg_config
@@ -46,13 +54,21 @@ SHLIB_LINK  =
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+PROVE := $(srcdir)/test/prove-as-postgres
+
+# A server the suite cannot use stops `make installcheck` at once, with what
+# to change.
+installcheck prove_installcheck: installcheck-preflight
+installcheck-preflight:
+	@PG_CONFIG=$(PG_CONFIG) $(srcdir)/test/installcheck-preflight.sh $(EXTVERSION)
+
 $(DATA_built): $(SQL_SRC) $(EXTENSION).control
 	@mkdir -p sql
 	( printf -- '-- pg_leadgen %s install script, generated from src/sql by make; edit those files.\n' '$(EXTVERSION)'; \
 	  printf -- '\\echo Use "CREATE EXTENSION pg_leadgen" to load this file. \\quit\n'; \
 	  for f in $(SQL_SRC); do printf -- '\n-- ---- %s ----\n' $$f; cat $$f; done ) > $@
 
-.PHONY: run stop test deps gateway
+.PHONY: run stop test deps gateway installcheck-preflight
 
 deps:
 	@scripts/deps.sh

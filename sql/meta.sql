@@ -4,8 +4,10 @@
 \set meta_path :abs_srcdir '/META.json'
 \set control_path :abs_srcdir '/pg_leadgen.control'
 
-SELECT pg_read_file(:'meta_path')::jsonb AS meta \gset
-SELECT substring(pg_read_file(:'control_path') FROM 'default_version\s*=\s*''([^'']+)''') AS control_version \gset
+-- read by psql, not by the server: the server may not see the checkout
+\set meta `cat :'meta_path'`
+\set control `cat :'control_path'`
+SELECT substring(:'control' FROM 'default_version\s*=\s*''([^'']+)''') AS control_version \gset
 
 SELECT :'meta'::jsonb->>'name' AS name,
        :'meta'::jsonb->'meta-spec'->>'version' AS meta_spec,

@@ -1,7 +1,7 @@
 -- Roles cannot exceed their privileges; PUBLIC gets nothing; every
 -- SECURITY DEFINER function pins its search_path.
 
-SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE 'leadgen\_%' ORDER BY 1;
+SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('leadgen_reader', 'leadgen_writer', 'leadgen_admin') ORDER BY 1;
 
 -- PUBLIC holds no privilege on the schema or anything in it.
 SELECT count(*) AS public_grants

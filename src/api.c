@@ -30,6 +30,7 @@
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
+#include "scheduler.h"
 #include "submit.h"
 
 PG_FUNCTION_INFO_V1(pg_leadgen_preloaded);
@@ -621,4 +622,19 @@ pg_leadgen_api_cursor_sign(PG_FUNCTION_ARGS)
 	ListCursorSign(get_func_namespace(fcinfo->flinfo->fn_oid), VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload),
 				   sign);
 	PG_RETURN_TEXT_P(cstring_to_text(sign));
+}
+
+/* ---- jobs ---- */
+
+PG_FUNCTION_INFO_V1(pg_leadgen_job_start);
+
+/*
+ * pg_leadgen_job_start
+ *		job_start(job_name text) -> bigint: record a run of the job and start
+ *		its worker at commit (SchedulerStartRun).
+ */
+Datum
+pg_leadgen_job_start(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(SchedulerStartRun(text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }

@@ -16,6 +16,13 @@
  * as the role that scheduled the job (jobs.owner), never with more
  * privileges, and cannot change role.
  *
+ * A run asked for by hand (run_job_now(), perf_optimize_table()) does not
+ * wait for the launcher: the calling session records it and starts its job
+ * worker when its transaction commits, in its own database. So jobs can be
+ * run at once in any database with the extension, also where the launcher
+ * does not serve (leadgen.database names another) and while
+ * leadgen.scheduler is off, which holds the schedule only.
+ *
  * Missed runs (the server was down, the scheduler was off) are not
  * replayed one by one: a job that is due runs once and its next run is
  * computed from now. Time zones use PostgreSQL's own time zone machinery;
@@ -154,11 +161,11 @@ pg_leadgen_cron_next(PG_FUNCTION_ARGS)
 
 /*
  * start_job_worker
- *		Start the background worker of one run. Returns false when no
- *		worker slot is free.
+ *		Start the background worker of one run, in database dboid. Returns
+ *		false when no worker slot is free.
  */
 static bool
-start_job_worker(int64 run_id)
+start_job_worker(int64 run_id, Oid dboid)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
@@ -172,8 +179,91 @@ start_job_worker(int64 run_id)
 	snprintf(worker.bgw_name, BGW_MAXLEN, "%s run " INT64_FORMAT, LEADGEN_JOB_TYPE, run_id);
 	snprintf(worker.bgw_type, BGW_MAXLEN, LEADGEN_JOB_TYPE);
 	worker.bgw_main_arg = Int64GetDatum(run_id);
+	memcpy(worker.bgw_extra, &dboid, sizeof(dboid));
 	worker.bgw_notify_pid = MyProcPid;
 	return RegisterDynamicBackgroundWorker(&worker, &handle);
+}
+
+/* Runs recorded by this session's transaction, to start when it commits. */
+static List *runs_at_commit = NIL;
+static bool runs_callback_registered = false;
+
+static void
+runs_xact_callback(XactEvent event, void *arg)
+{
+	List	   *runs = runs_at_commit;
+	ListCell   *lc;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	runs_at_commit = NIL;
+	if (event == XACT_EVENT_COMMIT)
+		foreach(lc, runs)
+		{
+			int64		run_id = *(int64 *) lfirst(lc);
+
+			/*
+			 * No slot: the run stays "starting" and the launcher's sweep
+			 * marks it failed; nothing can be written after the commit.
+			 */
+			if (!start_job_worker(run_id, MyDatabaseId))
+				ereport(WARNING,
+						(errmsg("no background worker slot is free for job run " INT64_FORMAT, run_id),
+						 errhint("Raise max_worker_processes.")));
+		}
+	list_free_deep(runs);
+}
+
+/*
+ * SchedulerStartRun
+ *		Record a run of the job named job_name now, and start its worker
+ *		when the calling transaction commits (in this database, whatever
+ *		the launcher serves). A one-off job pauses itself as it starts.
+ *		The job's schedule is not touched. Returns the run's id; raises an
+ *		error for an unknown job. Caller holds a transaction; the rows are
+ *		written with the caller's privileges.
+ */
+int64
+SchedulerStartRun(const char *job_name)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	int64		run_id;
+	int64	   *item;
+	MemoryContext old;
+
+	args[0] = CStringGetTextDatum(job_name);
+	SPI_connect();
+	if (SPI_execute("SELECT " S ".job_runs_sweep()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not sweep the job runs");
+	if (SPI_execute_with_args("WITH j AS (SELECT id, name FROM " S ".jobs WHERE name = $1 FOR UPDATE),"
+							  " r AS (INSERT INTO " S ".job_runs (job_id, job_name, scheduled_for, status)"
+							  "       SELECT id, name, now(), 'starting' FROM j RETURNING id),"
+							  " u AS (UPDATE " S ".jobs x SET last_run_at = now(), paused = x.paused OR x.once"
+							  "       FROM j WHERE x.id = j.id)"
+							  " SELECT id FROM r", 1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not record a run of job \"%s\"", job_name);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("job \"%s\" does not exist", job_name),
+				 errhint("SELECT name FROM leadgen.jobs lists the jobs.")));
+	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+
+	if (!runs_callback_registered)
+	{
+		RegisterXactCallback(runs_xact_callback, NULL);
+		runs_callback_registered = true;
+	}
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	item = palloc(sizeof(int64));
+	*item = run_id;
+	runs_at_commit = lappend(runs_at_commit, item);
+	MemoryContextSwitchTo(old);
+	return run_id;
 }
 
 /*
@@ -236,7 +326,7 @@ SchedulerRunDue(void)
 
 	for (int i = 0; i < nruns; i++)
 	{
-		if (start_job_worker(runs[i]))
+		if (start_job_worker(runs[i], MyDatabaseId))
 			started++;
 		else
 		{
@@ -381,6 +471,7 @@ void
 JobWorkerMain(Datum main_arg)
 {
 	int64		run_id = DatumGetInt64(main_arg);
+	Oid			dboid;
 	char	   *volatile command = NULL;
 	char	   *volatile job_name = NULL;
 	char	   *owner = NULL;
@@ -392,7 +483,8 @@ JobWorkerMain(Datum main_arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(leadgen_database, NULL, 0);
+	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(dboid));
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	pgstat_report_appname(LEADGEN_JOB_TYPE);
 	cxt = AllocSetContextCreate(TopMemoryContext, "pg_leadgen job", ALLOCSET_DEFAULT_SIZES);
 

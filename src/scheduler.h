@@ -17,5 +17,6 @@
 
 extern TimestampTz SchedulerNextRun(const char *schedule, const char *timezone, TimestampTz after);
 extern int	SchedulerRunDue(void);
+extern int64 SchedulerStartRun(const char *job_name);
 
 #endif							/* LEADGEN_SCHEDULER_H */

@@ -185,14 +185,17 @@ run_due_jobs(void)
  * sweep
  *		Qualified leads are assigned when capacity appears (a trigger on
  *		agents does it at once); this sweep catches a lead that became
- *		qualified while that capacity was being committed. It also prunes
+ *		qualified while that capacity was being committed. It also marks
+ *		failed the job runs whose worker died or never started, and prunes
  *		the job history past leadgen.job_history_days. leadgen.scheduler
- *		off holds it with the jobs.
+ *		off holds it with the jobs. The first sweep runs at the launcher's
+ *		start, so a run a crash interrupted is marked at once.
  */
 static void
 sweep(void)
 {
 	run_statement("SELECT " LEADGEN_SCHEMA_NAME ".assign_backlog(), "
+				  LEADGEN_SCHEMA_NAME ".job_runs_sweep(), "
 				  LEADGEN_SCHEMA_NAME ".prune_job_runs()");
 }
 

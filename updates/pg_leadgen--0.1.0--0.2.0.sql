@@ -5,3 +5,68 @@
 -- compares the two (functions, owners, privileges, settings, tables,
 -- indexes, triggers, extension members, configuration rows).
 \echo Use "ALTER EXTENSION pg_leadgen UPDATE TO '0.2.0'" to load this file. \quit
+
+-- ---- Jobs run by hand start at once, in any database ----
+-- job_start() records a run and starts its worker at commit; run_job_now()
+-- and perf_optimize_table() use it instead of waiting for the launcher.
+-- job_runs_sweep() marks failed the runs whose worker died or never started.
+-- Runs that cannot end by themselves are marked failed: their worker died
+-- (a crash restarts the whole server) or never started (no free background
+-- worker slot; a minute's grace for a busy postmaster). The launcher calls
+-- it at start and every sweep; job_start() in any database.
+CREATE FUNCTION @extschema@.job_runs_sweep() RETURNS bigint
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    WITH s AS (
+        UPDATE @extschema@.job_runs r
+           SET status = 'failed', finished_at = clock_timestamp(),
+               message = CASE WHEN r.pid IS NULL
+                              THEN 'its worker never started (no free background worker slot, or the server stopped first)'
+                              ELSE 'its worker ended without recording an outcome (it crashed, or the server restarted)' END
+         WHERE r.status IN ('starting', 'running')
+           AND CASE WHEN r.pid IS NULL THEN r.created_at < now() - interval '1 minute'
+                    ELSE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+                                      WHERE a.pid = r.pid AND a.backend_type = 'pg_leadgen job') END
+        RETURNING 1)
+    SELECT count(*) FROM s
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.job_runs_sweep() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.job_runs_sweep() TO leadgen_admin;
+
+CREATE FUNCTION @extschema@.job_start(job_name text) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pg_leadgen_job_start'
+    LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION @extschema@.job_start(text) IS
+    'Record a run of a job now and start it when the transaction commits; returns the run id';
+REVOKE ALL ON FUNCTION @extschema@.job_start(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.job_start(text) TO leadgen_admin;
+
+CREATE OR REPLACE FUNCTION @extschema@.run_job_now(job_name text) RETURNS @extschema@.jobs
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@.job_start(job_name);
+    RETURN @extschema@.job_row(job_name);
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.perf_optimize_table(tbl regclass) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_kind "char";
+    v_job @extschema@.jobs;
+BEGIN
+    SELECT relkind INTO v_kind FROM pg_catalog.pg_class WHERE oid = tbl;
+    IF v_kind IS NULL OR v_kind NOT IN ('r', 'p', 'm') THEN
+        RAISE EXCEPTION '"%" is not a table', tbl
+            USING ERRCODE = 'wrong_object_type', HINT = 'Pass a table, e.g. ''leadgen.leads''.';
+    END IF;
+    -- a one-off job, held (paused) so that the launcher leaves it alone,
+    -- run at once by this session's commit
+    INSERT INTO @extschema@.jobs (name, schedule, timezone, command, once, paused)
+    VALUES (format('optimize %s %s', tbl, to_char(clock_timestamp(), 'YYYY-MM-DD"T"HH24:MI:SS.US')),
+            '@yearly', 'UTC', format('VACUUM (ANALYZE) %s', tbl), true, true)
+    RETURNING * INTO v_job;
+    PERFORM @extschema@.job_start(v_job.name);
+    RETURN jsonb_build_object('job_id', v_job.id, 'job_name', v_job.name, 'command', v_job.command, 'status', 'queued');
+END;
+$$;

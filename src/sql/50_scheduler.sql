@@ -139,10 +139,23 @@ LANGUAGE sql AS $$ SELECT @extschema@.job_set(job_name, true, false) $$;
 CREATE FUNCTION @extschema@.resume_job(job_name text) RETURNS @extschema@.jobs
 LANGUAGE sql AS $$ SELECT @extschema@.job_set(job_name, false, false) $$;
 
--- Run a job at the launcher's next look (within leadgen.naptime), then
--- keep its schedule.
+-- Run a job now: the run is recorded and its worker starts when the
+-- calling transaction commits, in this database (whether or not the
+-- launcher serves it, and while leadgen.scheduler is off); the schedule is
+-- kept. Returns the run's id.
+CREATE FUNCTION @extschema@.job_start(job_name text) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pg_leadgen_job_start'
+    LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION @extschema@.job_start(text) IS
+    'Record a run of a job now and start it when the transaction commits; returns the run id';
+
 CREATE FUNCTION @extschema@.run_job_now(job_name text) RETURNS @extschema@.jobs
-LANGUAGE sql AS $$ SELECT @extschema@.job_set(job_name, NULL, true) $$;
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@.job_start(job_name);
+    RETURN @extschema@.job_row(job_name);
+END;
+$$;
 
 -- Bounded history: runs older than leadgen.job_history_days go (the
 -- launcher calls this every sweep).
@@ -153,6 +166,26 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
          WHERE created_at < now() - make_interval(days => coalesce(current_setting('leadgen.job_history_days', true), '7')::integer)
         RETURNING 1)
     SELECT count(*) FROM d
+$$;
+
+-- Runs that cannot end by themselves are marked failed: their worker died
+-- (a crash restarts the whole server) or never started (no free background
+-- worker slot; a minute's grace for a busy postmaster). The launcher calls
+-- it at start and every sweep; job_start() in any database.
+CREATE FUNCTION @extschema@.job_runs_sweep() RETURNS bigint
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    WITH s AS (
+        UPDATE @extschema@.job_runs r
+           SET status = 'failed', finished_at = clock_timestamp(),
+               message = CASE WHEN r.pid IS NULL
+                              THEN 'its worker never started (no free background worker slot, or the server stopped first)'
+                              ELSE 'its worker ended without recording an outcome (it crashed, or the server restarted)' END
+         WHERE r.status IN ('starting', 'running')
+           AND CASE WHEN r.pid IS NULL THEN r.created_at < now() - interval '1 minute'
+                    ELSE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+                                      WHERE a.pid = r.pid AND a.backend_type = 'pg_leadgen job') END
+        RETURNING 1)
+    SELECT count(*) FROM s
 $$;
 
 -- The built-in jobs.

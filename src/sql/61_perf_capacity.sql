@@ -197,7 +197,7 @@ END;
 $$;
 
 -- VACUUM (ANALYZE) of one table, which cannot run inside the caller's
--- transaction: a one-off job the launcher runs in a background worker.
+-- transaction: a one-off job, run at once in a background worker of its own.
 -- Returns the job to poll with perf_job_status().
 CREATE FUNCTION @extschema@.perf_optimize_table(tbl regclass) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -210,16 +210,13 @@ BEGIN
         RAISE EXCEPTION '"%" is not a table', tbl
             USING ERRCODE = 'wrong_object_type', HINT = 'Pass a table, e.g. ''leadgen.leads''.';
     END IF;
-    IF NOT @extschema@.preloaded() THEN
-        RAISE EXCEPTION 'no worker can run VACUUM for this session'
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = 'VACUUM cannot run inside a transaction; pg_leadgen runs it in a background worker.',
-                  HINT = 'Add pg_leadgen to shared_preload_libraries, or run VACUUM (ANALYZE) yourself.';
-    END IF;
-    INSERT INTO @extschema@.jobs (name, schedule, timezone, command, once, next_run_at)
+    -- a one-off job, held (paused) so that the launcher leaves it alone,
+    -- run at once by this session's commit
+    INSERT INTO @extschema@.jobs (name, schedule, timezone, command, once, paused)
     VALUES (format('optimize %s %s', tbl, to_char(clock_timestamp(), 'YYYY-MM-DD"T"HH24:MI:SS.US')),
-            '@yearly', 'UTC', format('VACUUM (ANALYZE) %s', tbl), true, now())
+            '@yearly', 'UTC', format('VACUUM (ANALYZE) %s', tbl), true, true)
     RETURNING * INTO v_job;
+    PERFORM @extschema@.job_start(v_job.name);
     RETURN jsonb_build_object('job_id', v_job.id, 'job_name', v_job.name, 'command', v_job.command, 'status', 'queued');
 END;
 $$;

@@ -7,6 +7,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
 
 my $node = PostgreSQL::Test::Cluster->new('launcher');
 $node->init;
@@ -31,7 +32,7 @@ $node->safe_psql('postgres', q{
     VALUES (42, 'qualified', 60, date_trunc('month', now()) + interval '4 years 2 days')});
 is($node->safe_psql('postgres', q{SELECT tableoid::regclass FROM leadgen.leads WHERE id = 42}),
    'leadgen.leads_default', 'far-future lead lands in the default partition');
-$node->safe_psql('postgres', q{SELECT leadgen.run_job_now('partition_maintenance')});
+$node->safe_psql('postgres', q{UPDATE leadgen.jobs SET next_run_at = now() WHERE name = 'partition_maintenance'});
 ok($node->poll_query_until('postgres',
        q{SELECT tableoid::regclass::text <> 'leadgen.leads_default' FROM leadgen.leads WHERE id = 42}, 't'),
    'the maintenance job moved it out of the default partition');
@@ -49,7 +50,7 @@ sleep 1;	# let the launcher process its SIGHUP
 $node->safe_psql('postgres', q{
     INSERT INTO leadgen.leads (id, status, quality_score, created_at)
     VALUES (43, 'qualified', 60, date_trunc('month', now()) + interval '7 years');
-    SELECT leadgen.run_job_now('partition_maintenance')});
+    UPDATE leadgen.jobs SET next_run_at = now() WHERE name = 'partition_maintenance'});
 sleep 3;
 is($node->safe_psql('postgres', q{SELECT tableoid::regclass FROM leadgen.leads WHERE id = 43}),
    'leadgen.leads_default', 'with the scheduler turned off by reload, the due job does not run');
@@ -67,17 +68,45 @@ ok($node->poll_query_until('postgres',
        qq{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_leadgen launcher' AND pid <> $pid}, '1'),
    'launcher is back after kill -9');
 
+# A job worker killed mid-run (the postmaster restarts every process):
+# once the launcher is back, the run is marked failed, not left running.
+$node->safe_psql('postgres', q{
+    SELECT leadgen.schedule_job('sleeper', '0 0 1 1 *', 'UTC', 'SELECT pg_sleep(60)');
+    SELECT leadgen.run_job_now('sleeper')});
+ok($node->poll_query_until('postgres', q{SELECT status FROM leadgen.job_runs WHERE job_name = 'sleeper'}, 'running'),
+   'the job runs');
+my $job_pid = $node->safe_psql('postgres', q{SELECT pid FROM leadgen.job_runs WHERE job_name = 'sleeper'});
+kill 'KILL', $job_pid;
+ok($node->poll_query_until('postgres', q{SELECT status FROM leadgen.job_runs WHERE job_name = 'sleeper'}, 'failed'),
+   'after its worker was killed and the server restarted, the run is marked failed');
+like($node->safe_psql('postgres', q{SELECT message FROM leadgen.job_runs WHERE job_name = 'sleeper'}),
+     qr/ended without recording an outcome/, '... saying why');
+
 # State survives a restart.
 $node->restart;
 is($node->safe_psql('postgres', q{SELECT count(*) FROM leadgen.leads WHERE id IN (42, 43)}), '2', 'leads survive a restart');
 ok($node->poll_query_until('postgres', $launcher_q, '1'), 'launcher runs after restart');
+
+# A database the workers do not serve: CREATE EXTENSION says so, and a job
+# run by hand runs there all the same, at once.
+my ($stdout, $stderr);
+$node->safe_psql('postgres', 'CREATE DATABASE other');
+$node->psql('other', 'CREATE EXTENSION pg_leadgen CASCADE', stderr => \$stderr, on_error_die => 1);
+like($stderr, qr/WARNING:\s+the pg_leadgen workers serve database "postgres", not "other"/,
+     'in another database, CREATE EXTENSION warns that the workers serve leadgen.database');
+like($stderr, qr/HINT:\s+Set leadgen.database = 'other' and restart the server/, '... with the setting that would change it');
+$node->safe_psql('other', q{
+    SELECT leadgen.schedule_job('probe', '0 0 1 1 *', 'UTC', 'CREATE TABLE public.ran_here AS SELECT current_database() AS db');
+    SELECT leadgen.run_job_now('probe')});
+ok($node->poll_query_until('other', q{SELECT status FROM leadgen.job_runs WHERE job_name = 'probe'}, 'succeeded'),
+   'a job run by hand in a database the launcher does not serve runs');
+is($node->safe_psql('other', 'SELECT db FROM public.ran_here'), 'other', '... in that database');
 $node->stop;
 
 # Without shared_preload_libraries: objects install, a WARNING with a hint says what does not run.
 my $plain = PostgreSQL::Test::Cluster->new('plain');
 $plain->init;
 $plain->start;
-my ($stdout, $stderr);
 $plain->psql('postgres', 'CREATE EXTENSION pg_leadgen CASCADE', stdout => \$stdout, stderr => \$stderr, on_error_die => 1);
 like($stderr, qr/WARNING:\s+pg_leadgen is not loaded through shared_preload_libraries/, 'warning without preload');
 like($stderr, qr/HINT:\s+Add pg_leadgen to shared_preload_libraries/, 'hint says how to fix it');
@@ -88,8 +117,20 @@ is($plain->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity WHERE b
 $plain->psql('postgres', 'SELECT * FROM leadgen.perf_slow_queries()', stderr => \$stderr);
 like($stderr, qr/ERROR:\s+pg_stat_statements is not loaded/, 'the slow query report says pg_stat_statements is not loaded');
 like($stderr, qr/HINT:\s+Add pg_stat_statements to shared_preload_libraries/, 'and how to load it');
-$plain->psql('postgres', q{SELECT leadgen.perf_optimize_table('leadgen.leads')}, stderr => \$stderr);
-like($stderr, qr/no worker can run VACUUM/, 'VACUUM through the workers needs the workers');
+my $job = $plain->safe_psql('postgres', q{SELECT leadgen.perf_optimize_table('leadgen.leads')->>'job_id'});
+ok($plain->poll_query_until('postgres', "SELECT leadgen.perf_job_status($job)->>'status'", 'succeeded'),
+   'VACUUM (ANALYZE) through perf_optimize_table runs in a worker of its own without preloading');
+
+# make installcheck against such a server stops at once, naming the setting.
+{
+    local $ENV{PGHOST} = $plain->host;
+    local $ENV{PGPORT} = $plain->port;
+    my ($out, $err);
+    IPC::Run::run([ "$FindBin::Bin/../installcheck-preflight.sh", '0.2.0' ], '>', \$out, '2>', \$err);
+    isnt($?, 0, 'the installcheck preflight refuses a server without the library preloaded');
+    like($err, qr/set shared_preload_libraries = 'pg_leadgen,pg_stat_statements' and restart the server/,
+         '... saying which setting it needs');
+}
 $plain->stop;
 
 done_testing();

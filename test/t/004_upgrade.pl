@@ -10,10 +10,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
 
-my $fingerprint = "$ENV{TESTDIR}/sql/catalog_fingerprint.sql";
+my $fingerprint = "$FindBin::Bin/../sql/catalog_fingerprint.sql";
 my $current = do {
-    open(my $fh, '<', "$ENV{TESTDIR}/../pg_leadgen.control") or die "pg_leadgen.control: $!";
+    open(my $fh, '<', "$FindBin::Bin/../../pg_leadgen.control") or die "pg_leadgen.control: $!";
     my ($v) = join('', <$fh>) =~ /default_version\s*=\s*'([^']+)'/;
     $v;
 };
