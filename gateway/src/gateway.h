@@ -141,6 +141,7 @@ void		buf_append(Buf *b, const void *data, size_t len);
 void		buf_puts(Buf *b, const char *s);
 void		buf_printf(Buf *b, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 void		buf_json_string(Buf *b, const char *s);
+size_t		utf8_sequence(const unsigned char *s, size_t *bad);
 void		buf_free(Buf *b);
 uint64_t	fnv1a(const void *data, size_t len);
 void		etag_of(const char *body, size_t len, char *out);
