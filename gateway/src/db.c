@@ -104,26 +104,34 @@ timeout_wanted(void)
 	return tl_timeout_ms > 0 ? tl_timeout_ms : gw_settings.statement_timeout_ms;
 }
 
+/* Set a connection's statement_timeout; false when that failed. */
+static bool
+set_statement_timeout(PGconn *pg, int ms)
+{
+	char		txt[24];
+	const char *p[1] = {txt};
+	PGresult   *r;
+	bool		ok;
+
+	snprintf(txt, sizeof(txt), "%d", ms);
+	r = PQexecParams(pg, "SELECT pg_catalog.set_config('statement_timeout', $1, false)", 1, NULL, p, NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	return ok;
+}
+
 /* Give c this thread's statement timeout; false when the connection failed. */
 static bool
 conn_timeout(Conn *c)
 {
-	char		ms[24];
-	const char *p[1] = {ms};
-	PGresult   *r;
-	bool		ok;
 	int			want = timeout_wanted();
 
 	if (c->timeout_ms == want)
 		return true;
-	snprintf(ms, sizeof(ms), "%d", want);
-	r = PQexecParams(c->pg, "SELECT pg_catalog.set_config('statement_timeout', $1, false)", 1, NULL, p, NULL, NULL,
-					 0);
-	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-	PQclear(r);
-	if (ok)
-		c->timeout_ms = want;
-	return ok;
+	if (!set_statement_timeout(c->pg, want))
+		return false;
+	c->timeout_ms = want;
+	return true;
 }
 
 void
@@ -304,21 +312,14 @@ static PGconn *
 connect_with_timeout(const char *conninfo, int *timeout_ms)
 {
 	PGconn	   *pg = connect_to(conninfo);
-	char		ms[24];
-	const char *p[1] = {ms};
-	PGresult   *r;
 
 	if (pg == NULL)
 		return NULL;
-	snprintf(ms, sizeof(ms), "%d", gw_settings.statement_timeout_ms);
-	r = PQexecParams(pg, "SELECT pg_catalog.set_config('statement_timeout', $1, false)", 1, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+	if (!set_statement_timeout(pg, gw_settings.statement_timeout_ms))
 	{
-		PQclear(r);
 		PQfinish(pg);
 		return NULL;
 	}
-	PQclear(r);
 	*timeout_ms = gw_settings.statement_timeout_ms;
 	return pg;
 }
