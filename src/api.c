@@ -532,6 +532,7 @@ PG_FUNCTION_INFO_V1(pg_leadgen_api_page_final);
 PG_FUNCTION_INFO_V1(pg_leadgen_api_page_empty);
 PG_FUNCTION_INFO_V1(pg_leadgen_api_cursor_encode);
 PG_FUNCTION_INFO_V1(pg_leadgen_api_cursor_sign);
+PG_FUNCTION_INFO_V1(pg_leadgen_api_cursor_verify);
 
 /*
  * pg_leadgen_api_page_step
@@ -622,6 +623,24 @@ pg_leadgen_api_cursor_sign(PG_FUNCTION_ARGS)
 	ListCursorSign(get_func_namespace(fcinfo->flinfo->fn_oid), VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload),
 				   sign);
 	PG_RETURN_TEXT_P(cstring_to_text(sign));
+}
+
+/*
+ * pg_leadgen_api_cursor_verify
+ *		api_cursor_verify(payload, signature): whether signature is the
+ *		signature of payload, compared in constant time (ListCursorVerify).
+ *		For the cursor decoder, in place of comparing api_cursor_sign()'s
+ *		text with "<>", which stops at the first differing byte.
+ */
+Datum
+pg_leadgen_api_cursor_verify(PG_FUNCTION_ARGS)
+{
+	text	   *payload = PG_GETARG_TEXT_PP(0);
+	text	   *signature = PG_GETARG_TEXT_PP(1);
+
+	PG_RETURN_BOOL(ListCursorVerify(get_func_namespace(fcinfo->flinfo->fn_oid), VARDATA_ANY(payload),
+									VARSIZE_ANY_EXHDR(payload), VARDATA_ANY(signature),
+									VARSIZE_ANY_EXHDR(signature)));
 }
 
 /* ---- jobs ---- */

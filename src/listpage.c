@@ -43,6 +43,7 @@
 #include "catalog/pg_type.h"
 #include "common/base64.h"
 #include "common/cryptohash.h"
+#include "common/hmac.h"
 #include "common/jsonapi.h"
 #include "common/sha2.h"
 #include "lib/stringinfo.h"
@@ -362,10 +363,14 @@ cursor_secret(Oid nsp)
 /*
  * ListCursorSign
  *		The signature of payload: the first 24 hex characters of
- *		SHA-256(secret || payload), the secret being that of the extension
- *		whose schema is nsp and the payload (in the server's encoding) taken
- *		as UTF-8, whatever the database's encoding. Written into out
+ *		HMAC-SHA256 keyed with the secret of the extension whose schema is
+ *		nsp, over the payload (in the server's encoding) taken as UTF-8,
+ *		whatever the database's encoding. Written into out
  *		(LIST_CURSOR_SIGN_CHARS + 1 bytes).
+ *
+ * An HMAC and not SHA-256(secret || payload): with a plain hash, whoever
+ * holds one signed payload can extend it and compute a valid signature of
+ * the longer text without the secret (length extension).
  */
 void
 ListCursorSign(Oid nsp, const char *payload, size_t len, char *out)
@@ -373,19 +378,22 @@ ListCursorSign(Oid nsp, const char *payload, size_t len, char *out)
 	char	   *secret = cursor_secret(nsp);
 	char	   *utf8 = pg_server_to_any(payload, len, PG_UTF8);
 	size_t		utf8len = utf8 == payload ? len : strlen(utf8);
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	static const char hex[] = "0123456789abcdef";
 
-	/* the secret is hex, the same in every encoding; the payload is hashed as UTF-8 */
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) secret, strlen(secret)) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) utf8, utf8len) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+	if (ctx == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	/* the secret is hex, the same in every encoding; the payload is signed as UTF-8 */
+	if (pg_hmac_init(ctx, (const uint8 *) secret, strlen(secret)) < 0 ||
+		pg_hmac_update(ctx, (const uint8 *) utf8, utf8len) < 0 ||
+		pg_hmac_final(ctx, digest, sizeof(digest)) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not sign a list cursor: %s", pg_cryptohash_error(ctx))));
-	pg_cryptohash_free(ctx);
+				 errmsg("could not sign a list cursor: %s", pg_hmac_error(ctx))));
+	pg_hmac_free(ctx);
 	explicit_bzero(secret, strlen(secret));
 	pfree(secret);
 	if (utf8 != payload)
@@ -396,6 +404,28 @@ ListCursorSign(Oid nsp, const char *payload, size_t len, char *out)
 		out[2 * i + 1] = hex[digest[i] & 0xF];
 	}
 	out[LIST_CURSOR_SIGN_CHARS] = '\0';
+	explicit_bzero(digest, sizeof(digest));
+}
+
+/*
+ * ListCursorVerify
+ *		Whether signature (siglen bytes) is the signature of payload, by a
+ *		comparison whose time does not depend on where the two differ: a
+ *		caller that times its attempts learns nothing of the right
+ *		signature.
+ */
+bool
+ListCursorVerify(Oid nsp, const char *payload, size_t len, const char *signature, size_t siglen)
+{
+	char		expect[LIST_CURSOR_SIGN_CHARS + 1];
+	unsigned char diff = 0;
+
+	ListCursorSign(nsp, payload, len, expect);
+	if (siglen != LIST_CURSOR_SIGN_CHARS)
+		return false;			/* the length is no secret */
+	for (int i = 0; i < LIST_CURSOR_SIGN_CHARS; i++)
+		diff |= (unsigned char) (expect[i] ^ signature[i]);
+	return diff == 0;
 }
 
 /*

@@ -16,7 +16,7 @@
 #include "access/htup_details.h"
 #include "utils/array.h"
 
-/* Hex characters of a cursor's signature (the first 12 bytes of SHA-256). */
+/* Hex characters of a cursor's signature (the first 12 bytes of HMAC-SHA256). */
 #define LIST_CURSOR_SIGN_CHARS	24
 
 typedef struct ListPage ListPage;
@@ -28,5 +28,6 @@ extern text *ListPageFinish(ListPage *page, Oid nsp);
 extern text *ListPageEmpty(int lim, int64 off);
 extern text *ListCursorEncode(Oid nsp, const char *sort, const char *key, int64 id);
 extern void ListCursorSign(Oid nsp, const char *payload, size_t len, char *out);
+extern bool ListCursorVerify(Oid nsp, const char *payload, size_t len, const char *signature, size_t siglen);
 
 #endif							/* LEADGEN_LISTPAGE_H */

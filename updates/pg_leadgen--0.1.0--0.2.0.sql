@@ -70,3 +70,42 @@ BEGIN
     RETURN jsonb_build_object('job_id', v_job.id, 'job_name', v_job.name, 'command', v_job.command, 'status', 'queued');
 END;
 $$;
+
+-- ---- List cursors: HMAC-SHA256, verified in constant time ----
+CREATE FUNCTION @extschema@.api_cursor_verify(payload text, signature text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pg_leadgen_api_cursor_verify'
+    LANGUAGE C STABLE STRICT;
+REVOKE ALL ON FUNCTION @extschema@.api_cursor_verify(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.api_cursor_verify(text, text) TO leadgen_admin;
+
+CREATE OR REPLACE FUNCTION @extschema@.api_cursor_decode(sort text, cursor text, OUT k text, OUT id bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_b64  text := split_part(cursor, '.', 1);
+    v_p    text;
+    v_j    jsonb;
+BEGIN
+    BEGIN
+        v_b64 := translate(v_b64, '-_', '+/');
+        v_b64 := v_b64 || repeat('=', (4 - length(v_b64) % 4) % 4);
+        v_p := convert_from(decode(v_b64, 'base64'), 'UTF8');
+        v_j := v_p::jsonb;
+    EXCEPTION WHEN OTHERS THEN
+        v_j := NULL;
+    END;
+    IF v_j IS NULL OR cursor !~ '^[A-Za-z0-9_-]+\.[0-9a-f]{24}$'
+       OR NOT @extschema@.api_cursor_verify(v_p, split_part(cursor, '.', 2))
+       OR jsonb_typeof(v_j) <> 'array' OR jsonb_array_length(v_j) <> 3 THEN
+        RAISE EXCEPTION 'invalid cursor'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Pass next_cursor exactly as a previous page returned it.';
+    END IF;
+    IF v_j->>0 IS DISTINCT FROM sort THEN
+        RAISE EXCEPTION 'the cursor belongs to another sort order (%)', v_j->>0
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Keep the sort parameter of the page that returned the cursor.';
+    END IF;
+    k := v_j->>1;
+    id := (v_j->>2)::bigint;
+END;
+$$;

@@ -82,10 +82,13 @@ tier_of(const char *s)
 
 /*
  * Who the caller is: anonymous without a key; otherwise the key's tier and
- * broker. Returns 0, or an HTTP status (401, 503) with ans filled.
+ * broker. Returns 0, or an HTTP status (401, 503, 504) with ans filled;
+ * or AUTH_NEEDS_DB, with nothing filled, when the key is not remembered
+ * and may_block is false (the caller is an HTTP thread, which never waits
+ * on the database).
  */
 int
-auth_check(Request *req, const char *key, Answer *ans)
+auth_check(Request *req, const char *key, Answer *ans, bool may_block)
 {
 	uint64_t	h1,
 				h2;
@@ -109,6 +112,8 @@ auth_check(Request *req, const char *key, Answer *ans)
 		k = *slot;
 	}
 	pthread_mutex_unlock(&lock);
+	if (!known && !may_block && strlen(key) <= 200)
+		return AUTH_NEEDS_DB;
 	if (!known)
 	{
 		memset(&k, 0, sizeof(k));
@@ -150,11 +155,14 @@ auth_check(Request *req, const char *key, Answer *ans)
 
 /*
  * Take one request from the caller's shared window. Fills the three
- * X-RateLimit values; false with a 429 in ans when over the limit (or the
- * database's status when it cannot be asked).
+ * X-RateLimit values; RATE_OK, or RATE_REFUSED with a 429 in ans when
+ * over the limit (or the database's status when it cannot be asked); or
+ * RATE_NEEDS_DB, with nothing filled, when the database must be asked and
+ * may_block is false.
  */
-bool
-rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *hdr_remaining, char *hdr_reset)
+RateResult
+rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *hdr_remaining, char *hdr_reset,
+		  bool may_block)
 {
 	char		bucket[96];
 	int			limit;
@@ -171,7 +179,7 @@ rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *
 		strcpy(hdr_limit, "unlimited");
 		strcpy(hdr_remaining, "unlimited");
 		strcpy(hdr_reset, "0");
-		return true;
+		return RATE_OK;
 	}
 	if (route->access == ACCESS_ADMIN)
 	{
@@ -205,9 +213,11 @@ rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *
 		ans->retry_after = wait;
 		ans->body = error_json("rate_limited", "Too many requests; wait for Retry-After seconds.", NULL, &ans->len);
 		metrics_rate_limited();
-		return false;
+		return RATE_REFUSED;
 	}
 	pthread_mutex_unlock(&lock);
+	if (!may_block)
+		return RATE_NEEDS_DB;
 
 	snprintf(limtxt, sizeof(limtxt), "%d", limit);
 	p[0] = bucket;
@@ -218,7 +228,7 @@ rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *
 	{
 		strcpy(hdr_remaining, "0");
 		strcpy(hdr_reset, "0");
-		return false;
+		return RATE_REFUSED;
 	}
 	allowed = PQgetvalue(r, 0, 0)[0] == 't';
 	snprintf(hdr_remaining, 16, "%s", PQgetvalue(r, 0, 1));
@@ -238,7 +248,7 @@ rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *
 		metrics_rate_limited();
 	}
 	PQclear(r);
-	return allowed;
+	return allowed ? RATE_OK : RATE_REFUSED;
 }
 
 static uint64_t

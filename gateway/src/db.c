@@ -38,6 +38,7 @@ typedef struct Conn
 	double		backoff;
 	double		failed_at;		/* when its last connection attempt failed */
 	bool		counted;		/* counted in n_up */
+	int			timeout_ms;		/* its statement_timeout */
 	PGcancel   *cancel;			/* in the registry while connected */
 	Stmt		stmts[MAX_STMTS];
 	int			nstmts;
@@ -48,6 +49,7 @@ static const char *primary_info;
 static const char *replica_info;
 static _Thread_local Conn tl_primary;
 static _Thread_local Conn tl_replica;
+static _Thread_local int tl_timeout_ms;	/* 0: the default class's */
 static atomic_int n_up;
 static atomic_int n_down;
 
@@ -82,6 +84,54 @@ db_config(const char *primary, const char *replica)
 {
 	primary_info = primary;
 	replica_info = replica;
+}
+
+/*
+ * The statement timeout of this thread's statements from now on (a
+ * database worker sets its request's route's). Applied to a connection
+ * when it differs from the connection's own, so that most statements need
+ * no extra round trip.
+ */
+void
+db_set_timeout(int ms)
+{
+	tl_timeout_ms = ms;
+}
+
+static int
+timeout_wanted(void)
+{
+	return tl_timeout_ms > 0 ? tl_timeout_ms : gw_settings.statement_timeout_ms;
+}
+
+/* Set a connection's statement_timeout; false when that failed. */
+static bool
+set_statement_timeout(PGconn *pg, int ms)
+{
+	char		txt[24];
+	const char *p[1] = {txt};
+	PGresult   *r;
+	bool		ok;
+
+	snprintf(txt, sizeof(txt), "%d", ms);
+	r = PQexecParams(pg, "SELECT pg_catalog.set_config('statement_timeout', $1, false)", 1, NULL, p, NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	return ok;
+}
+
+/* Give c this thread's statement timeout; false when the connection failed. */
+static bool
+conn_timeout(Conn *c)
+{
+	int			want = timeout_wanted();
+
+	if (c->timeout_ms == want)
+		return true;
+	if (!set_statement_timeout(c->pg, want))
+		return false;
+	c->timeout_ms = want;
+	return true;
 }
 
 void
@@ -246,8 +296,7 @@ connect_to(const char *conninfo)
 	 * Generic plans: the gateway's statements are prepared once and run
 	 * with new values; a custom plan each time costs more than the query.
 	 */
-	r = PQexec(pg, "SET search_path = leadgen, public; SET statement_timeout = '60s'; "
-			   "SET plan_cache_mode = force_generic_plan");
+	r = PQexec(pg, "SET search_path = leadgen, public; SET plan_cache_mode = force_generic_plan");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 	{
 		PQclear(r);
@@ -255,6 +304,23 @@ connect_to(const char *conninfo)
 		return NULL;
 	}
 	PQclear(r);
+	return pg;
+}
+
+/* A new connection with the default class's statement timeout (the listener's too). */
+static PGconn *
+connect_with_timeout(const char *conninfo, int *timeout_ms)
+{
+	PGconn	   *pg = connect_to(conninfo);
+
+	if (pg == NULL)
+		return NULL;
+	if (!set_statement_timeout(pg, gw_settings.statement_timeout_ms))
+	{
+		PQfinish(pg);
+		return NULL;
+	}
+	*timeout_ms = gw_settings.statement_timeout_ms;
 	return pg;
 }
 
@@ -280,7 +346,7 @@ conn_get(Conn *c, const char *conninfo, bool *first_use)
 		pthread_setspecific(conn_key, &tl_primary);
 	}
 	c->conninfo = conninfo;
-	c->pg = connect_to(conninfo);
+	c->pg = connect_with_timeout(conninfo, &c->timeout_ms);
 	if (c->pg == NULL)
 	{
 		c->backoff = c->backoff < BACKOFF_MIN ? BACKOFF_MIN : c->backoff * 2;
@@ -325,6 +391,8 @@ set_error(PGresult *r, PGconn *pg, Answer *ans)
 	}
 	buf_puts(&d, "{\"sqlstate\":");
 	buf_json_string(&d, state ? state : "");
+	if (status == 504)
+		buf_printf(&d, ",\"timeout_ms\":%d", timeout_wanted());
 	if (hint && status != 500)
 	{
 		buf_puts(&d, ",\"hint\":");
@@ -464,11 +532,15 @@ exec_named(DbTarget target, const char *key, const char *text, StmtText make, co
 			set_unavailable(ans);
 			return NULL;
 		}
-		name = stmt_name(c, key, text, make, arg, nparams, all_text, ans);
+		name = conn_timeout(c) ? stmt_name(c, key, text, make, arg, nparams, all_text, ans) : NULL;
 		if (name == NULL)
 		{
 			if (PQstatus(c->pg) == CONNECTION_OK)
+			{
+				if (ans->status == 0)
+					set_unavailable(ans);	/* the timeout could not be set */
 				return NULL;	/* an error of the request, in ans */
+			}
 			free(ans->body);
 			ans->body = NULL;
 			conn_drop(c);
@@ -696,7 +768,9 @@ listener_main(void *arg)
 
 			if (pg)
 				PQfinish(pg);
-			pg = connect_to(primary_info);
+			int			ms;
+
+			pg = connect_with_timeout(primary_info, &ms);
 			if (pg == NULL)
 			{
 				usleep(500 * 1000);

@@ -17,6 +17,227 @@
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * The code point of the UTF-8 sequence at s[0..len), written apart from
+ * the gateway's own reader: its length in *n, or -1 when ill-formed.
+ */
+static long
+code_point(const unsigned char *s, size_t len, size_t *n)
+{
+	long		cp;
+	size_t		need;
+	static const long min[5] = {0, 0, 0x80, 0x800, 0x10000};
+
+	if (s[0] < 0x80)
+	{
+		*n = 1;
+		return s[0];
+	}
+	if ((s[0] & 0xE0) == 0xC0)
+	{
+		need = 2;
+		cp = s[0] & 0x1F;
+	}
+	else if ((s[0] & 0xF0) == 0xE0)
+	{
+		need = 3;
+		cp = s[0] & 0x0F;
+	}
+	else if ((s[0] & 0xF8) == 0xF0)
+	{
+		need = 4;
+		cp = s[0] & 0x07;
+	}
+	else
+		return -1;
+	if (len < need)
+		return -1;
+	for (size_t i = 1; i < need; i++)
+	{
+		if ((s[i] & 0xC0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min[need] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return -1;
+	*n = need;
+	return cp;
+}
+
+static bool
+valid_utf8(const unsigned char *s, size_t len)
+{
+	size_t		n;
+
+	for (size_t i = 0; i < len; i += n)
+		if (code_point(s + i, len - i, &n) < 0)
+			return false;
+	return true;
+}
+
+static void
+put_utf8(Buf *b, long cp)
+{
+	unsigned char u[4];
+	size_t		n;
+
+	if (cp < 0x80)
+	{
+		u[0] = (unsigned char) cp;
+		n = 1;
+	}
+	else if (cp < 0x800)
+	{
+		u[0] = (unsigned char) (0xC0 | (cp >> 6));
+		u[1] = (unsigned char) (0x80 | (cp & 0x3F));
+		n = 2;
+	}
+	else if (cp < 0x10000)
+	{
+		u[0] = (unsigned char) (0xE0 | (cp >> 12));
+		u[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (unsigned char) (0x80 | (cp & 0x3F));
+		n = 3;
+	}
+	else
+	{
+		u[0] = (unsigned char) (0xF0 | (cp >> 18));
+		u[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3F));
+		u[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
+		u[3] = (unsigned char) (0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	buf_append(b, u, n);
+}
+
+static long
+hex4(const unsigned char *s)
+{
+	long		v = 0;
+
+	for (int i = 0; i < 4; i++)
+	{
+		int			c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * Parse j[0..len) as one JSON string (RFC 8259: no raw control
+ * characters, only the defined escapes, valid UTF-8) into out; false when
+ * it is not one.
+ */
+static bool
+json_string_parse(const unsigned char *j, size_t len, Buf *out)
+{
+	size_t		i = 1;
+
+	if (len < 2 || j[0] != '"' || j[len - 1] != '"' || !valid_utf8(j, len))
+		return false;
+	buf_append(out, "", 0);
+	while (i < len - 1)
+	{
+		unsigned char c = j[i];
+		long		cp;
+
+		if (c < 0x20 || c == '"')
+			return false;
+		if (c != '\\')
+		{
+			buf_append(out, &j[i], 1);
+			i++;
+			continue;
+		}
+		if (i + 1 >= len - 1)
+			return false;
+		c = j[i + 1];
+		i += 2;
+		switch (c)
+		{
+			case '"':
+			case '\\':
+			case '/':
+				buf_append(out, &c, 1);
+				continue;
+			case 'b':
+				buf_append(out, "\b", 1);
+				continue;
+			case 'f':
+				buf_append(out, "\f", 1);
+				continue;
+			case 'n':
+				buf_append(out, "\n", 1);
+				continue;
+			case 'r':
+				buf_append(out, "\r", 1);
+				continue;
+			case 't':
+				buf_append(out, "\t", 1);
+				continue;
+			case 'u':
+				break;
+			default:
+				return false;
+		}
+		if (i + 4 > len - 1 || (cp = hex4(&j[i])) < 0)
+			return false;
+		i += 4;
+		if (cp >= 0xD800 && cp <= 0xDBFF)
+		{
+			long		lo;
+
+			if (i + 6 > len - 1 || j[i] != '\\' || j[i + 1] != 'u' || (lo = hex4(&j[i + 2])) < 0xDC00 ||
+				lo > 0xDFFF)
+				return false;
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+			i += 6;
+		}
+		else if (cp >= 0xDC00 && cp <= 0xDFFF)
+			return false;
+		if (cp == 0)
+			return false;		/* the writer takes C strings: never a NUL */
+		put_utf8(out, cp);
+	}
+	return true;
+}
+
+/*
+ * The JSON writer's round trip: its literal of s parses, and decodes to s
+ * when s is well-formed UTF-8; otherwise to well-formed UTF-8 holding
+ * U+FFFD, and never longer than three bytes per byte of s.
+ */
+static void
+json_round_trip(const char *s)
+{
+	Buf			lit = {0};
+	Buf			back = {0};
+	size_t		n = strlen(s);
+
+	buf_json_string(&lit, s);
+	if (!json_string_parse((const unsigned char *) lit.data, lit.len, &back))
+		abort();				/* not a JSON string */
+	if (valid_utf8((const unsigned char *) s, n))
+	{
+		if (back.len != n || memcmp(back.data, s, n) != 0)
+			abort();			/* valid input not kept as it was */
+	}
+	else if (!valid_utf8((const unsigned char *) back.data, back.len) || back.len > 3 * n ||
+			 memmem(back.data, back.len, "\xEF\xBF\xBD", 3) == NULL)
+		abort();				/* ill-formed input not replaced */
+	buf_free(&lit);
+	buf_free(&back);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,6 +258,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(in, data, size);
 	in[size] = '\0';
+	json_round_trip(in);
 	uri = in;
 	if ((sp = strchr(in, ' ')) != NULL)
 	{

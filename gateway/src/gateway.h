@@ -78,6 +78,21 @@ typedef struct Answer
 
 typedef void (*RouteHandler) (struct Request *req, const struct Route *route, Answer *ans);
 
+/*
+ * The longest value a query argument may have, in bytes after decoding:
+ * longer than any valid value, so that a request carrying more is refused
+ * before it reaches the database. Arguments a route does not list, and
+ * path segments, may have GW_ARG_MAX bytes.
+ */
+typedef struct ArgLimit
+{
+	const char *name;			/* NULL ends a list */
+	size_t		max;
+} ArgLimit;
+
+#define GW_ARG_MAX		200
+#define GW_TARGET_MAX	8192	/* the request target (path and query) */
+
 typedef struct Route
 {
 	const char *method;
@@ -87,8 +102,10 @@ typedef struct Route
 	int			cache_ttl;		/* seconds; 0: not cached */
 	unsigned	deps;			/* RES_* this answer depends on */
 	bool		exempt;			/* not rate limited (health, readiness, metrics) */
+	bool		nodb;			/* the handler needs no database (with exempt: no key check either) */
 	bool		reads;			/* may be served by a replica */
 	const char *sql;			/* the statement, for routes that run one */
+	const ArgLimit *args;		/* maxima of its query arguments, or NULL */
 } Route;
 
 typedef struct Request
@@ -117,10 +134,19 @@ typedef struct Request
 	size_t		bytes;
 	const char *cache;
 	struct MHD_Connection *conn;
-	/* a deferred answer (POST /api/v1/leads, submitted with others) */
-	bool		deferred;
+	const char *key;			/* the API key sent, or NULL */
+	bool		gzip_ok;		/* the client accepts gzip */
+	/*
+	 * An answer given by another thread (a database worker, the lead
+	 * submitter) while the connection is suspended: waiting until then,
+	 * answer_ready once deferred_answer is filled.
+	 */
+	bool		waiting;
+	bool		submit;			/* handed on to the lead submitter */
 	bool		answer_ready;
 	Answer		deferred_answer;
+	char		deferred_etag[32];	/* of a cached answer, or "" */
+	bool		deferred_gz;	/* the cached answer is gzipped */
 	char		rl[3][16];		/* X-RateLimit-Limit, -Remaining, -Reset */
 } Request;
 
@@ -135,12 +161,14 @@ const char *target_arg(const Target *t, const char *key);
 bool		parse_int(const char *s, long long lo, long long hi, long long *out);
 bool		token_ok(const char *s, size_t maxlen);
 bool		glob_match(const char *pat, const char *s);
+const char *arg_too_long(const Route *route, const Target *t, const char *const *caps, size_t *max);
 
 /* util.c */
 void		buf_append(Buf *b, const void *data, size_t len);
 void		buf_puts(Buf *b, const char *s);
 void		buf_printf(Buf *b, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 void		buf_json_string(Buf *b, const char *s);
+size_t		utf8_sequence(const unsigned char *s, size_t *bad);
 void		buf_free(Buf *b);
 uint64_t	fnv1a(const void *data, size_t len);
 void		etag_of(const char *body, size_t len, char *out);
@@ -165,6 +193,7 @@ void		db_thread_stats(int *up, int *down);
 void		db_listener_start(void);
 void		db_listener_stop(void);
 bool		db_ready(void);
+void		db_set_timeout(int ms);	/* this thread's statement timeout from now on */
 
 /* cache.c */
 void		cache_init(size_t max_bytes);
@@ -180,9 +209,16 @@ double		cache_hit_rate(void);
 void		cache_counters(uint64_t *hits, uint64_t *misses, uint64_t *evictions, size_t *bytes);
 
 /* auth.c */
-int			auth_check(Request *req, const char *key, Answer *ans);
-bool		rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *hdr_remaining,
-					  char *hdr_reset);
+#define AUTH_NEEDS_DB	(-1)
+int			auth_check(Request *req, const char *key, Answer *ans, bool may_block);
+typedef enum RateResult
+{
+	RATE_OK,
+	RATE_REFUSED,				/* 429, or the database's error, in the answer */
+	RATE_NEEDS_DB
+} RateResult;
+RateResult	rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *hdr_remaining,
+					  char *hdr_reset, bool may_block);
 void		auth_forget_keys(void);
 void		writes_note(const Request *req);
 bool		writes_recent(const Request *req);
@@ -197,6 +233,20 @@ void		submit_defer(Request *req);
 void		submit_start(void);
 void		submit_stop(void);
 
+/* workers.c: requests that need the database, served off the HTTP threads */
+typedef enum WorkReason
+{
+	WORK_RUN,					/* serve it */
+	WORK_EXPIRED,				/* it waited longer than its route's timeout: 503 */
+	WORK_STOPPING				/* the gateway is stopping: 503 */
+} WorkReason;
+typedef void (*WorkerServe) (Request *req, WorkReason why);
+void		workers_start(int n, WorkerServe serve);
+void		workers_defer(Request *req, int wait_ms);
+int			workers_queued(void);
+void		workers_drain(void);
+void		workers_stop(void);
+
 /* main.c: settings */
 typedef struct Settings
 {
@@ -209,6 +259,8 @@ typedef struct Settings
 	size_t		max_body;
 	const char *access_log;
 	int			drain_seconds;
+	int			statement_timeout_ms;	/* public, partner and internal routes */
+	int			admin_statement_timeout_ms; /* admin routes */
 } Settings;
 extern Settings gw_settings;
 void		access_log_write(const Request *req, double seconds);
@@ -216,5 +268,6 @@ void		access_log_write(const Request *req, double seconds);
 /* http.c */
 struct MHD_Daemon *http_start(void);
 int			http_inflight(void);
+int			route_timeout_ms(const Route *route);
 
 #endif

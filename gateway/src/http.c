@@ -3,12 +3,20 @@
  *		The libmicrohttpd side: the request lifecycle (state made when the
  *		request line arrives, the body gathered under a cap, the answer
  *		given on a later call than the first so keep-alive holds), the
- *		checks every route shares (route, key, tier, rate, body), the cache,
- *		and the answer's headers, compression and ETag.
+ *		checks every route shares (target, route, argument lengths, key,
+ *		tier, rate, body), the cache, and the answer's headers, compression
+ *		and ETag.
+ *
+ * The HTTP threads never wait on the database. A request is served on its
+ * HTTP thread as far as it goes without the database (a liveness probe, a
+ * remembered key, a cached answer); the rest has its connection suspended
+ * and is served by a database worker (workers.c), which resumes it with
+ * the answer. Each statement runs under its route's statement timeout.
  *
  * Copyright (c) 2026, pg_leadgen developers
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,6 +33,11 @@
 static atomic_int inflight;
 static atomic_uint_fast64_t request_seq;
 static unsigned long long instance_tag;
+
+#define READY_TIMEOUT_MS	2000
+
+/* Set while this thread queues an answer of the gateway's own (see MHD_queue_response below). */
+static _Thread_local bool own_answer;
 
 int
 http_inflight(void)
@@ -147,8 +160,20 @@ reason_code(int status)
 			return "method_not_allowed";
 		case 413:
 			return "payload_too_large";
+		case 414:
+			return "uri_too_long";
 		case 415:
 			return "unsupported_media_type";
+		case 431:
+			return "header_fields_too_large";
+		case 500:
+			return "internal";
+		case 501:
+			return "not_implemented";
+		case 503:
+			return "unavailable";
+		case 505:
+			return "http_version_not_supported";
 		default:
 			return "bad_request";
 	}
@@ -235,7 +260,9 @@ send_answer(Request *req, Answer *ans, const char *ratelimit[3], const char *all
 		snprintf(num, sizeof(num), "%d", ans->retry_after > 0 ? ans->retry_after : 1);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
 	}
+	own_answer = true;
 	ret = MHD_queue_response(conn, (unsigned int) ans->status, resp);
+	own_answer = false;
 	MHD_destroy_response(resp);
 
 	req->status = ans->status;
@@ -274,29 +301,34 @@ content_type_ok(const char *ct, bool ndjson_too)
 		(ct[20] == '\0' || ct[20] == ';' || ct[20] == ' ');
 }
 
-static enum MHD_Result
-dispatch(Request *req, struct MHD_Connection *conn, const char *method)
+/*
+ * The statement timeout of a route's class, in milliseconds: also how long
+ * its request may wait for a database worker. The readiness probe's is
+ * short, so that it answers within a probe's usual timeout whatever the
+ * database does.
+ */
+int
+route_timeout_ms(const Route *route)
 {
-	Answer		ans = {0};
-	char		allow[64] = "";
-	char	   *rl_limit = req->rl[0],
-			   *rl_remaining = req->rl[1],
-			   *rl_reset = req->rl[2];
-	const char *ratelimit[3] = {rl_limit, rl_remaining, rl_reset};
-	const char *err;
+	int			ms = route->access == ACCESS_ADMIN ? gw_settings.admin_statement_timeout_ms
+		: gw_settings.statement_timeout_ms;
+
+	if (strcmp(route->pattern, "/ready") == 0 && ms > READY_TIMEOUT_MS)
+		ms = READY_TIMEOUT_MS;
+	return ms;
+}
+
+/* What every answer needs from the request's head, taken on its HTTP thread. */
+static void
+request_start(Request *req, struct MHD_Connection *conn, const char *method)
+{
 	const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
-	const Route *route;
-	bool		path_known;
-	Buf			key = {0};
-	bool		cacheable;
-	uint64_t	gen = 0;
-	enum MHD_Result ret;
 
 	req->conn = conn;
 	req->method = method;
-	strcpy(rl_limit, "0");
-	strcpy(rl_remaining, "0");
-	strcpy(rl_reset, "0");
+	strcpy(req->rl[0], "0");
+	strcpy(req->rl[1], "0");
+	strcpy(req->rl[2], "0");
 	if (rid && token_ok(rid, 64))
 		snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
 	else
@@ -304,7 +336,182 @@ dispatch(Request *req, struct MHD_Connection *conn, const char *method)
 				 (unsigned long long) atomic_fetch_add(&request_seq, 1));
 	client_address(conn, req->client, sizeof(req->client));
 	req->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req->key = api_key(conn);
+	req->gzip_ok = accepts_gzip(conn);
+}
 
+/*
+ * Serve the request as far as it goes: key, tier, rate limit, body, cache,
+ * handler. With may_block false (on an HTTP thread) it stops at the first
+ * step that needs the database, with nothing answered, and returns false;
+ * it is then served again from the start by a database worker. Otherwise
+ * returns true with the answer in ans (a cached one with its etag and gz),
+ * or with req->submit set when the lead submitter will answer.
+ */
+static bool
+serve(Request *req, Answer *ans, bool may_block, char *etag, bool *gz)
+{
+	const Route *route = req->route;
+	Buf			key = {0};
+	bool		cacheable;
+	uint64_t	gen = 0;
+	int			rc;
+
+	etag[0] = '\0';
+	*gz = false;
+	/* a liveness probe answers whoever asks, whatever the database does */
+	if (!(route->exempt && route->nodb))
+	{
+		rc = auth_check(req, req->key, ans, may_block);
+		if (rc == AUTH_NEEDS_DB)
+			return false;
+		if (rc != 0)
+			return true;
+	}
+	if (!tier_allows(req->tier, route->access))
+	{
+		if (req->tier == TIER_ANONYMOUS)
+			fail(ans, 401, "This route needs an API key (Authorization: Bearer <key> or X-API-Key).");
+		else
+			fail(ans, 403, route->access == ACCESS_ADMIN ? "This route needs an admin API key."
+				 : "This API key's tier may not call this route.");
+		return true;
+	}
+	switch (rate_take(req, route, ans, req->rl[0], req->rl[1], req->rl[2], may_block))
+	{
+		case RATE_NEEDS_DB:
+			return false;
+		case RATE_REFUSED:
+			return true;
+		case RATE_OK:
+			break;
+	}
+
+	if (strcmp(route->method, "POST") == 0)
+	{
+		bool		batch = strcmp(route->pattern, "/api/v1/leads/batch") == 0;
+
+		if (req->too_large)
+		{
+			fail(ans, 413, "The body is larger than this route accepts.");
+			return true;
+		}
+		if (req->body.len > 0 && !content_type_ok(req->content_type, batch))
+		{
+			fail(ans, 415, batch ? "Send the batch as application/json (an array) or application/x-ndjson."
+				 : "Send the body as application/json.");
+			return true;
+		}
+		if (req->body.len > 0 && memchr(req->body.data, '\0', req->body.len) != NULL)
+		{
+			fail(ans, 400, "The body holds a NUL byte.");
+			return true;
+		}
+	}
+
+	cacheable = route->cache_ttl > 0 && cache_enabled() && strcmp(route->method, "GET") == 0;
+	if (cacheable)
+	{
+		char	   *body;
+		size_t		len;
+
+		cache_key(&key, req->target.path, req->target.query, req->broker);
+		if (cache_get(key.data, route->deps, req->gzip_ok, &body, &len, gz, etag))
+		{
+			buf_free(&key);
+			req->cache = "HIT";
+			ans->status = 200;
+			ans->body = body;
+			ans->len = len;
+			return true;
+		}
+		etag[0] = '\0';
+		*gz = false;
+	}
+	if (!may_block && !route->nodb)
+	{
+		buf_free(&key);
+		return false;
+	}
+	if (cacheable)
+	{
+		req->cache = "MISS";
+		gen = cache_generation(route->deps);
+	}
+
+	route->handler(req, route, ans);
+	if (cacheable && !req->submit && ans->status == 200)
+	{
+		char		tag[32];
+
+		etag_of(ans->body, ans->len, tag);
+		cache_put(key.data, route->deps, gen, route->cache_ttl, ans->body, ans->len, tag);
+	}
+	buf_free(&key);
+	return true;
+}
+
+/*
+ * A database worker's part: serve a request whose connection an HTTP
+ * thread suspended, then resume it with the answer (or hand it on to the
+ * lead submitter, which resumes it); or answer it 503 unrun (why).
+ */
+static void
+serve_waiting(Request *req, WorkReason why)
+{
+	Answer		ans = {0};
+	char		etag[32] = "";
+	bool		gz = false;
+
+	if (why != WORK_RUN)
+	{
+		ans.status = 503;
+		ans.retry_after = 1;
+		ans.body = error_json("unavailable", why == WORK_STOPPING
+							  ? "The gateway is stopping; try another instance or again shortly."
+							  : "Every database connection was busy for longer than this route's timeout; "
+							  "try again shortly.", NULL, &ans.len);
+	}
+	else
+	{
+		db_set_timeout(route_timeout_ms(req->route));
+		serve(req, &ans, true, etag, &gz);
+		if (req->submit)
+		{
+			submit_defer(req);
+			return;
+		}
+	}
+	req->deferred_answer = ans;
+	memcpy(req->deferred_etag, etag, sizeof(etag));
+	req->deferred_gz = gz;
+	req->answer_ready = true;
+	MHD_resume_connection(req->conn);
+}
+
+static enum MHD_Result
+dispatch(Request *req, struct MHD_Connection *conn, const char *method)
+{
+	Answer		ans = {0};
+	char		allow[64] = "";
+	const char *ratelimit[3] = {req->rl[0], req->rl[1], req->rl[2]};
+	const char *err;
+	const char *arg;
+	const Route *route;
+	bool		path_known;
+	size_t		max;
+	char		etag[32];
+	bool		gz;
+
+	request_start(req, conn, method);
+	if (strlen(req->uri) > GW_TARGET_MAX)
+	{
+		char		m[96];
+
+		snprintf(m, sizeof(m), "The request target is longer than %d bytes.", GW_TARGET_MAX);
+		fail(&ans, 414, m);
+		return send_answer(req, &ans, ratelimit, NULL, NULL, false);
+	}
 	if (!target_parse(req->uri, &req->target, &err))
 	{
 		fail(&ans, 400, err);
@@ -320,85 +527,91 @@ dispatch(Request *req, struct MHD_Connection *conn, const char *method)
 		return send_answer(req, &ans, ratelimit, path_known ? allow : NULL, NULL, false);
 	}
 	req->route = route;
+	if ((arg = arg_too_long(route, &req->target, req->caps, &max)) != NULL)
+	{
+		/* refused before any statement: a value no valid one is as long as */
+		Buf			m = {0};
+		Buf			d = {0};
 
-	if (auth_check(req, api_key(conn), &ans) != 0)
+		buf_puts(&m, strcmp(arg, "path") == 0 ? "A path segment" : arg);
+		buf_printf(&m, " is longer than any valid value (at most %zu bytes).", max);
+		buf_puts(&d, "{\"parameter\":");
+		buf_json_string(&d, arg);
+		buf_printf(&d, ",\"max_length\":%zu}", max);
+		ans.status = 400;
+		ans.body = error_json("bad_request", m.data, d.data, &ans.len);
+		buf_free(&m);
+		buf_free(&d);
 		return send_answer(req, &ans, ratelimit, NULL, NULL, false);
-	if (!tier_allows(req->tier, route->access))
-	{
-		if (req->tier == TIER_ANONYMOUS)
-			fail(&ans, 401, "This route needs an API key (Authorization: Bearer <key> or X-API-Key).");
-		else
-			fail(&ans, 403, route->access == ACCESS_ADMIN ? "This route needs an admin API key."
-				 : "This API key's tier may not call this route.");
-		return send_answer(req, &ans, ratelimit, NULL, NULL, false);
 	}
-	if (!rate_take(req, route, &ans, rl_limit, rl_remaining, rl_reset))
-		return send_answer(req, &ans, ratelimit, NULL, NULL, false);
+	if (serve(req, &ans, false, etag, &gz))
+		return send_answer(req, &ans, ratelimit, NULL, etag[0] ? etag : NULL, gz);
 
-	if (strcmp(route->method, "POST") == 0)
+	/* the database is needed: a worker serves it, this thread goes on */
+	req->waiting = true;
+	MHD_suspend_connection(conn);
+	workers_defer(req, route_timeout_ms(route));
+	return MHD_YES;
+}
+
+/* The request head's framing headers, gathered by head_header. */
+typedef struct HeadCheck
+{
+	const char *content_length;
+	bool		lengths_differ;
+	const char *transfer_encoding;
+} HeadCheck;
+
+static enum MHD_Result
+head_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	HeadCheck  *h = cls;
+
+	(void) kind;
+	if (value == NULL)
+		value = "";
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
 	{
-		if (req->too_large)
-		{
-			fail(&ans, 413, "The body is larger than this route accepts.");
-			return send_answer(req, &ans, ratelimit, NULL, NULL, false);
-		}
-		if (req->body.len > 0 &&
-			!content_type_ok(req->content_type, strcmp(route->pattern, "/api/v1/leads/batch") == 0))
-		{
-			fail(&ans, 415, strcmp(route->pattern, "/api/v1/leads/batch") == 0
-				 ? "Send the batch as application/json (an array) or application/x-ndjson."
-				 : "Send the body as application/json.");
-			return send_answer(req, &ans, ratelimit, NULL, NULL, false);
-		}
-		if (req->body.len > 0 && memchr(req->body.data, '\0', req->body.len) != NULL)
-		{
-			fail(&ans, 400, "The body holds a NUL byte.");
-			return send_answer(req, &ans, ratelimit, NULL, NULL, false);
-		}
+		if (h->content_length && strcmp(h->content_length, value) != 0)
+			h->lengths_differ = true;
+		h->content_length = value;
 	}
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		h->transfer_encoding = value;
+	return MHD_YES;
+}
 
-	cacheable = route->cache_ttl > 0 && cache_enabled() && strcmp(route->method, "GET") == 0;
-	if (cacheable)
+/*
+ * The first call, with the head only: a request whose framing is
+ * ambiguous or whose declared body is over the limit is answered now,
+ * before its body is read (the connection then closes). NULL when it may
+ * go on, else the status and message.
+ */
+static const char *
+head_refusal(Request *req, struct MHD_Connection *conn, int *status)
+{
+	HeadCheck	h = {NULL, false, NULL};
+	long long	n;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, head_header, &h);
+	*status = 400;
+	if (h.lengths_differ)
+		return "Content-Length is given more than once, with different values.";
+	if (h.content_length && h.transfer_encoding)
+		return "Content-Length and Transfer-Encoding together make the body's length ambiguous; send one of them.";
+	if (h.transfer_encoding && strcasecmp(h.transfer_encoding, "chunked") != 0)
 	{
-		char	   *body;
-		size_t		len;
-		bool		gz;
-		char		etag[32];
-
-		cache_key(&key, req->target.path, req->target.query, req->broker);
-		if (cache_get(key.data, route->deps, accepts_gzip(conn), &body, &len, &gz, etag))
-		{
-			buf_free(&key);
-			req->cache = "HIT";
-			ans.status = 200;
-			ans.body = body;
-			ans.len = len;
-			return send_answer(req, &ans, ratelimit, NULL, etag, gz);
-		}
-		req->cache = "MISS";
-		gen = cache_generation(route->deps);
+		*status = 501;
+		return "Only the chunked transfer coding is understood.";
 	}
-
-	route->handler(req, route, &ans);
-	if (req->deferred)
+	if (h.content_length && !parse_int(h.content_length, 0, (long long) 1 << 62, &n))
+		return "Content-Length is not a decimal number of bytes.";
+	if (h.content_length && (size_t) n > req->max_body)
 	{
-		/* answered later, from the submitter thread (see on_request) */
-		buf_free(&key);
-		MHD_suspend_connection(conn);
-		submit_defer(req);
-		return MHD_YES;
+		*status = 413;
+		return "The body is larger than this route accepts.";
 	}
-
-	if (cacheable && ans.status == 200)
-	{
-		char		etag[32];
-
-		etag_of(ans.body, ans.len, etag);
-		cache_put(key.data, route->deps, gen, route->cache_ttl, ans.body, ans.len, etag);
-	}
-	buf_free(&key);
-	ret = send_answer(req, &ans, ratelimit, NULL, NULL, false);
-	return ret;
+	return NULL;
 }
 
 static enum MHD_Result
@@ -409,15 +622,16 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 
 	(void) cls;
 	(void) version;
-	if (req && req->deferred)
+	if (req && req->waiting)
 	{
-		/* resumed: the submitter has the answer */
+		/* resumed: a worker or the submitter has the answer */
 		const char *ratelimit[3] = {req->rl[0], req->rl[1], req->rl[2]};
 
 		if (!req->answer_ready)
 			return MHD_YES;
-		req->deferred = false;
-		return send_answer(req, &req->deferred_answer, ratelimit, NULL, NULL, false);
+		req->waiting = false;
+		return send_answer(req, &req->deferred_answer, ratelimit, NULL,
+						   req->deferred_etag[0] ? req->deferred_etag : NULL, req->deferred_gz);
 	}
 	if (req == NULL)
 	{
@@ -428,24 +642,19 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	}
 	if (!req->started)
 	{
-		/* first call: only the headers are known; answer on a later call */
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		long long	n;
+		/* first call: only the head is known; answer on a later call */
+		const char *refusal;
+		int			status;
 
 		req->started = true;
 		req->max_body = strstr(req->uri, "/leads/batch") ? gw_settings.max_body * 64 : gw_settings.max_body;
-		if (cl && (!parse_int(cl, 0, (long long) 1 << 62, &n) || (size_t) n > req->max_body))
+		if ((refusal = head_refusal(req, conn, &status)) != NULL)
 		{
-			/* refused before the body is read: answer now (the connection then closes) */
 			Answer		ans = {0};
-			char		none[] = "0";
-			const char *rl[3] = {none, none, none};
+			const char *rl[3] = {req->rl[0], req->rl[1], req->rl[2]};
 
-			req->conn = conn;
-			snprintf(req->request_id, sizeof(req->request_id), "%08llx-%08llx", instance_tag,
-					 (unsigned long long) atomic_fetch_add(&request_seq, 1));
-			client_address(conn, req->client, sizeof(req->client));
-			fail(&ans, 413, "The body is larger than this route accepts.");
+			request_start(req, conn, method);
+			fail(&ans, status, refusal);
 			return send_answer(req, &ans, rl, NULL, NULL, false);
 		}
 		return MHD_YES;
@@ -468,6 +677,147 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	return dispatch(req, conn, method);
 }
 
+/*---- libmicrohttpd's own error answers ----*/
+
+/*
+ * libmicrohttpd answers some requests itself, before the gateway's handler
+ * is called: a malformed request line or header line (400), a bad
+ * Content-Length (400, 413), a malformed chunked body (400), a request
+ * line or head larger than its memory pool (414, 431), an HTTP version
+ * other than 1.0 and 1.1 (505). Those answers are HTML, and version 0.9.75
+ * (Debian 12) has no option or callback to change them. They all go
+ * through the library's exported MHD_queue_response, which the library
+ * calls through its PLT: the gateway defines MHD_queue_response itself
+ * (the executable's definition comes first in symbol lookup), passes its
+ * own answers (own_answer set) to the library's, and replaces the
+ * library's with the contract's JSON error.
+ *
+ * One case needs more: after a bad Content-Length, 0.9.75 builds the
+ * answer's head twice (its state machine goes on from "headers received"
+ * after queuing the error), so the client would read two status lines.
+ * For it the gateway writes its JSON answer on the socket itself and
+ * declines the library's, which then closes the connection.
+ *
+ * Should a future build of the library call its own function directly
+ * (no PLT), its HTML answers come back: the hardening tests check the JSON.
+ */
+typedef enum MHD_Result (*QueueResponse) (struct MHD_Connection *conn, unsigned int status,
+										  struct MHD_Response *resp);
+
+static QueueResponse library_queue;
+static pthread_once_t library_queue_once = PTHREAD_ONCE_INIT;
+
+static void
+library_queue_find(void)
+{
+	void	   *sym = dlsym(RTLD_NEXT, "MHD_queue_response");
+
+	if (sym == NULL)
+	{
+		fprintf(stderr, "leadgen-gateway: libmicrohttpd's MHD_queue_response not found: %s\n", dlerror());
+		abort();
+	}
+	memcpy(&library_queue, &sym, sizeof(library_queue));
+}
+
+static const char *
+library_error_message(unsigned int status)
+{
+	switch (status)
+	{
+		case 400:
+			return "The request is malformed (its request line, a header line, Content-Length or chunked body).";
+		case 413:
+			return "The body is larger than this gateway accepts.";
+		case 414:
+			return "The request line is too long.";
+		case 431:
+			return "The request's header lines are too large.";
+		case 505:
+			return "This HTTP version is not supported; use HTTP/1.1.";
+		default:
+			return "The request could not be processed.";
+	}
+}
+
+/* Whether the library refused the request for its Content-Length (see above). */
+static bool
+content_length_refused(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	long long	n;
+
+	return cl != NULL &&
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) == NULL &&
+		!parse_int(cl, 0, (long long) 1 << 62, &n);
+}
+
+/* Write a whole answer on the connection's socket; false when it could not. */
+static bool
+write_answer(struct MHD_Connection *conn, unsigned int status, const char *rid, const char *body, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const char *reason = MHD_get_reason_phrase_for(status);
+	Buf			b = {0};
+	size_t		off = 0;
+
+	if (ci == NULL)
+		return false;
+	buf_printf(&b, "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n"
+			   "Content-Length: %zu\r\nX-Request-Id: %s\r\nX-RateLimit-Limit: 0\r\nX-RateLimit-Remaining: 0\r\n"
+			   "X-RateLimit-Reset: 0\r\n\r\n", status, reason ? reason : "Error", len, rid);
+	buf_append(&b, body, len);
+	while (off < b.len)
+	{
+		ssize_t		n = send(ci->connect_fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			break;
+		off += (size_t) n;
+	}
+	buf_free(&b);
+	return off == b.len;
+}
+
+enum MHD_Result
+MHD_queue_response(struct MHD_Connection *conn, unsigned int status, struct MHD_Response *resp)
+{
+	struct MHD_Response *json;
+	enum MHD_Result ret;
+	char		rid[40];
+	char	   *body;
+	size_t		len;
+
+	pthread_once(&library_queue_once, library_queue_find);
+	if (own_answer)
+		return library_queue(conn, status, resp);
+
+	/* the library's own error answer: the contract's JSON instead */
+	snprintf(rid, sizeof(rid), "%08llx-%08llx", instance_tag, (unsigned long long) atomic_fetch_add(&request_seq, 1));
+	body = error_json(reason_code((int) status), library_error_message(status), NULL, &len);
+	metrics_observe(-1, (int) status, 0);
+	if (content_length_refused(conn))
+	{
+		write_answer(conn, status, rid, body, len);
+		free(body);
+		return MHD_NO;			/* the library closes the connection, with no answer of its own */
+	}
+	json = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (json == NULL)
+	{
+		free(body);
+		return library_queue(conn, status, resp);
+	}
+	MHD_add_response_header(json, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+	MHD_add_response_header(json, "X-Request-Id", rid);
+	MHD_add_response_header(json, "X-RateLimit-Limit", "0");
+	MHD_add_response_header(json, "X-RateLimit-Remaining", "0");
+	MHD_add_response_header(json, "X-RateLimit-Reset", "0");
+	ret = library_queue(conn, status, json);
+	MHD_destroy_response(json);
+	return ret;
+}
+
 struct MHD_Daemon *
 http_start(void)
 {
@@ -485,6 +835,7 @@ http_start(void)
 		fprintf(stderr, "leadgen-gateway: --bind %s is not an IPv4 address\n", gw_settings.bind);
 		return NULL;
 	}
+	workers_start(gw_settings.threads, serve_waiting);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 						 (uint16_t) gw_settings.port, NULL, NULL, on_request, NULL,
 						 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,

@@ -26,6 +26,8 @@ Settings	gw_settings = {
 	.max_body = 65536,
 	.access_log = "-",
 	.drain_seconds = 10,
+	.statement_timeout_ms = 5000,
+	.admin_statement_timeout_ms = 30000,
 };
 
 static FILE *log_file;
@@ -46,6 +48,12 @@ usage(FILE *out)
 			"  --max-body BYTES    largest lead body; a batch may be 64 times it (LEADGEN_GATEWAY_MAX_BODY, default 65536)\n"
 			"  --access-log PATH   JSON access log, '-' = stderr, 'off' = none (LEADGEN_GATEWAY_ACCESS_LOG, default -)\n"
 			"  --drain-seconds N   how long SIGTERM waits for requests in flight (LEADGEN_GATEWAY_DRAIN_SECONDS, default 10)\n"
+			"  --statement-timeout-ms MS\n"
+			"                      statement timeout of the public, partner and internal routes\n"
+			"                      (LEADGEN_GATEWAY_STATEMENT_TIMEOUT_MS, default 5000)\n"
+			"  --admin-statement-timeout-ms MS\n"
+			"                      statement timeout of the admin routes (every POST under /api/v1/performance)\n"
+			"                      (LEADGEN_GATEWAY_ADMIN_STATEMENT_TIMEOUT_MS, default 30000)\n"
 			"  --help              this text\n");
 }
 
@@ -83,6 +91,10 @@ apply(const char *name, const char *v)
 		gw_settings.access_log = v;
 	else if (strcmp(name, "drain-seconds") == 0)
 		gw_settings.drain_seconds = (int) number("--drain-seconds", v, 0, 3600);
+	else if (strcmp(name, "statement-timeout-ms") == 0)
+		gw_settings.statement_timeout_ms = (int) number("--statement-timeout-ms", v, 100, 3600000);
+	else if (strcmp(name, "admin-statement-timeout-ms") == 0)
+		gw_settings.admin_statement_timeout_ms = (int) number("--admin-statement-timeout-ms", v, 100, 3600000);
 	else
 	{
 		fprintf(stderr, "leadgen-gateway: unknown option --%s\n", name);
@@ -95,7 +107,7 @@ static void
 settings_load(int argc, char **argv)
 {
 	static const char *const names[] = {"port", "bind", "db", "replica", "threads", "cache-mb", "max-body",
-	"access-log", "drain-seconds"};
+	"access-log", "drain-seconds", "statement-timeout-ms", "admin-statement-timeout-ms"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 	{
@@ -126,7 +138,7 @@ settings_load(int argc, char **argv)
 		a += 2;
 		if ((eq = strchr(a, '=')) != NULL)
 		{
-			char		name[32];
+			char		name[40];
 
 			snprintf(name, sizeof(name), "%.*s", (int) (eq - a), a);
 			apply(name, eq + 1);
@@ -236,9 +248,12 @@ main(int argc, char **argv)
 	{
 		/*
 		 * Requests still wait on the database (a lock, a hung server):
-		 * cancel their statements so that each gets its error answer, and
-		 * suspended connections are resumed before the daemon stops.
+		 * those not started yet are answered 503 without running, the
+		 * statements in progress are cancelled so that each gets its error
+		 * answer, and suspended connections are resumed before the daemon
+		 * stops.
 		 */
+		workers_drain();
 		fprintf(stderr, "leadgen-gateway: %d requests still in flight after %d s; cancel sent on %d connections\n",
 				http_inflight(), gw_settings.drain_seconds, db_cancel_all());
 		deadline = now_seconds() + 5;
@@ -248,6 +263,7 @@ main(int argc, char **argv)
 	MHD_stop_daemon(d);
 	if (listen_fd != MHD_INVALID_SOCKET)
 		close(listen_fd);
+	workers_stop();
 	submit_stop();
 	db_listener_stop();
 	fprintf(stderr, "leadgen-gateway: stopped\n");

@@ -76,7 +76,7 @@ target_parse(const char *uri, Target *t, const char **err)
 
 	memset(t, 0, sizeof(*t));
 	*err = NULL;
-	if (n > 8192)
+	if (n > GW_TARGET_MAX)
 	{
 		*err = "The request target is too long.";
 		return false;
@@ -275,6 +275,39 @@ route_find(const char *method, const Target *t, const char **caps, char *allow, 
 		}
 	}
 	return found;
+}
+
+/*
+ * The name of the first query argument (or "path" for a path segment) of
+ * the request that is longer than the route accepts, with that maximum in
+ * *max; NULL when every one fits.
+ */
+const char *
+arg_too_long(const Route *route, const Target *t, const char *const *caps, size_t *max)
+{
+	for (int i = 0; i < t->nargs; i++)
+	{
+		size_t		lim = GW_ARG_MAX;
+
+		for (const ArgLimit *a = route->args; a && a->name; a++)
+			if (strcmp(a->name, t->keys[i]) == 0)
+			{
+				lim = a->max;
+				break;
+			}
+		if (strlen(t->vals[i]) > lim)
+		{
+			*max = lim;
+			return t->keys[i];
+		}
+	}
+	for (int i = 0; i < GW_MAX_CAPS && caps[i]; i++)
+		if (strlen(caps[i]) > GW_ARG_MAX)
+		{
+			*max = GW_ARG_MAX;
+			return "path";
+		}
+	return NULL;
 }
 
 /* A decimal integer within [lo, hi], nothing else. */

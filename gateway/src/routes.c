@@ -175,7 +175,7 @@ h_lead_create(Request *req, const Route *route, Answer *ans)
 	}
 	/* answered by the submitter thread, with the leads that arrive with it */
 	ans->status = 0;
-	req->deferred = true;
+	req->submit = true;
 }
 
 static void
@@ -474,76 +474,113 @@ h_cache_warm(Request *req, const Route *route, Answer *ans)
 	run_json(req, route->sql, 0, NULL, DB_PRIMARY, ans, NULL);
 }
 
+/*
+ * The longest value of each argument of the list routes, in bytes: one
+ * more than nothing valid is refused (see DOMAIN.md): statuses,
+ * insurance types and partnership values are short words, a state two
+ * letters, a ZIP code at most ZIP+4, ids at most 19 digits, timestamps an
+ * ISO 8601 text with a zone; free text (a lead's source, an agent's city)
+ * 200 bytes. A cursor is about 150 characters; 512 leaves room.
+ */
+#define LIST_ARGS \
+	{"limit", 10}, {"offset", 13}, {"cursor", 512}, {"fields", 512}, {"sort", 32}
+
+static const ArgLimit leads_args[] = {
+	LIST_ARGS,
+	{"status", 16}, {"insurance_type", 16}, {"state", 2}, {"zip_code", 10}, {"broker_id", 19},
+	{"source", 200}, {"created_after", 64}, {"created_before", 64},
+	{NULL, 0}
+};
+
+static const ArgLimit agents_args[] = {
+	LIST_ARGS,
+	{"state", 2}, {"city", 200}, {"is_active", 8}, {"specialization", 16},
+	{NULL, 0}
+};
+
+static const ArgLimit carriers_args[] = {
+	LIST_ARGS,
+	{"is_active", 8}, {"partnership_status", 16}, {"partnership_tier", 16}, {"state", 2}, {"insurance_type", 16},
+	{NULL, 0}
+};
+
 #define DATA_OF(fn) "SELECT json_build_object('data', coalesce(json_agg(t), '[]'::json))::text FROM " fn " t"
 
-/* The table. Order matters only where two patterns match one path (the first wins). */
+/*
+ * The table. Order matters only where two patterns match one path (the
+ * first wins). Fields: method, pattern, handler, access, cache TTL, the
+ * changes the answer depends on, exempt from rate limits, needs no
+ * database (answered on the HTTP thread when its key and rate limit need
+ * none either; /health, exempt too, checks no key), may read a replica,
+ * statement, argument maxima.
+ */
 const Route gw_routes[] = {
-	{"GET", "/health", h_health, ACCESS_PUBLIC, 0, 0, true, false, NULL},
-	{"GET", "/ready", h_ready, ACCESS_PUBLIC, 0, 0, true, false, NULL},
-	{"GET", "/metrics", h_metrics, ACCESS_PUBLIC, 0, 0, true, false, NULL},
-	{"GET", "/openapi.json", h_openapi, ACCESS_PUBLIC, 0, 0, false, false, NULL},
+	{"GET", "/health", h_health, ACCESS_PUBLIC, 0, 0, true, true, false, NULL, NULL},
+	{"GET", "/ready", h_ready, ACCESS_PUBLIC, 0, 0, true, false, false, NULL, NULL},
+	{"GET", "/metrics", h_metrics, ACCESS_PUBLIC, 0, 0, true, false, false, NULL, NULL},
+	{"GET", "/openapi.json", h_openapi, ACCESS_PUBLIC, 0, 0, false, true, false, NULL, NULL},
 
-	{"POST", "/api/v1/leads", h_lead_create, ACCESS_PARTNER, 0, 0, false, false, NULL},
-	{"GET", "/api/v1/leads", h_leads_list, ACCESS_PARTNER, 30, RES_LEADS, false, true, NULL},
-	{"POST", "/api/v1/leads/batch", h_leads_batch, ACCESS_PARTNER, 0, 0, false, false, NULL},
-	{"GET", "/api/v1/leads/{}", h_lead_get_route, ACCESS_PARTNER, 30, RES_LEADS, false, true, NULL},
-	{"GET", "/api/v1/agents", h_agents_list, ACCESS_PUBLIC, 60, RES_AGENTS, false, true, NULL},
-	{"GET", "/api/v1/carriers", h_carriers_list, ACCESS_PUBLIC, 60, RES_CARRIERS, false, true, NULL},
-	{"GET", "/api/v1/config", h_sql, ACCESS_PUBLIC, 300, RES_CARRIERS | RES_CONFIG, false, true,
-	"SELECT leadgen.api_config()"},
-	{"GET", "/api/v1/analytics/summary", h_sql, ACCESS_PUBLIC, 30, RES_LEADS, false, true,
-	"SELECT leadgen.api_analytics_summary()"},
+	{"POST", "/api/v1/leads", h_lead_create, ACCESS_PARTNER, 0, 0, false, false, false, NULL, NULL},
+	{"GET", "/api/v1/leads", h_leads_list, ACCESS_PARTNER, 30, RES_LEADS, false, false, true, NULL, leads_args},
+	{"POST", "/api/v1/leads/batch", h_leads_batch, ACCESS_PARTNER, 0, 0, false, false, false, NULL, NULL},
+	{"GET", "/api/v1/leads/{}", h_lead_get_route, ACCESS_PARTNER, 30, RES_LEADS, false, false, true, NULL, NULL},
+	{"GET", "/api/v1/agents", h_agents_list, ACCESS_PUBLIC, 60, RES_AGENTS, false, false, true, NULL, agents_args},
+	{"GET", "/api/v1/carriers", h_carriers_list, ACCESS_PUBLIC, 60, RES_CARRIERS, false, false, true, NULL, carriers_args},
+	{"GET", "/api/v1/config", h_sql, ACCESS_PUBLIC, 300, RES_CARRIERS | RES_CONFIG, false, false, true,
+	"SELECT leadgen.api_config()", NULL},
+	{"GET", "/api/v1/analytics/summary", h_sql, ACCESS_PUBLIC, 30, RES_LEADS, false, false, true,
+	"SELECT leadgen.api_analytics_summary()", NULL},
 
-	{"POST", "/api/v1/performance/database/analyze-query", h_sql, ACCESS_ADMIN, 0, 0, false, false,
+	{"POST", "/api/v1/performance/database/analyze-query", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
 		"SELECT CASE WHEN b->>'query' IS NOT NULL THEN leadgen.perf_analyze_query(b->>'query', "
 		"coalesce((b->>'analyze')::boolean, false), coalesce((b->>'timeout_ms')::integer, 30000))::text END "
-	"FROM (SELECT $1::jsonb AS b) x"},
-	{"GET", "/api/v1/performance/database/indexing-strategy", h_sql, ACCESS_INTERNAL, 0, 0, false, false,
-	DATA_OF("leadgen.perf_indexing_strategy()")},
-	{"GET", "/api/v1/performance/database/connection-pool", h_with_gateway_figures, ACCESS_INTERNAL, 0, 0, false,
-	false, "SELECT (leadgen.perf_connection_pool() || jsonb_build_object('gateway', $1::jsonb))::text"},
-	{"GET", "/api/v1/performance/database/slow-queries", h_slow_queries, ACCESS_INTERNAL, 0, 0, false, false,
-	DATA_OF("leadgen.perf_slow_queries($1::integer)")},
-	{"POST", "/api/v1/performance/database/optimize-table/{}", h_sql, ACCESS_ADMIN, 0, 0, false, false,
-	"SELECT leadgen.perf_optimize_table($1::regclass)::text FROM (SELECT $2::jsonb) b"},
-	{"GET", "/api/v1/performance/database/table-stats/{}", h_sql, ACCESS_INTERNAL, 0, 0, false, false,
-	"SELECT leadgen.perf_table_stats($1::regclass)::text"},
-	{"GET", "/api/v1/performance/database/size", h_sql, ACCESS_INTERNAL, 0, 0, false, false,
-	"SELECT leadgen.perf_database_size()::text"},
-	{"POST", "/api/v1/performance/database/archive", h_sql, ACCESS_ADMIN, 0, 0, false, false,
+	"FROM (SELECT $1::jsonb AS b) x", NULL},
+	{"GET", "/api/v1/performance/database/indexing-strategy", h_sql, ACCESS_INTERNAL, 0, 0, false, false, false,
+	DATA_OF("leadgen.perf_indexing_strategy()"), NULL},
+	{"GET", "/api/v1/performance/database/connection-pool", h_with_gateway_figures, ACCESS_INTERNAL, 0, 0, false, false,
+	false, "SELECT (leadgen.perf_connection_pool() || jsonb_build_object('gateway', $1::jsonb))::text", NULL},
+	{"GET", "/api/v1/performance/database/slow-queries", h_slow_queries, ACCESS_INTERNAL, 0, 0, false, false, false,
+	DATA_OF("leadgen.perf_slow_queries($1::integer)"), NULL},
+	{"POST", "/api/v1/performance/database/optimize-table/{}", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
+	"SELECT leadgen.perf_optimize_table($1::regclass)::text FROM (SELECT $2::jsonb) b", NULL},
+	{"GET", "/api/v1/performance/database/table-stats/{}", h_sql, ACCESS_INTERNAL, 0, 0, false, false, false,
+	"SELECT leadgen.perf_table_stats($1::regclass)::text", NULL},
+	{"GET", "/api/v1/performance/database/size", h_sql, ACCESS_INTERNAL, 0, 0, false, false, false,
+	"SELECT leadgen.perf_database_size()::text", NULL},
+	{"POST", "/api/v1/performance/database/archive", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
 		"SELECT json_build_object('data', coalesce(json_agg(t), '[]'::json))::text "
 		"FROM (SELECT $1::jsonb AS b) x, "
-	"leadgen.perf_archive(x.b->>'policy', coalesce((x.b->>'dry_run')::boolean, false)) t"},
-	{"POST", "/api/v1/performance/cache/warm", h_cache_warm, ACCESS_ADMIN, 0, 0, false, false,
+	"leadgen.perf_archive(x.b->>'policy', coalesce((x.b->>'dry_run')::boolean, false)) t", NULL},
+	{"POST", "/api/v1/performance/cache/warm", h_cache_warm, ACCESS_ADMIN, 0, 0, false, false, false,
 		"SELECT json_build_object('data', coalesce(json_agg(t), '[]'::json), 'gateway', 'warming on every instance')::text "
 		"FROM leadgen.perf_cache_warm() t, "
-	"(SELECT pg_notify('leadgen_changes', json_build_object('source', 'gateway', 'op', 'warm')::text)) n"},
-	{"POST", "/api/v1/performance/cache/invalidate", h_cache_invalidate, ACCESS_ADMIN, 0, 0, false, false,
+	"(SELECT pg_notify('leadgen_changes', json_build_object('source', 'gateway', 'op', 'warm')::text)) n", NULL},
+	{"POST", "/api/v1/performance/cache/invalidate", h_cache_invalidate, ACCESS_ADMIN, 0, 0, false, false, false,
 		"SELECT p, pg_notify('leadgen_changes', json_build_object('source', 'gateway', 'op', 'invalidate', "
-	"'pattern', p)::text) FROM (SELECT coalesce($1::jsonb->>'pattern', '*') AS p) x"},
-	{"GET", "/api/v1/performance/cache/metrics", h_cache_metrics, ACCESS_INTERNAL, 0, 0, false, false, NULL},
-	{"GET", "/api/v1/performance/cache/hit-rate", h_with_gateway_figures, ACCESS_INTERNAL, 0, 0, false, false,
-	"SELECT (leadgen.perf_cache_hit_rate() || jsonb_build_object('gateway', $1::jsonb))::text"},
-	{"GET", "/api/v1/performance/jobs/metrics", h_job_metrics, ACCESS_INTERNAL, 0, 0, false, false,
-	"SELECT row_to_json(m)::text FROM leadgen.queue_metrics($1) m"},
-	{"POST", "/api/v1/performance/jobs/schedule", h_sql, ACCESS_ADMIN, 0, 0, false, false,
+	"'pattern', p)::text) FROM (SELECT coalesce($1::jsonb->>'pattern', '*') AS p) x", NULL},
+	{"GET", "/api/v1/performance/cache/metrics", h_cache_metrics, ACCESS_INTERNAL, 0, 0, false, true, false, NULL, NULL},
+	{"GET", "/api/v1/performance/cache/hit-rate", h_with_gateway_figures, ACCESS_INTERNAL, 0, 0, false, false, false,
+	"SELECT (leadgen.perf_cache_hit_rate() || jsonb_build_object('gateway', $1::jsonb))::text", NULL},
+	{"GET", "/api/v1/performance/jobs/metrics", h_job_metrics, ACCESS_INTERNAL, 0, 0, false, false, false,
+	"SELECT row_to_json(m)::text FROM leadgen.queue_metrics($1) m", NULL},
+	{"POST", "/api/v1/performance/jobs/schedule", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
 		"SELECT row_to_json(j)::text FROM (SELECT $1::jsonb AS b) x, "
-		"leadgen.schedule_job(x.b->>'name', x.b->>'cron', coalesce(x.b->>'timezone', 'UTC'), x.b->>'command') j"},
-	{"POST", "/api/v1/performance/jobs/{}/pause", h_sql, ACCESS_ADMIN, 0, 0, false, false,
-	"SELECT row_to_json(q)::text FROM leadgen.queue_pause($1) q, (SELECT $2::jsonb) b"},
-	{"POST", "/api/v1/performance/jobs/{}/resume", h_sql, ACCESS_ADMIN, 0, 0, false, false,
-	"SELECT row_to_json(q)::text FROM leadgen.queue_resume($1) q, (SELECT $2::jsonb) b"},
-	{"POST", "/api/v1/performance/jobs/{}/retry-failed", h_sql, ACCESS_ADMIN, 0, 0, false, false,
+		"leadgen.schedule_job(x.b->>'name', x.b->>'cron', coalesce(x.b->>'timezone', 'UTC'), x.b->>'command') j", NULL},
+	{"POST", "/api/v1/performance/jobs/{}/pause", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
+	"SELECT row_to_json(q)::text FROM leadgen.queue_pause($1) q, (SELECT $2::jsonb) b", NULL},
+	{"POST", "/api/v1/performance/jobs/{}/resume", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
+	"SELECT row_to_json(q)::text FROM leadgen.queue_resume($1) q, (SELECT $2::jsonb) b", NULL},
+	{"POST", "/api/v1/performance/jobs/{}/retry-failed", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
 		"SELECT json_build_object('queue', $1::text, 'retried', leadgen.queue_retry_dead($1))::text "
-	"FROM (SELECT $2::jsonb) b"},
-	{"GET", "/api/v1/performance/jobs/{}/dead-letter", h_dead_letter, ACCESS_INTERNAL, 0, 0, false, false,
-	"SELECT leadgen.api_dead_letter($1, $2::integer, $3::bigint)"},
-	{"GET", "/api/v1/performance/capacity/dashboard", h_sql, ACCESS_INTERNAL, 0, 0, false, false,
-	"SELECT leadgen.perf_capacity_dashboard()::text"},
-	{"GET", "/api/v1/performance/capacity/forecast/{}", h_forecast, ACCESS_INTERNAL, 0, 0, false, false,
+	"FROM (SELECT $2::jsonb) b", NULL},
+	{"GET", "/api/v1/performance/jobs/{}/dead-letter", h_dead_letter, ACCESS_INTERNAL, 0, 0, false, false, false,
+	"SELECT leadgen.api_dead_letter($1, $2::integer, $3::bigint)", NULL},
+	{"GET", "/api/v1/performance/capacity/dashboard", h_sql, ACCESS_INTERNAL, 0, 0, false, false, false,
+	"SELECT leadgen.perf_capacity_dashboard()::text", NULL},
+	{"GET", "/api/v1/performance/capacity/forecast/{}", h_forecast, ACCESS_INTERNAL, 0, 0, false, false, false,
 		"SELECT json_build_object('resource', $1::text, 'months', $2::integer, "
-	"'data', coalesce(json_agg(t), '[]'::json))::text FROM leadgen.perf_capacity_forecast($1, $2::integer) t"},
-	{"GET", "/api/v1/performance/capacity/bottlenecks", h_sql, ACCESS_INTERNAL, 0, 0, false, false,
-	DATA_OF("leadgen.perf_bottlenecks()")},
+	"'data', coalesce(json_agg(t), '[]'::json))::text FROM leadgen.perf_capacity_forecast($1, $2::integer) t", NULL},
+	{"GET", "/api/v1/performance/capacity/bottlenecks", h_sql, ACCESS_INTERNAL, 0, 0, false, false, false,
+	DATA_OF("leadgen.perf_bottlenecks()"), NULL},
 };
 const int	gw_nroutes = (int) (sizeof(gw_routes) / sizeof(gw_routes[0]));

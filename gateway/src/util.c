@@ -63,27 +63,118 @@ buf_printf(Buf *b, const char *fmt,...)
 	b->len += (size_t) n;
 }
 
-/* A JSON string literal of s; bytes that are not printable ASCII are escaped as \u00XX. */
+/*
+ * The length of the well-formed UTF-8 sequence at s (1 to 4 bytes), or 0
+ * when s does not start one; then *bad is the length of its maximal
+ * subpart (the bytes that a well-formed sequence could have begun with),
+ * which one U+FFFD replaces (Unicode's "substitution of maximal subparts",
+ * as browsers decode). Overlong forms, surrogates and code points above
+ * U+10FFFF are not well-formed. s is NUL-terminated; NUL is never a
+ * continuation byte, so nothing past it is read.
+ */
+size_t
+utf8_sequence(const unsigned char *s, size_t *bad)
+{
+	unsigned char c = s[0];
+	unsigned char lo = 0x80,
+				hi = 0xBF;
+	size_t		n;
+
+	*bad = 1;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+	{
+		n = 3;
+		if (c == 0xE0)
+			lo = 0xA0;			/* overlong below */
+		else if (c == 0xED)
+			hi = 0x9F;			/* surrogates above */
+	}
+	else if (c >= 0xF0 && c <= 0xF4)
+	{
+		n = 4;
+		if (c == 0xF0)
+			lo = 0x90;			/* overlong below */
+		else if (c == 0xF4)
+			hi = 0x8F;			/* above U+10FFFF */
+	}
+	else
+		return 0;				/* a continuation byte, C0, C1, F5-FF */
+	for (size_t i = 1; i < n; i++)
+	{
+		if (s[i] < lo || s[i] > hi)
+		{
+			*bad = i;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	return n;
+}
+
+/*
+ * A JSON string literal of s. Well-formed UTF-8 is written as it is;
+ * quotes, backslashes, control characters and DEL are escaped; each
+ * ill-formed part of s becomes U+FFFD, so that the literal is always
+ * valid UTF-8 JSON whatever s holds.
+ */
 void
 buf_json_string(Buf *b, const char *s)
 {
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *run = p;	/* bytes to copy as they are */
+
 	buf_reserve(b, strlen(s) + 2);
 	buf_append(b, "\"", 1);
-	for (; *s; s++)
+	while (*p)
 	{
-		unsigned char c = (unsigned char) *s;
+		size_t		bad;
+		size_t		n = utf8_sequence(p, &bad);
+		char		esc[8];
 
-		if (c == '"' || c == '\\')
+		if (n > 0 && *p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f)
 		{
-			char		e[2] = {'\\', (char) c};
-
-			buf_append(b, e, 2);
+			p += n;
+			continue;
 		}
-		else if (c < 0x20 || c >= 0x7f)
-			buf_printf(b, "\\u%04x", c);
+		buf_append(b, run, (size_t) (p - run));
+		if (n == 0)
+		{
+			buf_append(b, "\xEF\xBF\xBD", 3);	/* U+FFFD */
+			p += bad;
+		}
 		else
-			buf_append(b, s, 1);
+		{
+			switch (*p)
+			{
+				case '"':
+					buf_append(b, "\\\"", 2);
+					break;
+				case '\\':
+					buf_append(b, "\\\\", 2);
+					break;
+				case '\n':
+					buf_append(b, "\\n", 2);
+					break;
+				case '\r':
+					buf_append(b, "\\r", 2);
+					break;
+				case '\t':
+					buf_append(b, "\\t", 2);
+					break;
+				default:
+					snprintf(esc, sizeof(esc), "\\u%04x", *p);
+					buf_append(b, esc, 6);
+			}
+			p++;
+		}
+		run = p;
 	}
+	buf_append(b, run, (size_t) (p - run));
 	buf_append(b, "\"", 1);
 }
 

@@ -25,7 +25,7 @@ PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$($PG_CONFIG --bindir)
 PSQL=$BINDIR/psql
 DB=leadgen_gw
-AREAS=${GW_TESTS_AREAS:-cache leads lists basics options perf errors security stress ratelimit multi replica resilience}
+AREAS=${GW_TESTS_AREAS:-cache leads lists basics options perf errors security hardening stress ratelimit multi replica resilience}
 PASSES=${GW_TESTS_PASSES:-normal asan}
 AS_PG=()
 [ "$(id -u)" -eq 0 ] && AS_PG=(runuser -u postgres --)
@@ -219,6 +219,7 @@ pass_keys() {	# suffix: the keys of one pass
     newkey K_ADMIN_RL "t-admin-rl$s" admin
     newkey K_ADMIN_MULTI "t-admin-multi$s" admin
     newkey K_ADMIN_DRAIN "t-admin-drain$s" admin
+    newkey K_ADMIN_HARD "t-admin-hard$s" admin
     newkey K_REVOKE "t-revoke$s" partner
     K_REVOKE_NAME="t-revoke$s"
 }

@@ -152,12 +152,17 @@ CREATE TABLE @extschema@.api_secret (
 INSERT INTO @extschema@.api_secret (secret)
 VALUES (replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''));
 
--- The signature is the first 24 hex characters of SHA-256(secret ||
--- payload). In C (src/listpage.c), like the encoder, which the list pages
--- call for every next_cursor: it reads the secret itself, so neither needs
--- SECURITY DEFINER or its per-call SET search_path.
+-- The signature is the first 24 hex characters of HMAC-SHA256 over the
+-- payload, keyed by the secret. In C (src/listpage.c), like the encoder,
+-- which the list pages call for every next_cursor: it reads the secret
+-- itself, so neither needs SECURITY DEFINER or its per-call SET
+-- search_path. api_cursor_verify() compares a signature in constant time.
 CREATE FUNCTION @extschema@.api_cursor_sign(payload text) RETURNS text
     AS 'MODULE_PATHNAME', 'pg_leadgen_api_cursor_sign'
+    LANGUAGE C STABLE STRICT;
+
+CREATE FUNCTION @extschema@.api_cursor_verify(payload text, signature text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pg_leadgen_api_cursor_verify'
     LANGUAGE C STABLE STRICT;
 
 CREATE FUNCTION @extschema@.api_cursor_encode(sort text, k text, id bigint) RETURNS text
@@ -180,7 +185,7 @@ BEGIN
         v_j := NULL;
     END;
     IF v_j IS NULL OR cursor !~ '^[A-Za-z0-9_-]+\.[0-9a-f]{24}$'
-       OR split_part(cursor, '.', 2) <> @extschema@.api_cursor_sign(v_p)
+       OR NOT @extschema@.api_cursor_verify(v_p, split_part(cursor, '.', 2))
        OR jsonb_typeof(v_j) <> 'array' OR jsonb_array_length(v_j) <> 3 THEN
         RAISE EXCEPTION 'invalid cursor'
             USING ERRCODE = 'invalid_parameter_value',
