@@ -41,8 +41,9 @@ gateway_start() {
     PARTNER_KEY=$("${PSQL[@]}" -d "$DB" -Atc "SELECT leadgen.api_key_create('demo-partner', 'partner')")
     ADMIN_KEY=$("${PSQL[@]}" -d "$DB" -Atc "SELECT leadgen.api_key_create('demo-admin', 'admin')")
     (umask 077; printf 'PARTNER_KEY=%s\nADMIN_KEY=%s\n' "$PARTNER_KEY" "$ADMIN_KEY" > "$RUN/keys")
-    # the gateway's own role: leadgen_admin, not a superuser (README, Gateway)
-    "${PSQL[@]}" -d "$DB" -qc "DO \$\$ BEGIN CREATE ROLE leadgen_gateway LOGIN IN ROLE leadgen_admin;
+    # the gateway's own role: leadgen_api, which may call the route functions
+    # and nothing else (docs/SECURITY.md)
+    "${PSQL[@]}" -d "$DB" -qc "DO \$\$ BEGIN CREATE ROLE leadgen_gateway LOGIN IN ROLE leadgen_api;
                                 EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
     "$GATEWAY" --port "$HTTP_PORT" --db "host=$RUN port=$PORT dbname=$DB user=leadgen_gateway" \
         --access-log "$RUN/gateway-access.log" >"$RUN/gateway.log" 2>&1 &

@@ -27,6 +27,7 @@
 #include "utils/numeric.h"
 
 #include "listpage.h"
+#include "listroute.h"
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -656,4 +657,30 @@ Datum
 pg_leadgen_job_start(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(SchedulerStartRun(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+/* ---- list routes ---- */
+
+PG_FUNCTION_INFO_V1(pg_leadgen_api_list);
+
+/*
+ * pg_leadgen_api_list
+ *		api_list(resource, filters text[], vals text[], fields, sort, lim,
+ *		off, cursor) -> text: one page of a list route (ListRouteRun).
+ *		fields, sort and cursor may be NULL; the others may not.
+ */
+Datum
+pg_leadgen_api_list(PG_FUNCTION_ARGS)
+{
+	for (int i = 0; i < 8; i++)
+		if (PG_ARGISNULL(i) && i != 3 && i != 4 && i != 7)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("api_list needs a resource, filters, values, a limit and an offset")));
+	PG_RETURN_TEXT_P(ListRouteRun(text_to_cstring(PG_GETARG_TEXT_PP(0)),
+								  PG_GETARG_ARRAYTYPE_P(1), PG_GETARG_ARRAYTYPE_P(2),
+								  PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
+								  PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)),
+								  PG_GETARG_INT32(5), PG_GETARG_INT64(6),
+								  PG_ARGISNULL(7) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(7))));
 }

@@ -3,7 +3,9 @@
 -- Every change of src/sql since 0.1.0 is made here too, so that an updated
 -- database is the same as a fresh 0.2.0 install: test/t/004_upgrade.pl
 -- compares the two (functions, owners, privileges, settings, tables,
--- indexes, triggers, extension members, configuration rows).
+-- indexes, triggers, extension members, configuration rows). The files
+-- new in 0.2.0 (src/sql/71_api_routes.sql, 91_api_roles.sql) follow this
+-- one whole in the built script (Makefile, UPDATE_SRC).
 \echo Use "ALTER EXTENSION pg_leadgen UPDATE TO '0.2.0'" to load this file. \quit
 
 -- ---- Jobs run by hand start at once, in any database ----
@@ -30,16 +32,12 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
     SELECT count(*) FROM s
 $$;
 
-REVOKE ALL ON FUNCTION @extschema@.job_runs_sweep() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.job_runs_sweep() TO leadgen_admin;
 
 CREATE FUNCTION @extschema@.job_start(job_name text) RETURNS bigint
     AS 'MODULE_PATHNAME', 'pg_leadgen_job_start'
     LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION @extschema@.job_start(text) IS
     'Record a run of a job now and start it when the transaction commits; returns the run id';
-REVOKE ALL ON FUNCTION @extschema@.job_start(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.job_start(text) TO leadgen_admin;
 
 CREATE OR REPLACE FUNCTION @extschema@.run_job_now(job_name text) RETURNS @extschema@.jobs
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -75,8 +73,6 @@ $$;
 CREATE FUNCTION @extschema@.api_cursor_verify(payload text, signature text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'pg_leadgen_api_cursor_verify'
     LANGUAGE C STABLE STRICT;
-REVOKE ALL ON FUNCTION @extschema@.api_cursor_verify(text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.api_cursor_verify(text, text) TO leadgen_admin;
 
 CREATE OR REPLACE FUNCTION @extschema@.api_cursor_decode(sort text, cursor text, OUT k text, OUT id bigint)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$

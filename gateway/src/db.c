@@ -154,6 +154,7 @@ db_status_for_sqlstate(const char *s)
 		const char *prefix;
 		int			status;
 	}			map[] = {
+		{"28", 401},			/* invalid_authorization_specification: the API key */
 		{"42501", 403},			/* insufficient_privilege */
 		{"42P01", 404},			/* undefined_table */
 		{"42704", 404},			/* undefined_object */
@@ -188,6 +189,8 @@ code_for_status(int status)
 	{
 		case 400:
 			return "bad_request";
+		case 401:
+			return "unauthorized";
 		case 403:
 			return "forbidden";
 		case 404:
@@ -407,35 +410,18 @@ set_error(PGresult *r, PGconn *pg, Answer *ans)
 }
 
 /*
- * The text of a statement to prepare, made on the connection (malloc'd);
- * NULL with the error in ans, or with the connection lost.
- */
-typedef char *(*StmtText) (PGconn *pg, const void *arg, Answer *ans);
-
-/*
- * The name of the prepared statement for key, preparing it on first use:
- * text, or when text is NULL what make(arg) gives.
+ * The name of the prepared statement of sql, preparing it on first use.
  */
 static const char *
-stmt_name(Conn *c, const char *key, const char *text, StmtText make, const void *arg, int nparams,
-		  bool all_text, Answer *ans)
+stmt_name(Conn *c, const char *sql, Answer *ans)
 {
-	uint64_t	h = fnv1a(key, strlen(key));
-	Oid			types[GW_MAX_ARGS + 4];
+	uint64_t	h = fnv1a(sql, strlen(sql));
 	PGresult   *r;
 	Stmt	   *s;
-	char	   *made = NULL;
 
 	for (int i = 0; i < c->nstmts; i++)
-		if (c->stmts[i].hash == h && strcmp(c->stmts[i].key, key) == 0)
+		if (c->stmts[i].hash == h && strcmp(c->stmts[i].key, sql) == 0)
 			return c->stmts[i].name;
-	if (text == NULL)
-	{
-		made = make(c->pg, arg, ans);
-		if (made == NULL)
-			return NULL;
-		text = made;
-	}
 	if (c->nstmts == MAX_STMTS)
 	{
 		/* unusual shapes filled the table: start again */
@@ -447,10 +433,7 @@ stmt_name(Conn *c, const char *key, const char *text, StmtText make, const void 
 	}
 	s = &c->stmts[c->nstmts];
 	snprintf(s->name, sizeof(s->name), "g%d", c->next_id++);
-	for (int i = 0; i < nparams && i < GW_MAX_ARGS + 4; i++)
-		types[i] = 25;			/* text */
-	r = PQprepare(c->pg, s->name, text, nparams, all_text ? types : NULL);
-	free(made);
+	r = PQprepare(c->pg, s->name, sql, 0, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 	{
 		set_error(r, c->pg, ans);
@@ -459,7 +442,7 @@ stmt_name(Conn *c, const char *key, const char *text, StmtText make, const void 
 	}
 	PQclear(r);
 	s->hash = h;
-	s->key = strdup(key);
+	s->key = strdup(sql);
 	c->nstmts++;
 	return s->name;
 }
@@ -497,14 +480,12 @@ idle_conn_closed(PGconn *pg)
 }
 
 /*
- * Run the statement of key (prepared once per connection) on the target's
- * connection. A read (retry) whose connection turns out lost is run once
+ * Run sql (prepared once per connection) on the target's connection. A read (retry) whose connection turns out lost is run once
  * more on a new connection; a write is never sent twice, so before sending
  * one an idle connection the server closed is replaced.
  */
-static PGresult *
-exec_named(DbTarget target, const char *key, const char *text, StmtText make, const void *arg,
-		   bool all_text, int nparams, const char *const *params, Answer *ans, bool retry)
+PGresult *
+db_exec(DbTarget target, const char *sql, int nparams, const char *const *params, Answer *ans, bool retry)
 {
 	for (int attempt = 0; attempt < 2; attempt++)
 	{
@@ -532,7 +513,7 @@ exec_named(DbTarget target, const char *key, const char *text, StmtText make, co
 			set_unavailable(ans);
 			return NULL;
 		}
-		name = conn_timeout(c) ? stmt_name(c, key, text, make, arg, nparams, all_text, ans) : NULL;
+		name = conn_timeout(c) ? stmt_name(c, sql, ans) : NULL;
 		if (name == NULL)
 		{
 			if (PQstatus(c->pg) == CONNECTION_OK)
@@ -570,77 +551,6 @@ exec_named(DbTarget target, const char *key, const char *text, StmtText make, co
 	}
 	set_unavailable(ans);
 	return NULL;
-}
-
-PGresult *
-db_exec(DbTarget target, const char *sql, int nparams, const char *const *params, Answer *ans, bool retry)
-{
-	return exec_named(target, sql, sql, NULL, NULL, false, nparams, params, ans, retry);
-}
-
-typedef struct ListShape
-{
-	const char *resource;
-	const char *filters;
-	const char *fields;
-	const char *sort;
-	bool		with_cursor;
-} ListShape;
-
-/* The statement of a list's shape, as the extension writes it. */
-static char *
-list_statement(PGconn *pg, const void *arg, Answer *ans)
-{
-	const ListShape *l = arg;
-	const char *p[5] = {l->resource, l->filters, l->fields, l->sort, l->with_cursor ? "true" : "false"};
-	PGresult   *r = PQexecParams(pg,
-								 "SELECT leadgen.api_list_statement($1, string_to_array($2, ','), "
-								 "array_remove(string_to_array(replace($3, ' ', ''), ','), ''), $4, $5::boolean)",
-								 5, NULL, p, NULL, NULL, 0);
-	char	   *text = NULL;
-
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-	{
-		text = strdup(PQgetvalue(r, 0, 0));
-		if (text == NULL)
-			abort();
-	}
-	else if (PQstatus(pg) == CONNECTION_OK)
-		set_error(r, pg, ans);
-	PQclear(r);
-	return text;
-}
-
-/*
- * One page of a list: the statement of this shape comes from the extension
- * (leadgen.api_list_statement) and is prepared once per connection.
- */
-PGresult *
-db_list_page(const char *resource, const char *filters, const char *fields, const char *sort,
-			 bool with_cursor, int nparams, const char *const *params, DbTarget target, Answer *ans)
-{
-	ListShape	shape = {resource, filters, fields, sort, with_cursor};
-	Buf			key = {0};
-	PGresult   *r;
-
-	buf_printf(&key, "L\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", resource, filters, fields ? fields : "",
-			   sort ? sort : "", with_cursor);
-	r = exec_named(target, key.data, NULL, list_statement, &shape, true, nparams, params, ans, true);
-	buf_free(&key);
-	return r;
-}
-
-bool
-db_ready(void)
-{
-	Answer		ans = {0};
-	PGresult   *r = db_exec(DB_PRIMARY, "SELECT 1", 0, NULL, &ans, true);
-
-	free(ans.body);
-	if (r == NULL)
-		return false;
-	PQclear(r);
-	return true;
 }
 
 /*
@@ -731,7 +641,7 @@ warm_own_cache(PGconn *pg)
 		uint64_t	gen;
 		PGresult   *r;
 
-		if (rt->cache_ttl == 0 || rt->sql == NULL || strstr(rt->pattern, "{}") != NULL)
+		if (rt->cache_ttl == 0 || rt->sql == NULL || strchr(rt->sql, '$') != NULL)
 			continue;
 		gen = cache_generation(rt->deps);
 		r = PQexec(pg, rt->sql);

@@ -93,6 +93,11 @@ typedef struct ArgLimit
 #define GW_ARG_MAX		200
 #define GW_TARGET_MAX	8192	/* the request target (path and query) */
 
+/* The major.minor of pg_leadgen this gateway speaks (checked by /ready). */
+#define GW_SPEAKS		"0.2"
+#define GW_READY_TIMEOUT_MS 2000
+
+/* A route: the route table (routes.c) is the whole API. */
 typedef struct Route
 {
 	const char *method;
@@ -104,7 +109,10 @@ typedef struct Route
 	bool		exempt;			/* not rate limited (health, readiness, metrics) */
 	bool		nodb;			/* the handler needs no database (with exempt: no key check either) */
 	bool		reads;			/* may be served by a replica */
-	const char *sql;			/* the statement, for routes that run one */
+	bool		ndjson;			/* a body may also be application/x-ndjson */
+	int			body_factor;	/* the body may be this many times --max-body (0: once) */
+	int			timeout_ms;		/* at most this statement timeout (0: its class's) */
+	const char *sql;			/* the statement, a call of its leadgen.api_*() function */
 	const ArgLimit *args;		/* maxima of its query arguments, or NULL */
 } Route;
 
@@ -168,6 +176,7 @@ void		buf_append(Buf *b, const void *data, size_t len);
 void		buf_puts(Buf *b, const char *s);
 void		buf_printf(Buf *b, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 void		buf_json_string(Buf *b, const char *s);
+void		buf_pg_array(Buf *b, const char *const *vals, int n);
 size_t		utf8_sequence(const unsigned char *s, size_t *bad);
 void		buf_free(Buf *b);
 uint64_t	fnv1a(const void *data, size_t len);
@@ -187,12 +196,9 @@ void		db_config(const char *primary, const char *replica);
 PGresult   *db_exec(DbTarget target, const char *sql, int nparams, const char *const *params, Answer *ans, bool retry);
 int			db_status_for_sqlstate(const char *sqlstate);
 int			db_cancel_all(void);	/* cancel every statement in progress; how many were asked */
-PGresult   *db_list_page(const char *resource, const char *filters, const char *fields, const char *sort,
-						 bool with_cursor, int nparams, const char *const *params, DbTarget target, Answer *ans);
 void		db_thread_stats(int *up, int *down);
 void		db_listener_start(void);
 void		db_listener_stop(void);
-bool		db_ready(void);
 void		db_set_timeout(int ms);	/* this thread's statement timeout from now on */
 
 /* cache.c */

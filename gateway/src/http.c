@@ -34,7 +34,6 @@ static atomic_int inflight;
 static atomic_uint_fast64_t request_seq;
 static unsigned long long instance_tag;
 
-#define READY_TIMEOUT_MS	2000
 
 /* Set while this thread queues an answer of the gateway's own (see MHD_queue_response below). */
 static _Thread_local bool own_answer;
@@ -313,8 +312,8 @@ route_timeout_ms(const Route *route)
 	int			ms = route->access == ACCESS_ADMIN ? gw_settings.admin_statement_timeout_ms
 		: gw_settings.statement_timeout_ms;
 
-	if (strcmp(route->pattern, "/ready") == 0 && ms > READY_TIMEOUT_MS)
-		ms = READY_TIMEOUT_MS;
+	if (route->timeout_ms && ms > route->timeout_ms)
+		ms = route->timeout_ms;
 	return ms;
 }
 
@@ -389,16 +388,15 @@ serve(Request *req, Answer *ans, bool may_block, char *etag, bool *gz)
 
 	if (strcmp(route->method, "POST") == 0)
 	{
-		bool		batch = strcmp(route->pattern, "/api/v1/leads/batch") == 0;
 
 		if (req->too_large)
 		{
 			fail(ans, 413, "The body is larger than this route accepts.");
 			return true;
 		}
-		if (req->body.len > 0 && !content_type_ok(req->content_type, batch))
+		if (req->body.len > 0 && !content_type_ok(req->content_type, route->ndjson))
 		{
-			fail(ans, 415, batch ? "Send the batch as application/json (an array) or application/x-ndjson."
+			fail(ans, 415, route->ndjson ? "Send the batch as application/json (an array) or application/x-ndjson."
 				 : "Send the body as application/json.");
 			return true;
 		}
@@ -554,6 +552,31 @@ dispatch(Request *req, struct MHD_Connection *conn, const char *method)
 	return MHD_YES;
 }
 
+/*
+ * The largest body the route of a POST takes: --max-body, times the
+ * route's body_factor. Routed here, on the first call, to refuse an
+ * over-long declared body before reading it; dispatch routes again.
+ */
+static size_t
+body_max(const char *uri, const char *method)
+{
+	Target		t;
+	const char *err;
+	const char *caps[GW_MAX_CAPS];
+	char		allow[64];
+	bool		known;
+	const Route *route;
+	size_t		max = gw_settings.max_body;
+
+	if (strcmp(method, "POST") != 0 || strlen(uri) > GW_TARGET_MAX || !target_parse(uri, &t, &err))
+		return max;
+	route = route_find(method, &t, caps, allow, sizeof(allow), &known);
+	if (route && route->body_factor > 1)
+		max *= (size_t) route->body_factor;
+	target_free(&t);
+	return max;
+}
+
 /* The request head's framing headers, gathered by head_header. */
 typedef struct HeadCheck
 {
@@ -647,7 +670,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		int			status;
 
 		req->started = true;
-		req->max_body = strstr(req->uri, "/leads/batch") ? gw_settings.max_body * 64 : gw_settings.max_body;
+		req->max_body = body_max(req->uri, method);
 		if ((refusal = head_refusal(req, conn, &status)) != NULL)
 		{
 			Answer		ans = {0};

@@ -110,19 +110,42 @@ h_health(Request *req, const Route *route, Answer *ans)
 	answer_text(ans, 200, "{\"status\":\"ok\"}", 15);
 }
 
+/*
+ * Ready: the database answers, and has pg_leadgen in the version this
+ * gateway speaks (GW_SPEAKS, its major.minor).
+ */
 static void
 h_ready(Request *req, const Route *route, Answer *ans)
 {
+	PGresult   *r = db_exec(DB_PRIMARY, route->sql, 0, NULL, ans, true);
+	const char *v;
+
 	(void) req;
-	(void) route;
-	if (db_ready())
-		answer_text(ans, 200, "{\"status\":\"ready\"}", 18);
-	else
+	if (r == NULL)
 	{
+		/* unreachable, or no pg_leadgen there to answer */
+		free(ans->body);
 		ans->status = 503;
 		ans->retry_after = 2;
-		ans->body = error_json("unavailable", "The database is unreachable.", NULL, &ans->len);
+		ans->body = error_json("unavailable", "The database is unreachable, or pg_leadgen is not installed in it.",
+							   NULL, &ans->len);
+		return;
 	}
+	v = strstr(PQgetvalue(r, 0, 0), "\"version\":\"");
+	if (v == NULL || strncmp(v + 11, GW_SPEAKS ".", strlen(GW_SPEAKS) + 1) != 0)
+	{
+		Buf			m = {0};
+
+		buf_printf(&m, "The database has pg_leadgen %s; this gateway speaks %s.x.",
+				   PQgetvalue(r, 0, 0), GW_SPEAKS);
+		ans->status = 503;
+		ans->retry_after = 10;
+		ans->body = error_json("unavailable", m.data, NULL, &ans->len);
+		buf_free(&m);
+	}
+	else
+		answer_text(ans, 200, PQgetvalue(r, 0, 0), (size_t) PQgetlength(r, 0, 0));
+	PQclear(r);
 }
 
 static void
@@ -133,11 +156,8 @@ h_metrics(Request *req, const Route *route, Answer *ans)
 	PGresult   *r;
 
 	(void) req;
-	(void) route;
 	metrics_render(&b);
-	r = db_exec(DB_PRIMARY, "SELECT waiting, delayed, active, completed, failed, dead, "
-				"coalesce(extract(epoch FROM oldest_waiting_age), 0) FROM leadgen.queue_metrics('leads')",
-				0, NULL, &dbans, true);
+	r = db_exec(DB_PRIMARY, route->sql, 0, NULL, &dbans, true);
 	if (r && PQntuples(r) == 1)
 	{
 		static const char *const names[] = {"waiting", "delayed", "active", "completed", "failed", "dead",
@@ -185,7 +205,6 @@ h_leads_batch(Request *req, const Route *route, Answer *ans)
 	const char *ct = req->content_type;
 	const char *p[3];
 
-	(void) route;
 	if (req->body.len == 0)
 	{
 		answer_error(ans, 400, "bad_request", "The body must be a JSON array of leads, or NDJSON.");
@@ -195,7 +214,7 @@ h_leads_batch(Request *req, const Route *route, Answer *ans)
 	p[0] = req->body.data;
 	p[1] = (ct && strncmp(ct, "application/x-ndjson", 20) == 0) ? "true" : "false";
 	p[2] = broker[0] ? broker : NULL;
-	run_status_body("SELECT status, body FROM leadgen.api_leads_batch($1, $2::boolean, $3::bigint)", 3, p, ans);
+	run_status_body(route->sql, 3, p, ans);
 	if (ans->status < 300)
 		writes_note(req);
 }
@@ -207,7 +226,6 @@ h_lead_get(Request *req, const Route *route, Answer *ans, const char *id)
 	char		broker[24];
 	const char *p[2];
 
-	(void) route;
 	if (!parse_int(id, 1, 999999999999999999LL, &v))
 	{
 		answer_error(ans, 400, "bad_request", "A lead id is a positive integer.");
@@ -216,27 +234,30 @@ h_lead_get(Request *req, const Route *route, Answer *ans, const char *id)
 	broker_text(req, broker, sizeof(broker));
 	p[0] = id;
 	p[1] = broker[0] ? broker : NULL;
-	run_json(req, "SELECT leadgen.api_lead($1::bigint, $2::bigint)", 2, p, read_target(req), ans,
-			 "No lead has this id.");
+	run_json(req, route->sql, 2, p, read_target(req), ans, "No lead has this id.");
 }
 
 /*
  * The list routes: limit, offset, cursor, fields and sort are ours; every
- * other argument is a filter, checked by the extension.
+ * other argument is a filter, checked by the extension (leadgen.api_list:
+ * filter names and their values go as two text arrays).
  */
 static void
-list_page(Request *req, const char *resource, Answer *ans)
+list_page(Request *req, const Route *route, const char *resource, Answer *ans)
 {
 	const Target *t = &req->target;
-	const char *params[GW_MAX_ARGS + 4];
-	Buf			filters = {0};
+	const char *names[GW_MAX_ARGS + 1];
+	const char *vals[GW_MAX_ARGS + 1];
+	const char *params[8];
+	Buf			fnames = {0};
+	Buf			fvals = {0};
 	long long	limit = 20;
 	long long	offset = 0;
 	char		limtxt[24];
 	char		offtxt[24];
 	char		broker[24];
 	const char *v;
-	int			n = 3;
+	int			n = 0;
 	PGresult   *r;
 
 	if ((v = target_arg(t, "limit")) != NULL)
@@ -254,14 +275,6 @@ list_page(Request *req, const char *resource, Answer *ans)
 		answer_error(ans, 400, "bad_request", "offset must be an integer from 0.");
 		return;
 	}
-	snprintf(limtxt, sizeof(limtxt), "%lld", limit);
-	snprintf(offtxt, sizeof(offtxt), "%lld", offset);
-	params[0] = limtxt;
-	params[1] = offtxt;
-	params[2] = target_arg(t, "cursor");
-	if (params[2] && params[2][0] == '\0')
-		params[2] = NULL;
-	buf_puts(&filters, "");
 	for (int i = 0; i < t->nargs; i++)
 	{
 		const char *k = t->keys[i];
@@ -277,25 +290,34 @@ list_page(Request *req, const char *resource, Answer *ans)
 			buf_puts(&m, k);
 			answer_error(ans, 400, "bad_request", m.data);
 			buf_free(&m);
-			buf_free(&filters);
 			return;
 		}
-		if (filters.len)
-			buf_puts(&filters, ",");
-		buf_puts(&filters, k);
-		params[n++] = t->vals[i];
+		names[n] = k;
+		vals[n++] = t->vals[i];
 	}
 	broker_text(req, broker, sizeof(broker));
 	if (broker[0] && strcmp(resource, "leads") == 0)
 	{
-		if (filters.len)
-			buf_puts(&filters, ",");
-		buf_puts(&filters, "scope_broker");
-		params[n++] = broker;
+		names[n] = "scope_broker";
+		vals[n++] = broker;
 	}
-	r = db_list_page(resource, filters.data, target_arg(t, "fields"), target_arg(t, "sort"), params[2] != NULL,
-					 n, params, read_target(req), ans);
-	buf_free(&filters);
+	buf_pg_array(&fnames, names, n);
+	buf_pg_array(&fvals, vals, n);
+	snprintf(limtxt, sizeof(limtxt), "%lld", limit);
+	snprintf(offtxt, sizeof(offtxt), "%lld", offset);
+	params[0] = resource;
+	params[1] = fnames.data;
+	params[2] = fvals.data;
+	params[3] = target_arg(t, "fields");
+	params[4] = target_arg(t, "sort");
+	params[5] = limtxt;
+	params[6] = offtxt;
+	params[7] = target_arg(t, "cursor");
+	if (params[7] && params[7][0] == '\0')
+		params[7] = NULL;
+	r = db_exec(read_target(req), route->sql, 8, params, ans, true);
+	buf_free(&fnames);
+	buf_free(&fvals);
 	if (r == NULL)
 		return;
 	answer_text(ans, 200, PQgetvalue(r, 0, 0), (size_t) PQgetlength(r, 0, 0));
@@ -305,36 +327,36 @@ list_page(Request *req, const char *resource, Answer *ans)
 static void
 h_leads_list(Request *req, const Route *route, Answer *ans)
 {
-	(void) route;
-	list_page(req, "leads", ans);
+	list_page(req, route, "leads", ans);
 }
 
 static void
 h_agents_list(Request *req, const Route *route, Answer *ans)
 {
-	(void) route;
-	list_page(req, "agents", ans);
+	list_page(req, route, "agents", ans);
 }
 
 static void
 h_carriers_list(Request *req, const Route *route, Answer *ans)
 {
-	(void) route;
-	list_page(req, "carriers", ans);
+	list_page(req, route, "carriers", ans);
 }
 
 /* ---- routes that run their statement with the captures, then the body ---- */
 
 /*
- * The statement of the route, bound to: the path captures, then the named
- * query arguments of the route, then the body. Used by most routes.
+ * The statement of the route, bound to: the caller's API key on admin
+ * routes (the extension checks its tier), the path captures, then the body
+ * of a POST. Used by most routes.
  */
 static void
 h_sql(Request *req, const Route *route, Answer *ans)
 {
-	const char *p[4];
+	const char *p[GW_MAX_CAPS + 2];
 	int			n = 0;
 
+	if (route->access == ACCESS_ADMIN)
+		p[n++] = req->key;
 	for (int i = 0; i < GW_MAX_CAPS && req->caps[i]; i++)
 		p[n++] = req->caps[i];
 	if (strcmp(route->method, "POST") == 0)
@@ -453,8 +475,8 @@ h_cache_metrics(Request *req, const Route *route, Answer *ans)
 static void
 h_cache_invalidate(Request *req, const Route *route, Answer *ans)
 {
-	const char *p[1] = {body_or_empty(req)};
-	PGresult   *r = db_exec(DB_PRIMARY, route->sql, 1, p, ans, false);
+	const char *p[2] = {req->key, body_or_empty(req)};
+	PGresult   *r = db_exec(DB_PRIMARY, route->sql, 2, p, ans, false);
 	Buf			b = {0};
 	int			n;
 
@@ -466,12 +488,6 @@ h_cache_invalidate(Request *req, const Route *route, Answer *ans)
 	buf_printf(&b, ",\"invalidated_here\":%d,\"broadcast\":true}", n);
 	PQclear(r);
 	answer_buf(ans, 200, &b);
-}
-
-static void
-h_cache_warm(Request *req, const Route *route, Answer *ans)
-{
-	run_json(req, route->sql, 0, NULL, DB_PRIMARY, ans, NULL);
 }
 
 /*
@@ -504,83 +520,84 @@ static const ArgLimit carriers_args[] = {
 	{NULL, 0}
 };
 
-#define DATA_OF(fn) "SELECT json_build_object('data', coalesce(json_agg(t), '[]'::json))::text FROM " fn " t"
-
 /*
- * The table. Order matters only where two patterns match one path (the
- * first wins). Fields: method, pattern, handler, access, cache TTL, the
- * changes the answer depends on, exempt from rate limits, needs no
- * database (answered on the HTTP thread when its key and rate limit need
- * none either; /health, exempt too, checks no key), may read a replica,
- * statement, argument maxima.
+ * The table: the whole API. Each route that needs the database runs one
+ * statement, a call of its leadgen.api_*() function (src/sql/
+ * 71_api_routes.sql). Order matters only where two patterns match one path
+ * (the first wins). nodb: the handler needs no database (answered on the
+ * HTTP thread when its key and rate limit need none either; /health,
+ * exempt from rate limits too, checks no key); reads: may be served by a
+ * replica.
  */
+#define ROUTE(m, p, h, a) .method = m, .pattern = p, .handler = h, .access = a
+
 const Route gw_routes[] = {
-	{"GET", "/health", h_health, ACCESS_PUBLIC, 0, 0, true, true, false, NULL, NULL},
-	{"GET", "/ready", h_ready, ACCESS_PUBLIC, 0, 0, true, false, false, NULL, NULL},
-	{"GET", "/metrics", h_metrics, ACCESS_PUBLIC, 0, 0, true, false, false, NULL, NULL},
-	{"GET", "/openapi.json", h_openapi, ACCESS_PUBLIC, 0, 0, false, true, false, NULL, NULL},
+	{ROUTE("GET", "/health", h_health, ACCESS_PUBLIC), .exempt = true, .nodb = true},
+	{ROUTE("GET", "/ready", h_ready, ACCESS_PUBLIC), .exempt = true, .timeout_ms = GW_READY_TIMEOUT_MS,
+	.sql = "SELECT leadgen.api_ready()"},
+	{ROUTE("GET", "/metrics", h_metrics, ACCESS_PUBLIC), .exempt = true,
+	.sql = "SELECT * FROM leadgen.api_queue_gauges()"},
+	{ROUTE("GET", "/openapi.json", h_openapi, ACCESS_PUBLIC), .nodb = true},
 
-	{"POST", "/api/v1/leads", h_lead_create, ACCESS_PARTNER, 0, 0, false, false, false, NULL, NULL},
-	{"GET", "/api/v1/leads", h_leads_list, ACCESS_PARTNER, 30, RES_LEADS, false, false, true, NULL, leads_args},
-	{"POST", "/api/v1/leads/batch", h_leads_batch, ACCESS_PARTNER, 0, 0, false, false, false, NULL, NULL},
-	{"GET", "/api/v1/leads/{}", h_lead_get_route, ACCESS_PARTNER, 30, RES_LEADS, false, false, true, NULL, NULL},
-	{"GET", "/api/v1/agents", h_agents_list, ACCESS_PUBLIC, 60, RES_AGENTS, false, false, true, NULL, agents_args},
-	{"GET", "/api/v1/carriers", h_carriers_list, ACCESS_PUBLIC, 60, RES_CARRIERS, false, false, true, NULL, carriers_args},
-	{"GET", "/api/v1/config", h_sql, ACCESS_PUBLIC, 300, RES_CARRIERS | RES_CONFIG, false, false, true,
-	"SELECT leadgen.api_config()", NULL},
-	{"GET", "/api/v1/analytics/summary", h_sql, ACCESS_PUBLIC, 30, RES_LEADS, false, false, true,
-	"SELECT leadgen.api_analytics_summary()", NULL},
+	{ROUTE("POST", "/api/v1/leads", h_lead_create, ACCESS_PARTNER)},
+	{ROUTE("GET", "/api/v1/leads", h_leads_list, ACCESS_PARTNER), .cache_ttl = 30, .deps = RES_LEADS, .reads = true,
+		.args = leads_args,
+	.sql = "SELECT leadgen.api_list($1, $2::text[], $3::text[], $4, $5, $6::integer, $7::bigint, $8)"},
+	{ROUTE("POST", "/api/v1/leads/batch", h_leads_batch, ACCESS_PARTNER), .ndjson = true, .body_factor = 64,
+	.sql = "SELECT status, body FROM leadgen.api_leads_batch($1, $2::boolean, $3::bigint)"},
+	{ROUTE("GET", "/api/v1/leads/{}", h_lead_get_route, ACCESS_PARTNER), .cache_ttl = 30, .deps = RES_LEADS,
+	.reads = true, .sql = "SELECT leadgen.api_lead($1::bigint, $2::bigint)"},
+	{ROUTE("GET", "/api/v1/agents", h_agents_list, ACCESS_PUBLIC), .cache_ttl = 60, .deps = RES_AGENTS,
+		.reads = true, .args = agents_args,
+	.sql = "SELECT leadgen.api_list($1, $2::text[], $3::text[], $4, $5, $6::integer, $7::bigint, $8)"},
+	{ROUTE("GET", "/api/v1/carriers", h_carriers_list, ACCESS_PUBLIC), .cache_ttl = 60, .deps = RES_CARRIERS,
+		.reads = true, .args = carriers_args,
+	.sql = "SELECT leadgen.api_list($1, $2::text[], $3::text[], $4, $5, $6::integer, $7::bigint, $8)"},
+	{ROUTE("GET", "/api/v1/config", h_sql, ACCESS_PUBLIC), .cache_ttl = 300, .deps = RES_CARRIERS | RES_CONFIG,
+	.reads = true, .sql = "SELECT leadgen.api_config()"},
+	{ROUTE("GET", "/api/v1/analytics/summary", h_sql, ACCESS_PUBLIC), .cache_ttl = 30, .deps = RES_LEADS,
+	.reads = true, .sql = "SELECT leadgen.api_analytics_summary()"},
 
-	{"POST", "/api/v1/performance/database/analyze-query", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
-		"SELECT CASE WHEN b->>'query' IS NOT NULL THEN leadgen.perf_analyze_query(b->>'query', "
-		"coalesce((b->>'analyze')::boolean, false), coalesce((b->>'timeout_ms')::integer, 30000))::text END "
-	"FROM (SELECT $1::jsonb AS b) x", NULL},
-	{"GET", "/api/v1/performance/database/indexing-strategy", h_sql, ACCESS_INTERNAL, 0, 0, false, false, false,
-	DATA_OF("leadgen.perf_indexing_strategy()"), NULL},
-	{"GET", "/api/v1/performance/database/connection-pool", h_with_gateway_figures, ACCESS_INTERNAL, 0, 0, false, false,
-	false, "SELECT (leadgen.perf_connection_pool() || jsonb_build_object('gateway', $1::jsonb))::text", NULL},
-	{"GET", "/api/v1/performance/database/slow-queries", h_slow_queries, ACCESS_INTERNAL, 0, 0, false, false, false,
-	DATA_OF("leadgen.perf_slow_queries($1::integer)"), NULL},
-	{"POST", "/api/v1/performance/database/optimize-table/{}", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
-	"SELECT leadgen.perf_optimize_table($1::regclass)::text FROM (SELECT $2::jsonb) b", NULL},
-	{"GET", "/api/v1/performance/database/table-stats/{}", h_sql, ACCESS_INTERNAL, 0, 0, false, false, false,
-	"SELECT leadgen.perf_table_stats($1::regclass)::text", NULL},
-	{"GET", "/api/v1/performance/database/size", h_sql, ACCESS_INTERNAL, 0, 0, false, false, false,
-	"SELECT leadgen.perf_database_size()::text", NULL},
-	{"POST", "/api/v1/performance/database/archive", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
-		"SELECT json_build_object('data', coalesce(json_agg(t), '[]'::json))::text "
-		"FROM (SELECT $1::jsonb AS b) x, "
-	"leadgen.perf_archive(x.b->>'policy', coalesce((x.b->>'dry_run')::boolean, false)) t", NULL},
-	{"POST", "/api/v1/performance/cache/warm", h_cache_warm, ACCESS_ADMIN, 0, 0, false, false, false,
-		"SELECT json_build_object('data', coalesce(json_agg(t), '[]'::json), 'gateway', 'warming on every instance')::text "
-		"FROM leadgen.perf_cache_warm() t, "
-	"(SELECT pg_notify('leadgen_changes', json_build_object('source', 'gateway', 'op', 'warm')::text)) n", NULL},
-	{"POST", "/api/v1/performance/cache/invalidate", h_cache_invalidate, ACCESS_ADMIN, 0, 0, false, false, false,
-		"SELECT p, pg_notify('leadgen_changes', json_build_object('source', 'gateway', 'op', 'invalidate', "
-	"'pattern', p)::text) FROM (SELECT coalesce($1::jsonb->>'pattern', '*') AS p) x", NULL},
-	{"GET", "/api/v1/performance/cache/metrics", h_cache_metrics, ACCESS_INTERNAL, 0, 0, false, true, false, NULL, NULL},
-	{"GET", "/api/v1/performance/cache/hit-rate", h_with_gateway_figures, ACCESS_INTERNAL, 0, 0, false, false, false,
-	"SELECT (leadgen.perf_cache_hit_rate() || jsonb_build_object('gateway', $1::jsonb))::text", NULL},
-	{"GET", "/api/v1/performance/jobs/metrics", h_job_metrics, ACCESS_INTERNAL, 0, 0, false, false, false,
-	"SELECT row_to_json(m)::text FROM leadgen.queue_metrics($1) m", NULL},
-	{"POST", "/api/v1/performance/jobs/schedule", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
-		"SELECT row_to_json(j)::text FROM (SELECT $1::jsonb AS b) x, "
-		"leadgen.schedule_job(x.b->>'name', x.b->>'cron', coalesce(x.b->>'timezone', 'UTC'), x.b->>'command') j", NULL},
-	{"POST", "/api/v1/performance/jobs/{}/pause", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
-	"SELECT row_to_json(q)::text FROM leadgen.queue_pause($1) q, (SELECT $2::jsonb) b", NULL},
-	{"POST", "/api/v1/performance/jobs/{}/resume", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
-	"SELECT row_to_json(q)::text FROM leadgen.queue_resume($1) q, (SELECT $2::jsonb) b", NULL},
-	{"POST", "/api/v1/performance/jobs/{}/retry-failed", h_sql, ACCESS_ADMIN, 0, 0, false, false, false,
-		"SELECT json_build_object('queue', $1::text, 'retried', leadgen.queue_retry_dead($1))::text "
-	"FROM (SELECT $2::jsonb) b", NULL},
-	{"GET", "/api/v1/performance/jobs/{}/dead-letter", h_dead_letter, ACCESS_INTERNAL, 0, 0, false, false, false,
-	"SELECT leadgen.api_dead_letter($1, $2::integer, $3::bigint)", NULL},
-	{"GET", "/api/v1/performance/capacity/dashboard", h_sql, ACCESS_INTERNAL, 0, 0, false, false, false,
-	"SELECT leadgen.perf_capacity_dashboard()::text", NULL},
-	{"GET", "/api/v1/performance/capacity/forecast/{}", h_forecast, ACCESS_INTERNAL, 0, 0, false, false, false,
-		"SELECT json_build_object('resource', $1::text, 'months', $2::integer, "
-	"'data', coalesce(json_agg(t), '[]'::json))::text FROM leadgen.perf_capacity_forecast($1, $2::integer) t", NULL},
-	{"GET", "/api/v1/performance/capacity/bottlenecks", h_sql, ACCESS_INTERNAL, 0, 0, false, false, false,
-	DATA_OF("leadgen.perf_bottlenecks()"), NULL},
+	{ROUTE("POST", "/api/v1/performance/database/analyze-query", h_sql, ACCESS_ADMIN),
+	.sql = "SELECT leadgen.api_analyze_query($1, $2::jsonb)"},
+	{ROUTE("GET", "/api/v1/performance/database/indexing-strategy", h_sql, ACCESS_INTERNAL),
+	.sql = "SELECT leadgen.api_indexing_strategy()"},
+	{ROUTE("GET", "/api/v1/performance/database/connection-pool", h_with_gateway_figures, ACCESS_INTERNAL),
+	.sql = "SELECT leadgen.api_connection_pool($1::jsonb)"},
+	{ROUTE("GET", "/api/v1/performance/database/slow-queries", h_slow_queries, ACCESS_INTERNAL),
+	.sql = "SELECT leadgen.api_slow_queries($1::integer)"},
+	{ROUTE("POST", "/api/v1/performance/database/optimize-table/{}", h_sql, ACCESS_ADMIN),
+	.sql = "SELECT leadgen.api_optimize_table($1, $2) FROM (SELECT $3::jsonb) b"},
+	{ROUTE("GET", "/api/v1/performance/database/table-stats/{}", h_sql, ACCESS_INTERNAL),
+	.sql = "SELECT leadgen.api_table_stats($1)"},
+	{ROUTE("GET", "/api/v1/performance/database/size", h_sql, ACCESS_INTERNAL),
+	.sql = "SELECT leadgen.api_database_size()"},
+	{ROUTE("POST", "/api/v1/performance/database/archive", h_sql, ACCESS_ADMIN),
+	.sql = "SELECT leadgen.api_archive($1, $2::jsonb)"},
+	{ROUTE("POST", "/api/v1/performance/cache/warm", h_sql, ACCESS_ADMIN),
+	.sql = "SELECT leadgen.api_cache_warm($1) FROM (SELECT $2::jsonb) b"},
+	{ROUTE("POST", "/api/v1/performance/cache/invalidate", h_cache_invalidate, ACCESS_ADMIN),
+	.sql = "SELECT leadgen.api_cache_invalidate($1, $2::jsonb)"},
+	{ROUTE("GET", "/api/v1/performance/cache/metrics", h_cache_metrics, ACCESS_INTERNAL), .nodb = true},
+	{ROUTE("GET", "/api/v1/performance/cache/hit-rate", h_with_gateway_figures, ACCESS_INTERNAL),
+	.sql = "SELECT leadgen.api_cache_hit_rate($1::jsonb)"},
+	{ROUTE("GET", "/api/v1/performance/jobs/metrics", h_job_metrics, ACCESS_INTERNAL),
+	.sql = "SELECT leadgen.api_job_metrics($1)"},
+	{ROUTE("POST", "/api/v1/performance/jobs/schedule", h_sql, ACCESS_ADMIN),
+	.sql = "SELECT leadgen.api_schedule_job($1, $2::jsonb)"},
+	{ROUTE("POST", "/api/v1/performance/jobs/{}/pause", h_sql, ACCESS_ADMIN),
+	.sql = "SELECT leadgen.api_queue_pause($1, $2) FROM (SELECT $3::jsonb) b"},
+	{ROUTE("POST", "/api/v1/performance/jobs/{}/resume", h_sql, ACCESS_ADMIN),
+	.sql = "SELECT leadgen.api_queue_resume($1, $2) FROM (SELECT $3::jsonb) b"},
+	{ROUTE("POST", "/api/v1/performance/jobs/{}/retry-failed", h_sql, ACCESS_ADMIN),
+	.sql = "SELECT leadgen.api_queue_retry_failed($1, $2) FROM (SELECT $3::jsonb) b"},
+	{ROUTE("GET", "/api/v1/performance/jobs/{}/dead-letter", h_dead_letter, ACCESS_INTERNAL),
+	.sql = "SELECT leadgen.api_dead_letter($1, $2::integer, $3::bigint)"},
+	{ROUTE("GET", "/api/v1/performance/capacity/dashboard", h_sql, ACCESS_INTERNAL),
+	.sql = "SELECT leadgen.api_capacity_dashboard()"},
+	{ROUTE("GET", "/api/v1/performance/capacity/forecast/{}", h_forecast, ACCESS_INTERNAL),
+	.sql = "SELECT leadgen.api_capacity_forecast($1, $2::integer)"},
+	{ROUTE("GET", "/api/v1/performance/capacity/bottlenecks", h_sql, ACCESS_INTERNAL),
+	.sql = "SELECT leadgen.api_bottlenecks()"},
 };
 const int	gw_nroutes = (int) (sizeof(gw_routes) / sizeof(gw_routes[0]));

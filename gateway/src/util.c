@@ -328,3 +328,33 @@ error_json(const char *code, const char *message, const char *details_json, size
 	*len = b.len;
 	return b.data;
 }
+
+/*
+ * A PostgreSQL array literal of text values: {"a","b\"c",NULL}. Every
+ * element is quoted (backslash and double quote escaped); a NULL value is
+ * the SQL NULL element.
+ */
+void
+buf_pg_array(Buf *b, const char *const *vals, int n)
+{
+	buf_puts(b, "{");
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			buf_puts(b, ",");
+		if (vals[i] == NULL)
+		{
+			buf_puts(b, "NULL");
+			continue;
+		}
+		buf_puts(b, "\"");
+		for (const char *c = vals[i]; *c; c++)
+		{
+			if (*c == '"' || *c == '\\')
+				buf_append(b, "\\", 1);
+			buf_append(b, c, 1);
+		}
+		buf_puts(b, "\"");
+	}
+	buf_puts(b, "}");
+}

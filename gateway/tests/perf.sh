@@ -82,10 +82,17 @@ area_perf() {
     expect_jq "perf: jobs/metrics has waiting, active, completed, failed, dead" \
         '[paths|.[-1]|strings] as $k | all("waiting","active","completed","failed","dead"; . as $w | $k|index($w) != null)'
     KEY=$K_ADMIN_PERF _json_post $P/jobs/schedule \
-        "{\"name\":\"gw-test-job-$PASSNO-$$\",\"cron\":\"*/30 * * * *\",\"timezone\":\"Europe/Paris\",\"command\":\"SELECT 1\"}"
-    expect_status "perf: POST jobs/schedule (cron, time zone, command)" '200|201'
-    expect_eq "perf: the scheduled job is in leadgen.jobs with its time zone" "*/30 * * * *|Europe/Paris" \
-        "$(sql "SELECT schedule || '|' || timezone FROM leadgen.jobs WHERE name = 'gw-test-job-$PASSNO-$$'")" "$(evidence)"
+        "{\"name\":\"gw-test-job-$PASSNO-$$\",\"cron\":\"*/30 * * * *\",\"timezone\":\"Europe/Paris\",\"job\":\"optimize_table\",\"table\":\"leadgen.leads_pending\"}"
+    expect_status "perf: POST jobs/schedule (cron, time zone, job optimize_table)" '200|201'
+    expect_eq "perf: the scheduled job is in leadgen.jobs with its time zone and the command written for it" \
+        "*/30 * * * *|Europe/Paris|SELECT leadgen.perf_optimize_table('leadgen.leads_pending')" \
+        "$(sql "SELECT schedule || '|' || timezone || '|' || command FROM leadgen.jobs WHERE name = 'gw-test-job-$PASSNO-$$'")" "$(evidence)"
+    KEY=$K_ADMIN_PERF _json_post $P/jobs/schedule \
+        "{\"name\":\"gw-test-sql-$PASSNO-$$\",\"cron\":\"*/30 * * * *\",\"command\":\"SELECT 1\"}"
+    expect_error "perf: POST jobs/schedule with a SQL command is refused" 403
+    KEY=$K_ADMIN_PERF _json_post $P/jobs/schedule \
+        "{\"name\":\"gw-test-kind-$PASSNO-$$\",\"cron\":\"*/30 * * * *\",\"job\":\"drop_everything\"}"
+    expect_error "perf: POST jobs/schedule of an unknown job kind is 400" 400
     KEY=$K_ADMIN_PERF req POST $P/jobs/leads/pause
     expect_status "perf: POST jobs/leads/pause" 200
     expect_eq "perf: the leads queue is paused" t "$(sql "SELECT paused FROM leadgen.queues WHERE name = 'leads'")"

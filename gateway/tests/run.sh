@@ -175,11 +175,12 @@ else
     not_ok "cluster: fixture leads processed" "leads_pending empty within 60 s" \
         "$(sql 'SELECT count(*) FROM leadgen.leads_pending') pending"
 fi
-# The gateway connects as the README asks: a role with leadgen_admin that is
-# not a superuser (the suite's own checks connect as postgres).
-if out=$(sql "CREATE ROLE leadgen_gateway LOGIN IN ROLE leadgen_admin"); then
+# The gateway connects as the README asks: a role in leadgen_api, which may
+# call the route functions and nothing else (the suite's own checks connect
+# as postgres).
+if out=$(sql "CREATE ROLE leadgen_gateway LOGIN IN ROLE leadgen_api"); then
     CONNINFO="host=127.0.0.1 port=$PGPORT dbname=$DB user=leadgen_gateway"
-    ok "cluster: the gateway's role leadgen_gateway (leadgen_admin, not a superuser)"
+    ok "cluster: the gateway's role leadgen_gateway (leadgen_api: route functions only)"
 else
     not_ok "cluster: CREATE ROLE leadgen_gateway" "the role" "$out"
 fi

@@ -1,9 +1,10 @@
--- Roles and privileges.
+-- Roles and privileges (docs/SECURITY.md is the page a reviewer reads).
 --
---   leadgen_reader  reads the lead domain and the read-only functions
---   leadgen_writer  submits leads, nothing else
---   leadgen_admin   everything in the schema; member of both above
+--   leadgen_reader     reads the lead domain and the read-only functions
+--   leadgen_writer     submits leads, nothing else
+--   leadgen_admin      everything in the schema; member of both above
 --
+-- The REST gateway's roles are in 91_api_roles.sql.
 -- The roles are cluster-wide and NOLOGIN: a DBA grants them to login roles
 -- (GRANT leadgen_writer TO vendor_api). They are created when missing and
 -- survive DROP EXTENSION, since other databases may use them. PUBLIC gets
