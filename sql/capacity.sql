@@ -39,12 +39,27 @@ SELECT month ~ '^\d{4}-\d{2}$' AS month_format, round(upper_95 - lower_95) AS wi
 -- Refusals.
 SELECT * FROM leadgen.perf_capacity_forecast('disk_io');
 SELECT * FROM leadgen.perf_capacity_forecast('queue_depth', 0);
-SELECT * FROM leadgen.perf_capacity_forecast('xid_age');
 SELECT * FROM leadgen.perf_capacity_forecast('''; DROP TABLE leadgen.leads; --');
+
+-- Day one: no snapshot yet. Leads per day come from the leads' own
+-- history (one to ten a day over ten days), with an interval; a resource
+-- without history in the data is forecast flat at its value now, without
+-- an interval. Values are whole units.
+DELETE FROM leadgen.capacity_snapshots;
+INSERT INTO leadgen.leads (id, status, quality_score, created_at)
+SELECT 800000 + d * 100 + k, 'qualified', 50, now() - d * interval '1 day'
+  FROM generate_series(1, 10) d, generate_series(1, 11 - d) k;
+SELECT basis, snapshots, data_points >= 3 AS history, lower_95 <= projected AND projected <= upper_95 AS inside_interval,
+       projected = round(projected) AND lower_95 = round(lower_95) AS whole_units
+  FROM leadgen.perf_capacity_forecast('lead_volume', 2);
+SELECT basis, snapshots, data_points, projected = leadgen.capacity_value_now('xid_age') AS value_now,
+       lower_95 IS NULL AND upper_95 IS NULL AS no_interval
+  FROM leadgen.perf_capacity_forecast('xid_age', 1);
+DELETE FROM leadgen.leads WHERE id BETWEEN 800000 AND 801100;
 
 -- The dashboard: now, forecasts, days until limits, alerts.
 SELECT d->'now' ? 'connections_used_pct' AS now, d->'forecast_6_months'->'queue_depth' ? 'projected' AS forecast,
-       d->'forecast_6_months'->>'xid_age' AS xid_forecast, d->'days_until' ? 'xid_wraparound' AS days,
+       d->'forecast_6_months'->'xid_age' ? 'projected' AS xid_forecast, d->'days_until' ? 'xid_wraparound' AS days,
        jsonb_typeof(d->'alerts') AS alerts
   FROM leadgen.perf_capacity_dashboard() d;
 

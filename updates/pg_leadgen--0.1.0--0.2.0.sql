@@ -105,3 +105,144 @@ BEGIN
     id := (v_j->>2)::bigint;
 END;
 $$;
+
+-- ---- Capacity forecasts from day one ----
+-- perf_capacity_forecast() gains data_points and basis (its result type
+-- changes: dropped and made again), and reads the data's own history while
+-- snapshots are few (capacity_history, capacity_value_now).
+DROP FUNCTION @extschema@.perf_capacity_forecast(text, integer);
+-- A resource's value now, as capacity_snapshot() records it.
+CREATE FUNCTION @extschema@.capacity_value_now(p_resource text) RETURNS double precision
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@.capacity_check_resource(p_resource);
+    RETURN CASE p_resource
+        WHEN 'database_size' THEN pg_catalog.pg_database_size(current_database())
+        WHEN 'lead_volume' THEN (SELECT count(*) FROM @extschema@.leads WHERE created_at > now() - interval '1 day')
+        WHEN 'queue_depth' THEN (SELECT count(*) FROM @extschema@.leads_pending)
+        WHEN 'connections' THEN (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend')
+        WHEN 'xid_age' THEN (SELECT age(datfrozenxid) FROM pg_catalog.pg_database WHERE datname = current_database())
+        ELSE pg_catalog.pg_total_relation_size(to_regclass(substr(p_resource, 12))) END;
+END;
+$$;
+
+-- The history of a resource that the data already holds, for the days
+-- before the first snapshot (a fresh install has none): leads per day from
+-- leads.created_at (60 days); the queue's depth at the end of each day
+-- from when leads were submitted and processed (30 days); the database's
+-- size at each month boundary, from its size now less the monthly
+-- partitions of leads and events made after it. Other resources have no
+-- history in the data. Points are at or before `before`.
+CREATE FUNCTION @extschema@.capacity_history(p_resource text, before timestamptz)
+RETURNS TABLE (taken_at timestamptz, value double precision)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_today timestamptz := date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+BEGIN
+    IF p_resource = 'lead_volume' THEN
+        RETURN QUERY
+            SELECT d.day_end, coalesce(c.n, 0)::double precision
+              FROM generate_series(v_today - interval '59 days', v_today, interval '1 day') d(day_end)
+              LEFT JOIN (SELECT date_trunc('day', l.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + interval '1 day' AS day_end,
+                                count(*) AS n
+                           FROM @extschema@.leads l
+                          WHERE l.created_at >= v_today - interval '60 days' AND l.created_at < v_today
+                          GROUP BY 1) c USING (day_end)
+             WHERE d.day_end <= before
+               AND d.day_end > (SELECT date_trunc('day', min(created_at) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                                  FROM @extschema@.leads WHERE created_at >= v_today - interval '60 days');
+    ELSIF p_resource = 'queue_depth' THEN
+        RETURN QUERY
+            SELECT d.t,
+                   ((SELECT count(*) FROM @extschema@.leads l
+                      WHERE l.created_at >= v_today - interval '31 days' AND l.created_at <= d.t AND l.processed_at > d.t)
+                    + (SELECT count(*) FROM @extschema@.leads_pending p WHERE p.enqueued_at <= d.t))::double precision
+              FROM generate_series(v_today - interval '29 days', v_today, interval '1 day') d(t)
+             WHERE d.t <= before
+               AND d.t > (SELECT min(created_at) FROM @extschema@.leads WHERE created_at >= v_today - interval '31 days');
+    ELSIF p_resource = 'database_size' THEN
+        RETURN QUERY
+            WITH parts AS (
+                SELECT p.range_from, pg_catalog.pg_total_relation_size(p.partition) AS bytes
+                  FROM @extschema@.partitioned_tables t, @extschema@.partitions(t.parent_table::regclass) p
+                 WHERE NOT p.is_default)
+            SELECT b.boundary,
+                   (pg_catalog.pg_database_size(current_database())
+                    - (SELECT coalesce(sum(x.bytes), 0) FROM parts x WHERE x.range_from >= b.boundary))::double precision
+              FROM (SELECT DISTINCT range_from AS boundary FROM parts) b
+             WHERE b.boundary <= least(before, now())
+               AND EXISTS (SELECT 1 FROM parts x WHERE x.range_from < b.boundary
+                              AND x.bytes > (SELECT min(y.bytes) FROM parts y));
+    END IF;
+END;
+$$;
+
+-- Monthly projections of a resource, one row per month ahead at the
+-- month's end, by a least-squares line with a 95% prediction interval.
+-- The points are the resource's snapshots; while they span less than a
+-- week (a fresh install), the history the data holds before the first
+-- snapshot too (capacity_history), and basis says so. With fewer than
+-- three points at distinct times there is no trend: the projection is the
+-- value now, without an interval. Values are rounded to whole units, and
+-- never below zero.
+CREATE FUNCTION @extschema@.perf_capacity_forecast(resource text, months integer DEFAULT 6)
+RETURNS TABLE (month text, at timestamptz, projected double precision, lower_95 double precision,
+               upper_95 double precision, unit text, snapshots bigint, data_points bigint, basis text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_n bigint; v_slope float8; v_icept float8; v_xbar float8; v_sxx float8; v_syy float8; v_sxy float8;
+    v_s float8; v_t float8; v_first timestamptz; v_span interval; v_now float8; v_hist boolean;
+BEGIN
+    PERFORM @extschema@.capacity_check_resource(resource);
+    IF months IS NULL OR months < 1 OR months > 60 THEN
+        RAISE EXCEPTION 'months must be from 1 to 60, not %', coalesce(months::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT r.unit INTO unit FROM @extschema@.capacity_resources() r WHERE r.resource = perf_capacity_forecast.resource;
+    unit := coalesce(unit, 'bytes');
+    SELECT count(*), min(s.taken_at), max(s.taken_at) - min(s.taken_at) INTO snapshots, v_first, v_span
+      FROM @extschema@.capacity_snapshots s WHERE s.resource = perf_capacity_forecast.resource;
+
+    v_hist := snapshots < 3 OR v_span < interval '7 days';
+    SELECT count(*) FILTER (WHERE p.from_data), count(*), regr_slope(p.y, p.x), regr_intercept(p.y, p.x),
+           avg(p.x), regr_sxx(p.y, p.x), regr_syy(p.y, p.x), regr_sxy(p.y, p.x)
+      INTO data_points, v_n, v_slope, v_icept, v_xbar, v_sxx, v_syy, v_sxy
+      FROM (SELECT extract(epoch FROM s.taken_at)::float8 AS x, s.value AS y, false AS from_data
+              FROM @extschema@.capacity_snapshots s WHERE s.resource = perf_capacity_forecast.resource
+            UNION ALL
+            SELECT extract(epoch FROM h.taken_at)::float8, h.value, true
+              FROM @extschema@.capacity_history(resource, coalesce(v_first, now()) - interval '1 second') h
+             WHERE v_hist) p;
+    basis := CASE WHEN data_points = 0 THEN 'snapshots' WHEN snapshots = 0 THEN 'data' ELSE 'snapshots and data' END;
+
+    IF v_n < 3 OR v_sxx IS NULL OR v_sxx = 0 THEN
+        -- no trend yet: the value now, flat
+        basis := 'value now';
+        v_now := @extschema@.capacity_value_now(resource);
+        FOR i IN 1..months LOOP
+            at := (date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => i + 1)) AT TIME ZONE 'UTC' - interval '1 microsecond';
+            month := to_char(at AT TIME ZONE 'UTC', 'YYYY-MM');
+            projected := round(v_now);
+            lower_95 := NULL;
+            upper_95 := NULL;
+            RETURN NEXT;
+        END LOOP;
+        RETURN;
+    END IF;
+    v_s := sqrt(greatest(v_syy - v_sxy * v_sxy / v_sxx, 0) / (v_n - 2));
+    v_t := @extschema@.t_quantile_975((v_n - 2)::integer);
+    FOR i IN 1..months LOOP
+        at := (date_trunc('month', now() AT TIME ZONE 'UTC') + make_interval(months => i + 1)) AT TIME ZONE 'UTC' - interval '1 microsecond';
+        month := to_char(at AT TIME ZONE 'UTC', 'YYYY-MM');
+        projected := v_icept + v_slope * extract(epoch FROM at);
+        -- every resource counts something: a falling line stops at zero
+        lower_95 := greatest(round(projected - v_t * v_s * sqrt(1 + 1.0 / v_n + (extract(epoch FROM at) - v_xbar)^2 / v_sxx)), 0);
+        upper_95 := greatest(round(projected + v_t * v_s * sqrt(1 + 1.0 / v_n + (extract(epoch FROM at) - v_xbar)^2 / v_sxx)), 0);
+        projected := greatest(round(projected), 0);
+        RETURN NEXT;
+    END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.perf_capacity_forecast(text, integer) IS
+    'Monthly linear projections of a resource with a 95% prediction interval, from its snapshots (and the data''s own history while they are few)';
+GRANT EXECUTE ON FUNCTION @extschema@.perf_capacity_forecast(text, integer) TO leadgen_reader;

@@ -408,7 +408,7 @@ h_forecast(Request *req, const Route *route, Answer *ans)
 	char		months[24];
 	const char *p[2] = {req->caps[0], months};
 
-	if (!int_arg(req, "months", 6, 1, 120, months, sizeof(months), ans))
+	if (!int_arg(req, "months", 6, 1, 60, months, sizeof(months), ans))
 		return;
 	run_json(req, route->sql, 2, p, DB_PRIMARY, ans, NULL);
 }
