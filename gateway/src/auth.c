@@ -176,12 +176,19 @@ rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *
 
 	if (route->exempt || req->tier == TIER_INTERNAL)
 	{
-		strcpy(hdr_limit, "unlimited");
-		strcpy(hdr_remaining, "unlimited");
+		/* numbers, as clients parse them: no quota is taken */
+		strcpy(hdr_limit, GW_UNLIMITED);
+		strcpy(hdr_remaining, GW_UNLIMITED);
 		strcpy(hdr_reset, "0");
 		return RATE_OK;
 	}
-	if (route->access == ACCESS_ADMIN)
+	if (route->rate_bucket)
+	{
+		/* a bucket of its own: queue control is never held up by other admin calls */
+		snprintf(bucket, sizeof(bucket), "%s:%lld", route->rate_bucket, (long long) req->key_id);
+		limit = route->rate_limit;
+	}
+	else if (route->access == ACCESS_ADMIN)
 	{
 		snprintf(bucket, sizeof(bucket), "admin:%lld", (long long) req->key_id);
 		limit = 10;
@@ -236,6 +243,9 @@ rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *
 	if (!allowed)
 	{
 		int			wait = atoi(PQgetvalue(r, 0, 3));
+
+		/* refused: the quota comes back when the next request is taken */
+		snprintf(hdr_reset, 16, "%d", wait);
 
 		pthread_mutex_lock(&lock);
 		b->h = h;

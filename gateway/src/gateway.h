@@ -96,6 +96,8 @@ typedef struct ArgLimit
 /* The major.minor of pg_leadgen this gateway speaks (checked by /ready). */
 #define GW_SPEAKS		"0.2"
 #define GW_READY_TIMEOUT_MS 2000
+/* X-RateLimit-Limit and -Remaining of answers no limit applies to */
+#define GW_UNLIMITED	"2147483647"
 
 /* A route: the route table (routes.c) is the whole API. */
 typedef struct Route
@@ -112,6 +114,8 @@ typedef struct Route
 	bool		ndjson;			/* a body may also be application/x-ndjson */
 	int			body_factor;	/* the body may be this many times --max-body (0: once) */
 	int			timeout_ms;		/* at most this statement timeout (0: its class's) */
+	const char *rate_bucket;	/* a rate limit of its own per key ("queue"), or NULL */
+	int			rate_limit;		/* ... of so many requests a minute */
 	const char *sql;			/* the statement, a call of its leadgen.api_*() function */
 	const ArgLimit *args;		/* maxima of its query arguments, or NULL */
 } Route;

@@ -1,5 +1,7 @@
 # Rate limits: anonymous clients 100/min per address, admin changing
-# routes 10/min per key; 429 with Retry-After and X-RateLimit-Remaining 0.
+# routes 10/min per key, queue control 60/min per key apart from them;
+# 429 with Retry-After (the same as X-RateLimit-Reset) and
+# X-RateLimit-Remaining 0.
 # Each burst comes from an address of its own (127.P.N.1), so that no
 # other test's requests count in it.
 
@@ -33,6 +35,7 @@ area_ratelimit() {
     expect_hdr "ratelimit: the 429 has X-RateLimit-Remaining 0" X-RateLimit-Remaining '^0$'
     expect_hdr "ratelimit: the 429 has X-RateLimit-Limit 100" X-RateLimit-Limit '^100$'
     expect_hdr "ratelimit: the 429 has X-RateLimit-Reset" X-RateLimit-Reset '^[0-9]+$'
+    expect_eq "ratelimit: the 429's X-RateLimit-Reset is its Retry-After" "$(hdr Retry-After)" "$(hdr X-RateLimit-Reset)"
     req GET /api/v1/agents
     expect_status "ratelimit: the limit is per client, not per route (/api/v1/agents also 429)" 429
     SRC=127.$PASSNO.21.1 req GET /api/v1/config
@@ -56,6 +59,17 @@ area_ratelimit() {
         -H 'Content-Type: application/json' --data-binary '{"pattern":"/gw-test-nothing*"}'
     expect_error "ratelimit: the 11th admin POST within a minute" 429
     expect_hdr "ratelimit: ... with Retry-After" Retry-After '^[1-9][0-9]*$'
+    expect_eq "ratelimit: ... and X-RateLimit-Reset the same" "$(hdr Retry-After)" "$(hdr X-RateLimit-Reset)"
+    # queue control has a bucket of its own: a paused queue can be resumed
+    KEY=$K_ADMIN_RL req POST /api/v1/performance/jobs/leads/pause
+    expect_status "ratelimit: with the admin limit spent, POST jobs/leads/pause still answers" 200
+    expect_hdr "ratelimit: ... under a limit of its own (60)" X-RateLimit-Limit '^60$'
+    KEY=$K_ADMIN_RL req POST /api/v1/performance/jobs/leads/resume
+    expect_status "ratelimit: ... and POST jobs/leads/resume too" 200
+    sql "SELECT leadgen.queue_resume('leads')" >/dev/null	# whatever happened above
+    KEY=$K_INTERNAL req GET /api/v1/performance/database/size
+    expect_hdr "ratelimit: an internal key's answer has a numeric X-RateLimit-Limit (not limited)" \
+        X-RateLimit-Limit '^2147483647$'
     KEY=$K_ADMIN_RL req GET /api/v1/performance/database/size
     expect_status "ratelimit: the same admin key still reads (GETs are 1000/min)" 200
     SRC=127.$PASSNO.23.1 req GET /metrics
