@@ -9,6 +9,9 @@ PKGS=(
     libipc-run-perl libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev
     jq clang libclang-rt-14-dev
 )
+# Node.js and npm for the gateway suite's OpenAPI check (ajv), unless the
+# machine has them already
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 [ -n "${LEADGEN_EXTRA_PKGS:-}" ] && PKGS+=(${LEADGEN_EXTRA_PKGS})
 
 missing=()

@@ -63,8 +63,8 @@ SELECT leadgen.api_queue_pause(:'partner_key', 'leads');
 \echo :SQLSTATE
 SELECT leadgen.api_queue_pause(:'internal_key', 'leads');
 \echo :SQLSTATE
-SELECT leadgen.api_queue_pause(:'admin_key', 'leads')::jsonb->>'paused' AS paused;
-SELECT leadgen.api_queue_resume(:'admin_key', 'leads')::jsonb->>'paused' AS paused;
+SELECT leadgen.api_queue_pause(:'admin_key', 'leads')::jsonb#>>'{data,0,paused}' AS paused;
+SELECT leadgen.api_queue_resume(:'admin_key', 'leads')::jsonb#>>'{data,0,paused}' AS paused;
 
 -- No SQL command over HTTP: scheduled jobs are of named kinds, their
 -- command written by the function (the route that inserted a policy whose

@@ -114,6 +114,7 @@ typedef struct Route
 	bool		ndjson;			/* a body may also be application/x-ndjson */
 	int			body_factor;	/* the body may be this many times --max-body (0: once) */
 	int			timeout_ms;		/* at most this statement timeout (0: its class's) */
+	int			ok_status;		/* the status of a success (0: 200), e.g. 202 for queued work */
 	const char *rate_bucket;	/* a rate limit of its own per key ("queue"), or NULL */
 	int			rate_limit;		/* ... of so many requests a minute */
 	const char *sql;			/* the statement, a call of its leadgen.api_*() function */

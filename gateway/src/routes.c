@@ -69,7 +69,8 @@ run_json(Request *req, const char *sql, int n, const char *const *params, DbTarg
 	else if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0))
 		answer_error(ans, 404, "not_found", null_message ? null_message : "Nothing was found.");
 	else
-		answer_text(ans, 200, PQgetvalue(r, 0, 0), (size_t) PQgetlength(r, 0, 0));
+		answer_text(ans, req->route->ok_status ? req->route->ok_status : 200, PQgetvalue(r, 0, 0),
+					(size_t) PQgetlength(r, 0, 0));
 	PQclear(r);
 }
 
@@ -485,7 +486,7 @@ h_cache_invalidate(Request *req, const Route *route, Answer *ans)
 	n = cache_invalidate(PQgetvalue(r, 0, 0));
 	buf_puts(&b, "{\"pattern\":");
 	buf_json_string(&b, PQgetvalue(r, 0, 0));
-	buf_printf(&b, ",\"invalidated_here\":%d,\"broadcast\":true}", n);
+	buf_printf(&b, ",\"invalidated\":%d,\"broadcast\":true}", n);
 	PQclear(r);
 	answer_buf(ans, 200, &b);
 }
@@ -566,7 +567,7 @@ const Route gw_routes[] = {
 	.sql = "SELECT leadgen.api_connection_pool($1::jsonb)"},
 	{ROUTE("GET", "/api/v1/performance/database/slow-queries", h_slow_queries, ACCESS_INTERNAL),
 	.sql = "SELECT leadgen.api_slow_queries($1::integer)"},
-	{ROUTE("POST", "/api/v1/performance/database/optimize-table/{}", h_sql, ACCESS_ADMIN),
+	{ROUTE("POST", "/api/v1/performance/database/optimize-table/{}", h_sql, ACCESS_ADMIN), .ok_status = 202,
 	.sql = "SELECT leadgen.api_optimize_table($1, $2) FROM (SELECT $3::jsonb) b"},
 	{ROUTE("GET", "/api/v1/performance/database/table-stats/{}", h_sql, ACCESS_INTERNAL),
 	.sql = "SELECT leadgen.api_table_stats($1)"},

@@ -81,6 +81,24 @@ req() {
     LAST_REQ="$method ${url#"$GW"} ($who${SRC:+, from $SRC})"
     LAST_REQ=${LAST_REQ:0:300}
     _record_answer "$method ${path:0:120}"
+    _capture_answer "$method" "$url"
+}
+
+# Every answer of the pass kept for the OpenAPI check (gateway/tests/openapi,
+# run by check_every_answer) when CAPTURE_DIR is set.
+CAPTURE_N=0
+_capture_answer() {	# method url
+    [ -n "${CAPTURE_DIR:-}" ] && [ "$STATUS" != 000 ] || return 0
+    case $2 in "$GW"/*) ;; *) return 0 ;; esac
+    CAPTURE_N=$((CAPTURE_N + 1))
+    local f
+    f=$(printf '%s/%06d' "$CAPTURE_DIR" "$CAPTURE_N")
+    printf '%s %s %s %s\n' "$1" "${2#"$GW"}" "$STATUS" "$(hdr Content-Type)" | head -c 4000 >"$f.meta"
+    if [ "$(hdr Content-Encoding)" = gzip ]; then
+        gzip -dc "$RQ_B" >"$f.body" 2>/dev/null
+    else
+        cp "$RQ_B" "$f.body"
+    fi
 }
 
 hdr() {	# the value of a header of the last answer (last occurrence)

@@ -243,6 +243,26 @@ check_every_answer() {
     fi
 }
 
+# Every answer of the pass against gateway/openapi.json (ajv, from npm):
+# the document and the gateway cannot drift apart, and every documented
+# operation must have been answered by some test.
+openapi_check() {
+    section "openapi"
+    local dir=$HERE/openapi out
+    if [ ! -d "$dir/node_modules/ajv" ] &&
+       ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >"$WORK/npm.log" 2>&1; then
+        not_ok "openapi: the validator's packages install (npm ci in gateway/tests/openapi)" "installed" \
+            "$(tail -5 "$WORK/npm.log")"
+        return
+    fi
+    if out=$(node "$dir/validate.js" "$ROOT/gateway/openapi.json" "$CAPTURE_DIR" 2>&1); then
+        ok "openapi: every answer validates against gateway/openapi.json; $(tail -1 <<<"$out")"
+    else
+        not_ok "openapi: every answer validates against gateway/openapi.json and every operation was answered" \
+            "no problem" "$(tail -1 <<<"$out")" "$(head -25 <<<"$out")"
+    fi
+}
+
 run_pass() {	# name binary passno suffix
     PASS_NAME=$1
     GW_BIN=$2
@@ -262,6 +282,12 @@ run_pass() {	# name binary passno suffix
     fi
     ok "gateway starts and answers GET /health"
     GW=http://127.0.0.1:${GW_PORT[$MAIN]}
+    # the first pass keeps every answer for the OpenAPI check
+    CAPTURE_DIR=""
+    if [ "$PASSNO" = 1 ] || [[ " $PASSES " != *" normal "* ]]; then
+        CAPTURE_DIR=$WORK/answers
+        mkdir -p "$CAPTURE_DIR"
+    fi
     local a ta
     for a in $AREAS; do
         ta=$(date +%s)
@@ -270,6 +296,8 @@ run_pass() {	# name binary passno suffix
         printf '    (%s: %d s)\n' "$a" $(( $(date +%s) - ta ))
     done
     check_every_answer
+    [ -n "$CAPTURE_DIR" ] && openapi_check
+    CAPTURE_DIR=""
     section "shutdown"
     if gw_alive "$MAIN"; then
         gw_stop "$MAIN" 20

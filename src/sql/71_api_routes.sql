@@ -121,7 +121,7 @@ $$;
 
 CREATE FUNCTION @extschema@.api_job_metrics(queue text) RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT row_to_json(m)::text FROM @extschema@.queue_metrics(queue) m
+    SELECT json_build_object('data', coalesce(json_agg(m), '[]'::json))::text FROM @extschema@.queue_metrics(queue) m
 $$;
 
 CREATE FUNCTION @extschema@.api_capacity_dashboard() RETURNS text
@@ -252,7 +252,7 @@ CREATE FUNCTION @extschema@.api_queue_pause(key text, queue text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM @extschema@.api_require(key, 'admin');
-    RETURN (SELECT row_to_json(q)::text FROM @extschema@.queue_pause(queue) q);
+    RETURN (SELECT json_build_object('data', coalesce(json_agg(q), '[]'::json))::text FROM @extschema@.queue_pause(queue) q);
 END;
 $$;
 
@@ -260,7 +260,7 @@ CREATE FUNCTION @extschema@.api_queue_resume(key text, queue text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM @extschema@.api_require(key, 'admin');
-    RETURN (SELECT row_to_json(q)::text FROM @extschema@.queue_resume(queue) q);
+    RETURN (SELECT json_build_object('data', coalesce(json_agg(q), '[]'::json))::text FROM @extschema@.queue_resume(queue) q);
 END;
 $$;
 
@@ -268,6 +268,6 @@ CREATE FUNCTION @extschema@.api_queue_retry_failed(key text, queue text) RETURNS
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM @extschema@.api_require(key, 'admin');
-    RETURN json_build_object('queue', queue, 'retried', @extschema@.queue_retry_dead(queue))::text;
+    RETURN json_build_object('queue', queue, 'requeued', @extschema@.queue_retry_dead(queue))::text;
 END;
 $$;
