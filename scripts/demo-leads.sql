@@ -3,6 +3,9 @@
 -- mistakes vendors make, submitted in one batch; then what the pipeline
 -- made of them.
 \set QUIET on
+-- With -v show_only=1 (a second `make run`), only what the pipeline made.
+\if :{?show_only}
+\else
 SELECT leadgen.lead_submit_batch(jsonb_agg(l)) -> 'accepted' AS accepted_leads
   FROM (
     SELECT jsonb_strip_nulls(jsonb_build_object(
@@ -34,6 +37,7 @@ SELECT leadgen.lead_submit_batch(jsonb_agg(l)) -> 'accepted' AS accepted_leads
   ) leads \gset
 \echo Submitted :accepted_leads demo leads; the workers process them:
 SELECT pg_sleep(1) AS slept \gset
+\endif
 SELECT status, count(*) AS leads, round(avg(quality_score)) AS avg_score
   FROM leadgen.leads GROUP BY 1 ORDER BY 2 DESC;
 SELECT reason, count(*) AS leads

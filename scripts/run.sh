@@ -32,15 +32,27 @@ gateway_stop() {
     rm -f "$RUN/gateway.pid"
 }
 
+# Whether a key is live in the database.
+key_live() { [ "$("${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM leadgen.api_key_verify('$1')")" = 1 ]; }
+
 # The gateway on 127.0.0.1:$HTTP_PORT, with a partner and an admin key
-# made afresh (kept in .run/keys, readable by root only).
+# (kept in .run/keys, readable by root only). A second run keeps the keys
+# of the first, so that a key exported from it goes on working.
 gateway_start() {
     gateway_stop
     say "starting leadgen-gateway on 127.0.0.1:$HTTP_PORT"
-    "${PSQL[@]}" -d "$DB" -Atc "DELETE FROM leadgen.api_keys WHERE name IN ('demo-partner', 'demo-admin')"
-    PARTNER_KEY=$("${PSQL[@]}" -d "$DB" -Atc "SELECT leadgen.api_key_create('demo-partner', 'partner')")
-    ADMIN_KEY=$("${PSQL[@]}" -d "$DB" -Atc "SELECT leadgen.api_key_create('demo-admin', 'admin')")
-    (umask 077; printf 'PARTNER_KEY=%s\nADMIN_KEY=%s\n' "$PARTNER_KEY" "$ADMIN_KEY" > "$RUN/keys")
+    PARTNER_KEY=""
+    ADMIN_KEY=""
+    # shellcheck disable=SC1091
+    [ -f "$RUN/keys" ] && . "$RUN/keys"
+    if [ -z "$PARTNER_KEY" ] || [ -z "$ADMIN_KEY" ] || ! key_live "$PARTNER_KEY" || ! key_live "$ADMIN_KEY"; then
+        "${PSQL[@]}" -d "$DB" -Atc "DELETE FROM leadgen.api_keys WHERE name IN ('demo-partner', 'demo-admin')"
+        PARTNER_KEY=$("${PSQL[@]}" -d "$DB" -Atc "SELECT leadgen.api_key_create('demo-partner', 'partner')")
+        ADMIN_KEY=$("${PSQL[@]}" -d "$DB" -Atc "SELECT leadgen.api_key_create('demo-admin', 'admin')")
+        (umask 077; printf 'PARTNER_KEY=%s\nADMIN_KEY=%s\n' "$PARTNER_KEY" "$ADMIN_KEY" > "$RUN/keys")
+    else
+        say "keeping the API keys of $RUN/keys"
+    fi
     # the gateway's own role: leadgen_api, which may call the route functions
     # and nothing else (docs/SECURITY.md)
     "${PSQL[@]}" -d "$DB" -qc "DO \$\$ BEGIN CREATE ROLE leadgen_gateway LOGIN IN ROLE leadgen_api;
@@ -127,6 +139,9 @@ CONF
         "${PSQL[@]}" -d postgres -c "CREATE DATABASE $DB"
     fi
     "${PSQL[@]}" -d "$DB" -c "CREATE EXTENSION IF NOT EXISTS pg_leadgen CASCADE"
+    # HypoPG gives the index advisor the planner's cost with each proposed
+    # index (cost_after); scripts/deps.sh installs it
+    "${PSQL[@]}" -d "$DB" -c "CREATE EXTENSION IF NOT EXISTS hypopg"
     say "loading the demo data set"
     "${PSQL[@]}" -d "$DB" -f "$ROOT/scripts/demo.sql"
 
@@ -147,8 +162,16 @@ SELECT leadgen.version() AS version, leadgen.preloaded() AS workers_loaded,
        (SELECT count(*) FROM leadgen.agents) AS agents,
        (SELECT count(*) FROM leadgen.partitions('leadgen.leads')) AS lead_partitions;
 SQL
-    say "feeding demo leads"
-    "${PSQL[@]}" -d "$DB" -f "$ROOT/scripts/demo-leads.sql"
+    # the demo leads once: a second run shows them again without adding any
+    local demo
+    demo=$("${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM leadgen.lead_external_ids WHERE external_id LIKE 'demo-%'")
+    if [ "$demo" = 0 ]; then
+        say "feeding demo leads"
+        "${PSQL[@]}" -d "$DB" -f "$ROOT/scripts/demo-leads.sql"
+    else
+        say "the $demo demo leads of an earlier run are there; not feeding more"
+        "${PSQL[@]}" -d "$DB" -v show_only=1 -f "$ROOT/scripts/demo-leads.sql"
+    fi
 
     gateway_start
     gateway_demo
