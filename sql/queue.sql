@@ -86,12 +86,14 @@ SELECT attempts, max_attempts, jsonb_array_length(errors) AS errors,
        last_error, payload->>'first_name' AS first_name
   FROM leadgen.leads_dead_letter WHERE id = :poison;
 
--- A deterministic error goes straight to the dead letter table.
+-- A deterministic error goes straight to the dead letter table, and
+-- counts as failed all the same.
+SELECT failed AS failed_before FROM leadgen.queue_metrics('leads') \gset
 SELECT leadgen.lead_submit(pg_temp.lead('{"first_name": "Broken"}')) AS broken \gset
 SELECT leadgen.process_pending();
 SELECT attempts, errors->0->>'sqlstate' AS sqlstate, (errors->0->>'transient')::boolean AS transient
   FROM leadgen.leads_dead_letter WHERE id = :broken;
-SELECT queue_name, waiting, delayed, dead FROM leadgen.queue_metrics('leads');
+SELECT queue_name, waiting, delayed, dead, failed > :failed_before AS failed_counted FROM leadgen.queue_metrics('leads');
 
 -- Retry from the dead letter table: one, then the rest.
 DROP TRIGGER fail_some ON leadgen.leads;

@@ -36,7 +36,10 @@ PG_FUNCTION_INFO_V1(pg_leadgen_queue_stats);
 
 /*
  * QueueRecordResult
- *		Account for a committed batch.
+ *		Account for a committed batch. Every failed attempt counts as
+ *		failed, the ones that will be retried and the ones that went to the
+ *		dead letter (a failure that is not retried went there at once, and
+ *		was failed all the same).
  */
 void
 QueueRecordResult(const PipelineResult *res)
@@ -44,8 +47,8 @@ QueueRecordResult(const PipelineResult *res)
 	if (!ShmemAttached())
 		return;
 	ShmemRecordBatch(res->nsamples, res->wait_us, res->proc_us, res->now_unix_s);
-	if (res->retried > 0)
-		pg_atomic_fetch_add_u64(&leadgen_shared->stats.failed, res->retried);
+	if (res->retried + res->dead > 0)
+		pg_atomic_fetch_add_u64(&leadgen_shared->stats.failed, res->retried + res->dead);
 	if (res->dead > 0)
 		pg_atomic_fetch_add_u64(&leadgen_shared->stats.dead, res->dead);
 }
