@@ -23,6 +23,7 @@ SQL_SRC     = src/sql/00_schema.sql \
               src/sql/30_functions.sql \
               src/sql/40_pipeline.sql \
               src/sql/50_scheduler.sql \
+              src/sql/51_queues.sql \
               src/sql/60_perf_stats.sql \
               src/sql/61_perf_capacity.sql \
               src/sql/62_perf_bottlenecks.sql \
@@ -36,6 +37,7 @@ SQL_SRC     = src/sql/00_schema.sql \
 # its changes written by hand (updates/), then the source files that are
 # new in this release, whole.
 UPDATE_SRC  = updates/$(EXTENSION)--0.1.0--0.2.0.sql \
+              src/sql/51_queues.sql \
               src/sql/71_api_routes.sql \
               src/sql/91_api_roles.sql
 DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0.sql

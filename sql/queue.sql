@@ -114,6 +114,30 @@ SELECT queue_name, paused, waiting, delayed, dead, active >= 0 AS active_ok, com
   FROM leadgen.queue_metrics('leads', 5);
 SELECT * FROM leadgen.queue_metrics('leads', 0);
 
+-- Drain (BullMQ's: discard what waits): the leads due go to the dead
+-- letter, marked drained, their errors kept; a lead waiting for a retry
+-- stays unless delayed is asked for; queue_retry_dead brings them back.
+SELECT name, paused FROM leadgen.queue_pause('leads');
+SELECT leadgen.lead_submit(pg_temp.lead()) AS d1 \gset
+SELECT leadgen.lead_submit(pg_temp.lead()) AS d2 \gset
+SELECT leadgen.lead_submit(pg_temp.lead()) AS d3 \gset
+UPDATE leadgen.leads_pending SET next_attempt_at = now() + interval '1 hour', attempts = 1 WHERE id = :d3;
+SELECT leadgen.queue_drain('leads') AS drained;
+SELECT id = :d3 AS the_delayed_one_left FROM leadgen.leads_pending;
+SELECT leadgen.queue_drain('leads', delayed => true) AS drained_with_delayed;
+SELECT count(*) AS left_pending FROM leadgen.leads_pending;
+SELECT id - :d1 AS lead, last_error, attempts, jsonb_array_length(errors) AS errors
+  FROM leadgen.leads_dead_letter ORDER BY id;
+SELECT entity_id - :d1 AS lead, type, source FROM leadgen.events WHERE type = 'lead.drained' ORDER BY entity_id;
+SELECT leadgen.queue_retry_dead('leads') AS requeued;
+SELECT name, paused FROM leadgen.queue_resume('leads');
+SELECT leadgen.process_pending() AS processed_after_drain;
+-- Wait until what was claimed has finished (no worker claims here: at
+-- once; the in-flight count is the cluster's, which workers serving
+-- another database may move).
+SELECT leadgen.queue_wait_idle('leads', 100) = 0 OR leadgen.worker_database() <> current_database() AS idle;
+SELECT leadgen.queue_drain('no-such-queue');
+
 TRUNCATE leadgen.lead_assignments, leadgen.leads, leadgen.events, leadgen.lead_external_ids, leadgen.leads_dead_letter;
 DELETE FROM leadgen.leads_pending;
 DELETE FROM leadgen.carriers;

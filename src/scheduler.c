@@ -16,6 +16,9 @@
  * as the role that scheduled the job (jobs.owner), never with more
  * privileges, and cannot change role.
  *
+ * The job runs are the queue "maintenance" (51_queues.sql): while it is
+ * paused no run starts, scheduled or asked for by hand.
+ *
  * A run asked for by hand (run_job_now(), perf_optimize_table()) does not
  * wait for the launcher: the calling session records it and starts its job
  * worker when its transaction commits, in its own database. So jobs can be
@@ -238,6 +241,14 @@ SchedulerStartRun(const char *job_name)
 	SPI_connect();
 	if (SPI_execute("SELECT " S ".job_runs_sweep()", false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not sweep the job runs");
+	if (SPI_execute("SELECT 1 FROM " S ".queues WHERE name = 'maintenance' AND paused", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the state of the maintenance queue");
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the maintenance queue is paused"),
+				 errdetail("No job run starts while it is paused, also none asked for by hand."),
+				 errhint("Resume it with leadgen.queue_resume('maintenance').")));
 	if (SPI_execute_with_args("WITH j AS (SELECT id, name FROM " S ".jobs WHERE name = $1 FOR UPDATE),"
 							  " r AS (INSERT INTO " S ".job_runs (job_id, job_name, scheduled_for, status)"
 							  "       SELECT id, name, now(), 'starting' FROM j RETURNING id),"
@@ -285,6 +296,7 @@ SchedulerRunDue(void)
 	"WITH due AS ("
 	"  SELECT j.id, j.name, j.next_run_at FROM " S ".jobs j"
 	"   WHERE NOT j.paused AND j.next_run_at <= now()"
+	"     AND NOT EXISTS (SELECT 1 FROM " S ".queues q WHERE q.name = 'maintenance' AND q.paused)"
 	"   ORDER BY j.next_run_at FOR UPDATE SKIP LOCKED),"
 	" r AS ("
 	"  INSERT INTO " S ".job_runs (job_id, job_name, scheduled_for, status)"

@@ -246,3 +246,126 @@ $$;
 COMMENT ON FUNCTION @extschema@.perf_capacity_forecast(text, integer) IS
     'Monthly linear projections of a resource with a 95% prediction interval, from its snapshots (and the data''s own history while they are few)';
 GRANT EXECUTE ON FUNCTION @extschema@.perf_capacity_forecast(text, integer) TO leadgen_reader;
+
+-- ---- Queues as BullMQ users know them ----
+-- The job runs are a queue ("maintenance", 51_queues.sql, which follows
+-- this file whole); the queue functions and the dead-letter route serve
+-- both queues.
+CREATE OR REPLACE FUNCTION @extschema@.queue_row(queue text) RETURNS @extschema@.queues
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r @extschema@.queues;
+BEGIN
+    SELECT * INTO r FROM @extschema@.queues q WHERE q.name = queue;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'queue "%" does not exist', queue
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'The queues of pg_leadgen are "leads" and "maintenance".';
+    END IF;
+    RETURN r;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.queue_retry_dead(queue text, ids bigint[] DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_n bigint;
+BEGIN
+    IF (@extschema@.queue_row(queue)).name = 'maintenance' THEN
+        RETURN @extschema@.maintenance_retry(ids);	-- 51_queues.sql
+    END IF;
+    WITH d AS (
+        DELETE FROM @extschema@.leads_dead_letter dl
+         WHERE ids IS NULL OR dl.id = ANY (ids)
+        RETURNING dl.*
+    ), p AS (
+        INSERT INTO @extschema@.leads_pending (id, payload, broker_id, external_id, priority, attempts,
+                                               max_attempts, next_attempt_at, last_error, errors, enqueued_at)
+        SELECT d.id, d.payload, d.broker_id, d.external_id, d.priority, 0, d.max_attempts, now(),
+               d.last_error, d.errors, d.enqueued_at
+          FROM d
+        RETURNING id
+    ), e AS (
+        INSERT INTO @extschema@.events (entity_type, entity_id, type, source, payload)
+        SELECT 'lead', p.id, 'lead.requeued', 'queue_retry_dead', '{}'::jsonb FROM p
+        RETURNING 1
+    )
+    SELECT count(*) INTO v_n FROM p;
+    IF v_n > 0 THEN
+        PERFORM @extschema@.wake_at_commit();
+    END IF;
+    RETURN v_n;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.queue_metrics(queue text, minutes integer DEFAULT 15)
+RETURNS TABLE (queue_name text, paused boolean, waiting bigint, delayed bigint, active integer,
+               completed bigint, failed bigint, dead bigint, oldest_waiting_age interval,
+               wait_ms_mean float8, wait_ms_p50 float8, wait_ms_p95 float8, wait_ms_p99 float8,
+               processing_ms_mean float8, processing_ms_p50 float8, processing_ms_p95 float8,
+               processing_ms_p99 float8, throughput_per_minute jsonb)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    q @extschema@.queues := @extschema@.queue_row(queue);
+    s record;
+BEGIN
+    IF q.name = 'maintenance' THEN
+        RETURN QUERY SELECT * FROM @extschema@.maintenance_metrics(minutes);	-- 51_queues.sql
+        RETURN;
+    END IF;
+    s := @extschema@.queue_stats(minutes);
+    queue_name := q.name;
+    paused := q.paused;
+    SELECT count(*) FILTER (WHERE p.next_attempt_at <= now()),
+           count(*) FILTER (WHERE p.next_attempt_at > now()),
+           now() - min(p.enqueued_at) FILTER (WHERE p.next_attempt_at <= now())
+      INTO waiting, delayed, oldest_waiting_age
+      FROM @extschema@.leads_pending p;
+    SELECT count(*) INTO dead FROM @extschema@.leads_dead_letter;
+    active := s.active;
+    completed := s.completed;
+    failed := s.failed;
+    wait_ms_mean := s.wait_ms_mean;
+    wait_ms_p50 := s.wait_ms_p50;
+    wait_ms_p95 := s.wait_ms_p95;
+    wait_ms_p99 := s.wait_ms_p99;
+    processing_ms_mean := s.processing_ms_mean;
+    processing_ms_p50 := s.processing_ms_p50;
+    processing_ms_p95 := s.processing_ms_p95;
+    processing_ms_p99 := s.processing_ms_p99;
+    throughput_per_minute := s.throughput;
+    RETURN NEXT;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.api_dead_letter(queue text, lim integer DEFAULT 50, off bigint DEFAULT 0) RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    q @extschema@.queues := @extschema@.queue_row(queue);
+BEGIN
+    IF q.name = 'maintenance' THEN
+        -- the jobs whose latest run failed, with that run
+        RETURN (WITH failed AS (
+                    SELECT last.id, last.job_name, last.scheduled_for, last.message AS last_error,
+                           last.finished_at AS failed_at
+                      FROM (SELECT DISTINCT ON (r.job_id) r.* FROM @extschema@.job_runs r
+                             ORDER BY r.job_id, r.id DESC) last
+                     WHERE last.status = 'failed')
+                SELECT json_build_object(
+                    'queue', q.name,
+                    'total', (SELECT count(*) FROM failed),
+                    'data', coalesce(json_agg(d ORDER BY d.failed_at DESC, d.id DESC), '[]'))::text
+                  FROM (SELECT * FROM failed ORDER BY failed_at DESC, id DESC
+                         LIMIT least(greatest(coalesce(lim, 50), 0), 500) OFFSET greatest(coalesce(off, 0), 0)) d);
+    END IF;
+    RETURN (SELECT json_build_object(
+                'queue', q.name,
+                'total', (SELECT count(*) FROM @extschema@.leads_dead_letter),
+                'data', coalesce(json_agg(d ORDER BY d.failed_at DESC, d.id DESC), '[]'))::text
+              FROM (SELECT * FROM @extschema@.leads_dead_letter
+                     ORDER BY failed_at DESC, id DESC
+                     LIMIT least(greatest(coalesce(lim, 50), 0), 500) OFFSET greatest(coalesce(off, 0), 0)) d);
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.queue_retry_dead(text, bigint[]) IS
+    'Put dead-lettered leads (all, or those ids) back in the queue with fresh attempts, or run again the jobs whose latest run failed; returns how many';

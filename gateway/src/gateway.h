@@ -118,6 +118,7 @@ typedef struct Route
 	const char *rate_bucket;	/* a rate limit of its own per key ("queue"), or NULL */
 	int			rate_limit;		/* ... of so many requests a minute */
 	const char *sql;			/* the statement, a call of its leadgen.api_*() function */
+	const char *sql2;			/* a second one, run after the first committed (queue pause) */
 	const ArgLimit *args;		/* maxima of its query arguments, or NULL */
 } Route;
 

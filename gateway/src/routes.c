@@ -462,6 +462,29 @@ h_with_gateway_figures(Request *req, const Route *route, Answer *ans)
 	buf_free(&g);
 }
 
+/*
+ * Pause a queue, then (sql2, a statement of its own: the workers see the
+ * pause once it is committed) wait until what it had claimed has finished
+ * when the body asks for it.
+ */
+static void
+h_queue_pause(Request *req, const Route *route, Answer *ans)
+{
+	const char *p[4] = {req->key, req->caps[0], body_or_empty(req), NULL};
+	PGresult   *r = db_exec(DB_PRIMARY, route->sql, 3, p, ans, false);
+	char	   *paused;
+
+	if (r == NULL)
+		return;
+	paused = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (paused == NULL)
+		abort();
+	p[3] = paused;
+	run_json(req, route->sql2, 4, p, DB_PRIMARY, ans, NULL);
+	free(paused);
+}
+
 static void
 h_cache_metrics(Request *req, const Route *route, Answer *ans)
 {
@@ -586,8 +609,11 @@ const Route gw_routes[] = {
 	.sql = "SELECT leadgen.api_job_metrics($1)"},
 	{ROUTE("POST", "/api/v1/performance/jobs/schedule", h_sql, ACCESS_ADMIN),
 	.sql = "SELECT leadgen.api_schedule_job($1, $2::jsonb)"},
-	{ROUTE("POST", "/api/v1/performance/jobs/{}/pause", h_sql, ACCESS_ADMIN), .rate_bucket = "queue", .rate_limit = 60,
-	.sql = "SELECT leadgen.api_queue_pause($1, $2) FROM (SELECT $3::jsonb) b"},
+	{ROUTE("POST", "/api/v1/performance/jobs/{}/pause", h_queue_pause, ACCESS_ADMIN), .rate_bucket = "queue",
+		.rate_limit = 60, .sql = "SELECT leadgen.api_queue_pause($1, $2) FROM (SELECT $3::jsonb) b",
+	.sql2 = "SELECT leadgen.api_queue_wait_idle($1, $2, $3::jsonb, $4)"},
+	{ROUTE("POST", "/api/v1/performance/jobs/{}/drain", h_sql, ACCESS_ADMIN), .rate_bucket = "queue", .rate_limit = 60,
+	.sql = "SELECT leadgen.api_queue_drain($1, $2, $3::jsonb)"},
 	{ROUTE("POST", "/api/v1/performance/jobs/{}/resume", h_sql, ACCESS_ADMIN), .rate_bucket = "queue", .rate_limit = 60,
 	.sql = "SELECT leadgen.api_queue_resume($1, $2) FROM (SELECT $3::jsonb) b"},
 	{ROUTE("POST", "/api/v1/performance/jobs/{}/retry-failed", h_sql, ACCESS_ADMIN), .rate_bucket = "queue", .rate_limit = 60,

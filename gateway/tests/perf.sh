@@ -99,6 +99,24 @@ area_perf() {
     KEY=$K_ADMIN_PERF req POST $P/jobs/leads/resume
     expect_status "perf: POST jobs/leads/resume" 200
     expect_eq "perf: the leads queue runs again" f "$(sql "SELECT paused FROM leadgen.queues WHERE name = 'leads'")"
+    # BullMQ's pause-and-close and drain, on both queues
+    KEY=$K_ADMIN_PERF _json_post $P/jobs/leads/pause '{"wait":true,"timeout_ms":5000}'
+    expect_status "perf: POST jobs/leads/pause {wait: true}" 200
+    expect_jq "perf: ... answers once nothing is in flight (idle)" '.data[0].paused == true and .idle == true and .active == 0'
+    KEY=$K_ADMIN_PERF _json_post $P/jobs/leads/drain '{"delayed":false}'
+    expect_status "perf: POST jobs/leads/drain" 200
+    expect_jq "perf: ... says how many leads it moved to the dead letter" '.queue == "leads" and (.drained|type) == "number"'
+    KEY=$K_ADMIN_PERF req POST $P/jobs/leads/retry-failed
+    expect_status "perf: POST jobs/leads/retry-failed brings drained leads back" 200
+    KEY=$K_ADMIN_PERF req POST $P/jobs/leads/resume
+    expect_status "perf: POST jobs/leads/resume after the drain" 200
+    KEY=$K_INTERNAL req GET "$P/jobs/metrics?queue=maintenance"
+    expect_jq "perf: jobs/metrics?queue=maintenance: the job runs as a queue" \
+        '.data[0].queue_name == "maintenance" and (.data[0].waiting|type) == "number" and (.data[0].active|type) == "number"'
+    KEY=$K_ADMIN_PERF _json_post $P/jobs/maintenance/drain '{}'
+    expect_status "perf: POST jobs/maintenance/drain (due runs skip to their next time)" 200
+    KEY=$K_INTERNAL req GET $P/jobs/maintenance/dead-letter
+    expect_jq "perf: jobs/maintenance/dead-letter lists the jobs whose latest run failed" '.queue == "maintenance" and (.data|type) == "array"'
     sql "SELECT leadgen.queue_resume('leads')" >/dev/null	# whatever happened above
     KEY=$K_ADMIN_PERF req POST $P/jobs/leads/retry-failed
     expect_status "perf: POST jobs/leads/retry-failed" 200

@@ -76,7 +76,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'queue "%" does not exist', queue
             USING ERRCODE = 'undefined_object',
-                  HINT = 'The queue of pg_leadgen is named "leads".';
+                  HINT = 'The queues of pg_leadgen are "leads" and "maintenance".';
     END IF;
     RETURN r;
 END;
@@ -116,7 +116,9 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_n bigint;
 BEGIN
-    PERFORM @extschema@.queue_row(queue);
+    IF (@extschema@.queue_row(queue)).name = 'maintenance' THEN
+        RETURN @extschema@.maintenance_retry(ids);	-- 51_queues.sql
+    END IF;
     WITH d AS (
         DELETE FROM @extschema@.leads_dead_letter dl
          WHERE ids IS NULL OR dl.id = ANY (ids)
@@ -141,7 +143,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.queue_retry_dead(text, bigint[]) IS
-    'Put dead-lettered leads (all, or those ids) back in the queue with fresh attempts; returns how many';
+    'Put dead-lettered leads (all, or those ids) back in the queue with fresh attempts, or run again the jobs whose latest run failed; returns how many';
 
 CREATE FUNCTION @extschema@.queue_stats(minutes integer,
     OUT active integer, OUT completed bigint, OUT failed bigint, OUT dead_lettered bigint, OUT samples integer,
@@ -167,6 +169,10 @@ DECLARE
     q @extschema@.queues := @extschema@.queue_row(queue);
     s record;
 BEGIN
+    IF q.name = 'maintenance' THEN
+        RETURN QUERY SELECT * FROM @extschema@.maintenance_metrics(minutes);	-- 51_queues.sql
+        RETURN;
+    END IF;
     s := @extschema@.queue_stats(minutes);
     queue_name := q.name;
     paused := q.paused;

@@ -570,6 +570,21 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp A
 DECLARE
     q @extschema@.queues := @extschema@.queue_row(queue);
 BEGIN
+    IF q.name = 'maintenance' THEN
+        -- the jobs whose latest run failed, with that run
+        RETURN (WITH failed AS (
+                    SELECT last.id, last.job_name, last.scheduled_for, last.message AS last_error,
+                           last.finished_at AS failed_at
+                      FROM (SELECT DISTINCT ON (r.job_id) r.* FROM @extschema@.job_runs r
+                             ORDER BY r.job_id, r.id DESC) last
+                     WHERE last.status = 'failed')
+                SELECT json_build_object(
+                    'queue', q.name,
+                    'total', (SELECT count(*) FROM failed),
+                    'data', coalesce(json_agg(d ORDER BY d.failed_at DESC, d.id DESC), '[]'))::text
+                  FROM (SELECT * FROM failed ORDER BY failed_at DESC, id DESC
+                         LIMIT least(greatest(coalesce(lim, 50), 0), 500) OFFSET greatest(coalesce(off, 0), 0)) d);
+    END IF;
     RETURN (SELECT json_build_object(
                 'queue', q.name,
                 'total', (SELECT count(*) FROM @extschema@.leads_dead_letter),

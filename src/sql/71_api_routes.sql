@@ -247,7 +247,11 @@ BEGIN
 END;
 $$;
 
--- POST /jobs/{queue}/pause, /resume, /retry-failed
+-- POST /jobs/{queue}/pause, /resume, /retry-failed, /drain, on the queues
+-- leads and maintenance (51_queues.sql). The gateway follows a pause with
+-- api_queue_wait_idle in a statement of its own (the workers see the pause
+-- once it is committed): with {"wait": true, "timeout_ms": n} it waits
+-- until what was claimed has finished, and says so in the answer.
 CREATE FUNCTION @extschema@.api_queue_pause(key text, queue text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -261,6 +265,29 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM @extschema@.api_require(key, 'admin');
     RETURN (SELECT json_build_object('data', coalesce(json_agg(q), '[]'::json))::text FROM @extschema@.queue_resume(queue) q);
+END;
+$$;
+
+CREATE FUNCTION @extschema@.api_queue_wait_idle(key text, queue text, body jsonb, paused text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_left integer;
+BEGIN
+    PERFORM @extschema@.api_require(key, 'admin');
+    IF NOT coalesce((body->>'wait')::boolean, false) THEN
+        RETURN paused;
+    END IF;
+    v_left := @extschema@.queue_wait_idle(queue, least(coalesce((body->>'timeout_ms')::integer, 10000), 25000));
+    RETURN (paused::jsonb || jsonb_build_object('idle', v_left = 0, 'active', v_left))::text;
+END;
+$$;
+
+CREATE FUNCTION @extschema@.api_queue_drain(key text, queue text, body jsonb) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@.api_require(key, 'admin');
+    RETURN json_build_object('queue', queue,
+                             'drained', @extschema@.queue_drain(queue, coalesce((body->>'delayed')::boolean, false)))::text;
 END;
 $$;
 

@@ -53,7 +53,8 @@ DECLARE
         'api_bottlenecks()',
         'api_analyze_query(text, jsonb)', 'api_optimize_table(text, text)', 'api_archive(text, jsonb)',
         'api_cache_warm(text)', 'api_cache_invalidate(text, jsonb)', 'api_schedule_job(text, jsonb)',
-        'api_queue_pause(text, text)', 'api_queue_resume(text, text)', 'api_queue_retry_failed(text, text)'];
+        'api_queue_pause(text, text)', 'api_queue_resume(text, text)', 'api_queue_retry_failed(text, text)',
+        'api_queue_wait_idle(text, text, jsonb, text)', 'api_queue_drain(text, text, jsonb)'];
     v_fn text;
 BEGIN
     FOREACH v_fn IN ARRAY v_route LOOP
@@ -81,6 +82,8 @@ GRANT INSERT ON @extschema@.events TO leadgen_api_owner;
 GRANT USAGE ON SEQUENCE @extschema@.event_id_seq TO leadgen_api_owner;
 GRANT UPDATE ON @extschema@.queues TO leadgen_api_owner;
 GRANT INSERT, UPDATE ON @extschema@.jobs TO leadgen_api_owner;
+GRANT UPDATE, DELETE ON @extschema@.leads_pending TO leadgen_api_owner;
+GRANT INSERT ON @extschema@.leads_dead_letter TO leadgen_api_owner;
 GRANT INSERT, UPDATE ON @extschema@.job_runs TO leadgen_api_owner;
 GRANT USAGE ON SEQUENCE @extschema@.lead_id_seq, @extschema@.jobs_id_seq, @extschema@.job_runs_id_seq
     TO leadgen_api_owner;
@@ -96,6 +99,9 @@ GRANT EXECUTE ON FUNCTION @extschema@.api_require(text, text), @extschema@.api_t
                           @extschema@.lead_submit_batch(jsonb, integer), @extschema@.lead_check(jsonb),
                           @extschema@.queue_pause(text), @extschema@.queue_resume(text),
                           @extschema@.queue_retry_dead(text, bigint[]), @extschema@.wake_at_commit(),
+                          @extschema@.queue_wait_idle(text, integer), @extschema@.queue_drain(text, boolean),
+                          @extschema@.queue_stats(integer), @extschema@.maintenance_retry(bigint[]),
+                          @extschema@.job_start(text), @extschema@.job_runs_sweep(),
                           @extschema@.schedule_job(text, text, text, text), @extschema@.job_row(text),
                           @extschema@.perf_indexing_strategy(integer, bigint),
                           @extschema@.perf_slow_queries(integer, bigint, text, text, boolean),
