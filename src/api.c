@@ -31,6 +31,7 @@
 #include "pipeline.h"
 #include "queue.h"
 #include "scheduler.h"
+#include "security.h"
 #include "submit.h"
 
 PG_FUNCTION_INFO_V1(pg_leadgen_preloaded);
@@ -656,4 +657,45 @@ Datum
 pg_leadgen_job_start(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(SchedulerStartRun(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+/* ---- security ---- */
+
+PG_FUNCTION_INFO_V1(pg_leadgen_table_check);
+PG_FUNCTION_INFO_V1(pg_leadgen_run_as);
+
+/*
+ * pg_leadgen_table_check
+ *		table_check(tbl regclass) -> regclass: tbl, unless it is one of
+ *		PostgreSQL's catalogs, another extension's table, or a table the
+ *		calling role (the session's, not a SECURITY DEFINER function's
+ *		owner) may not read.
+ */
+Datum
+pg_leadgen_table_check(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+
+	SecurityCheckUserTable(relid);
+	SecurityCheckSelect(relid, GetOuterUserId(),
+						"The table functions serve tables the calling role may read: GRANT SELECT on it to that role.");
+	PG_RETURN_OID(relid);
+}
+
+/*
+ * pg_leadgen_run_as
+ *		run_as(role regrole, statement text) -> jsonb: run one statement as
+ *		role in a security-restricted operation (SecurityRunAs); its first
+ *		row as a JSON object. Only the function's owner may call it.
+ */
+Datum
+pg_leadgen_run_as(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *row;
+
+	SecurityCheckCalledByOwner(fcinfo->flinfo->fn_oid);
+	row = SecurityRunAs(PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	if (row == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_JSONB_P(row);
 }

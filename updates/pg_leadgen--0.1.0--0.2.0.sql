@@ -109,3 +109,110 @@ BEGIN
     id := (v_j->>2)::bigint;
 END;
 $$;
+
+-- ---- Security (issue #13): table functions serve user tables only ----
+-- table_check() refuses PostgreSQL's catalogs, other extensions' tables and
+-- tables the calling role may not read; perf_table_stats() and
+-- perf_optimize_table() call it.
+CREATE FUNCTION @extschema@.table_check(tbl regclass) RETURNS regclass
+    AS 'MODULE_PATHNAME', 'pg_leadgen_table_check'
+    LANGUAGE C STRICT STABLE;
+COMMENT ON FUNCTION @extschema@.table_check(regclass) IS
+    'The table, unless it is a system catalog, another extension''s table, or one the calling role may not read';
+REVOKE ALL ON FUNCTION @extschema@.table_check(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.table_check(regclass) TO leadgen_admin;
+
+CREATE OR REPLACE FUNCTION @extschema@.perf_table_stats(tbl regclass) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_kind "char";
+    v_result jsonb;
+BEGIN
+    SELECT relkind INTO v_kind FROM pg_catalog.pg_class WHERE oid = tbl;
+    IF v_kind IS NULL OR v_kind NOT IN ('r', 'p', 'm') THEN
+        RAISE EXCEPTION '"%" is not a table', tbl
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'Pass a table or a partitioned table, e.g. ''leadgen.leads''.';
+    END IF;
+    PERFORM @extschema@.table_check(tbl);
+    WITH parts AS (
+        SELECT c.oid, c.oid::regclass::text AS name
+          FROM pg_catalog.pg_class c
+         WHERE c.oid = tbl AND v_kind <> 'p'
+        UNION ALL
+        SELECT p.relid, p.relid::regclass::text
+          FROM pg_catalog.pg_partition_tree(tbl) p
+         WHERE p.isleaf AND v_kind = 'p'
+    ), s AS (
+        SELECT p.name,
+               coalesce(st.n_live_tup, 0) AS live, coalesce(st.n_dead_tup, 0) AS dead,
+               pg_catalog.pg_relation_size(p.oid) AS heap,
+               pg_catalog.pg_table_size(p.oid) - pg_catalog.pg_relation_size(p.oid) AS toast,
+               pg_catalog.pg_indexes_size(p.oid) AS indexes,
+               pg_catalog.pg_total_relation_size(p.oid) AS total,
+               coalesce(st.seq_scan, 0) AS seq_scan, coalesce(st.seq_tup_read, 0) AS seq_tup_read,
+               coalesce(st.idx_scan, 0) AS idx_scan, coalesce(st.n_tup_upd, 0) AS upd,
+               coalesce(st.n_tup_hot_upd, 0) AS hot, coalesce(st.n_mod_since_analyze, 0) AS mods,
+               st.last_vacuum, st.last_autovacuum, st.last_analyze, st.last_autoanalyze,
+               c.relpages, c.reltuples,
+               -- bloat estimate: pages the live rows would need at the
+               -- table's average row width, against pages in use
+               (SELECT coalesce(sum(avg_width), 0) + 24 FROM pg_catalog.pg_stats ps
+                 WHERE ps.schemaname = c.relnamespace::regnamespace::name AND ps.tablename = c.relname) AS row_width
+          FROM parts p
+          JOIN pg_catalog.pg_class c ON c.oid = p.oid
+          LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = p.oid
+    ), e AS (
+        SELECT s.*,
+               greatest(s.relpages - ceil(s.live * s.row_width / (current_setting('block_size')::numeric * 0.9)), 0)
+                   * current_setting('block_size')::bigint AS bloat_bytes
+          FROM s
+    )
+    SELECT jsonb_build_object(
+        'table', tbl::text,
+        'kind', CASE v_kind WHEN 'p' THEN 'partitioned' WHEN 'm' THEN 'materialized view' ELSE 'table' END,
+        'rows_live', sum(live), 'rows_dead', sum(dead),
+        'dead_pct', round(100.0 * sum(dead) / nullif(sum(live) + sum(dead), 0), 2),
+        'heap_bytes', sum(heap), 'toast_bytes', sum(toast), 'index_bytes', sum(indexes), 'total_bytes', sum(total),
+        'total_pretty', pg_catalog.pg_size_pretty(sum(total)),
+        'bloat_bytes_estimate', sum(bloat_bytes),
+        'bloat_pct_estimate', round(100.0 * sum(bloat_bytes) / nullif(sum(heap), 0), 2),
+        'seq_scan', sum(seq_scan), 'seq_tup_read', sum(seq_tup_read), 'idx_scan', sum(idx_scan),
+        'index_scan_pct', round(100.0 * sum(idx_scan) / nullif(sum(idx_scan) + sum(seq_scan), 0), 2),
+        'n_tup_upd', sum(upd), 'n_tup_hot_upd', sum(hot),
+        'hot_update_pct', round(100.0 * sum(hot) / nullif(sum(upd), 0), 2),
+        'n_mod_since_analyze', sum(mods),
+        'last_vacuum', max(last_vacuum), 'last_autovacuum', max(last_autovacuum),
+        'last_analyze', max(last_analyze), 'last_autoanalyze', max(last_autoanalyze),
+        'partitions', CASE WHEN v_kind = 'p' THEN coalesce(jsonb_agg(jsonb_build_object(
+                'partition', name, 'rows_live', live, 'rows_dead', dead, 'total_bytes', total,
+                'seq_scan', seq_scan, 'idx_scan', idx_scan, 'n_mod_since_analyze', mods,
+                'last_autovacuum', last_autovacuum, 'last_autoanalyze', last_autoanalyze) ORDER BY name), '[]') END)
+      INTO v_result
+      FROM e;
+    RETURN v_result;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.perf_optimize_table(tbl regclass) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_kind "char";
+    v_job @extschema@.jobs;
+BEGIN
+    SELECT relkind INTO v_kind FROM pg_catalog.pg_class WHERE oid = tbl;
+    IF v_kind IS NULL OR v_kind NOT IN ('r', 'p', 'm') THEN
+        RAISE EXCEPTION '"%" is not a table', tbl
+            USING ERRCODE = 'wrong_object_type', HINT = 'Pass a table, e.g. ''leadgen.leads''.';
+    END IF;
+    PERFORM @extschema@.table_check(tbl);
+    -- a one-off job, held (paused) so that the launcher leaves it alone,
+    -- run at once by this session's commit
+    INSERT INTO @extschema@.jobs (name, schedule, timezone, command, once, paused)
+    VALUES (format('optimize %s %s', tbl, to_char(clock_timestamp(), 'YYYY-MM-DD"T"HH24:MI:SS.US')),
+            '@yearly', 'UTC', format('VACUUM (ANALYZE) %s', tbl), true, true)
+    RETURNING * INTO v_job;
+    PERFORM @extschema@.job_start(v_job.name);
+    RETURN jsonb_build_object('job_id', v_job.id, 'job_name', v_job.name, 'command', v_job.command, 'status', 'queued');
+END;
+$$;
