@@ -95,10 +95,65 @@ RESET ROLE;
 REVOKE SELECT ON sec_test.private FROM regress_sec_reader;
 SELECT leadgen.perf_table_stats('pg_class');
 \echo SQLSTATE :SQLSTATE
+
+-- ---- Finding 10: writers are bound to brokers ----
+-- A writer named another broker's broker_id and external_id and got that
+-- broker's lead id back. A role bound to a broker (leadgen.broker_roles)
+-- submits that broker's leads only; a role bound to none, leads without a
+-- broker.
+INSERT INTO leadgen.brokers (id, name) VALUES (9001, 'Sec Broker A'), (9002, 'Sec Broker B');
+CREATE ROLE regress_sec_vendor_a IN ROLE leadgen_writer;
+INSERT INTO leadgen.broker_roles (role, broker_id) VALUES ('regress_sec_vendor_a', 9001);
+SELECT leadgen.lead_submit(pg_temp.lead('{"broker_id": 9002, "external_id": "sec-b-1"}')) AS lead_b \gset
+SELECT pg_temp.lead('{"broker_id": 9002, "external_id": "sec-b-1"}') AS as_b,
+       pg_temp.lead('{"broker_id": 9001, "external_id": "sec-b-1"}') AS as_a,
+       pg_temp.lead('{"external_id": "sec-b-1"}') AS as_mine,
+       pg_temp.lead('{"external_id": "sec-none-1"}') AS as_none \gset
+SELECT count(*) AS pending_before FROM leadgen.leads_pending \gset
+SET ROLE regress_sec_vendor_a;
+SELECT leadgen.lead_submit(:'as_b');
+\echo SQLSTATE :SQLSTATE
+SELECT * FROM leadgen.lead_enqueue(:'as_b');
+\echo SQLSTATE :SQLSTATE
+SELECT leadgen.lead_submit('{"broker_id": 999999, "external_id": "sec-b-1"}');
+\echo SQLSTATE :SQLSTATE
+SELECT b->'ids' AS ids, b->'errors'->0->'problems' AS problems
+  FROM leadgen.lead_submit_batch(jsonb_build_array(:'as_b'::jsonb)) b;
+SELECT leadgen.lead_check('{"broker_id": 9002}');
+-- Its own broker, named or not; the same external_id is another key there.
+SELECT leadgen.lead_submit(:'as_mine') AS lead_a \gset
+SELECT :lead_a <> :lead_b AS not_the_other_brokers_lead;
+SELECT leadgen.lead_submit(:'as_a') = :lead_a AS same_lead_again;
+SELECT (leadgen.lead_submit_batch(jsonb_build_array(:'as_mine'::jsonb))->'ids'->>0)::bigint = :lead_a AS batch_same_lead;
+SELECT leadgen.lead_check('{}') AS no_problems;
+RESET ROLE;
+SELECT broker_id, payload->'broker_id' AS payload_broker FROM leadgen.leads_pending WHERE id = :lead_a;
+-- A writer bound to no broker submits leads without one.
+SET ROLE regress_sec_writer;
+SELECT leadgen.lead_submit(:'as_b');
+\echo SQLSTATE :SQLSTATE
+SELECT leadgen.lead_submit(:'as_none') AS lead_none \gset
+RESET ROLE;
+SELECT broker_id IS NULL AS no_broker FROM leadgen.leads_pending WHERE id = :lead_none;
+-- Nothing else was written: two leads, neither of broker 9002.
+SELECT count(*) - :pending_before AS pending_created FROM leadgen.leads_pending;
+SELECT count(*) AS rows_of_9002_by_writers FROM leadgen.leads_pending WHERE broker_id = 9002 AND id <> :lead_b;
+-- The gateway's path scopes by API key, whatever its role: unchanged.
+SELECT pg_temp.lead('{"external_id": "sec-api-1"}') AS as_api_1,
+       jsonb_build_array(pg_temp.lead('{"external_id": "sec-api-2"}')) AS as_api_2 \gset
+SET ROLE regress_sec_admin;
+SELECT status, body::jsonb->>'status' AS state FROM leadgen.api_lead_submit(:'as_api_1', 9002);
+SELECT status, body::jsonb->'accepted' AS accepted FROM leadgen.api_leads_batch(:'as_api_2', false, 9002);
+RESET ROLE;
+SELECT count(*) AS api_leads_of_9002 FROM leadgen.leads_pending WHERE broker_id = 9002 AND external_id LIKE 'sec-api-%';
+
 \set ON_ERROR_STOP 1
 
 -- ---- Clean up ----
 SELECT leadgen.unschedule_job(name) FROM leadgen.jobs WHERE name LIKE 'sec-%' ORDER BY name;
+DELETE FROM leadgen.leads_pending;
+DELETE FROM leadgen.lead_external_ids;
+DELETE FROM leadgen.brokers WHERE name LIKE 'Sec Broker %';
 DROP SCHEMA sec_test CASCADE;
-DROP ROLE regress_sec_admin, regress_sec_reader, regress_sec_writer;
+DROP ROLE regress_sec_admin, regress_sec_reader, regress_sec_writer, regress_sec_vendor_a;
 SELECT pg_postmaster_start_time() = :'started' AS no_server_restart;

@@ -216,3 +216,111 @@ BEGIN
     RETURN jsonb_build_object('job_id', v_job.id, 'job_name', v_job.name, 'command', v_job.command, 'status', 'queued');
 END;
 $$;
+
+-- ---- Security (issue #13): writers bound to brokers ----
+-- broker_roles binds a role to the broker whose leads it submits;
+-- lead_submit(), lead_enqueue(), lead_submit_batch() and lead_check() apply
+-- the calling role's binding (in C). api_leads_batch() scopes by API key
+-- through lead_submit_batch_scoped().
+CREATE TABLE @extschema@.broker_roles (
+    role        name PRIMARY KEY,
+    broker_id   bigint NOT NULL REFERENCES @extschema@.brokers (id) ON DELETE CASCADE,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX broker_roles_broker_id_idx ON @extschema@.broker_roles (broker_id);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.broker_roles', '');
+GRANT ALL ON @extschema@.broker_roles TO leadgen_admin;
+
+CREATE FUNCTION @extschema@.lead_submit_batch_scoped(payloads jsonb, priority integer, broker bigint) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pg_leadgen_lead_submit_batch_scoped'
+    LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION @extschema@.lead_submit_batch_scoped(jsonb, integer, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.lead_submit_batch_scoped(jsonb, integer, bigint) TO leadgen_admin;
+
+CREATE OR REPLACE FUNCTION @extschema@.api_leads_batch(body_text text, ndjson boolean, scope_broker bigint DEFAULT NULL,
+                                            OUT status integer, OUT body text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c_max     constant integer := 1000;
+    v_items   jsonb := '[]';
+    v_errors  jsonb := '[]';        -- problems found here, by index
+    v_line    text;
+    v_n       integer := 0;
+    v_item    jsonb;
+    v_res     jsonb;
+    v_bad     jsonb;
+BEGIN
+    IF ndjson THEN
+        FOR v_line IN SELECT x FROM regexp_split_to_table(body_text, E'\r?\n') x LOOP
+            CONTINUE WHEN btrim(v_line) = '';
+            BEGIN
+                v_item := v_line::jsonb;
+            EXCEPTION WHEN invalid_text_representation OR character_not_in_repertoire
+                        OR untranslatable_character THEN
+                v_item := NULL;
+                v_errors := v_errors || jsonb_build_object('index', v_n, 'problems',
+                                                           jsonb_build_array('The line is not valid JSON.'));
+            END;
+            v_items := v_items || jsonb_build_array(coalesce(v_item, 'null'::jsonb));
+            v_n := v_n + 1;
+            IF v_n > c_max THEN
+                EXIT;
+            END IF;
+        END LOOP;
+    ELSE
+        v_items := body_text::jsonb;
+        IF jsonb_typeof(v_items) <> 'array' THEN
+            status := 400;
+            body := json_build_object('error', json_build_object(
+                        'code', 'bad_request', 'message', 'The body must be a JSON array of leads (or NDJSON).'))::text;
+            RETURN;
+        END IF;
+        v_n := jsonb_array_length(v_items);
+    END IF;
+    IF v_n > c_max THEN
+        status := 413;
+        body := json_build_object('error', json_build_object(
+                    'code', 'payload_too_large',
+                    'message', format('A batch holds at most %s leads.', c_max),
+                    'details', json_build_object('max_items', c_max)))::text;
+        RETURN;
+    END IF;
+    IF v_n = 0 THEN
+        status := 400;
+        body := json_build_object('error', json_build_object(
+                    'code', 'bad_request', 'message', 'The batch is empty.'))::text;
+        RETURN;
+    END IF;
+
+    -- A bound key: leads without a broker get the key's; another broker is
+    -- refused item by item.
+    IF scope_broker IS NOT NULL THEN
+        SELECT coalesce(jsonb_agg(CASE
+                   WHEN jsonb_typeof(e) <> 'object' THEN e
+                   WHEN NOT e ? 'broker_id' THEN e || jsonb_build_object('broker_id', scope_broker)
+                   WHEN e->'broker_id' = to_jsonb(scope_broker) THEN e
+                   ELSE 'null'::jsonb END ORDER BY i), '[]'),
+               v_errors || coalesce(jsonb_agg(jsonb_build_object('index', i - 1, 'problems',
+                                    jsonb_build_array('broker_id is not the broker of this API key.')))
+                                    FILTER (WHERE jsonb_typeof(e) = 'object' AND e ? 'broker_id'
+                                                  AND e->'broker_id' <> to_jsonb(scope_broker)), '[]')
+          INTO v_items, v_errors
+          FROM jsonb_array_elements(v_items) WITH ORDINALITY AS x(e, i);
+    END IF;
+
+    v_res := @extschema@.lead_submit_batch_scoped(v_items, 0, scope_broker);
+    -- Items refused here were sent as null: their problems are ours, not
+    -- lead_submit_batch's "must be a JSON object".
+    IF jsonb_array_length(v_errors) > 0 THEN
+        v_bad := (SELECT jsonb_agg(f->'index') FROM jsonb_array_elements(v_errors) f);
+        v_res := jsonb_set(v_res, '{errors}',
+                           (SELECT coalesce(jsonb_agg(x.e ORDER BY (x.e->>'index')::integer), '[]')
+                              FROM (SELECT e FROM jsonb_array_elements(v_errors) e
+                                    UNION ALL
+                                    SELECT e FROM jsonb_array_elements(v_res->'errors') e
+                                     WHERE NOT v_bad @> jsonb_build_array(e->'index')) x));
+    END IF;
+    status := 202;
+    body := v_res::text;
+END;
+$$;
