@@ -147,6 +147,125 @@ SELECT status, body::jsonb->'accepted' AS accepted FROM leadgen.api_leads_batch(
 RESET ROLE;
 SELECT count(*) AS api_leads_of_9002 FROM leadgen.leads_pending WHERE broker_id = 9002 AND external_id LIKE 'sec-api-%';
 
+-- ---- Finding 1: archive predicates ----
+-- archive_run() is SECURITY DEFINER and ran a policy's predicate text as its
+-- (superuser) owner: a leadgen_admin read pg_authid through an error
+-- message and wrote a file with lo_export. A predicate is now one boolean
+-- expression over the table's own columns, checked when written and when
+-- run, and runs as the policy's owner.
+SELECT count(*) AS runs_before FROM leadgen.archive_runs \gset
+SELECT count(*) AS large_objects_before FROM pg_largeobject_metadata \gset
+SELECT current_setting('data_directory') || '/pg_leadgen_sec_probe' AS probe \gset
+SET ROLE regress_sec_admin;
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+VALUES ('sec-authid', 'leadgen.brokers',
+        $$ (query_to_xml('select rolname, rolpassword from pg_authid', false, false, ''))::text::int > 0 $$, '1 day', 'delete');
+\echo SQLSTATE :SQLSTATE
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+VALUES ('sec-authid', 'leadgen.brokers',
+        $$ (table_to_xml('pg_authid', false, false, ''))::text::int > 0 $$, '1 day', 'delete');
+\echo SQLSTATE :SQLSTATE
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+VALUES ('sec-file', 'leadgen.brokers',
+        format('lo_export(lo_from_bytea(0, %L::bytea), %L) > 0', 'x', :'probe'), '1 day', 'delete');
+\echo SQLSTATE :SQLSTATE
+-- other tables, subqueries, aggregates, statements around the expression
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+VALUES ('sec-bad', 'leadgen.brokers', 'id IN (SELECT broker_id FROM leadgen.api_keys)', '1 day', 'delete');
+\echo SQLSTATE :SQLSTATE
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+VALUES ('sec-bad', 'leadgen.brokers', 'true UNION SELECT 1 FROM pg_authid WHERE true', '1 day', 'delete');
+\echo SQLSTATE :SQLSTATE
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+VALUES ('sec-bad', 'leadgen.brokers', 'true) OR (true', '1 day', 'delete');
+\echo SQLSTATE :SQLSTATE
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+VALUES ('sec-bad', 'leadgen.brokers', 'current_setting(''data_directory'') <> name', '1 day', 'delete');
+\echo SQLSTATE :SQLSTATE
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+VALUES ('sec-bad', 'leadgen.brokers', 'brokers = brokers', '1 day', 'delete');
+\echo SQLSTATE :SQLSTATE
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+VALUES ('sec-bad', 'pg_catalog.pg_authid', 'rolsuper', '1 day', 'delete');
+\echo SQLSTATE :SQLSTATE
+RESET ROLE;
+SELECT count(*) AS policies_written FROM leadgen.archive_policies WHERE name LIKE 'sec-%';
+-- A row smuggled in with the trigger disabled is refused when it runs, dry
+-- run or not, before anything is read or written.
+ALTER TABLE leadgen.archive_policies DISABLE TRIGGER archive_policies_check;
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy, owner)
+VALUES ('sec-smuggled', 'leadgen.brokers',
+        format('lo_export(lo_from_bytea(0, %L::bytea), %L) > 0', 'x', :'probe'), '1 day', 'delete', 'regress_sec_admin'),
+       ('sec-smuggled-xml', 'leadgen.brokers',
+        $$ (query_to_xml('select rolname, rolpassword from pg_authid', false, false, ''))::text::int > 0 $$, '1 day', 'delete', 'regress_sec_admin');
+ALTER TABLE leadgen.archive_policies ENABLE TRIGGER archive_policies_check;
+SET ROLE regress_sec_admin;
+SELECT * FROM leadgen.perf_archive('sec-smuggled', true);
+\echo SQLSTATE :SQLSTATE
+SELECT * FROM leadgen.perf_archive('sec-smuggled');
+\echo SQLSTATE :SQLSTATE
+SELECT * FROM leadgen.perf_archive('sec-smuggled-xml', true);
+\echo SQLSTATE :SQLSTATE
+RESET ROLE;
+-- ... also when a superuser runs it.
+SELECT * FROM leadgen.perf_archive('sec-smuggled');
+\echo SQLSTATE :SQLSTATE
+DELETE FROM leadgen.archive_policies WHERE name LIKE 'sec-smuggled%';
+SELECT pg_stat_file(:'probe', true) IS NULL AS no_file_written,
+       (SELECT count(*) FROM pg_largeobject_metadata) - :large_objects_before AS large_objects_created,
+       (SELECT count(*) FROM leadgen.archive_runs) - :runs_before AS runs_recorded;
+
+-- A predicate owned by a role that may not read a column cannot read it.
+CREATE TABLE sec_test.accounts (id int, created_at timestamptz, secret text);
+INSERT INTO sec_test.accounts SELECT g, now() - g * interval '1 day', 'secret ' || g FROM generate_series(1, 5) g;
+GRANT SELECT (id, created_at), DELETE ON sec_test.accounts TO regress_sec_admin;
+SET ROLE regress_sec_admin;
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+VALUES ('sec-column', 'sec_test.accounts', $$secret LIKE 'secret 1%'$$, '1 day', 'delete');
+\echo SQLSTATE :SQLSTATE
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+VALUES ('sec-column', 'sec_test.accounts', 'id > 3', '1 day', 'delete');
+\echo SQLSTATE :SQLSTATE
+RESET ROLE;
+ALTER TABLE leadgen.archive_policies DISABLE TRIGGER archive_policies_check;
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy, owner)
+VALUES ('sec-column', 'sec_test.accounts', $$secret LIKE 'secret 1%'$$, '1 day', 'delete', 'regress_sec_admin');
+ALTER TABLE leadgen.archive_policies ENABLE TRIGGER archive_policies_check;
+SELECT * FROM leadgen.perf_archive('sec-column');
+\echo SQLSTATE :SQLSTATE
+DELETE FROM leadgen.archive_policies WHERE name = 'sec-column';
+SELECT count(*) AS accounts_left FROM sec_test.accounts;
+
+-- A real predicate still works, as its owner: the owner is the writer
+-- whatever the row says.
+INSERT INTO leadgen.events (entity_type, entity_id, type, source, "timestamp")
+SELECT 'lead', g, CASE WHEN g <= 4 THEN 'sec.rejected' ELSE 'sec.assigned' END, 'SEC-test',
+       CASE WHEN g % 2 = 0 THEN now() - interval '100 days' ELSE now() - interval '1 hour' END
+  FROM generate_series(1, 6) g;
+SET ROLE regress_sec_admin;
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy, owner)
+VALUES ('sec-events', 'leadgen.events',
+        $$type IN ('sec.rejected', 'sec.spam') AND lower(source) LIKE 'sec%' AND "timestamp" < now() - interval '90 days'
+          AND date_trunc('day', "timestamp") <= current_date AND coalesce(payload->>'keep', 'no') <> 'yes'$$,
+        '1 day', 'delete', 'postgres');
+SELECT name, owner FROM leadgen.archive_policies WHERE name = 'sec-events';
+SELECT policy_name, rows_qualifying, rows_archived, was_dry_run FROM leadgen.perf_archive('sec-events', true);
+SELECT policy_name, rows_qualifying, rows_archived, verified FROM leadgen.perf_archive('sec-events');
+-- moved to a table made for the policy, which belongs to its owner
+INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy, target)
+VALUES ('sec-events-move', 'leadgen.events', $$type = 'sec.assigned' AND source = 'SEC-test' AND "timestamp" < now() - interval '90 days'$$,
+        '1 day', 'move', 'sec_archive.events');
+SELECT policy_name, rows_qualifying, rows_archived, verified FROM leadgen.perf_archive('sec-events-move');
+SELECT count(*) AS archived FROM sec_archive.events;
+RESET ROLE;
+SELECT relowner::regrole AS archive_table_owner FROM pg_class WHERE oid = 'sec_archive.events'::regclass;
+SELECT type, "timestamp" < now() - interval '90 days' AS old, count(*)
+  FROM leadgen.events WHERE source = 'SEC-test' GROUP BY 1, 2 ORDER BY 1, 2;
+DROP SCHEMA sec_archive CASCADE;
+DELETE FROM leadgen.archive_policies WHERE name LIKE 'sec-%';
+DELETE FROM leadgen.archive_runs WHERE policy LIKE 'sec-%';
+DELETE FROM leadgen.events WHERE source = 'SEC-test';
+
 \set ON_ERROR_STOP 1
 
 -- ---- Clean up ----

@@ -26,6 +26,7 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
+#include "archive.h"
 #include "listpage.h"
 #include "pg_leadgen.h"
 #include "pipeline.h"
@@ -725,22 +726,27 @@ pg_leadgen_job_start(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(pg_leadgen_table_check);
 PG_FUNCTION_INFO_V1(pg_leadgen_run_as);
+PG_FUNCTION_INFO_V1(pg_leadgen_archive_predicate_check);
 
 /*
  * pg_leadgen_table_check
- *		table_check(tbl regclass) -> regclass: tbl, unless it is one of
- *		PostgreSQL's catalogs, another extension's table, or a table the
- *		calling role (the session's, not a SECURITY DEFINER function's
- *		owner) may not read.
+ *		table_check(tbl regclass, role regrole, privileges text) -> regclass:
+ *		tbl, unless it is one of PostgreSQL's catalogs, another extension's
+ *		table, or a table on which role lacks one of privileges. A NULL role
+ *		is the calling role: the session's (after SET ROLE), not a SECURITY
+ *		DEFINER function's owner.
  */
 Datum
 pg_leadgen_table_check(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	relid = PG_GETARG_OID(0);
 	SecurityCheckUserTable(relid);
-	SecurityCheckSelect(relid, GetOuterUserId(),
-						"The table functions serve tables the calling role may read: GRANT SELECT on it to that role.");
+	SecurityCheckPrivileges(relid, PG_ARGISNULL(1) ? GetOuterUserId() : PG_GETARG_OID(1),
+							text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	PG_RETURN_OID(relid);
 }
 
@@ -760,4 +766,24 @@ pg_leadgen_run_as(PG_FUNCTION_ARGS)
 	if (row == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_JSONB_P(row);
+}
+
+/*
+ * pg_leadgen_archive_predicate_check
+ *		archive_predicate_check(tbl regclass, predicate text, owner regrole)
+ *		-> text: check an archive policy's predicate (ArchivePredicateCheck)
+ *		and return the text to run. Analysis runs as owner: a caller other
+ *		than the function's owner (archive_run()) or a superuser may check
+ *		only as itself.
+ */
+Datum
+pg_leadgen_archive_predicate_check(PG_FUNCTION_ARGS)
+{
+	Oid			owner = PG_GETARG_OID(2);
+
+	if (owner != GetUserId() && !superuser())
+		SecurityCheckCalledByOwner(fcinfo->flinfo->fn_oid);
+	PG_RETURN_TEXT_P(cstring_to_text(ArchivePredicateCheck(PG_GETARG_OID(0),
+														   text_to_cstring(PG_GETARG_TEXT_PP(1)),
+														   owner)));
 }

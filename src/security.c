@@ -88,21 +88,56 @@ SecurityCheckUserTable(Oid relid)
 }
 
 /*
- * SecurityCheckSelect
- *		Refuse (insufficient_privilege, with hint) unless role may SELECT
- *		the relation as a whole.
+ * SecurityCheckPrivileges
+ *		Refuse (insufficient_privilege) unless role holds every privilege of
+ *		privileges (a comma-separated list of SELECT, INSERT, UPDATE, DELETE)
+ *		on the relation as a whole.
  */
 void
-SecurityCheckSelect(Oid relid, Oid role, const char *hint)
+SecurityCheckPrivileges(Oid relid, Oid role, const char *privileges)
 {
-	if (pg_class_aclcheck(relid, role, ACL_SELECT) != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for table %s",
-						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												   get_rel_name(relid))),
-				 errdetail("Role \"%s\" may not read it.", GetUserNameFromId(role, false)),
-				 errhint("%s", hint)));
+	static const struct
+	{
+		const char *name;
+		AclMode		mode;
+	}			modes[] =
+	{
+		{"SELECT", ACL_SELECT},
+		{"INSERT", ACL_INSERT},
+		{"UPDATE", ACL_UPDATE},
+		{"DELETE", ACL_DELETE},
+	};
+	char	   *list = pstrdup(privileges);
+	char	   *tok;
+	char	   *save = NULL;
+
+	for (tok = strtok_r(list, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save))
+	{
+		int			i;
+
+		for (i = 0; i < lengthof(modes); i++)
+			if (pg_strcasecmp(tok, modes[i].name) == 0)
+				break;
+		if (i == lengthof(modes))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unrecognized privilege type: \"%s\"", tok),
+					 errhint("Name SELECT, INSERT, UPDATE or DELETE.")));
+		if (pg_class_aclcheck(relid, role, modes[i].mode) != ACLCHECK_OK)
+		{
+			char	   *relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+															 get_rel_name(relid));
+			char	   *rolname = GetUserNameFromId(role, false);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for table %s", relname),
+					 errdetail("Role \"%s\" may not %s it, and pg_leadgen uses a table only as a role that may.",
+							   rolname, modes[i].name),
+					 errhint("GRANT %s ON %s TO %s, or use another table.", modes[i].name, relname,
+							 quote_identifier(rolname))));
+		}
+	}
 }
 
 /*

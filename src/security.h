@@ -24,7 +24,7 @@ typedef struct SecurityRoleSwitch
 } SecurityRoleSwitch;
 
 extern void SecurityCheckUserTable(Oid relid);
-extern void SecurityCheckSelect(Oid relid, Oid role, const char *hint);
+extern void SecurityCheckPrivileges(Oid relid, Oid role, const char *privileges);
 extern void SecurityCheckCalledByOwner(Oid fn_oid);
 extern void SecurityEnterRole(Oid role, const char *search_path, SecurityRoleSwitch *sw);
 extern void SecurityLeaveRole(SecurityRoleSwitch *sw);

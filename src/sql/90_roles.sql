@@ -66,6 +66,9 @@ GRANT EXECUTE ON FUNCTION @extschema@.lead_submit(jsonb, integer), @extschema@.l
 GRANT ALL ON ALL TABLES IN SCHEMA @extschema@ TO leadgen_admin;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA @extschema@ TO leadgen_admin;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO leadgen_admin;
+-- ... but the functions that run SQL as another role: only pg_leadgen's
+-- SECURITY DEFINER functions call them (and the C code refuses others).
+REVOKE EXECUTE ON FUNCTION @extschema@.run_as(regrole, text) FROM leadgen_admin;
 GRANT leadgen_reader, leadgen_writer TO leadgen_admin;
 
 -- pg_partman's create_parent() set search_path for the whole session while
