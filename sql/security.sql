@@ -266,6 +266,107 @@ DELETE FROM leadgen.archive_policies WHERE name LIKE 'sec-%';
 DELETE FROM leadgen.archive_runs WHERE policy LIKE 'sec-%';
 DELETE FROM leadgen.events WHERE source = 'SEC-test';
 
+-- ---- Finding 4: analyze-query leaves nothing behind, and stops in time ----
+-- EXPLAIN ANALYZE of SELECT pg_advisory_lock(777) left the lock held after
+-- the rollback (session advisory locks survive it), on pooled gateway
+-- connections; timeout_ms was set while the function's own statement ran,
+-- so it never applied.
+CREATE TABLE sec_test.orders (id int, customer int);
+INSERT INTO sec_test.orders SELECT g, g % 10 FROM generate_series(1, 100) g;
+GRANT SELECT ON sec_test.orders TO regress_sec_reader;
+CREATE FUNCTION sec_test.sneaky_lock() RETURNS int LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM pg_advisory_lock(778);      -- declared STABLE, takes a session lock
+    RETURN 1;
+END $$;
+CREATE FUNCTION sec_test.sneaky_temp() RETURNS int LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    EXECUTE 'CREATE TEMP TABLE sec_left_behind (i int)';
+    RETURN 1;
+END $$;
+CREATE FUNCTION sec_test.sneaky_settings() RETURNS int LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    PERFORM set_config('work_mem', '1234kB', false);
+    RETURN 1;
+END $$;
+SELECT current_setting('work_mem') AS work_mem_before, current_setting('statement_timeout') AS timeout_before \gset
+SET ROLE regress_sec_reader;
+SELECT pg_advisory_lock(779);   -- the session's own, before
+SELECT leadgen.perf_analyze_query('SELECT pg_advisory_lock(777)', true);
+\echo SQLSTATE :SQLSTATE
+SELECT leadgen.perf_analyze_query('SELECT 1 FROM sec_test.orders WHERE pg_try_advisory_lock(777)', true);
+\echo SQLSTATE :SQLSTATE
+SELECT leadgen.perf_analyze_query('SELECT set_config(''work_mem'', ''1234kB'', false)', true);
+\echo SQLSTATE :SQLSTATE
+SELECT leadgen.perf_analyze_query('SELECT sec_test.sneaky_lock()', true)->'analyzed' AS analyzed;
+-- (a function declared STABLE cannot create a temporary table, and the
+-- statement runs in a security-restricted operation, which refuses one)
+SELECT leadgen.perf_analyze_query('SELECT sec_test.sneaky_temp()', true);
+\echo SQLSTATE :SQLSTATE
+SELECT leadgen.perf_analyze_query('SELECT sec_test.sneaky_settings()', true)->'analyzed' AS analyzed;
+SELECT objid AS advisory_locks_held FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() ORDER BY objid;
+SELECT current_setting('work_mem') = :'work_mem_before' AS work_mem_unchanged;
+SELECT count(*) AS temp_tables FROM pg_class WHERE relname = 'sec_left_behind';
+SELECT pg_advisory_unlock(779);
+-- timeout_ms bounds the analyzed statement itself (SQLSTATE 57014).
+SELECT clock_timestamp() AS t0 \gset
+SELECT leadgen.perf_analyze_query('SELECT count(*) FROM generate_series(1, 200000000)', true, 300);
+\echo SQLSTATE :SQLSTATE
+SELECT leadgen.perf_analyze_query('SELECT pg_sleep(5)', true, 500);
+\echo SQLSTATE :SQLSTATE
+SELECT clock_timestamp() - :'t0'::timestamptz < interval '4 seconds' AS both_canceled_in_time;
+SELECT current_setting('statement_timeout') = :'timeout_before' AS statement_timeout_unchanged;
+SELECT (leadgen.perf_analyze_query('SELECT pg_sleep(0.01)', true, 5000)->>'execution_ms')::numeric > 0 AS within_timeout;
+-- It plans in the caller's search_path and runs as the caller.
+SET search_path = sec_test, public;
+SELECT p->'analyzed' AS analyzed, p->'plan'->0->'Plan'->>'Relation Name' AS relation
+  FROM leadgen.perf_analyze_query('SELECT * FROM orders WHERE customer = 3', true) p;
+SELECT leadgen.perf_analyze_query('SELECT * FROM orders WHERE customer = $1')->'plan'->0->'Plan'->>'Filter' AS generic_filter;
+SHOW search_path;
+RESET search_path;
+SELECT leadgen.perf_analyze_query('SELECT * FROM sec_test.private', true);
+\echo SQLSTATE :SQLSTATE
+SELECT leadgen.perf_analyze_query('SELECT * FROM sec_test.private');
+\echo SQLSTATE :SQLSTATE
+RESET ROLE;
+-- Nobody calls the functions that run SQL as another role but their owner.
+SET ROLE regress_sec_admin;
+SELECT leadgen.run_as('postgres', 'SELECT 1');
+\echo SQLSTATE :SQLSTATE
+SELECT leadgen.explain_plan_as('SELECT 1', 10, NULL);
+\echo SQLSTATE :SQLSTATE
+SELECT leadgen.archive_predicate_check('leadgen.brokers', 'true', 'postgres');
+\echo SQLSTATE :SQLSTATE
+RESET ROLE;
+SELECT p.oid::regprocedure AS runs_sql_as_another_role, array_agg(a.grantee::regrole ORDER BY a.grantee::regrole::text) AS grantees
+  FROM pg_proc p, aclexplode(p.proacl) a
+ WHERE p.oid IN ('leadgen.run_as'::regproc, 'leadgen.explain_plan_as'::regproc)
+ GROUP BY 1 ORDER BY 1;
+
+-- ---- perf_indexing_strategy plans each statement as the role that ran it ----
+-- It planned the texts of pg_stat_statements as its superuser owner: a
+-- function of any user evaluated while planning ran as superuser.
+CREATE ROLE regress_sec_app;
+GRANT USAGE, CREATE ON SCHEMA sec_test TO regress_sec_app;
+CREATE TABLE sec_test.gone (id int);
+GRANT SELECT ON sec_test.gone TO regress_sec_app;
+SELECT pg_stat_statements_reset() IS NOT NULL AS reset;
+SET ROLE regress_sec_app;
+CREATE TABLE sec_test.app_rows (id int);
+CREATE FUNCTION sec_test.app_probe() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RAISE NOTICE 'app_probe() ran as %', current_user;
+    RETURN 1;
+END $$;
+SELECT count(*) FROM sec_test.app_rows WHERE id = sec_test.app_probe();
+SELECT count(*) FROM sec_test.gone WHERE id = 1;
+RESET ROLE;
+DROP TABLE sec_test.gone;
+SELECT action, reason, evidence->>'role' AS role
+  FROM leadgen.perf_indexing_strategy(1000, 0)
+ WHERE action = 'unplanned' AND evidence->>'query' LIKE '%sec_test.%'
+ ORDER BY reason;
+
 \set ON_ERROR_STOP 1
 
 -- ---- Clean up ----
@@ -274,5 +375,6 @@ DELETE FROM leadgen.leads_pending;
 DELETE FROM leadgen.lead_external_ids;
 DELETE FROM leadgen.brokers WHERE name LIKE 'Sec Broker %';
 DROP SCHEMA sec_test CASCADE;
-DROP ROLE regress_sec_admin, regress_sec_reader, regress_sec_writer, regress_sec_vendor_a;
+DROP OWNED BY regress_sec_app;
+DROP ROLE regress_sec_admin, regress_sec_reader, regress_sec_writer, regress_sec_vendor_a, regress_sec_app;
 SELECT pg_postmaster_start_time() = :'started' AS no_server_restart;

@@ -25,9 +25,11 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/syscache.h"
 
 #include "archive.h"
 #include "listpage.h"
+#include "perf.h"
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -727,6 +729,8 @@ pg_leadgen_job_start(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(pg_leadgen_table_check);
 PG_FUNCTION_INFO_V1(pg_leadgen_run_as);
 PG_FUNCTION_INFO_V1(pg_leadgen_archive_predicate_check);
+PG_FUNCTION_INFO_V1(pg_leadgen_explain_query);
+PG_FUNCTION_INFO_V1(pg_leadgen_explain_plan_as);
 
 /*
  * pg_leadgen_table_check
@@ -786,4 +790,68 @@ pg_leadgen_archive_predicate_check(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(ArchivePredicateCheck(PG_GETARG_OID(0),
 														   text_to_cstring(PG_GETARG_TEXT_PP(1)),
 														   owner)));
+}
+
+/* The JSON text of a plan as jsonb. */
+static Datum
+plan_jsonb(const char *json)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+}
+
+/*
+ * pg_leadgen_explain_query
+ *		explain_query(query text, "analyze" boolean, timeout_ms integer,
+ *		search_path text) -> jsonb: EXPLAIN (VERBOSE, FORMAT JSON[, ANALYZE,
+ *		BUFFERS]) of query as the current user (PerfExplain). A NULL
+ *		analyze is false, a NULL or 0 timeout_ms none of its own, a NULL
+ *		search_path the current one.
+ */
+Datum
+pg_leadgen_explain_query(PG_FUNCTION_ARGS)
+{
+	PerfExplainRequest req;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	memset(&req, 0, sizeof(req));
+	req.query = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	req.analyze = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	req.timeout_ms = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2);
+	req.search_path = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	req.role = InvalidOid;
+	if (req.timeout_ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout_ms must not be negative"),
+				 errhint("Pass the longest time the statement may run, in milliseconds (0: no limit of its own).")));
+	PG_RETURN_DATUM(plan_jsonb(PerfExplain(&req)));
+}
+
+/*
+ * pg_leadgen_explain_plan_as
+ *		explain_plan_as(query text, role oid, search_path text) -> jsonb:
+ *		the plan of query (a generic plan when it has $n parameters) made
+ *		as role, in a security-restricted operation: planning may run
+ *		functions of the statement's role. Only the function's owner may
+ *		call it.
+ */
+Datum
+pg_leadgen_explain_plan_as(PG_FUNCTION_ARGS)
+{
+	PerfExplainRequest req;
+
+	SecurityCheckCalledByOwner(fcinfo->flinfo->fn_oid);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	memset(&req, 0, sizeof(req));
+	req.query = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	req.role = PG_GETARG_OID(1);
+	req.search_path = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (!OidIsValid(req.role) || !SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(req.role)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the role that ran the statement no longer exists"),
+				 errhint("A statement is planned only as the role that ran it.")));
+	PG_RETURN_DATUM(plan_jsonb(PerfExplain(&req)));
 }

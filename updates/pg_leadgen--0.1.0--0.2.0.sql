@@ -550,3 +550,441 @@ BEGIN
     END LOOP;
 END;
 $$;
+
+-- ---- Security (issue #13): plans as the caller, or as the statement's role ----
+-- explain_query() (C) explains one statement as the calling role in a
+-- security-restricted operation and a read-only subtransaction that is
+-- rolled back, in the caller's search_path, canceled past timeout_ms;
+-- with ANALYZE it refuses volatile functions (but the clock, random and
+-- sleep) and releases the session advisory locks the statement took.
+-- perf_analyze_query() is SQL without SET, so that it passes the caller's
+-- search_path to plan_advice(), its former body. explain_plan_as() plans a
+-- pg_stat_statements text as the role that ran it, for
+-- perf_indexing_strategy(), which lists the statements it could not plan.
+CREATE FUNCTION @extschema@.explain_query(query text, "analyze" boolean DEFAULT false, timeout_ms integer DEFAULT 0,
+                                          search_path text DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pg_leadgen_explain_query'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.explain_query(text, boolean, integer, text) IS
+    'EXPLAIN (FORMAT JSON, VERBOSE[, ANALYZE, BUFFERS]) of one statement as the calling role, rolled back, with a timeout';
+REVOKE ALL ON FUNCTION @extschema@.explain_query(text, boolean, integer, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.explain_query(text, boolean, integer, text) TO leadgen_reader, leadgen_admin;
+
+CREATE OR REPLACE FUNCTION @extschema@.explain_plan(query text) RETURNS jsonb
+LANGUAGE sql AS $$
+    SELECT @extschema@.explain_query($1, false, 0, pg_catalog.current_setting('search_path'))
+$$;
+
+CREATE FUNCTION @extschema@.explain_plan_as(query text, role oid, search_path text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pg_leadgen_explain_plan_as'
+    LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION @extschema@.explain_plan_as(text, oid, text) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.role_search_path(role oid) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT substr(c, length('search_path=') + 1)
+      FROM pg_catalog.pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) c
+     WHERE c LIKE 'search_path=%'
+       AND (s.setrole, s.setdatabase) IN ((role, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())),
+                                          (role, 0),
+                                          (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())))
+     ORDER BY s.setrole = 0, s.setdatabase = 0
+     LIMIT 1
+$$;
+REVOKE ALL ON FUNCTION @extschema@.role_search_path(oid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.role_search_path(oid) TO leadgen_admin;
+
+CREATE FUNCTION @extschema@.plan_advice(query text, "analyze" boolean, timeout_ms integer, search_path text)
+RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_analyze boolean := coalesce($2, false);
+    v_plan jsonb;
+    v_recs jsonb := '[]';
+    v_node jsonb;
+    v_rel regclass;
+    v_cols text[];
+    v_reltuples float8;
+    v_actual float8;
+    v_est float8;
+    v_large constant float8 := 10000;
+BEGIN
+    IF query IS NULL OR btrim(query) = '' THEN
+        RAISE EXCEPTION 'query must not be empty' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_analyze THEN
+        PERFORM @extschema@.statement_kind(query, true);
+        IF query ~ '\$[0-9]+' THEN
+            RAISE EXCEPTION 'analyze => true needs a query without $n parameters'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Put values in place of the parameters, or call it without analyze for the generic plan.';
+        END IF;
+    END IF;
+    v_plan := @extschema@.explain_query(query, v_analyze, timeout_ms, search_path);
+
+    FOR v_node IN SELECT jsonb_path_query(v_plan, 'lax $.** ? (exists (@."Node Type"))') LOOP
+        v_rel := NULL;
+        IF v_node ? 'Relation Name' THEN
+            v_rel := to_regclass(format('%I.%I', v_node->>'Schema', v_node->>'Relation Name'));
+        END IF;
+        v_reltuples := coalesce((SELECT greatest(reltuples, 0) FROM pg_catalog.pg_class WHERE oid = v_rel), 0);
+
+        -- sequential scans that throw most rows away on large tables
+        IF v_node->>'Node Type' = 'Seq Scan' AND v_node ? 'Filter' AND v_rel IS NOT NULL AND v_reltuples >= v_large
+           AND ((v_analyze AND (v_node->>'Rows Removed by Filter')::float8 >= 0.9 * greatest(v_reltuples, 1))
+                OR (NOT v_analyze AND (v_node->>'Plan Rows')::float8 <= 0.1 * v_reltuples)) THEN
+            v_cols := @extschema@.plan_columns(v_rel, v_node->>'Filter');
+            v_recs := v_recs || jsonb_build_object(
+                'rule', 'seq_scan_filter', 'severity', 'warning', 'relation', v_rel::text,
+                'message', format('sequential scan of %s (%s rows) keeps few rows of its filter %s',
+                                  v_rel, v_reltuples::bigint, v_node->>'Filter'),
+                'statement', CASE WHEN cardinality(v_cols) > 0 THEN
+                    format('CREATE INDEX ON %s (%s)', v_rel, (SELECT string_agg(quote_ident(c), ', ') FROM unnest(v_cols) c)) END);
+        END IF;
+
+        -- row estimates off by more than 10x
+        IF v_analyze AND v_node ? 'Actual Rows' THEN
+            v_actual := (v_node->>'Actual Rows')::float8;
+            v_est := (v_node->>'Plan Rows')::float8;
+            IF greatest(v_actual, v_est) >= 100 AND greatest(v_actual, v_est) / greatest(least(v_actual, v_est), 1) > 10 THEN
+                v_recs := v_recs || jsonb_build_object(
+                    'rule', 'misestimate', 'severity', 'warning', 'relation', v_rel::text,
+                    'message', format('%s estimated %s rows, got %s', v_node->>'Node Type', v_est::bigint, v_actual::bigint),
+                    'statement', CASE
+                        WHEN v_rel IS NOT NULL AND cardinality(@extschema@.plan_columns(v_rel, coalesce(v_node->>'Filter', v_node->>'Index Cond'))) >= 2
+                        THEN format('CREATE STATISTICS ON %s FROM %s; ANALYZE %s',
+                                    (SELECT string_agg(quote_ident(c), ', ') FROM unnest(@extschema@.plan_columns(v_rel, coalesce(v_node->>'Filter', v_node->>'Index Cond'))) c),
+                                    v_rel, v_rel)
+                        WHEN v_rel IS NOT NULL THEN format('ANALYZE %s', v_rel)
+                        ELSE 'ANALYZE the tables of the query' END);
+            END IF;
+        END IF;
+
+        -- sorts and hashes spilling to disk
+        IF v_node->>'Sort Space Type' = 'Disk' OR (v_node->>'Hash Batches')::int > 1 THEN
+            v_recs := v_recs || jsonb_build_object(
+                'rule', 'spill_to_disk', 'severity', 'warning',
+                'message', format('%s spilled to disk (%s kB); work_mem is %s', v_node->>'Node Type',
+                                  coalesce(v_node->>'Sort Space Used', v_node->>'Peak Memory Usage'), current_setting('work_mem')),
+                'statement', format('SET work_mem = ''%sMB''',
+                                    greatest(4, ceil(coalesce((v_node->>'Sort Space Used')::numeric, 4096) * 2 / 1024))));
+        END IF;
+
+        -- nested loops over many rows
+        IF v_node->>'Node Type' = 'Nested Loop'
+           AND coalesce((v_node->>'Actual Rows')::float8 * coalesce((v_node->>'Actual Loops')::float8, 1),
+                        (v_node->>'Plan Rows')::float8) > 100000 THEN
+            v_recs := v_recs || jsonb_build_object(
+                'rule', 'nested_loop', 'severity', 'warning',
+                'message', format('nested loop over %s rows', coalesce(v_node->>'Actual Rows', v_node->>'Plan Rows')),
+                'statement', 'Index the join column of the inner side, or check the estimates (ANALYZE) that made the planner choose a nested loop');
+        END IF;
+    END LOOP;
+
+    IF (v_plan->0->'Plan'->>'Total Cost')::float8 > 1000000 THEN
+        v_recs := v_recs || jsonb_build_object(
+            'rule', 'high_cost', 'severity', 'info',
+            'message', format('the plan''s total cost is %s', round((v_plan->0->'Plan'->>'Total Cost')::numeric)),
+            'statement', NULL);
+    END IF;
+
+    RETURN jsonb_build_object(
+        'query', query,
+        'analyzed', v_analyze,
+        'total_cost', (v_plan->0->'Plan'->>'Total Cost')::numeric,
+        'planning_ms', (v_plan->0->>'Planning Time')::numeric,
+        'execution_ms', (v_plan->0->>'Execution Time')::numeric,
+        'recommendations', v_recs,
+        'plan', v_plan);
+END;
+$$;
+REVOKE ALL ON FUNCTION @extschema@.plan_advice(text, boolean, integer, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.plan_advice(text, boolean, integer, text) TO leadgen_reader, leadgen_admin;
+
+CREATE OR REPLACE FUNCTION @extschema@.perf_analyze_query(query text, "analyze" boolean DEFAULT false, timeout_ms integer DEFAULT 30000)
+RETURNS jsonb
+LANGUAGE sql AS $$
+    SELECT @extschema@.plan_advice($1, $2, $3, pg_catalog.current_setting('search_path'))
+$$;
+COMMENT ON FUNCTION @extschema@.perf_analyze_query(text, boolean, integer) IS
+    'EXPLAIN (FORMAT JSON, and ANALYZE, BUFFERS when asked) with recommendations from rules over the plan';
+
+CREATE OR REPLACE FUNCTION @extschema@.perf_indexing_strategy(statements integer DEFAULT 50, min_rows bigint DEFAULT 10000)
+RETURNS TABLE (action text, statement text, table_name text, index_name text, reason text, evidence jsonb,
+               cost_before numeric, cost_after numeric)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_pgss text;
+    v_hypopg name := @extschema@.extension_schema('hypopg');
+    v_stats_reset timestamptz;
+    q record;
+    v_plan jsonb;
+    v_node jsonb;
+    v_rel regclass;
+    v_cols text[];
+    v_stmt text;
+    v_cand jsonb := '{}';
+    v_key text;
+    v_c jsonb;
+    v_after jsonb;
+    v_unplanned jsonb := '[]';
+    v_default_path text;
+    r record;
+BEGIN
+    SELECT stats_reset INTO v_stats_reset FROM pg_catalog.pg_stat_database WHERE datname = current_database();
+
+    -- 1. The workload: indexes the costliest statements would use.
+    BEGIN
+        v_pgss := @extschema@.pgss_relation();
+    EXCEPTION WHEN object_not_in_prerequisite_state THEN
+        v_pgss := NULL;
+    END;
+    -- the search_path of a role the catalog says nothing of
+    v_default_path := coalesce((SELECT setting FROM pg_catalog.pg_file_settings
+                                 WHERE name = 'search_path' AND applied ORDER BY seqno DESC LIMIT 1),
+                               (SELECT boot_val FROM pg_catalog.pg_settings WHERE name = 'search_path'));
+    IF v_pgss IS NOT NULL THEN
+        FOR q IN EXECUTE format($q$
+            SELECT p.queryid, p.query, p.userid, sum(p.calls) AS calls, sum(p.total_exec_time) AS total_ms
+              FROM %s p
+             WHERE p.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+               AND p.query ~* '^\s*(select|update|delete|with)\s'
+               AND p.query !~* '(pg_catalog|pg_stat|information_schema|leadgen\.perf_|EXPLAIN|hypopg)'
+             GROUP BY 1, 2, 3 ORDER BY 5 DESC, 1, 3 LIMIT $1$q$, v_pgss) USING statements
+        LOOP
+            BEGIN
+                v_plan := @extschema@.explain_plan_as(q.query, q.userid,
+                                                      coalesce(@extschema@.role_search_path(q.userid), v_default_path));
+            EXCEPTION WHEN OTHERS THEN
+                -- temporary tables of another session, a dropped role...
+                v_unplanned := v_unplanned || jsonb_build_object(
+                    'queryid', q.queryid, 'query', left(q.query, 300),
+                    'role', (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = q.userid),
+                    'sqlstate', SQLSTATE, 'error', SQLERRM);
+                CONTINUE;
+            END;
+            FOR v_node IN SELECT jsonb_path_query(v_plan, 'lax $.** ? (exists (@."Relation Name"))') LOOP
+                v_rel := to_regclass(format('%I.%I', v_node->>'Schema', v_node->>'Relation Name'));
+                CONTINUE WHEN v_rel IS NULL
+                    OR (SELECT reltuples FROM pg_catalog.pg_class WHERE oid = v_rel) < min_rows;
+                v_cols := NULL;
+                IF v_node->>'Node Type' = 'Seq Scan' AND v_node ? 'Filter' THEN
+                    v_cols := @extschema@.plan_columns(v_rel, v_node->>'Filter');
+                ELSIF v_node->>'Node Type' IN ('Index Scan', 'Index Only Scan', 'Bitmap Heap Scan') AND v_node ? 'Filter' THEN
+                    v_cols := @extschema@.plan_columns(v_rel, coalesce(v_node->>'Index Cond', v_node->>'Recheck Cond', '') || ' AND ' || (v_node->>'Filter'));
+                END IF;
+                CONTINUE WHEN v_cols IS NULL OR cardinality(v_cols) = 0 OR @extschema@.has_index_on(v_rel, v_cols);
+                v_key := v_rel::text || '(' || array_to_string(v_cols, ',') || ')';
+                IF NOT v_cand ? v_key THEN
+                    v_cand := v_cand || jsonb_build_object(v_key, jsonb_build_object(
+                        'table', v_rel::text, 'columns', to_jsonb(v_cols), 'queryid', q.queryid, 'query', left(q.query, 300),
+                        'role', (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = q.userid), 'userid', q.userid,
+                        'calls', q.calls, 'total_ms', round(q.total_ms::numeric, 3), 'node', v_node->>'Node Type',
+                        'filter', v_node->>'Filter', 'cost_before', (v_plan->0->'Plan'->>'Total Cost')::numeric));
+                END IF;
+            END LOOP;
+        END LOOP;
+    END IF;
+
+    -- 2. Foreign keys without an index on their referencing columns: one
+    -- more reason for a workload candidate on the same columns, or a
+    -- candidate of their own.
+    FOR r IN
+        SELECT con.conrelid::regclass AS tbl, con.conname,
+               array_agg(a.attname::text ORDER BY k.ord) AS cols
+          FROM pg_catalog.pg_constraint con
+          CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+          JOIN pg_catalog.pg_class cl ON cl.oid = con.conrelid
+          JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
+         WHERE con.contype = 'f' AND con.conparentid = 0 AND NOT cl.relispartition
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema', '@extschema@')
+         GROUP BY 1, 2
+    LOOP
+        -- covered: an index leads with the key's columns (any order), or a
+        -- unique index on some of them finds the row alone
+        CONTINUE WHEN EXISTS (
+            SELECT 1 FROM pg_catalog.pg_index i
+             WHERE i.indrelid = r.tbl AND i.indpred IS NULL
+               AND ((SELECT array_agg(x ORDER BY x) FROM unnest((@extschema@.index_columns(i.indexrelid::regclass))[1:cardinality(r.cols)]) x)
+                        = (SELECT array_agg(x ORDER BY x) FROM unnest(r.cols) x)
+                    OR (i.indisunique AND @extschema@.index_columns(i.indexrelid::regclass) <@ r.cols)));
+        v_key := r.tbl::text || '(' || array_to_string(r.cols, ',') || ')';
+        IF v_cand ? v_key THEN
+            v_cand := jsonb_set(v_cand, ARRAY[v_key, 'foreign_key'], to_jsonb(r.conname::text));
+        ELSE
+            v_cand := v_cand || jsonb_build_object(v_key, jsonb_build_object(
+                'table', r.tbl::text, 'columns', to_jsonb(r.cols), 'foreign_key', r.conname::text));
+        END IF;
+    END LOOP;
+
+    FOR v_key, v_c IN SELECT key, value FROM jsonb_each(v_cand) ORDER BY key LOOP
+        action := 'create';
+        table_name := v_c->>'table';
+        index_name := NULL;
+        statement := format('CREATE INDEX CONCURRENTLY ON %s (%s)', table_name,
+                            (SELECT string_agg(quote_ident(c), ', ') FROM jsonb_array_elements_text(v_c->'columns') c));
+        reason := concat_ws('; ',
+            CASE WHEN v_c ? 'query' THEN format('the workload filters %s on %s with a %s', table_name,
+                         (SELECT string_agg(c, ', ') FROM jsonb_array_elements_text(v_c->'columns') c), lower(v_c->>'node')) END,
+            CASE WHEN v_c ? 'foreign_key' THEN format('foreign key %s has no index: deletes and updates of the referenced rows scan %s',
+                                                      v_c->>'foreign_key', table_name) END);
+        cost_before := (v_c->>'cost_before')::numeric;
+        cost_after := NULL;
+        evidence := v_c - 'cost_before' - 'userid';
+        IF NOT v_c ? 'query' THEN
+            NULL;               -- no statement to verify the index with
+        ELSIF v_hypopg IS NOT NULL THEN
+            BEGIN
+                EXECUTE format('SELECT %I.hypopg_create_index($1)', v_hypopg)
+                    USING format('CREATE INDEX ON %s (%s)', table_name,
+                                 (SELECT string_agg(quote_ident(c), ', ') FROM jsonb_array_elements_text(v_c->'columns') c));
+                v_after := @extschema@.explain_plan_as(v_c->>'query', (v_c->>'userid')::oid,
+                                                       coalesce(@extschema@.role_search_path((v_c->>'userid')::oid), v_default_path));
+                cost_after := (v_after->0->'Plan'->>'Total Cost')::numeric;
+                EXECUTE format('SELECT %I.hypopg_reset()', v_hypopg);
+                evidence := evidence || jsonb_build_object('hypopg', 'verified',
+                    'uses_index', v_after::text LIKE '%<%>btree%' OR v_after::text ~ 'Index');
+            EXCEPTION WHEN OTHERS THEN
+                evidence := evidence || jsonb_build_object('hypopg', 'could not verify: ' || SQLERRM);
+            END;
+        ELSE
+            evidence := evidence || jsonb_build_object('hypopg', 'not installed: CREATE EXTENSION hypopg verifies each index with a hypothetical one');
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+
+    -- 3. Indexes of the lead contract that someone dropped.
+    FOR r IN
+        SELECT c.tbl, c.cols, c.name
+          FROM (VALUES
+            ('@extschema@.leads', '{status,created_at}'::text[], 'leads_status_created_at_idx'),
+            ('@extschema@.leads', '{insurance_type,quality_score}', 'leads_insurance_type_quality_score_idx'),
+            ('@extschema@.leads', '{zip_code,insurance_type}', 'leads_zip_code_insurance_type_idx'),
+            ('@extschema@.leads', '{source,status}', 'leads_source_status_idx'),
+            ('@extschema@.leads', '{broker_id,status,created_at}', 'leads_broker_id_status_created_at_idx'),
+            ('@extschema@.leads', '{insurance_type,status,zip_code}', 'leads_insurance_type_status_zip_code_idx'),
+            ('@extschema@.agents', '{is_active,current_lead_count}', 'agents_is_active_current_lead_count_idx'),
+            ('@extschema@.agents', '{state,city,specializations}', 'agents_state_city_specializations_idx'),
+            ('@extschema@.agents', '{rating,is_active}', 'agents_rating_is_active_idx'),
+            ('@extschema@.lead_assignments', '{status,assigned_at}', 'lead_assignments_status_assigned_at_idx'),
+            ('@extschema@.lead_assignments', '{agent_id,status}', 'lead_assignments_agent_id_status_idx'),
+            ('@extschema@.lead_assignments', '{lead_id,status}', 'lead_assignments_lead_id_status_idx'),
+            ('@extschema@.events', '{entity_type,entity_id,timestamp}', 'events_entity_type_entity_id_timestamp_idx'),
+            ('@extschema@.events', '{type,timestamp}', 'events_type_timestamp_idx'),
+            ('@extschema@.events', '{source,timestamp}', 'events_source_timestamp_idx'),
+            ('@extschema@.carriers', '{is_active,partnership_status}', 'carriers_is_active_partnership_status_idx'),
+            ('@extschema@.carriers', '{partnership_tier,performance_score}', 'carriers_partnership_tier_performance_score_idx')
+          ) AS c(tbl, cols, name)
+         WHERE NOT @extschema@.has_index_on(c.tbl::regclass, c.cols)
+    LOOP
+        action := 'create';
+        table_name := r.tbl;
+        index_name := r.name;
+        statement := format('CREATE INDEX %I ON %s (%s)', r.name, r.tbl,
+                            (SELECT string_agg(quote_ident(x), ', ') FROM unnest(r.cols) x));
+        reason := 'a composite index the lead platform''s load tests proved necessary is missing';
+        evidence := jsonb_build_object('columns', to_jsonb(r.cols));
+        cost_before := NULL;
+        cost_after := NULL;
+        RETURN NEXT;
+    END LOOP;
+
+    -- 4. Invalid indexes (a failed CREATE INDEX CONCURRENTLY).
+    FOR r IN
+        SELECT i.indexrelid::regclass AS idx, i.indrelid::regclass AS tbl
+          FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+         WHERE NOT i.indisvalid AND c.relnamespace::regnamespace::text NOT IN ('pg_catalog', 'pg_toast')
+    LOOP
+        action := 'reindex';
+        table_name := r.tbl::text;
+        index_name := r.idx::text;
+        statement := format('REINDEX INDEX CONCURRENTLY %s', r.idx);
+        reason := 'the index is invalid: it is maintained on writes but never used to read';
+        evidence := jsonb_build_object('indisvalid', false);
+        cost_before := NULL;
+        cost_after := NULL;
+        RETURN NEXT;
+    END LOOP;
+
+    -- 5. Duplicate, prefix-redundant and unused indexes. The indexes of
+    -- pg_leadgen itself serve its pipeline and API and are kept.
+    FOR r IN
+        WITH idx AS (
+            SELECT i.indexrelid::regclass AS idx, i.indrelid::regclass AS tbl, i.indisunique, i.indisprimary,
+                   i.indkey::text AS keys, i.indclass::text AS classes, coalesce(i.indexprs::text, '') AS exprs,
+                   coalesce(i.indpred::text, '') AS pred, am.amname,
+                   @extschema@.index_columns(i.indexrelid::regclass) AS cols,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con WHERE con.conindid = i.indexrelid
+                             AND con.contype IN ('p', 'u', 'x')) AS backs_constraint,
+                   coalesce((SELECT sum(s.idx_scan) FROM pg_catalog.pg_stat_all_indexes s
+                              WHERE s.indexrelid = i.indexrelid
+                                 OR s.indexrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(i.indexrelid) t)), 0) AS scans,
+                   pg_catalog.pg_relation_size(i.indexrelid) AS bytes
+              FROM pg_catalog.pg_index i
+              JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+              JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+              JOIN pg_catalog.pg_am am ON am.oid = c.relam
+             WHERE NOT c.relispartition AND i.indisvalid
+               AND t.relnamespace::regnamespace::text NOT IN ('pg_catalog', 'pg_toast', 'information_schema', '@extschema@')
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                                WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = i.indrelid AND d.deptype = 'e')
+        )
+        SELECT a.*, b.idx AS other, b.backs_constraint AS other_backs,
+               CASE WHEN b.idx IS NOT NULL AND a.keys = b.keys THEN 'duplicate'
+                    WHEN b.idx IS NOT NULL THEN 'prefix'
+                    WHEN a.scans = 0 THEN 'unused' END AS kind
+          FROM idx a
+          LEFT JOIN LATERAL (
+              SELECT b.* FROM idx b
+               WHERE b.tbl = a.tbl AND b.idx <> a.idx AND b.amname = a.amname AND a.amname = 'btree'
+                 AND b.exprs = '' AND a.exprs = '' AND b.pred = a.pred
+                 AND ((a.keys = b.keys AND a.classes = b.classes
+                       AND (b.backs_constraint OR b.indisunique OR (NOT a.backs_constraint AND NOT a.indisunique AND b.idx::oid < a.idx::oid)))
+                      OR (cardinality(a.cols) < cardinality(b.cols) AND b.cols[1:cardinality(a.cols)] = a.cols))
+               ORDER BY b.backs_constraint DESC, b.idx::oid LIMIT 1) b ON true
+         ORDER BY a.tbl::text, a.idx::text
+    LOOP
+        CONTINUE WHEN r.kind IS NULL;
+        table_name := r.tbl::text;
+        index_name := r.idx::text;
+        cost_before := NULL;
+        cost_after := NULL;
+        IF r.backs_constraint OR r.indisunique OR r.indisprimary THEN
+            CONTINUE WHEN r.kind = 'unused';
+            action := 'keep';
+            statement := NULL;
+            reason := format('%s, but it enforces a primary key, unique or exclusion constraint',
+                             CASE r.kind WHEN 'duplicate' THEN 'duplicates ' || r.other::text ELSE 'is a prefix of ' || r.other::text END);
+            evidence := jsonb_build_object('kind', r.kind, 'other', r.other::text, 'backs_constraint', true);
+        ELSE
+            action := 'drop';
+            statement := format('DROP INDEX CONCURRENTLY %s', r.idx);
+            reason := CASE r.kind
+                WHEN 'duplicate' THEN format('same columns as %s', r.other)
+                WHEN 'prefix' THEN format('its columns are a prefix of %s, which serves the same lookups', r.other)
+                ELSE format('no scan since the statistics were reset (%s)', coalesce(v_stats_reset::text, 'never reset: since the cluster was created')) END;
+            evidence := jsonb_build_object('kind', r.kind, 'scans', r.scans, 'size_bytes', r.bytes,
+                                           'columns', to_jsonb(r.cols), 'other', r.other::text,
+                                           'stats_reset', v_stats_reset);
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+
+    -- 6. The statements of the workload that could not be planned.
+    FOR v_c IN SELECT value FROM jsonb_array_elements(v_unplanned) LOOP
+        action := 'unplanned';
+        statement := NULL;
+        table_name := NULL;
+        index_name := NULL;
+        reason := format('the statement could not be planned as role %s: %s',
+                         coalesce(v_c->>'role', '(dropped)'), v_c->>'error');
+        evidence := v_c;
+        cost_before := NULL;
+        cost_after := NULL;
+        RETURN NEXT;
+    END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.perf_indexing_strategy(integer, bigint) IS
+    'Index recommendations (create, drop, keep, reindex; unplanned statements) with statements, reasons and evidence; verified with HypoPG when installed';

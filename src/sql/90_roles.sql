@@ -53,6 +53,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.perf_connection_pool(), @extschema@.perf_t
                           @extschema@.perf_analyze_query(text, boolean, integer),
                           @extschema@.capacity_resources(), @extschema@.capacity_slope(text),
                           @extschema@.statement_kind(text, boolean), @extschema@.explain_plan(text),
+                          @extschema@.explain_query(text, boolean, integer, text),
+                          @extschema@.plan_advice(text, boolean, integer, text),
                           @extschema@.plan_columns(regclass, text)
     TO leadgen_reader;
 GRANT SELECT ON @extschema@.capacity_snapshots, @extschema@.archive_policies, @extschema@.archive_runs TO leadgen_reader;
@@ -68,7 +70,8 @@ GRANT ALL ON ALL SEQUENCES IN SCHEMA @extschema@ TO leadgen_admin;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO leadgen_admin;
 -- ... but the functions that run SQL as another role: only pg_leadgen's
 -- SECURITY DEFINER functions call them (and the C code refuses others).
-REVOKE EXECUTE ON FUNCTION @extschema@.run_as(regrole, text) FROM leadgen_admin;
+REVOKE EXECUTE ON FUNCTION @extschema@.run_as(regrole, text), @extschema@.explain_plan_as(text, oid, text)
+    FROM leadgen_admin;
 GRANT leadgen_reader, leadgen_writer TO leadgen_admin;
 
 -- pg_partman's create_parent() set search_path for the whole session while
