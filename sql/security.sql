@@ -4,6 +4,8 @@
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set helpers :abs_srcdir '/sql/include/leads.sql'
 \i :helpers
+\set job_helpers :abs_srcdir '/sql/include/jobs.sql'
+\i :job_helpers
 \set SHOW_CONTEXT never
 -- A crash anywhere restarts the postmaster: compared at the end.
 SELECT pg_postmaster_start_time() AS started \gset
@@ -13,25 +15,6 @@ CREATE ROLE regress_sec_writer IN ROLE leadgen_writer;
 CREATE SCHEMA sec_test;
 GRANT USAGE ON SCHEMA sec_test TO regress_sec_admin, regress_sec_reader;
 CREATE TABLE sec_test.private (id int, secret text);
-CREATE FUNCTION pg_temp.wait_for_run(job text) RETURNS TABLE (status text, message text)
-LANGUAGE plpgsql AS $$
-DECLARE
-    deadline timestamptz := clock_timestamp() + interval '60 seconds';
-BEGIN
-    LOOP
-        RETURN QUERY SELECT r.status, r.message FROM leadgen.job_runs r
-                      WHERE r.job_name = job AND r.status IN ('succeeded', 'failed')
-                      ORDER BY r.id DESC LIMIT 1;
-        IF FOUND THEN
-            RETURN;
-        END IF;
-        IF clock_timestamp() > deadline THEN
-            RAISE EXCEPTION 'job % did not finish within 60 seconds', job;
-        END IF;
-        PERFORM pg_sleep(0.1);
-    END LOOP;
-END;
-$$;
 
 -- ---- Finding 2: no job command crashes its worker ----
 -- VACUUM of a catalog (perf_optimize_table('pg_class') queued one) killed

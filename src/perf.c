@@ -118,17 +118,13 @@ is_plain_select(Node *node, const char **why)
 }
 
 /*
- * pg_leadgen_statement_kind
- *		statement_kind(query text, read_only boolean) returns the command
- *		tag of the single statement in query ("SELECT", "DELETE", ...).
- *		Raises an error when query holds no statement or more than one, or,
- *		with read_only, when the statement is not a plain SELECT.
+ * single_statement
+ *		The one statement of query; with read_only, it must be a plain
+ *		SELECT. Raises a clear error otherwise, before anything runs.
  */
-Datum
-pg_leadgen_statement_kind(PG_FUNCTION_ARGS)
+static RawStmt *
+single_statement(const char *query, bool read_only)
 {
-	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	bool		read_only = PG_GETARG_BOOL(1);
 	List	   *stmts = raw_parser(query, RAW_PARSE_DEFAULT);
 	RawStmt    *raw;
 	const char *why = NULL;
@@ -144,6 +140,21 @@ pg_leadgen_statement_kind(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("analyze => true runs only a single read-only SELECT: %s", why),
 				 errhint("Call perf_analyze_query(query) without analyze to see the plan of a statement that writes.")));
+	return raw;
+}
+
+/*
+ * pg_leadgen_statement_kind
+ *		statement_kind(query text, read_only boolean) returns the command
+ *		tag of the single statement in query ("SELECT", "DELETE", ...).
+ *		Raises an error when query holds no statement or more than one, or,
+ *		with read_only, when the statement is not a plain SELECT.
+ */
+Datum
+pg_leadgen_statement_kind(PG_FUNCTION_ARGS)
+{
+	RawStmt    *raw = single_statement(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1));
+
 	PG_RETURN_TEXT_P(cstring_to_text(GetCommandTagName(CreateCommandTag(raw->stmt))));
 }
 
@@ -270,6 +281,19 @@ release_new_advisory_locks(List *before)
 	}
 }
 
+/*
+ * restore_statement_timeout
+ *		Give the calling statement its own statement timeout back (or none).
+ */
+static void
+restore_statement_timeout(bool outer_active, TimestampTz outer_fin)
+{
+	if (outer_active)
+		enable_timeout_at(STATEMENT_TIMEOUT, outer_fin);
+	else
+		disable_timeout(STATEMENT_TIMEOUT, false);
+}
+
 #define EXPLAIN_STMT_NAME "pg_leadgen explain"
 
 /*
@@ -332,8 +356,7 @@ PerfExplain(const PerfExplainRequest *req)
 	MemoryContext caller = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	MemoryContext work;
-	List	   *raw = raw_parser(req->query, RAW_PARSE_DEFAULT);
-	RawStmt    *rs;
+	RawStmt    *rs = single_statement(req->query, req->analyze);
 	List	   *locks_before = NIL;
 	bool		outer_active = get_timeout_active(STATEMENT_TIMEOUT);
 	TimestampTz outer_fin = outer_active ? get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
@@ -342,22 +365,6 @@ PerfExplain(const PerfExplainRequest *req)
 	volatile bool armed = false;
 	volatile bool prepared = false;
 
-	if (list_length(raw) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("expected one statement, found %d", list_length(raw)),
-				 errhint("Pass a single query, without a trailing second statement.")));
-	rs = linitial_node(RawStmt, raw);
-	if (req->analyze)
-	{
-		const char *why = NULL;
-
-		if (!is_plain_select(rs->stmt, &why))
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("analyze => true runs only a single read-only SELECT: %s", why),
-					 errhint("Call perf_analyze_query(query) without analyze to see the plan of a statement that writes.")));
-	}
 	locks_before = advisory_locks_held();
 
 	work = AllocSetContextCreate(caller, "pg_leadgen explain", ALLOCSET_DEFAULT_SIZES);
@@ -424,13 +431,8 @@ PerfExplain(const PerfExplainRequest *req)
 		}
 
 		if (armed)
-		{
-			if (outer_active)
-				enable_timeout_at(STATEMENT_TIMEOUT, outer_fin);
-			else
-				disable_timeout(STATEMENT_TIMEOUT, false);
-			armed = false;
-		}
+			restore_statement_timeout(outer_active, outer_fin);
+		armed = false;
 		SecurityLeaveRole(&sw);
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(caller);
@@ -453,12 +455,7 @@ PerfExplain(const PerfExplainRequest *req)
 		timed_out = armed && edata->sqlerrcode == ERRCODE_QUERY_CANCELED &&
 			GetCurrentTimestamp() >= deadline;
 		if (armed)
-		{
-			if (outer_active)
-				enable_timeout_at(STATEMENT_TIMEOUT, outer_fin);
-			else
-				disable_timeout(STATEMENT_TIMEOUT, false);
-		}
+			restore_statement_timeout(outer_active, outer_fin);
 		release_new_advisory_locks(locks_before);
 		MemoryContextDelete(work);
 		if (timed_out)

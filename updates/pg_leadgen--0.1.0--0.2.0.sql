@@ -328,11 +328,35 @@ $$;
 
 -- ---- Security (issue #13): archive predicates ----
 -- A policy has an owner (the role that wrote it; only a superuser may name
--- another). Policies written before 0.2.0 belong to leadgen_admin, the role
--- whose members could write them: their predicates run with its rights.
+-- another: writer_owner(), which jobs_check() uses too). Policies written
+-- before 0.2.0 belong to leadgen_admin, the role whose members could write
+-- them: their predicates run with its rights.
 -- A predicate is checked when written and again when run
 -- (archive_predicate_check(), in C), and the statements that contain it run
 -- as the owner through run_as(), which only its owner may call.
+CREATE FUNCTION @extschema@.writer_owner(requested name) RETURNS name
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+                THEN requested ELSE current_user END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.writer_owner(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.writer_owner(name) TO leadgen_admin;
+
+CREATE OR REPLACE FUNCTION @extschema@.jobs_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    NEW.owner := @extschema@.writer_owner(NEW.owner);
+    IF TG_OP = 'INSERT' AND NEW.once AND NEW.next_run_at IS NOT NULL THEN
+        RETURN NEW;             -- a one-off run at the time given
+    END IF;
+    IF TG_OP = 'INSERT' OR NEW.schedule IS DISTINCT FROM OLD.schedule OR NEW.timezone IS DISTINCT FROM OLD.timezone
+       OR (NOT NEW.paused AND OLD.paused) THEN
+        NEW.next_run_at := @extschema@.cron_next(NEW.schedule, NEW.timezone, now());
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
 ALTER TABLE @extschema@.archive_policies ADD COLUMN owner name NOT NULL DEFAULT 'leadgen_admin';
 ALTER TABLE @extschema@.archive_policies ALTER COLUMN owner SET DEFAULT current_user;
 
@@ -395,9 +419,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.archive_policy_verify(@extschema@.archive_
 CREATE OR REPLACE FUNCTION @extschema@.archive_policies_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
-        NEW.owner := current_user;
-    END IF;
+    NEW.owner := @extschema@.writer_owner(NEW.owner);
     PERFORM @extschema@.archive_policy_verify(NEW);
     NEW.table_name := to_regclass(NEW.table_name)::text;
     IF NEW.schedule IS NOT NULL THEN

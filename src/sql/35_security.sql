@@ -14,6 +14,15 @@ RETURNS regclass
 COMMENT ON FUNCTION @extschema@.table_check(regclass, regrole, text) IS
     'The table, unless it is a system catalog, another extension''s table, or one the role may not use so';
 
+-- The owner of a row written now (a job, an archive policy), whose rights
+-- its SQL runs with: the writing role, unless a superuser writes it, who
+-- may name another.
+CREATE FUNCTION @extschema@.writer_owner(requested name) RETURNS name
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+                THEN requested ELSE current_user END
+$$;
+
 -- One statement run as role, in a security-restricted operation (no
 -- temporary tables, SET ROLE, PREPARE, LISTEN...), with search_path =
 -- pg_catalog, pg_temp; its first row as a JSON object. Only its owner may

@@ -96,9 +96,7 @@ $$;
 CREATE FUNCTION @extschema@.archive_policies_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
-        NEW.owner := current_user;
-    END IF;
+    NEW.owner := @extschema@.writer_owner(NEW.owner);
     PERFORM @extschema@.archive_policy_verify(NEW);
     NEW.table_name := to_regclass(NEW.table_name)::text;
     IF NEW.schedule IS NOT NULL THEN
