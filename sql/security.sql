@@ -304,7 +304,10 @@ SELECT (leadgen.perf_analyze_query('SELECT pg_sleep(0.01)', true, 5000)->>'execu
 SET search_path = sec_test, public;
 SELECT p->'analyzed' AS analyzed, p->'plan'->0->'Plan'->>'Relation Name' AS relation
   FROM leadgen.perf_analyze_query('SELECT * FROM orders WHERE customer = 3', true) p;
+PREPARE "pg_leadgen explain 1" AS SELECT 1;    -- the session's own, left alone
 SELECT leadgen.perf_analyze_query('SELECT * FROM orders WHERE customer = $1')->'plan'->0->'Plan'->>'Filter' AS generic_filter;
+SELECT name, statement FROM pg_prepared_statements ORDER BY name;
+DEALLOCATE "pg_leadgen explain 1";
 SHOW search_path;
 RESET search_path;
 SELECT leadgen.perf_analyze_query('SELECT * FROM sec_test.private', true);

@@ -294,7 +294,21 @@ restore_statement_timeout(bool outer_active, TimestampTz outer_fin)
 		disable_timeout(STATEMENT_TIMEOUT, false);
 }
 
-#define EXPLAIN_STMT_NAME "pg_leadgen explain"
+/*
+ * The name of the statement explain_text prepares: one no other prepared
+ * statement of the session has (the session's own are never touched).
+ */
+static const char *
+explain_stmt_name(void)
+{
+	static char name[NAMEDATALEN];
+	static uint32 n = 0;
+
+	do
+		snprintf(name, sizeof(name), "pg_leadgen explain %u", ++n);
+	while (FetchPreparedStatement(name, false) != NULL);
+	return name;
+}
 
 /*
  * explain_text
@@ -304,12 +318,12 @@ restore_statement_timeout(bool outer_active, TimestampTz outer_fin)
  *		which a security-restricted operation refuses) with NULLs, under
  *		plan_cache_mode = force_generic_plan: the generic plan. EXPLAIN runs
  *		as a statement of its own, through ProcessUtility, so that HypoPG
- *		sees it and plans with its hypothetical indexes. Sets *prepared when
- *		it stored the prepared statement.
+ *		sees it and plans with its hypothetical indexes. Sets *prepared to
+ *		the name of the prepared statement it stored, if any.
  */
 static char *
 explain_text(const PerfExplainRequest *req, RawStmt *rs, List *queries, Oid *ptypes, int nparams,
-			 bool *prepared)
+			 const char **prepared)
 {
 	StringInfoData sql;
 
@@ -329,14 +343,12 @@ explain_text(const PerfExplainRequest *req, RawStmt *rs, List *queries, Oid *pty
 
 		CompleteCachedPlan(plansource, queries, NULL, ptypes, nparams, NULL, NULL,
 						   CURSOR_OPT_PARALLEL_OK, true);
-		if (FetchPreparedStatement(EXPLAIN_STMT_NAME, false) != NULL)
-			DropPreparedStatement(EXPLAIN_STMT_NAME, false);
-		StorePreparedStatement(EXPLAIN_STMT_NAME, plansource, false);
-		*prepared = true;
+		*prepared = explain_stmt_name();
+		StorePreparedStatement(*prepared, plansource, false);
 	}
 	(void) set_config_option("plan_cache_mode", "force_generic_plan", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	appendStringInfo(&sql, "EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE %s(", quote_identifier(EXPLAIN_STMT_NAME));
+	appendStringInfo(&sql, "EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE %s(", quote_identifier(*prepared));
 	for (int i = 0; i < nparams; i++)
 		appendStringInfoString(&sql, i > 0 ? ", NULL" : "NULL");
 	appendStringInfoChar(&sql, ')');
@@ -363,7 +375,7 @@ PerfExplain(const PerfExplainRequest *req)
 	volatile TimestampTz deadline = 0;
 	char	   *volatile result = NULL;
 	volatile bool armed = false;
-	volatile bool prepared = false;
+	const char *volatile prepared = NULL;
 
 	locks_before = advisory_locks_held();
 
@@ -378,7 +390,7 @@ PerfExplain(const PerfExplainRequest *req)
 		int			nparams = 0;
 		ListCell   *lc;
 		char	   *sql;
-		bool		stored = false;
+		const char *stored = NULL;
 		int			ret;
 
 		XactReadOnly = true;
@@ -426,8 +438,8 @@ PerfExplain(const PerfExplainRequest *req)
 		SPI_finish();
 		if (prepared)
 		{
-			DropPreparedStatement(EXPLAIN_STMT_NAME, false);
-			prepared = false;
+			DropPreparedStatement(prepared, false);
+			prepared = NULL;
 		}
 
 		if (armed)
@@ -451,7 +463,7 @@ PerfExplain(const PerfExplainRequest *req)
 		CurrentResourceOwner = owner;
 		/* a prepared statement outlives the rolled back subtransaction */
 		if (prepared)
-			DropPreparedStatement(EXPLAIN_STMT_NAME, false);
+			DropPreparedStatement(prepared, false);
 		timed_out = armed && edata->sqlerrcode == ERRCODE_QUERY_CANCELED &&
 			GetCurrentTimestamp() >= deadline;
 		if (armed)

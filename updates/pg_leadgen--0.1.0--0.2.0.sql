@@ -761,10 +761,15 @@ BEGIN
     EXCEPTION WHEN object_not_in_prerequisite_state THEN
         v_pgss := NULL;
     END;
-    -- the search_path of a role the catalog says nothing of
-    v_default_path := coalesce((SELECT setting FROM pg_catalog.pg_file_settings
-                                 WHERE name = 'search_path' AND applied ORDER BY seqno DESC LIMIT 1),
-                               (SELECT boot_val FROM pg_catalog.pg_settings WHERE name = 'search_path'));
+    -- the search_path of a role the catalog says nothing of: the
+    -- configuration file's (readable by superusers only), or the default
+    BEGIN
+        v_default_path := (SELECT setting FROM pg_catalog.pg_file_settings
+                            WHERE name = 'search_path' AND applied ORDER BY seqno DESC LIMIT 1);
+    EXCEPTION WHEN insufficient_privilege THEN
+        v_default_path := NULL;
+    END;
+    v_default_path := coalesce(v_default_path, (SELECT boot_val FROM pg_catalog.pg_settings WHERE name = 'search_path'));
     IF v_pgss IS NOT NULL THEN
         FOR q IN EXECUTE format($q$
             SELECT p.queryid, p.query, p.userid, sum(p.calls) AS calls, sum(p.total_exec_time) AS total_ms
