@@ -14,13 +14,14 @@ EXTENSION   = pg_leadgen
 EXTVERSION  = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
 
 MODULE_big  = pg_leadgen
-OBJS        = src/pg_leadgen.o src/guc.o src/shmem.o src/worker.o src/submit.o src/pipeline.o src/queue.o src/scheduler.o src/cron.o src/perf.o src/api.o src/listpage.o src/listroute.o src/validate.o src/zipstate.o
+OBJS        = src/pg_leadgen.o src/guc.o src/shmem.o src/worker.o src/submit.o src/pipeline.o src/queue.o src/scheduler.o src/security.o src/archive.o src/cron.o src/perf.o src/api.o src/listpage.o src/listroute.o src/validate.o src/zipstate.o
 
 # SQL sources, concatenated in this order into the versioned install script.
 SQL_SRC     = src/sql/00_schema.sql \
               src/sql/10_tables.sql \
               src/sql/20_partitions.sql \
               src/sql/30_functions.sql \
+              src/sql/35_security.sql \
               src/sql/40_pipeline.sql \
               src/sql/50_scheduler.sql \
               src/sql/51_queues.sql \
@@ -44,7 +45,7 @@ DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0
 DATA        = updates/$(EXTENSION)--0.1.0.sql
 
 # Regression tests, one per feature, in order.
-REGRESS     = 00_setup meta schema partitions roles preload submit rules scoring assignment duplicates queue cron perf capacity archive api gateway_role reinstall 99_cleanup
+REGRESS     = 00_setup meta schema partitions roles preload submit rules scoring assignment duplicates queue cron perf capacity archive api gateway_role security reinstall 99_cleanup
 REGRESS_OUT ?= results_dir
 REGRESS_OPTS = --load-extension=plpgsql --outputdir=$(REGRESS_OUT)
 

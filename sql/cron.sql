@@ -57,25 +57,9 @@ SELECT leadgen.pause_job('no-such-job');
 -- A job run by hand starts at once, in a worker of its own (in this
 -- database, whatever the launcher serves); VACUUM cannot run in a
 -- transaction block, and runs there.
-CREATE FUNCTION pg_temp.wait_for_run(job text) RETURNS TABLE (status text, message text)
-LANGUAGE plpgsql AS $$
-DECLARE
-    deadline timestamptz := clock_timestamp() + interval '60 seconds';
-BEGIN
-    LOOP
-        RETURN QUERY SELECT r.status, r.message FROM leadgen.job_runs r
-                      WHERE r.job_name = job AND r.status IN ('succeeded', 'failed')
-                      ORDER BY r.id DESC LIMIT 1;
-        IF FOUND THEN
-            RETURN;
-        END IF;
-        IF clock_timestamp() > deadline THEN
-            RAISE EXCEPTION 'job % did not finish within 60 seconds', job;
-        END IF;
-        PERFORM pg_sleep(0.1);
-    END LOOP;
-END;
-$$;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set job_helpers :abs_srcdir '/sql/include/jobs.sql'
+\i :job_helpers
 SELECT name FROM leadgen.run_job_now('nightly-vacuum');
 SELECT * FROM pg_temp.wait_for_run('nightly-vacuum');
 SELECT next_run_at > now() AS rescheduled, last_run_at IS NOT NULL AS ran FROM leadgen.jobs WHERE name = 'nightly-vacuum';

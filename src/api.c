@@ -25,13 +25,17 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/syscache.h"
 
+#include "archive.h"
 #include "listpage.h"
 #include "listroute.h"
+#include "perf.h"
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
 #include "scheduler.h"
+#include "security.h"
 #include "submit.h"
 
 PG_FUNCTION_INFO_V1(pg_leadgen_preloaded);
@@ -63,6 +67,7 @@ pg_leadgen_worker_database(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(pg_leadgen_lead_check);
 PG_FUNCTION_INFO_V1(pg_leadgen_lead_enqueue);
 PG_FUNCTION_INFO_V1(pg_leadgen_lead_submit_batch);
+PG_FUNCTION_INFO_V1(pg_leadgen_lead_submit_batch_scoped);
 
 /*
  * raise_problems
@@ -97,20 +102,42 @@ append_problems_json(StringInfo buf, List *problems)
 }
 
 /*
+ * raise_refusal
+ *		The error of a payload naming a broker outside the caller's scope:
+ *		SQLSTATE 42501.
+ */
+static void
+raise_refusal(const char *refusal)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("this role may not submit leads of that broker"),
+			 errdetail("%s", refusal),
+			 errhint("A role submits the leads of the broker leadgen.broker_roles binds it to; "
+					 "leave broker_id out and the lead gets that broker.")));
+}
+
+/*
  * submit_one
- *		Check one payload (raising its problems) and enqueue it.
+ *		Check one payload, within the brokers the calling role may submit
+ *		for (raising its problems or the refusal), and enqueue it.
  */
 static int64
 submit_one(Jsonb *payload, int32 priority, bool *created)
 {
 	SubmitKeys	keys;
+	SubmitScope scope;
 	List	   *problems;
+	char	   *refusal = NULL;
 	int64		id;
 
 	SPI_connect();
-	problems = SubmitCheck(payload, &keys);
+	SubmitScopeOfRole(GetOuterUserId(), &scope);
+	problems = SubmitCheckScoped(&payload, &keys, &scope, &refusal);
 	if (problems != NIL)
 		raise_problems(problems);
+	if (refusal != NULL)
+		raise_refusal(refusal);
 	id = SubmitEnqueue(payload, &keys, priority, created);
 	SPI_finish();
 	return id;
@@ -119,26 +146,36 @@ submit_one(Jsonb *payload, int32 priority, bool *created)
 /*
  * pg_leadgen_lead_check
  *		The schema problems of a payload, as text[] (empty when it would be
- *		accepted).
+ *		accepted), the calling role's broker scope included.
  */
 Datum
 pg_leadgen_lead_check(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *payload = PG_GETARG_JSONB_P(0);
 	SubmitKeys	keys;
+	SubmitScope scope;
 	List	   *problems;
+	char	   *refusal = NULL;
 	Datum	   *elems;
 	int			n = 0;
 	ListCell   *lc;
+	MemoryContext caller = CurrentMemoryContext;
+	ArrayType  *result;
 
 	SPI_connect();
-	problems = SubmitCheck(payload, &keys);
-	SPI_finish();
+	SubmitScopeOfRole(GetOuterUserId(), &scope);
+	problems = SubmitCheckScoped(&payload, &keys, &scope, &refusal);
+	if (refusal != NULL)
+		problems = lappend(problems, refusal);
 
+	/* the answer in the caller's memory: SPI_finish frees the problems */
+	MemoryContextSwitchTo(caller);
 	elems = palloc(sizeof(Datum) * Max(list_length(problems), 1));
 	foreach(lc, problems)
 		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+	result = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
+	SPI_finish();
+	PG_RETURN_ARRAYTYPE_P(result);
 }
 
 /*
@@ -170,19 +207,20 @@ pg_leadgen_lead_enqueue(PG_FUNCTION_ARGS)
 }
 
 /*
- * pg_leadgen_lead_submit_batch
- *		Check and enqueue every element of a JSON array of leads in one
- *		statement. Invalid elements are reported, valid ones accepted.
- *		Returns {"accepted": n, "rejected": n, "existing": n,
- *		"ids": [id or null, per element], "errors": [{"index": i,
- *		"problems": [...]}]} (index from 0; existing counts repeated
- *		external_ids, which are accepted with their original id).
+ * submit_batch
+ *		Check and enqueue every element of a JSON array of leads, within
+ *		scope. Invalid elements and elements outside the scope are
+ *		reported, valid ones accepted. Returns {"accepted": n, "rejected":
+ *		n, "existing": n, "ids": [id or null, per element], "errors":
+ *		[{"index": i, "problems": [...]}]} (index from 0; existing counts
+ *		repeated external_ids, which are accepted with their original id),
+ *		allocated in result_cxt. Caller is connected to SPI.
  */
-Datum
-pg_leadgen_lead_submit_batch(PG_FUNCTION_ARGS)
+static Datum
+submit_batch(Jsonb *payloads, int32 priority, const SubmitScope *scope, MemoryContext result_cxt)
 {
-	Jsonb	   *payloads = PG_GETARG_JSONB_P(0);
-	int32		priority = PG_GETARG_INT32(1);
+	Datum		result;
+	MemoryContext old;
 	int			n;
 	int			accepted = 0,
 				rejected = 0,
@@ -200,14 +238,16 @@ pg_leadgen_lead_submit_batch(PG_FUNCTION_ARGS)
 	n = JsonContainerSize(&payloads->root);
 	initStringInfo(&ids);
 	initStringInfo(&errors);
-	SPI_connect();
 	for (int i = 0; i < n; i++)
 	{
 		JsonbValue *v = getIthJsonbValueFromContainer(&payloads->root, i);
 		Jsonb	   *item = JsonbValueToJsonb(v);
 		SubmitKeys	keys;
-		List	   *problems = SubmitCheck(item, &keys);
+		char	   *refusal = NULL;
+		List	   *problems = SubmitCheckScoped(&item, &keys, scope, &refusal);
 
+		if (refusal != NULL)
+			problems = lappend(problems, refusal);
 		if (i > 0)
 			appendStringInfoString(&ids, ", ");
 		if (problems != NIL)
@@ -229,12 +269,60 @@ pg_leadgen_lead_submit_batch(PG_FUNCTION_ARGS)
 			appendStringInfo(&ids, INT64_FORMAT, id);
 		}
 	}
-	SPI_finish();
 
 	initStringInfo(&out);
 	appendStringInfo(&out, "{\"accepted\": %d, \"rejected\": %d, \"existing\": %d, \"ids\": [%s], \"errors\": [%s]}",
 					 accepted, rejected, existing, ids.data, errors.data);
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+	old = MemoryContextSwitchTo(result_cxt);
+	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data));
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
+/*
+ * pg_leadgen_lead_submit_batch
+ *		lead_submit_batch(payloads jsonb, priority int) -> jsonb: a batch
+ *		within the brokers the calling role may submit for.
+ */
+Datum
+pg_leadgen_lead_submit_batch(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *payloads = PG_GETARG_JSONB_P(0);
+	int32		priority = PG_GETARG_INT32(1);
+	MemoryContext caller = CurrentMemoryContext;
+	SubmitScope scope;
+	Datum		result;
+
+	SPI_connect();
+	SubmitScopeOfRole(GetOuterUserId(), &scope);
+	result = submit_batch(payloads, priority, &scope, caller);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * pg_leadgen_lead_submit_batch_scoped
+ *		lead_submit_batch_scoped(payloads jsonb, priority int, broker
+ *		bigint) -> jsonb: a batch within one broker, or any broker when
+ *		broker is NULL, whoever calls: for the REST gateway's batches,
+ *		scoped by API key (api_leads_batch()). Not STRICT.
+ */
+Datum
+pg_leadgen_lead_submit_batch_scoped(PG_FUNCTION_ARGS)
+{
+	SubmitScope scope;
+	Datum		result;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	scope.kind = PG_ARGISNULL(2) ? SUBMIT_SCOPE_ANY : SUBMIT_SCOPE_BROKER;
+	scope.broker_id = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
+	scope.role = InvalidOid;
+	SPI_connect();
+	result = submit_batch(PG_GETARG_JSONB_P(0), PG_GETARG_INT32(1), &scope, caller);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
 }
 
 /*---- submission over REST ----*/
@@ -304,29 +392,7 @@ api_submit(Jsonb *payload, bool scoped, int64 scope_broker, int *status)
 
 	if (problems == NIL && scoped && !keys.has_broker)
 	{
-		JsonbParseState *st = NULL;
-		JsonbValue	k,
-					v;
-		JsonbValue *res = NULL;
-		JsonbIterator *it = JsonbIteratorInit(&payload->root);
-		JsonbIteratorToken tok;
-
-		/* the payload with "broker_id": scope_broker added */
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		{
-			if (tok == WJB_END_OBJECT)
-			{
-				k.type = jbvString;
-				k.val.string.val = "broker_id";
-				k.val.string.len = strlen("broker_id");
-				pushJsonbValue(&st, WJB_KEY, &k);
-				v.type = jbvNumeric;
-				v.val.numeric = int64_to_numeric(scope_broker);
-				pushJsonbValue(&st, WJB_VALUE, &v);
-			}
-			res = pushJsonbValue(&st, tok, tok < WJB_BEGIN_ARRAY ? &v : NULL);
-		}
-		payload = JsonbValueToJsonb(res);
+		payload = SubmitWithBroker(payload, scope_broker);
 		/* the rest was checked: only the key's broker is new */
 		keys.has_broker = true;
 		keys.broker_id = scope_broker;
@@ -683,4 +749,136 @@ pg_leadgen_api_list(PG_FUNCTION_ARGS)
 								  PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)),
 								  PG_GETARG_INT32(5), PG_GETARG_INT64(6),
 								  PG_ARGISNULL(7) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(7))));
+}
+
+/* ---- security ---- */
+
+PG_FUNCTION_INFO_V1(pg_leadgen_table_check);
+PG_FUNCTION_INFO_V1(pg_leadgen_run_as);
+PG_FUNCTION_INFO_V1(pg_leadgen_archive_predicate_check);
+PG_FUNCTION_INFO_V1(pg_leadgen_explain_query);
+PG_FUNCTION_INFO_V1(pg_leadgen_explain_plan_as);
+
+/*
+ * pg_leadgen_table_check
+ *		table_check(tbl regclass, role regrole, privileges text) -> regclass:
+ *		tbl, unless it is one of PostgreSQL's catalogs, another extension's
+ *		table, or a table on which role lacks one of privileges. A NULL role
+ *		is the calling role: the session's (after SET ROLE), not a SECURITY
+ *		DEFINER function's owner.
+ */
+Datum
+pg_leadgen_table_check(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	relid = PG_GETARG_OID(0);
+	SecurityCheckUserTable(relid);
+	SecurityCheckPrivileges(relid, PG_ARGISNULL(1) ? GetOuterUserId() : PG_GETARG_OID(1),
+							text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	PG_RETURN_OID(relid);
+}
+
+/*
+ * pg_leadgen_run_as
+ *		run_as(role regrole, statement text) -> jsonb: run one statement as
+ *		role in a security-restricted operation (SecurityRunAs); its first
+ *		row as a JSON object. Only the function's owner may call it.
+ */
+Datum
+pg_leadgen_run_as(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *row;
+
+	SecurityCheckCalledByOwner(fcinfo->flinfo->fn_oid);
+	row = SecurityRunAs(PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	if (row == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_JSONB_P(row);
+}
+
+/*
+ * pg_leadgen_archive_predicate_check
+ *		archive_predicate_check(tbl regclass, predicate text, owner regrole)
+ *		-> text: check an archive policy's predicate (ArchivePredicateCheck)
+ *		and return the text to run. Analysis runs as owner: a caller other
+ *		than the function's owner (archive_run()) or a superuser may check
+ *		only as itself.
+ */
+Datum
+pg_leadgen_archive_predicate_check(PG_FUNCTION_ARGS)
+{
+	Oid			owner = PG_GETARG_OID(2);
+
+	if (owner != GetUserId() && !superuser())
+		SecurityCheckCalledByOwner(fcinfo->flinfo->fn_oid);
+	PG_RETURN_TEXT_P(cstring_to_text(ArchivePredicateCheck(PG_GETARG_OID(0),
+														   text_to_cstring(PG_GETARG_TEXT_PP(1)),
+														   owner)));
+}
+
+/* The JSON text of a plan as jsonb. */
+static Datum
+plan_jsonb(const char *json)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+}
+
+/*
+ * pg_leadgen_explain_query
+ *		explain_query(query text, "analyze" boolean, timeout_ms integer,
+ *		search_path text) -> jsonb: EXPLAIN (VERBOSE, FORMAT JSON[, ANALYZE,
+ *		BUFFERS]) of query as the current user (PerfExplain). A NULL
+ *		analyze is false, a NULL or 0 timeout_ms none of its own, a NULL
+ *		search_path the current one.
+ */
+Datum
+pg_leadgen_explain_query(PG_FUNCTION_ARGS)
+{
+	PerfExplainRequest req;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	memset(&req, 0, sizeof(req));
+	req.query = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	req.analyze = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	req.timeout_ms = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2);
+	req.search_path = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	req.role = InvalidOid;
+	if (req.timeout_ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout_ms must not be negative"),
+				 errhint("Pass the longest time the statement may run, in milliseconds (0: no limit of its own).")));
+	PG_RETURN_DATUM(plan_jsonb(PerfExplain(&req)));
+}
+
+/*
+ * pg_leadgen_explain_plan_as
+ *		explain_plan_as(query text, role oid, search_path text) -> jsonb:
+ *		the plan of query (a generic plan when it has $n parameters) made
+ *		as role, in a security-restricted operation: planning may run
+ *		functions of the statement's role. Only the function's owner may
+ *		call it.
+ */
+Datum
+pg_leadgen_explain_plan_as(PG_FUNCTION_ARGS)
+{
+	PerfExplainRequest req;
+
+	SecurityCheckCalledByOwner(fcinfo->flinfo->fn_oid);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	memset(&req, 0, sizeof(req));
+	req.query = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	req.role = PG_GETARG_OID(1);
+	req.search_path = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (!OidIsValid(req.role) || !SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(req.role)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the role that ran the statement no longer exists"),
+				 errhint("A statement is planned only as the role that ran it.")));
+	PG_RETURN_DATUM(plan_jsonb(PerfExplain(&req)));
 }

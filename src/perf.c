@@ -1,14 +1,34 @@
 /*-------------------------------------------------------------------------
  *
  * perf.c
- *		What the performance toolkit needs from the parser: what kind of
- *		statement a text is, before it is explained or run.
+ *		What the performance toolkit needs from the parser and the
+ *		planner: what kind of statement a text is, and its plan.
  *
  * perf_analyze_query() runs EXPLAIN ANALYZE only on a single plain SELECT
  * (no SELECT INTO, no row locking, no data-modifying WITH), and in a
- * read-only subtransaction that is always rolled back: the check here is
- * the first of those walls, so that a text with two statements or a DELETE
- * is refused with a clear error before anything runs.
+ * read-only subtransaction that is always rolled back: statement_kind()
+ * is the first of those walls, so that a text with two statements or a
+ * DELETE is refused with a clear error before anything runs.
+ *
+ * PerfExplain() is the plan itself, EXPLAIN (VERBOSE, FORMAT JSON[,
+ * ANALYZE, BUFFERS]) of one statement, built so that the statement cannot
+ * outlive its call or do more than its role may:
+ *
+ * - It runs as the caller (or, for the index advisor, as the role that ran
+ *   the statement), in a security-restricted operation (no temporary
+ *   tables, PREPARE, LISTEN, cursors WITH HOLD, SET ROLE...), in a read-only
+ *   subtransaction that is always rolled back, which also undoes the
+ *   settings it changed, and in the search_path it is given.
+ * - With ANALYZE, a statement whose rewritten tree calls a volatile
+ *   function is refused, but for a few that only read the clock, draw
+ *   random numbers or sleep: a volatile function may leave state a
+ *   rollback does not undo, such as session advisory locks.
+ * - Session advisory locks taken meanwhile anyway (by a function that
+ *   calls pg_advisory_lock while declared STABLE) are released; those the
+ *   session held before are left alone.
+ * - timeout_ms arms PostgreSQL's statement timeout for the statement
+ *   itself (never past the calling statement's own), and restores the
+ *   caller's; past it, the statement is canceled with SQLSTATE 57014.
  *
  * Copyright (c) 2026, pg_leadgen developers
  *
@@ -19,14 +39,36 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "commands/prepare.h"
+#include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
 #include "tcop/cmdtag.h"
+#include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/plancache.h"
+#include "utils/regproc.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timeout.h"
 
+#include "perf.h"
 #include "pg_leadgen.h"
+#include "security.h"
 
 PG_FUNCTION_INFO_V1(pg_leadgen_statement_kind);
 
@@ -76,17 +118,13 @@ is_plain_select(Node *node, const char **why)
 }
 
 /*
- * pg_leadgen_statement_kind
- *		statement_kind(query text, read_only boolean) returns the command
- *		tag of the single statement in query ("SELECT", "DELETE", ...).
- *		Raises an error when query holds no statement or more than one, or,
- *		with read_only, when the statement is not a plain SELECT.
+ * single_statement
+ *		The one statement of query; with read_only, it must be a plain
+ *		SELECT. Raises a clear error otherwise, before anything runs.
  */
-Datum
-pg_leadgen_statement_kind(PG_FUNCTION_ARGS)
+static RawStmt *
+single_statement(const char *query, bool read_only)
 {
-	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	bool		read_only = PG_GETARG_BOOL(1);
 	List	   *stmts = raw_parser(query, RAW_PARSE_DEFAULT);
 	RawStmt    *raw;
 	const char *why = NULL;
@@ -102,5 +140,345 @@ pg_leadgen_statement_kind(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("analyze => true runs only a single read-only SELECT: %s", why),
 				 errhint("Call perf_analyze_query(query) without analyze to see the plan of a statement that writes.")));
+	return raw;
+}
+
+/*
+ * pg_leadgen_statement_kind
+ *		statement_kind(query text, read_only boolean) returns the command
+ *		tag of the single statement in query ("SELECT", "DELETE", ...).
+ *		Raises an error when query holds no statement or more than one, or,
+ *		with read_only, when the statement is not a plain SELECT.
+ */
+Datum
+pg_leadgen_statement_kind(PG_FUNCTION_ARGS)
+{
+	RawStmt    *raw = single_statement(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1));
+
 	PG_RETURN_TEXT_P(cstring_to_text(GetCommandTagName(CreateCommandTag(raw->stmt))));
+}
+
+/*
+ * Volatile functions an analyzed statement may call: they read the clock,
+ * draw random numbers or sleep, and leave nothing behind.
+ */
+static const char *const analyze_volatile_allowed[] = {
+	"clock_timestamp", "timeofday", "random", "gen_random_uuid",
+	"pg_sleep", "pg_sleep_for", "pg_sleep_until"
+};
+
+typedef struct VolatileWalk
+{
+	Oid			func;			/* the first refused function */
+} VolatileWalk;
+
+static bool
+volatile_refused(Oid func_id, void *context)
+{
+	VolatileWalk *w = (VolatileWalk *) context;
+	HeapTuple	tup;
+	bool		refused = false;
+
+	if (func_volatile(func_id) != PROVOLATILE_VOLATILE)
+		return false;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(func_id));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", func_id);
+	refused = true;
+	if (((Form_pg_proc) GETSTRUCT(tup))->pronamespace == PG_CATALOG_NAMESPACE)
+		for (int i = 0; i < lengthof(analyze_volatile_allowed); i++)
+			if (strcmp(NameStr(((Form_pg_proc) GETSTRUCT(tup))->proname), analyze_volatile_allowed[i]) == 0)
+				refused = false;
+	ReleaseSysCache(tup);
+	if (refused)
+		w->func = func_id;
+	return refused;
+}
+
+static bool
+volatile_walker(Node *node, VolatileWalk *w)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, volatile_refused, w))
+		return true;
+	if (IsA(node, NextValueExpr))
+	{
+		w->func = InvalidOid;
+		return true;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, volatile_walker, (void *) w, 0);
+	return expression_tree_walker(node, volatile_walker, (void *) w);
+}
+
+/* A session advisory lock this backend holds, in one mode. */
+typedef struct HeldLock
+{
+	LOCKTAG		tag;
+	LOCKMODE	mode;
+} HeldLock;
+
+/*
+ * advisory_locks_held
+ *		The advisory locks this backend holds, one entry per mode, in the
+ *		current memory context.
+ */
+static List *
+advisory_locks_held(void)
+{
+	LockData   *data = GetLockStatusData();
+	List	   *held = NIL;
+
+	for (int i = 0; i < data->nelements; i++)
+	{
+		LockInstanceData *li = &data->locks[i];
+
+		if (li->pid != MyProcPid || li->locktag.locktag_type != LOCKTAG_ADVISORY)
+			continue;
+		for (LOCKMODE m = 1; m <= MaxLockMode; m++)
+			if (li->holdMask & LOCKBIT_ON(m))
+			{
+				HeldLock   *h = palloc(sizeof(HeldLock));
+
+				h->tag = li->locktag;
+				h->mode = m;
+				held = lappend(held, h);
+			}
+	}
+	return held;
+}
+
+/*
+ * release_new_advisory_locks
+ *		Release the session advisory locks held now that were not in
+ *		before. Called after the statement's subtransaction is rolled back,
+ *		which released its transaction-level ones.
+ */
+static void
+release_new_advisory_locks(List *before)
+{
+	List	   *now = advisory_locks_held();
+	ListCell   *lc;
+
+	foreach(lc, now)
+	{
+		HeldLock   *h = (HeldLock *) lfirst(lc);
+		bool		old = false;
+		ListCell   *lb;
+
+		foreach(lb, before)
+		{
+			HeldLock   *b = (HeldLock *) lfirst(lb);
+
+			if (b->mode == h->mode && memcmp(&b->tag, &h->tag, sizeof(LOCKTAG)) == 0)
+				old = true;
+		}
+		if (old)
+			continue;
+		while (LockHeldByMe(&h->tag, h->mode) && LockRelease(&h->tag, h->mode, true))
+			;
+	}
+}
+
+/*
+ * restore_statement_timeout
+ *		Give the calling statement its own statement timeout back (or none).
+ */
+static void
+restore_statement_timeout(bool outer_active, TimestampTz outer_fin)
+{
+	if (outer_active)
+		enable_timeout_at(STATEMENT_TIMEOUT, outer_fin);
+	else
+		disable_timeout(STATEMENT_TIMEOUT, false);
+}
+
+/*
+ * The name of the statement explain_text prepares: one no other prepared
+ * statement of the session has (the session's own are never touched).
+ */
+static const char *
+explain_stmt_name(void)
+{
+	static char name[NAMEDATALEN];
+	static uint32 n = 0;
+
+	do
+		snprintf(name, sizeof(name), "pg_leadgen explain %u", ++n);
+	while (FetchPreparedStatement(name, false) != NULL);
+	return name;
+}
+
+/*
+ * explain_text
+ *		The EXPLAIN statement to run for a checked statement: over the text
+ *		itself, or, for a plan only of a statement with $n parameters, over
+ *		EXECUTE of it prepared (as PREPARE would, without the SQL command,
+ *		which a security-restricted operation refuses) with NULLs, under
+ *		plan_cache_mode = force_generic_plan: the generic plan. EXPLAIN runs
+ *		as a statement of its own, through ProcessUtility, so that HypoPG
+ *		sees it and plans with its hypothetical indexes. Sets *prepared to
+ *		the name of the prepared statement it stored, if any.
+ */
+static char *
+explain_text(const PerfExplainRequest *req, RawStmt *rs, List *queries, Oid *ptypes, int nparams,
+			 const char **prepared)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	if (req->analyze)
+	{
+		appendStringInfo(&sql, "EXPLAIN (ANALYZE, BUFFERS, VERBOSE, FORMAT JSON) %s", req->query);
+		return sql.data;
+	}
+	if (nparams == 0)
+	{
+		appendStringInfo(&sql, "EXPLAIN (VERBOSE, FORMAT JSON) %s", req->query);
+		return sql.data;
+	}
+	{
+		CachedPlanSource *plansource = CreateCachedPlan(rs, req->query, CreateCommandTag(rs->stmt));
+
+		CompleteCachedPlan(plansource, queries, NULL, ptypes, nparams, NULL, NULL,
+						   CURSOR_OPT_PARALLEL_OK, true);
+		*prepared = explain_stmt_name();
+		StorePreparedStatement(*prepared, plansource, false);
+	}
+	(void) set_config_option("plan_cache_mode", "force_generic_plan", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	appendStringInfo(&sql, "EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE %s(", quote_identifier(*prepared));
+	for (int i = 0; i < nparams; i++)
+		appendStringInfoString(&sql, i > 0 ? ", NULL" : "NULL");
+	appendStringInfoChar(&sql, ')');
+	return sql.data;
+}
+
+/*
+ * PerfExplain
+ *		EXPLAIN (VERBOSE, FORMAT JSON) of one statement, with ANALYZE and
+ *		BUFFERS when analyze, as req describes (see the file header).
+ *		Returns the JSON text. Without analyze, $n parameters get a generic
+ *		plan. Caller holds a transaction and a snapshot.
+ */
+char *
+PerfExplain(const PerfExplainRequest *req)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	MemoryContext work;
+	RawStmt    *rs = single_statement(req->query, req->analyze);
+	List	   *locks_before = NIL;
+	bool		outer_active = get_timeout_active(STATEMENT_TIMEOUT);
+	TimestampTz outer_fin = outer_active ? get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
+	volatile TimestampTz deadline = 0;
+	char	   *volatile result = NULL;
+	volatile bool armed = false;
+	const char *volatile prepared = NULL;
+
+	locks_before = advisory_locks_held();
+
+	work = AllocSetContextCreate(caller, "pg_leadgen explain", ALLOCSET_DEFAULT_SIZES);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(work);
+	PG_TRY();
+	{
+		SecurityRoleSwitch sw;
+		List	   *queries;
+		Oid		   *ptypes = NULL;
+		int			nparams = 0;
+		ListCell   *lc;
+		char	   *sql;
+		const char *stored = NULL;
+		int			ret;
+
+		XactReadOnly = true;
+		SecurityEnterRole(OidIsValid(req->role) ? req->role : GetUserId(), req->search_path, &sw);
+		if (req->timeout_ms > 0)
+		{
+			deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), req->timeout_ms);
+			if (!outer_active || deadline < outer_fin)
+			{
+				enable_timeout_at(STATEMENT_TIMEOUT, deadline);
+				armed = true;
+			}
+		}
+
+		if (req->analyze)
+			queries = pg_analyze_and_rewrite_fixedparams(rs, req->query, NULL, 0, NULL);
+		else
+			queries = pg_analyze_and_rewrite_varparams(rs, req->query, &ptypes, &nparams, NULL);
+		foreach(lc, queries)
+		{
+			Query	   *q = lfirst_node(Query, lc);
+			VolatileWalk vw = {InvalidOid};
+
+			if (q->commandType == CMD_UTILITY)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("a utility statement has no plan"),
+						 errhint("Pass a SELECT, INSERT, UPDATE, DELETE or MERGE.")));
+			if (req->analyze && query_tree_walker(q, volatile_walker, (void *) &vw, 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("analyze => true runs no statement that calls %s",
+								OidIsValid(vw.func) ? format_procedure(vw.func) : "nextval()"),
+						 errdetail("A volatile function may change the database or the session (advisory locks, settings, sequences), which rolling the statement back does not always undo."),
+						 errhint("Call perf_analyze_query(query) without analyze to see its plan.")));
+		}
+
+		sql = explain_text(req, rs, queries, ptypes, nparams, &stored);
+		prepared = stored;
+		SPI_connect();
+		ret = SPI_execute(sql, false, 0);
+		if (ret != SPI_OK_UTILITY || SPI_tuptable == NULL || SPI_processed != 1)
+			elog(ERROR, "EXPLAIN returned no plan: %s", SPI_result_code_string(ret));
+		result = MemoryContextStrdup(caller, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		SPI_finish();
+		if (prepared)
+		{
+			DropPreparedStatement(prepared, false);
+			prepared = NULL;
+		}
+
+		if (armed)
+			restore_statement_timeout(outer_active, outer_fin);
+		armed = false;
+		SecurityLeaveRole(&sw);
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		bool		timed_out;
+
+		MemoryContextSwitchTo(caller);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+		/* a prepared statement outlives the rolled back subtransaction */
+		if (prepared)
+			DropPreparedStatement(prepared, false);
+		timed_out = armed && edata->sqlerrcode == ERRCODE_QUERY_CANCELED &&
+			GetCurrentTimestamp() >= deadline;
+		if (armed)
+			restore_statement_timeout(outer_active, outer_fin);
+		release_new_advisory_locks(locks_before);
+		MemoryContextDelete(work);
+		if (timed_out)
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("the statement ran past timeout_ms (%d ms) and was canceled", req->timeout_ms),
+					 errhint("Raise timeout_ms, or call perf_analyze_query without analyze for the plan alone.")));
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	release_new_advisory_locks(locks_before);
+	MemoryContextDelete(work);
+	return result;
 }

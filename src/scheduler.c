@@ -372,7 +372,17 @@ SchedulerRunDue(void)
  *		statement in a transaction of its own and as a top-level statement
  *		(VACUUM, CREATE INDEX CONCURRENTLY and the like are allowed).
  *		Returns the completion tag of the last statement, "VACUUM" or
- *		"SELECT 1". Errors propagate.
+ *		"SELECT 1". Errors propagate; a transaction block the command opens
+ *		and leaves open is an error.
+ *
+ * The parse and plan trees, the portal's statement list and the memory
+ * current while a portal runs live in contexts of this function, children
+ * of TopMemoryContext, as exec_simple_query keeps them in MessageContext:
+ * commands such as VACUUM, CREATE INDEX CONCURRENTLY, REINDEX CONCURRENTLY
+ * or a procedure's COMMIT end the transaction they started in and start
+ * others, which frees every transaction-lifetime context. Kept there (as
+ * they were before 0.2.0), the statement list PortalRun walks after such a
+ * command was freed memory, and VACUUM of a catalog crashed the worker.
  */
 static char *
 execute_top_level(const char *sql)
@@ -380,14 +390,14 @@ execute_top_level(const char *sql)
 	List	   *parsetrees;
 	ListCell   *lc;
 	char		tag[64] = "";
-	MemoryContext parse_cxt = AllocSetContextCreate(TopMemoryContext,
-													"pg_leadgen job parse",
-													ALLOCSET_DEFAULT_SIZES);
+	MemoryContext run_cxt = AllocSetContextCreate(TopMemoryContext,
+												  "pg_leadgen job command",
+												  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	old = MemoryContextSwitchTo(parse_cxt);
+	old = MemoryContextSwitchTo(run_cxt);
 	parsetrees = pg_parse_query(sql);
 	MemoryContextSwitchTo(old);
 	CommitTransactionCommand();
@@ -396,6 +406,7 @@ execute_top_level(const char *sql)
 	{
 		RawStmt    *parsetree = lfirst_node(RawStmt, lc);
 		CommandTag	commandTag = CreateCommandTag(parsetree->stmt);
+		MemoryContext stmt_cxt;
 		List	   *querytrees;
 		List	   *plantrees;
 		Portal		portal;
@@ -406,6 +417,11 @@ execute_top_level(const char *sql)
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		pgstat_report_activity(STATE_RUNNING, sql);
+
+		/* everything of this statement outlives its transactions */
+		stmt_cxt = AllocSetContextCreate(run_cxt, "pg_leadgen job statement",
+										 ALLOCSET_DEFAULT_SIZES);
+		MemoryContextSwitchTo(stmt_cxt);
 
 		if (analyze_requires_snapshot(parsetree))
 		{
@@ -427,6 +443,8 @@ execute_top_level(const char *sql)
 		receiver->rDestroy(receiver);
 		PortalDrop(portal, false);
 		CommitTransactionCommand();
+		MemoryContextSwitchTo(run_cxt);
+		MemoryContextDelete(stmt_cxt);
 
 		if (qc.commandTag != CMDTAG_UNKNOWN)
 		{
@@ -438,7 +456,19 @@ execute_top_level(const char *sql)
 		else
 			snprintf(tag, sizeof(tag), "%s", GetCommandTagName(commandTag));
 	}
-	MemoryContextDelete(parse_cxt);
+	MemoryContextSwitchTo(old);
+
+	/*
+	 * A client's open transaction block ends with its connection; a job's
+	 * ends here, rolled back, and the run says why.
+	 */
+	if (IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("the job's command left a transaction block open"),
+				 errdetail("Its statements since BEGIN were rolled back."),
+				 errhint("End the command with COMMIT.")));
+	MemoryContextDelete(run_cxt);
 	return pstrdup(tag);
 }
 
@@ -487,7 +517,8 @@ JobWorkerMain(Datum main_arg)
 	char	   *volatile command = NULL;
 	char	   *volatile job_name = NULL;
 	char	   *owner = NULL;
-	Oid			owner_id = InvalidOid;
+	volatile Oid owner_id = InvalidOid;
+	bool		owner_super = false;
 	Oid			worker_user;
 	int			worker_sec;
 	MemoryContext cxt;
@@ -521,6 +552,7 @@ JobWorkerMain(Datum main_arg)
 			job_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 			owner = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 			owner_id = get_role_oid(owner, true);
+			owner_super = OidIsValid(owner_id) && superuser_arg(owner_id);
 			MemoryContextSwitchTo(old);
 		}
 	}
@@ -539,7 +571,13 @@ JobWorkerMain(Datum main_arg)
 	set_run_status(run_id, "running", NULL, false);
 	debug_query_string = command;
 
-	/* Run as the owner; SET ROLE and SET SESSION AUTHORIZATION are refused. */
+	/*
+	 * Run as the owner; SET ROLE and SET SESSION AUTHORIZATION are refused.
+	 * The owner is also the outer user, the role SECURITY DEFINER functions
+	 * check as their caller (GetOuterUserId()), so that a job's calls are
+	 * judged as its owner's, not as the worker's superuser's.
+	 */
+	SetCurrentRoleId(owner_id, owner_super);
 	GetUserIdAndSecContext(&worker_user, &worker_sec);
 	PG_TRY();
 	{
@@ -563,7 +601,8 @@ JobWorkerMain(Datum main_arg)
 		edata = CopyErrorData();
 		EmitErrorReport();
 		FlushErrorState();
-		AbortCurrentTransaction();
+		/* also out of a transaction block the command opened */
+		AbortOutOfAnyTransaction();
 		SetUserIdAndSecContext(worker_user, worker_sec);
 		debug_query_string = NULL;
 		set_run_status(run_id, "failed",

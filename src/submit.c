@@ -15,6 +15,15 @@
  * submitting transaction, so two concurrent submissions of the same key
  * serialize on its unique index.
  *
+ * A role submits the leads of the broker leadgen.broker_roles binds it to
+ * (a payload without broker_id gets that broker), so that its repeated
+ * external_ids are looked up among that broker's leads only and never
+ * return another broker's lead id; a role bound to no broker submits leads
+ * without a broker; superusers and members of leadgen_admin submit for any
+ * broker. The role is the caller's (GetOuterUserId(): these functions are
+ * SECURITY DEFINER). The REST gateway's functions scope each lead by its
+ * API key instead.
+ *
  * A transaction that enqueued leads wakes the pipeline workers when it
  * commits (a transaction callback sets their latches), so an idle pipeline
  * picks a lead up in milliseconds rather than at its next poll.
@@ -29,11 +38,15 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
 #include "pg_leadgen.h"
@@ -82,6 +95,7 @@ static SPIPlanPtr plan_broker = NULL;
 static SPIPlanPtr plan_extid_insert = NULL;
 static SPIPlanPtr plan_extid_lookup = NULL;
 static SPIPlanPtr plan_pending_insert = NULL;
+static SPIPlanPtr plan_broker_role = NULL;
 
 static bool xact_callback_registered = false;
 static bool wake_at_commit = false;
@@ -170,14 +184,30 @@ prepare_plans(void)
 
 /*
  * SubmitCheck
- *		The schema-level checks of one payload. Returns the list of
- *		problems (palloc'd strings, in key order), NIL when it may be
- *		enqueued, and fills *keys. Caller is connected to SPI (the broker
- *		is looked up).
+ *		The schema-level checks of one payload, for a caller that may name
+ *		any broker. Returns the list of problems (palloc'd strings, in key
+ *		order), NIL when it may be enqueued, and fills *keys. Caller is
+ *		connected to SPI (the broker is looked up).
  */
 List *
 SubmitCheck(Jsonb *payload, SubmitKeys *keys)
 {
+	return SubmitCheckScoped(&payload, keys, NULL, NULL);
+}
+
+/*
+ * SubmitCheckScoped
+ *		SubmitCheck within a scope (NULL: any broker). A payload that is
+ *		well formed but names a broker outside the scope is not checked
+ *		further: *refusal says why (the broker's existence is not looked
+ *		up, so that a scope reveals nothing of other brokers) and the
+ *		problems are NIL. A payload without broker_id in a broker's scope
+ *		gets it: *payload is replaced. Caller is connected to SPI.
+ */
+List *
+SubmitCheckScoped(Jsonb **payloadp, SubmitKeys *keys, const SubmitScope *scope, char **refusal)
+{
+	Jsonb	   *payload = *payloadp;
 	List	   *problems = NIL;
 	Size		size = VARSIZE_ANY_EXHDR(payload);
 
@@ -245,6 +275,30 @@ SubmitCheck(Jsonb *payload, SubmitKeys *keys)
 		}
 	}
 
+	if (problems == NIL && scope != NULL && scope->kind != SUBMIT_SCOPE_ANY)
+	{
+		const char *who = OidIsValid(scope->role) ? GetUserNameFromId(scope->role, false) : NULL;
+
+		if (scope->kind == SUBMIT_SCOPE_NONE && keys->has_broker)
+		{
+			*refusal = psprintf("Key \"broker_id\" names broker " INT64_FORMAT "; role \"%s\" is bound to no broker and submits leads without one.",
+								keys->broker_id, who);
+			return NIL;
+		}
+		if (scope->kind == SUBMIT_SCOPE_BROKER && keys->has_broker && keys->broker_id != scope->broker_id)
+		{
+			*refusal = psprintf("Key \"broker_id\" names broker " INT64_FORMAT "; role \"%s\" submits leads of broker " INT64_FORMAT " only.",
+								keys->broker_id, who, scope->broker_id);
+			return NIL;
+		}
+		if (scope->kind == SUBMIT_SCOPE_BROKER && !keys->has_broker)
+		{
+			*payloadp = SubmitWithBroker(payload, scope->broker_id);
+			keys->has_broker = true;
+			keys->broker_id = scope->broker_id;
+		}
+	}
+
 	if (keys->has_broker)
 	{
 		char	   *problem = SubmitBrokerProblem(keys->broker_id);
@@ -253,6 +307,84 @@ SubmitCheck(Jsonb *payload, SubmitKeys *keys)
 			problems = lappend(problems, problem);
 	}
 	return problems;
+}
+
+/*
+ * SubmitScopeOfRole
+ *		The brokers whose leads role may submit: the one leadgen.broker_roles
+ *		binds it to; any for a superuser or a member of leadgen_admin bound
+ *		to none; none otherwise. Caller is connected to SPI.
+ */
+void
+SubmitScopeOfRole(Oid role, SubmitScope *scope)
+{
+	Datum		arg;
+	Oid			admin = get_role_oid("leadgen_admin", true);
+	int			ret;
+
+	scope->role = role;
+	scope->kind = SUBMIT_SCOPE_ANY;
+	scope->broker_id = 0;
+
+	/*
+	 * A database still on 0.1.0's SQL (the library was updated, ALTER
+	 * EXTENSION UPDATE not run yet) has no bindings: it submits as 0.1.0 did
+	 * until it is updated.
+	 */
+	if (!OidIsValid(get_relname_relid("broker_roles", get_namespace_oid(LEADGEN_SCHEMA_NAME, false))))
+		return;
+	if (plan_broker_role == NULL)
+	{
+		Oid			t_name[1] = {NAMEOID};
+
+		plan_broker_role = LeadgenKeepPlan("SELECT broker_id FROM " LEADGEN_SCHEMA_NAME ".broker_roles"
+										   " WHERE role = $1", 1, t_name);
+	}
+	arg = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(role, false)));
+	ret = SPI_execute_plan(plan_broker_role, &arg, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "broker binding lookup failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+
+		scope->kind = SUBMIT_SCOPE_BROKER;
+		scope->broker_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	else if (!superuser_arg(role) && !(OidIsValid(admin) && has_privs_of_role(role, admin)))
+		scope->kind = SUBMIT_SCOPE_NONE;
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * SubmitWithBroker
+ *		The payload with "broker_id": broker_id added (it has none).
+ */
+Jsonb *
+SubmitWithBroker(Jsonb *payload, int64 broker_id)
+{
+	JsonbParseState *st = NULL;
+	JsonbValue	k,
+				v;
+	JsonbValue *res = NULL;
+	JsonbIterator *it = JsonbIteratorInit(&payload->root);
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_END_OBJECT)
+		{
+			k.type = jbvString;
+			k.val.string.val = "broker_id";
+			k.val.string.len = strlen("broker_id");
+			pushJsonbValue(&st, WJB_KEY, &k);
+			v.type = jbvNumeric;
+			v.val.numeric = int64_to_numeric(broker_id);
+			pushJsonbValue(&st, WJB_VALUE, &v);
+		}
+		res = pushJsonbValue(&st, tok, tok < WJB_BEGIN_ARRAY ? &v : NULL);
+	}
+	return JsonbValueToJsonb(res);
 }
 
 /*

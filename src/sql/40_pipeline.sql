@@ -29,8 +29,23 @@ CREATE TRIGGER queues_merge BEFORE INSERT ON @extschema@.queues
     FOR EACH ROW EXECUTE FUNCTION @extschema@.queues_merge();
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.queues', '');
 
+-- Which broker a role submits for. A role bound here submits that
+-- broker's leads only (a payload without broker_id gets it), so that a
+-- repeated external_id is looked up among its broker's leads and never
+-- returns another broker's lead id. A role bound to none submits leads
+-- without a broker; superusers and members of leadgen_admin, for any
+-- broker. One broker per role; the binding goes with the broker.
+CREATE TABLE @extschema@.broker_roles (
+    role        name PRIMARY KEY,
+    broker_id   bigint NOT NULL REFERENCES @extschema@.brokers (id) ON DELETE CASCADE,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX broker_roles_broker_id_idx ON @extschema@.broker_roles (broker_id);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.broker_roles', '');
+
 -- Submission. SECURITY DEFINER: leadgen_writer submits without any
--- privilege on the tables.
+-- privilege on the tables, for the brokers leadgen.broker_roles allows the
+-- calling role.
 CREATE FUNCTION @extschema@.lead_submit(payload jsonb, priority integer DEFAULT 0) RETURNS bigint
     AS 'MODULE_PATHNAME', 'pg_leadgen_lead_submit'
     LANGUAGE C STRICT VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
@@ -48,6 +63,14 @@ CREATE FUNCTION @extschema@.lead_submit_batch(payloads jsonb, priority integer D
     LANGUAGE C STRICT VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.lead_submit_batch(jsonb, integer) IS
     'Enqueue a JSON array of leads in one statement: {accepted, rejected, existing, ids, errors}';
+
+-- lead_submit_batch() scoped by its caller rather than by the calling role:
+-- one broker, or any when broker is NULL. For api_leads_batch(), which
+-- scopes by API key. Not SECURITY DEFINER and not granted to writers: only
+-- a role that may write the queue itself (leadgen_admin) can call it.
+CREATE FUNCTION @extschema@.lead_submit_batch_scoped(payloads jsonb, priority integer, broker bigint) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pg_leadgen_lead_submit_batch_scoped'
+    LANGUAGE C VOLATILE;
 
 CREATE FUNCTION @extschema@.lead_check(payload jsonb) RETURNS text[]
     AS 'MODULE_PATHNAME', 'pg_leadgen_lead_check'

@@ -58,9 +58,7 @@ CREATE INDEX job_runs_created_at_idx ON @extschema@.job_runs (created_at);
 CREATE FUNCTION @extschema@.jobs_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
-        NEW.owner := current_user;
-    END IF;
+    NEW.owner := @extschema@.writer_owner(NEW.owner);
     IF TG_OP = 'INSERT' AND NEW.once AND NEW.next_run_at IS NOT NULL THEN
         RETURN NEW;             -- a one-off run at the time given
     END IF;

@@ -123,7 +123,8 @@ $$;
 
 -- One table: rows, sizes, bloat estimate, scans, HOT updates, vacuum and
 -- analyze, modifications since analyze; per partition for a partitioned
--- table (totals over the partitions).
+-- table (totals over the partitions). Only a table the caller may read,
+-- and neither a system catalog nor another extension's (table_check()).
 CREATE FUNCTION @extschema@.perf_table_stats(tbl regclass) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -136,6 +137,7 @@ BEGIN
             USING ERRCODE = 'wrong_object_type',
                   HINT = 'Pass a table or a partitioned table, e.g. ''leadgen.leads''.';
     END IF;
+    PERFORM @extschema@.table_check(tbl);
     WITH parts AS (
         SELECT c.oid, c.oid::regclass::text AS name
           FROM pg_catalog.pg_class c

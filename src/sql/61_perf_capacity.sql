@@ -290,7 +290,9 @@ $$;
 
 -- VACUUM (ANALYZE) of one table, which cannot run inside the caller's
 -- transaction: a one-off job, run at once in a background worker of its own.
--- Returns the job to poll with perf_job_status().
+-- Only a table the caller may read, and neither a system catalog nor
+-- another extension's (table_check()). Returns the job to poll with
+-- perf_job_status().
 CREATE FUNCTION @extschema@.perf_optimize_table(tbl regclass) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -302,6 +304,7 @@ BEGIN
         RAISE EXCEPTION '"%" is not a table', tbl
             USING ERRCODE = 'wrong_object_type', HINT = 'Pass a table, e.g. ''leadgen.leads''.';
     END IF;
+    PERFORM @extschema@.table_check(tbl);
     -- a one-off job, held (paused) so that the launcher leaves it alone,
     -- run at once by this session's commit
     INSERT INTO @extschema@.jobs (name, schedule, timezone, command, once, paused)

@@ -4,50 +4,49 @@ CREATE FUNCTION @extschema@.statement_kind(query text, read_only boolean DEFAULT
     AS 'MODULE_PATHNAME', 'pg_leadgen_statement_kind'
     LANGUAGE C STRICT IMMUTABLE;
 
--- The plan of a statement without running it, as EXPLAIN (VERBOSE,
--- FORMAT JSON) gives it (VERBOSE names each relation's schema). A statement with $n parameters (as pg_stat_statements shows
--- them) gets its generic plan: prepared, then explained with NULLs under
--- plan_cache_mode = force_generic_plan. Runs in a read-only subtransaction
--- that is rolled back.
+-- The plan of one statement as the calling role (perf.c): EXPLAIN (VERBOSE,
+-- FORMAT JSON), with ANALYZE and BUFFERS when "analyze" (a single plain
+-- SELECT that calls no volatile function but for the clock, random and
+-- sleep). It runs in a security-restricted operation, in a read-only
+-- subtransaction that is always rolled back, in search_path (NULL: the
+-- current one), canceled past timeout_ms (0: no limit of its own) with
+-- SQLSTATE 57014; session advisory locks it took are released. A statement
+-- with $n parameters (as pg_stat_statements shows them) gets its generic
+-- plan.
+CREATE FUNCTION @extschema@.explain_query(query text, "analyze" boolean DEFAULT false, timeout_ms integer DEFAULT 0,
+                                          search_path text DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pg_leadgen_explain_query'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.explain_query(text, boolean, integer, text) IS
+    'EXPLAIN (FORMAT JSON, VERBOSE[, ANALYZE, BUFFERS]) of one statement as the calling role, rolled back, with a timeout';
+
+-- The plan of a statement without running it, in the caller's search_path.
 CREATE FUNCTION @extschema@.explain_plan(query text) RETURNS jsonb
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_plan jsonb;
-    v_nparams integer;
-    v_stmt text := 'leadgen_explain_' || pg_backend_pid();
-    v_state text;
-    v_msg text;
-BEGIN
-    PERFORM @extschema@.statement_kind(query);
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_prepared_statements WHERE name = v_stmt) THEN
-        EXECUTE format('DEALLOCATE %I', v_stmt);
-    END IF;
-    BEGIN
-        PERFORM pg_catalog.set_config('transaction_read_only', 'on', true);
-        IF query ~ '\$[0-9]+' THEN
-            EXECUTE format('PREPARE %I AS %s', v_stmt, query);
-            SELECT coalesce(array_length(parameter_types, 1), 0) INTO v_nparams
-              FROM pg_catalog.pg_prepared_statements WHERE name = v_stmt;
-            PERFORM pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true);
-            EXECUTE format('EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE %I%s', v_stmt,
-                           CASE WHEN v_nparams > 0 THEN '(' || array_to_string(array_fill('NULL'::text, ARRAY[v_nparams]), ', ') || ')' ELSE '' END)
-               INTO v_plan;
-        ELSE
-            EXECUTE 'EXPLAIN (VERBOSE, FORMAT JSON) ' || query INTO v_plan;
-        END IF;
-        RAISE EXCEPTION 'rollback' USING ERRCODE = 'LG001';
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT;
-    END;
-    -- PREPARE outlives the rolled back subtransaction.
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_prepared_statements WHERE name = v_stmt) THEN
-        EXECUTE format('DEALLOCATE %I', v_stmt);
-    END IF;
-    IF v_state <> 'LG001' THEN
-        RAISE EXCEPTION '%', v_msg USING ERRCODE = v_state;
-    END IF;
-    RETURN v_plan;
-END;
+LANGUAGE sql AS $$
+    SELECT @extschema@.explain_query($1, false, 0, pg_catalog.current_setting('search_path'))
+$$;
+
+-- The plan of a statement made as another role (the index advisor plans
+-- the statements of pg_stat_statements as the roles that ran them):
+-- planning may evaluate that role's functions. Only its owner may call it
+-- (90_roles.sql grants it to no one, and the C code refuses others).
+CREATE FUNCTION @extschema@.explain_plan_as(query text, role oid, search_path text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pg_leadgen_explain_plan_as'
+    LANGUAGE C VOLATILE;
+
+-- The search_path a role's sessions start with in this database, as far as
+-- the catalog says (its setting here, its setting anywhere, the
+-- database's); NULL when none says.
+CREATE FUNCTION @extschema@.role_search_path(role oid) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT substr(c, length('search_path=') + 1)
+      FROM pg_catalog.pg_db_role_setting s CROSS JOIN LATERAL unnest(s.setconfig) c
+     WHERE c LIKE 'search_path=%'
+       AND (s.setrole, s.setdatabase) IN ((role, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())),
+                                          (role, 0),
+                                          (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())))
+     ORDER BY s.setrole = 0, s.setdatabase = 0
+     LIMIT 1
 $$;
 
 -- Columns a plan node's filter or index condition compares, in the order
@@ -75,11 +74,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                     WHERE a.attrelid = rel AND a.attname = c.col AND a.attnum > 0 AND NOT a.attisdropped)
 $$;
 
--- The plan of a query and what to do about it. With "analyze" => true the
--- query runs (EXPLAIN ANALYZE, BUFFERS): only a single read-only SELECT is
--- accepted, it runs in a read-only subtransaction that is always rolled
--- back, under statement_timeout = timeout_ms.
-CREATE FUNCTION @extschema@.perf_analyze_query(query text, "analyze" boolean DEFAULT false, timeout_ms integer DEFAULT 30000)
+-- perf_analyze_query()'s work: the plan, in search_path, and the rules.
+CREATE FUNCTION @extschema@.plan_advice(query text, "analyze" boolean, timeout_ms integer, search_path text)
 RETURNS jsonb
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -104,17 +100,8 @@ BEGIN
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'Put values in place of the parameters, or call it without analyze for the generic plan.';
         END IF;
-        BEGIN
-            PERFORM pg_catalog.set_config('transaction_read_only', 'on', true);
-            PERFORM pg_catalog.set_config('statement_timeout', timeout_ms::text, true);
-            EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, VERBOSE, FORMAT JSON) ' || query INTO v_plan;
-            RAISE EXCEPTION 'rollback' USING ERRCODE = 'LG001';
-        EXCEPTION WHEN SQLSTATE 'LG001' THEN
-            NULL;
-        END;
-    ELSE
-        v_plan := @extschema@.explain_plan(query);
     END IF;
+    v_plan := @extschema@.explain_query(query, v_analyze, timeout_ms, search_path);
 
     FOR v_node IN SELECT jsonb_path_query(v_plan, 'lax $.** ? (exists (@."Node Type"))') LOOP
         v_rel := NULL;
@@ -192,6 +179,19 @@ BEGIN
         'plan', v_plan);
 END;
 $$;
+
+-- The plan of a query and what to do about it. With "analyze" => true the
+-- query runs (EXPLAIN ANALYZE, BUFFERS): only a single read-only SELECT is
+-- accepted, it runs in a read-only subtransaction that is always rolled
+-- back, canceled past timeout_ms (explain_query()). The statement is
+-- planned in the caller's search_path and runs as the caller: this
+-- function is SQL without SET, its references qualified, and hands the
+-- search_path to plan_advice(), which pins its own.
+CREATE FUNCTION @extschema@.perf_analyze_query(query text, "analyze" boolean DEFAULT false, timeout_ms integer DEFAULT 30000)
+RETURNS jsonb
+LANGUAGE sql AS $$
+    SELECT @extschema@.plan_advice($1, $2, $3, pg_catalog.current_setting('search_path'))
+$$;
 COMMENT ON FUNCTION @extschema@.perf_analyze_query(text, boolean, integer) IS
     'EXPLAIN (FORMAT JSON, and ANALYZE, BUFFERS when asked) with recommendations from rules over the plan';
 
@@ -224,6 +224,11 @@ $$;
 -- constraint, or is unique, is never proposed for dropping. With HypoPG
 -- installed, each index to create is verified with a hypothetical index:
 -- the planner's cost of the statement that motivated it, before and after.
+-- Each statement is planned as the role that ran it (pg_stat_statements'
+-- userid), in a security-restricted operation and that role's search_path:
+-- planning may evaluate functions, which must not run with this function's
+-- rights. The statements that could not be planned are listed (action
+-- unplanned), with why.
 CREATE FUNCTION @extschema@.perf_indexing_strategy(statements integer DEFAULT 50, min_rows bigint DEFAULT 10000)
 RETURNS TABLE (action text, statement text, table_name text, index_name text, reason text, evidence jsonb,
                cost_before numeric, cost_after numeric)
@@ -242,6 +247,8 @@ DECLARE
     v_key text;
     v_c jsonb;
     v_after jsonb;
+    v_unplanned jsonb := '[]';
+    v_default_path text;
     r record;
 BEGIN
     SELECT stats_reset INTO v_stats_reset FROM pg_catalog.pg_stat_database WHERE datname = current_database();
@@ -252,19 +259,34 @@ BEGIN
     EXCEPTION WHEN object_not_in_prerequisite_state THEN
         v_pgss := NULL;
     END;
+    -- the search_path of a role the catalog says nothing of: the
+    -- configuration file's (readable by superusers only), or the default
+    BEGIN
+        v_default_path := (SELECT setting FROM pg_catalog.pg_file_settings
+                            WHERE name = 'search_path' AND applied ORDER BY seqno DESC LIMIT 1);
+    EXCEPTION WHEN insufficient_privilege THEN
+        v_default_path := NULL;
+    END;
+    v_default_path := coalesce(v_default_path, (SELECT boot_val FROM pg_catalog.pg_settings WHERE name = 'search_path'));
     IF v_pgss IS NOT NULL THEN
         FOR q IN EXECUTE format($q$
-            SELECT p.queryid, p.query, sum(p.calls) AS calls, sum(p.total_exec_time) AS total_ms
+            SELECT p.queryid, p.query, p.userid, sum(p.calls) AS calls, sum(p.total_exec_time) AS total_ms
               FROM %s p
              WHERE p.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
                AND p.query ~* '^\s*(select|update|delete|with)\s'
                AND p.query !~* '(pg_catalog|pg_stat|information_schema|leadgen\.perf_|EXPLAIN|hypopg)'
-             GROUP BY 1, 2 ORDER BY 4 DESC LIMIT $1$q$, v_pgss) USING statements
+             GROUP BY 1, 2, 3 ORDER BY 5 DESC, 1, 3 LIMIT $1$q$, v_pgss) USING statements
         LOOP
             BEGIN
-                v_plan := @extschema@.explain_plan(q.query);
+                v_plan := @extschema@.explain_plan_as(q.query, q.userid,
+                                                      coalesce(@extschema@.role_search_path(q.userid), v_default_path));
             EXCEPTION WHEN OTHERS THEN
-                CONTINUE;       -- not explainable here (temp tables of another session, ...)
+                -- temporary tables of another session, a dropped role...
+                v_unplanned := v_unplanned || jsonb_build_object(
+                    'queryid', q.queryid, 'query', left(q.query, 300),
+                    'role', (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = q.userid),
+                    'sqlstate', SQLSTATE, 'error', SQLERRM);
+                CONTINUE;
             END;
             FOR v_node IN SELECT jsonb_path_query(v_plan, 'lax $.** ? (exists (@."Relation Name"))') LOOP
                 v_rel := to_regclass(format('%I.%I', v_node->>'Schema', v_node->>'Relation Name'));
@@ -281,6 +303,7 @@ BEGIN
                 IF NOT v_cand ? v_key THEN
                     v_cand := v_cand || jsonb_build_object(v_key, jsonb_build_object(
                         'table', v_rel::text, 'columns', to_jsonb(v_cols), 'queryid', q.queryid, 'query', left(q.query, 300),
+                        'role', (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = q.userid), 'userid', q.userid,
                         'calls', q.calls, 'total_ms', round(q.total_ms::numeric, 3), 'node', v_node->>'Node Type',
                         'filter', v_node->>'Filter', 'cost_before', (v_plan->0->'Plan'->>'Total Cost')::numeric));
                 END IF;
@@ -333,7 +356,7 @@ BEGIN
                                                       v_c->>'foreign_key', table_name) END);
         cost_before := (v_c->>'cost_before')::numeric;
         cost_after := NULL;
-        evidence := v_c - 'cost_before';
+        evidence := v_c - 'cost_before' - 'userid';
         IF NOT v_c ? 'query' THEN
             NULL;               -- no statement to verify the index with
         ELSIF v_hypopg IS NOT NULL THEN
@@ -341,7 +364,8 @@ BEGIN
                 EXECUTE format('SELECT %I.hypopg_create_index($1)', v_hypopg)
                     USING format('CREATE INDEX ON %s (%s)', table_name,
                                  (SELECT string_agg(quote_ident(c), ', ') FROM jsonb_array_elements_text(v_c->'columns') c));
-                v_after := @extschema@.explain_plan(v_c->>'query');
+                v_after := @extschema@.explain_plan_as(v_c->>'query', (v_c->>'userid')::oid,
+                                                       coalesce(@extschema@.role_search_path((v_c->>'userid')::oid), v_default_path));
                 cost_after := (v_after->0->'Plan'->>'Total Cost')::numeric;
                 EXECUTE format('SELECT %I.hypopg_reset()', v_hypopg);
                 evidence := evidence || jsonb_build_object('hypopg', 'verified',
@@ -471,7 +495,21 @@ BEGIN
         END IF;
         RETURN NEXT;
     END LOOP;
+
+    -- 6. The statements of the workload that could not be planned.
+    FOR v_c IN SELECT value FROM jsonb_array_elements(v_unplanned) LOOP
+        action := 'unplanned';
+        statement := NULL;
+        table_name := NULL;
+        index_name := NULL;
+        reason := format('the statement could not be planned as role %s: %s',
+                         coalesce(v_c->>'role', '(dropped)'), v_c->>'error');
+        evidence := v_c;
+        cost_before := NULL;
+        cost_after := NULL;
+        RETURN NEXT;
+    END LOOP;
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.perf_indexing_strategy(integer, bigint) IS
-    'Index recommendations (create, drop, keep, reindex) with statements, reasons and evidence; verified with HypoPG when installed';
+    'Index recommendations (create, drop, keep, reindex; unplanned statements) with statements, reasons and evidence; verified with HypoPG when installed';

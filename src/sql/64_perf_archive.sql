@@ -22,6 +22,7 @@ CREATE TABLE @extschema@.archive_policies (
     timezone     text NOT NULL DEFAULT 'UTC',
     enabled      boolean NOT NULL DEFAULT true,
     created_at   timestamptz NOT NULL DEFAULT now(),
+    owner        name NOT NULL DEFAULT current_user,
     CHECK (age_column IS NOT NULL OR predicate IS NOT NULL),
     CHECK (strategy = 'delete' OR target IS NOT NULL)
 );
@@ -41,33 +42,63 @@ CREATE TABLE @extschema@.archive_runs (
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.archive_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.archive_runs_id_seq', '');
 
--- A policy is checked when written: the table exists, the column exists,
--- the predicate is one boolean expression over the table, the target can
--- be named; its schedule becomes a job "archive:<name>".
-CREATE FUNCTION @extschema@.archive_policies_check() RETURNS trigger
+-- A policy is checked when it is written and again before it runs
+-- (archive_run()): the table exists and is neither a system catalog nor
+-- another extension's; the column exists; the predicate is one boolean
+-- expression over the table's own columns (archive_predicate_check()); the
+-- owner may read the table and, unless the policy only copies, delete from
+-- it, and may write an existing target. Returns the predicate to run.
+CREATE FUNCTION @extschema@.archive_policy_verify(p @extschema@.archive_policies) RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_rel regclass := to_regclass(NEW.table_name);
+    v_rel regclass := to_regclass(p.table_name);
+    v_owner regrole := to_regrole(quote_ident(p.owner));
+    v_pred text;
+    v_target regclass;
 BEGIN
     IF v_rel IS NULL THEN
-        RAISE EXCEPTION 'table "%" does not exist', NEW.table_name
+        RAISE EXCEPTION 'table "%" does not exist', p.table_name
             USING ERRCODE = 'undefined_table', HINT = 'Name the table with its schema, e.g. leadgen.events.';
     END IF;
-    NEW.table_name := v_rel::text;
-    IF NEW.age_column IS NOT NULL AND NOT EXISTS (
+    IF v_owner IS NULL THEN
+        RAISE EXCEPTION 'role "%" does not exist', p.owner
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'A policy runs as its owner; a superuser may give it another (UPDATE leadgen.archive_policies SET owner = ...).';
+    END IF;
+    IF p.age_column IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM pg_catalog.pg_attribute
-             WHERE attrelid = v_rel AND attname = NEW.age_column AND attnum > 0 AND NOT attisdropped) THEN
-        RAISE EXCEPTION 'column "%" does not exist in %', NEW.age_column, v_rel USING ERRCODE = 'undefined_column';
+             WHERE attrelid = v_rel AND attname = p.age_column AND attnum > 0 AND NOT attisdropped) THEN
+        RAISE EXCEPTION 'column "%" does not exist in %', p.age_column, v_rel USING ERRCODE = 'undefined_column';
     END IF;
-    IF NEW.predicate IS NOT NULL THEN
-        -- one statement, one boolean expression, over this table alone
-        PERFORM @extschema@.statement_kind(format('SELECT 1 FROM %s WHERE (%s)', v_rel, NEW.predicate), true);
-        EXECUTE format('SELECT 1 FROM %s WHERE (%s) LIMIT 0', v_rel, NEW.predicate);
+    IF p.predicate IS NOT NULL THEN
+        v_pred := @extschema@.archive_predicate_check(v_rel, p.predicate, v_owner);
     END IF;
-    IF NEW.target IS NOT NULL AND NEW.target !~ '^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$' THEN
-        RAISE EXCEPTION 'target "%" is not a plain table or schema name', NEW.target
+    PERFORM @extschema@.table_check(v_rel, v_owner, CASE WHEN p.strategy = 'copy' THEN 'SELECT' ELSE 'SELECT, DELETE' END);
+    IF p.target IS NOT NULL AND p.target !~ '^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$' THEN
+        RAISE EXCEPTION 'target "%" is not a plain table or schema name', p.target
             USING ERRCODE = 'invalid_name', HINT = 'Use lower-case schema.table (or a schema name for partitions).';
     END IF;
+    IF p.target IS NOT NULL AND p.strategy IN ('move', 'copy') THEN
+        v_target := to_regclass(CASE WHEN p.target ~ '\.' THEN p.target
+                                     ELSE p.target || '.' || (SELECT relname FROM pg_catalog.pg_class WHERE oid = v_rel) END);
+        IF v_target IS NOT NULL THEN
+            PERFORM @extschema@.table_check(v_target, v_owner, CASE WHEN p.strategy = 'copy' THEN 'SELECT, INSERT' ELSE 'INSERT' END);
+        END IF;
+    END IF;
+    RETURN v_pred;
+END;
+$$;
+
+-- A policy belongs to the role that wrote it (only a superuser may name
+-- another owner, as for jobs): its predicate runs as that role. The policy
+-- is checked (archive_policy_verify()); its schedule becomes a job
+-- "archive:<name>".
+CREATE FUNCTION @extschema@.archive_policies_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    NEW.owner := @extschema@.writer_owner(NEW.owner);
+    PERFORM @extschema@.archive_policy_verify(NEW);
+    NEW.table_name := to_regclass(NEW.table_name)::text;
     IF NEW.schedule IS NOT NULL THEN
         PERFORM @extschema@.schedule_job('archive:' || NEW.name, NEW.schedule, NEW.timezone,
                                          format('SELECT * FROM @extschema@.perf_archive(%L)', NEW.name));
@@ -82,7 +113,13 @@ CREATE TRIGGER archive_policies_check BEFORE INSERT OR UPDATE ON @extschema@.arc
 
 -- Run one policy, or every enabled one. dry_run counts what would go.
 -- Called through perf_archive(), which keeps the caller's search_path
--- (pg_partman sets it for the session).
+-- (pg_partman sets it for the session). Each policy is checked again first
+-- (a row may have been written with the policy trigger disabled). The
+-- statements that read or move rows run through run_as(): those of a
+-- policy with a predicate as the policy's owner, so that the predicate
+-- reads and writes only what its writer may; those of a policy by date
+-- column alone (identifiers only) with this function's rights, as do
+-- pg_partman's retention and the creation of a missing target.
 CREATE FUNCTION @extschema@.archive_run(policy text, dry_run boolean)
 RETURNS TABLE (policy_name text, table_name text, strategy text, cutoff timestamptz, partitions_archived integer,
                rows_qualifying bigint, rows_archived bigint, batches integer, verified boolean, was_dry_run boolean)
@@ -91,6 +128,9 @@ DECLARE
     p @extschema@.archive_policies;
     v_rel regclass;
     v_where text;
+    v_pred text;
+    v_role regrole;
+    v_row jsonb;
     v_partman name := @extschema@.partman_schema();
     v_parted boolean;
     v_target_rel text;
@@ -106,7 +146,10 @@ BEGIN
     END IF;
     FOR p IN SELECT * FROM @extschema@.archive_policies a
               WHERE (policy IS NULL AND a.enabled) OR a.name = policy ORDER BY a.name LOOP
+        v_pred := @extschema@.archive_policy_verify(p);
         v_rel := p.table_name::regclass;
+        v_role := CASE WHEN p.predicate IS NOT NULL THEN quote_ident(p.owner)::regrole
+                       ELSE quote_ident(current_user)::regrole END;
         policy_name := p.name;
         table_name := v_rel::text;
         strategy := p.strategy;
@@ -118,7 +161,7 @@ BEGIN
         was_dry_run := $2;
         v_where := concat_ws(' AND ',
                              CASE WHEN p.age_column IS NOT NULL THEN format('%I < %L::timestamptz', p.age_column, cutoff) END,
-                             CASE WHEN p.predicate IS NOT NULL THEN '(' || p.predicate || ')' END);
+                             v_pred);
         INSERT INTO @extschema@.archive_runs (policy, dry_run) VALUES (p.name, $2) RETURNING id INTO v_run;
 
         -- whole partitions, through pg_partman's retention
@@ -148,13 +191,15 @@ BEGIN
         END IF;
 
         -- the rows left
-        EXECUTE format('SELECT count(*) FROM %s WHERE %s', v_rel, v_where) INTO rows_qualifying;
+        rows_qualifying := (@extschema@.run_as(v_role, format('SELECT count(*) AS n FROM %s WHERE %s', v_rel, v_where))->>'n')::bigint;
         IF NOT $2 AND rows_qualifying > 0 THEN
             IF p.strategy IN ('move', 'copy') THEN
                 v_target_rel := CASE WHEN p.target ~ '\.' THEN p.target ELSE p.target || '.' || (SELECT relname FROM pg_catalog.pg_class WHERE oid = v_rel) END;
                 IF to_regclass(v_target_rel) IS NULL THEN
-                    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', split_part(v_target_rel, '.', 1));
+                    -- made here, it belongs to the role that writes it
+                    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %s', split_part(v_target_rel, '.', 1), v_role);
                     EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS)', v_target_rel, v_rel);
+                    EXECUTE format('ALTER TABLE %s OWNER TO %s', v_target_rel, v_role);
                 END IF;
             END IF;
             LOOP
@@ -168,27 +213,32 @@ BEGIN
                 -- the LIMIT subquery again for every row (the workers' claim
                 -- did).
                 IF p.strategy = 'move' THEN
-                    EXECUTE format('WITH b AS MATERIALIZED ('
+                    v_row := @extschema@.run_as(v_role, format(
+                                   'WITH b AS MATERIALIZED ('
                                    '  SELECT tableoid AS _batch_rel, ctid AS _batch_row FROM %1$s WHERE %2$s'
                                    '   LIMIT %3$s FOR UPDATE SKIP LOCKED),'
                                    ' d AS (DELETE FROM %1$s USING b WHERE (%2$s)'
                                    '        AND tableoid = b._batch_rel AND ctid = b._batch_row RETURNING %1$s.*),'
                                    ' i AS (INSERT INTO %4$s SELECT * FROM d RETURNING 1)'
-                                   ' SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM i)',
-                                   v_rel, v_where, p.batch_size, v_target_rel) INTO v_d, v_i;
+                                   ' SELECT (SELECT count(*) FROM d) AS deleted, (SELECT count(*) FROM i) AS inserted',
+                                   v_rel, v_where, p.batch_size, v_target_rel));
                 ELSIF p.strategy = 'delete' THEN
-                    EXECUTE format('WITH b AS MATERIALIZED ('
+                    v_row := @extschema@.run_as(v_role, format(
+                                   'WITH b AS MATERIALIZED ('
                                    '  SELECT tableoid AS _batch_rel, ctid AS _batch_row FROM %1$s WHERE %2$s'
                                    '   LIMIT %3$s FOR UPDATE SKIP LOCKED),'
                                    ' d AS (DELETE FROM %1$s USING b WHERE (%2$s)'
                                    '        AND tableoid = b._batch_rel AND ctid = b._batch_row RETURNING 1)'
-                                   ' SELECT count(*), count(*) FROM d', v_rel, v_where, p.batch_size) INTO v_d, v_i;
+                                   ' SELECT count(*) AS deleted, count(*) AS inserted FROM d', v_rel, v_where, p.batch_size));
                 ELSE
                     -- copy: rows not yet in the target (same key), in one statement
-                    EXECUTE format('WITH i AS (INSERT INTO %3$s SELECT * FROM %1$s s WHERE %2$s'
+                    v_row := @extschema@.run_as(v_role, format(
+                                   'WITH i AS (INSERT INTO %3$s SELECT * FROM %1$s s WHERE %2$s'
                                    '  AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE t = s) RETURNING 1)'
-                                   ' SELECT count(*), count(*) FROM i', v_rel, v_where, v_target_rel) INTO v_d, v_i;
+                                   ' SELECT count(*) AS deleted, count(*) AS inserted FROM i', v_rel, v_where, v_target_rel));
                 END IF;
+                v_d := (v_row->>'deleted')::bigint;
+                v_i := (v_row->>'inserted')::bigint;
                 EXIT WHEN v_d = 0;
                 batches := batches + 1;
                 rows_archived := rows_archived + v_i;

@@ -486,7 +486,7 @@ BEGIN
           FROM jsonb_array_elements(v_items) WITH ORDINALITY AS x(e, i);
     END IF;
 
-    v_res := @extschema@.lead_submit_batch(v_items);
+    v_res := @extschema@.lead_submit_batch_scoped(v_items, 0, scope_broker);
     -- Items refused here were sent as null: their problems are ours, not
     -- lead_submit_batch's "must be a JSON object".
     IF jsonb_array_length(v_errors) > 0 THEN

@@ -54,6 +54,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.perf_connection_pool(), @extschema@.perf_t
                           @extschema@.perf_analyze_query(text, boolean, integer),
                           @extschema@.capacity_resources(), @extschema@.capacity_slope(text),
                           @extschema@.statement_kind(text, boolean), @extschema@.explain_plan(text),
+                          @extschema@.explain_query(text, boolean, integer, text),
+                          @extschema@.plan_advice(text, boolean, integer, text),
                           @extschema@.plan_columns(regclass, text)
     TO leadgen_reader;
 GRANT SELECT ON @extschema@.capacity_snapshots, @extschema@.archive_policies, @extschema@.archive_runs TO leadgen_reader;
@@ -67,6 +69,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.lead_submit(jsonb, integer), @extschema@.l
 GRANT ALL ON ALL TABLES IN SCHEMA @extschema@ TO leadgen_admin;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA @extschema@ TO leadgen_admin;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO leadgen_admin;
+-- (but run_as() and explain_plan_as(): 91_api_roles.sql, after the last
+-- grant of every function)
 GRANT leadgen_reader, leadgen_writer TO leadgen_admin;
 
 -- pg_partman's create_parent() set search_path for the whole session while

@@ -32,6 +32,10 @@ $roles$;
 -- leadgen_admin.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO leadgen_admin;
+-- ... but the functions that run SQL as another role: only pg_leadgen's
+-- SECURITY DEFINER functions call them (and the C code refuses others).
+REVOKE EXECUTE ON FUNCTION @extschema@.run_as(regrole, text), @extschema@.explain_plan_as(text, oid, text)
+    FROM leadgen_admin;
 
 -- The gateway's login role (GRANT leadgen_api TO leadgen_gateway) may call
 -- the route functions and nothing else; an admin action also needs an
@@ -97,6 +101,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.api_require(text, text), @extschema@.api_t
                           @extschema@.api_page(record, anyelement, bigint, integer, bigint, text, text[]),
                           @extschema@.api_page_empty(integer, bigint),
                           @extschema@.lead_submit_batch(jsonb, integer), @extschema@.lead_check(jsonb),
+                          @extschema@.lead_submit_batch_scoped(jsonb, integer, bigint), @extschema@.writer_owner(name),
                           @extschema@.queue_pause(text), @extschema@.queue_resume(text),
                           @extschema@.queue_retry_dead(text, bigint[]), @extschema@.wake_at_commit(),
                           @extschema@.queue_wait_idle(text, integer), @extschema@.queue_drain(text, boolean),
