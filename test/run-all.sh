@@ -3,7 +3,9 @@
 #   N passed, N failed
 # Suites: unit (the rules engine, plain C), regress (pg_regress in a
 # temporary instance with the library preloaded), tap (clusters started and
-# crashed by PostgreSQL::Test::Cluster), gateway (when built).
+# crashed by PostgreSQL::Test::Cluster), sqlsmith (random queries as the
+# gateway's role and a reader; no backend may die of a signal), gateway
+# (when built).
 #
 # PostgreSQL refuses to run as root, so the servers run as the postgres
 # user. Their inputs are staged in a folder of their own under /tmp, so the
@@ -17,7 +19,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$($PG_CONFIG --bindir)
 PGXS_DIR=$(dirname "$($PG_CONFIG --pgxs)")/..
-SUITES=${LEADGEN_SUITES:-unit regress tap gateway}
+SUITES=${LEADGEN_SUITES:-unit regress tap sqlsmith gateway}
 RUNAS=()
 [ "$(id -u)" -eq 0 ] && RUNAS=(runuser -u postgres --)
 
@@ -100,6 +102,10 @@ run_tap() {
         tail -60 "$out"
         cp -r "$STAGE/test/tmp_check/log" "$LOGDIR/tap-logs" 2>/dev/null
     fi
+}
+
+run_sqlsmith() {
+    run_counted sqlsmith "$LOGDIR/sqlsmith.log" env PG_CONFIG="$PG_CONFIG" "$ROOT/test/sqlsmith/run.sh"
 }
 
 run_gateway() {
