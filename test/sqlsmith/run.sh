@@ -26,8 +26,8 @@
 # Environment: LEADGEN_SMITH_QUERIES (per role, 10000), LEADGEN_SMITH_SEED
 # (1; the reader's is one more), LEADGEN_SMITH_SECONDS (the wall-clock
 # bound per role, 60 + 30 ms a query), LEADGEN_SMITH_ROLES (both),
-# LEADGEN_SMITH_KEEP=1 keeps the work folder. docs/TESTING.md has a longer
-# run.
+# LEADGEN_SMITH_ROAM=1 (the catalog's tables too), LEADGEN_SMITH_KEEP=1
+# keeps the work folder. docs/TESTING.md has a longer run.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +38,8 @@ QUERIES=${LEADGEN_SMITH_QUERIES:-10000}
 SEED=${LEADGEN_SMITH_SEED:-1}
 BOUND=${LEADGEN_SMITH_SECONDS:-$((60 + QUERIES * 30 / 1000))}
 ROLES=${LEADGEN_SMITH_ROLES:-leadgen_gateway sqlsmith_reader}
+SCOPE=(--exclude-catalog)
+[ "${LEADGEN_SMITH_ROAM:-0}" = 1 ] && SCOPE=()
 LOGDIR=$ROOT/.test
 DB=leadgen_smith
 
@@ -161,10 +163,10 @@ smith() {	# role seed
     local role=$1 seed=$2 log0 t rc ran calls named done_calls secs
     log0=$(stat -c %s "$SERVER_LOG")
     sql "SELECT pg_stat_reset()" >/dev/null
-    echo "--- sqlsmith as $role: $QUERIES queries, seed $seed, at most $BOUND s"
+    echo "--- sqlsmith as $role: $QUERIES queries, seed $seed, at most $BOUND s${SCOPE:+, $SCOPE}"
     t=$(date +%s)
     timeout -k 10 "$BOUND" sqlsmith --target="host=127.0.0.1 port=$PORT dbname=$DB user=$role" \
-        --seed="$seed" --max-queries="$QUERIES" --exclude-catalog --verbose --dump-all-queries \
+        --seed="$seed" --max-queries="$QUERIES" "${SCOPE[@]}" --verbose --dump-all-queries \
         2>"$WORK/$role.err" | awk "$CALLS_AWK" >"$WORK/$role.calls"
     rc=${PIPESTATUS[0]}
     secs=$(( $(date +%s) - t ))
