@@ -7,7 +7,7 @@ PKGS=(
     make gcc perl curl ca-certificates
     postgresql-15 postgresql-server-dev-15 postgresql-15-partman postgresql-15-hypopg
     libipc-run-perl libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev
-    jq clang libclang-rt-14-dev
+    jq clang libclang-rt-14-dev sqlsmith
 )
 # Node.js and npm for the gateway suite's OpenAPI check (ajv), unless the
 # machine has them already

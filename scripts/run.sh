@@ -5,14 +5,19 @@
 # the postgres user, listens on 127.0.0.1 and a socket in .run/, and has
 # pg_leadgen and pg_stat_statements preloaded with the workers serving the
 # database "leadgen". A second start reuses what exists.
+#
+# For test suites that want the same database (test/sqlsmith/run.sh):
+# LEADGEN_RUN_DIR puts the cluster elsewhere, LEADGEN_CONF adds lines to
+# a new cluster's postgresql.conf, LEADGEN_GATEWAY=0 makes the gateway's
+# role but starts no gateway; PG_CONFIG picks the PostgreSQL.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUN=$ROOT/.run
+RUN=${LEADGEN_RUN_DIR:-$ROOT/.run}
 PGDATA=$RUN/data
 PORT=${LEADGEN_PORT:-5499}
 DB=${LEADGEN_DB:-leadgen}
-BINDIR=$(pg_config --bindir)
+BINDIR=$(${PG_CONFIG:-pg_config} --bindir)
 AS_PG=(runuser -u postgres --)
 export PGOPTIONS="-c client_min_messages=warning"
 PSQL=("$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$RUN" -p "$PORT" -U postgres)
@@ -35,6 +40,14 @@ gateway_stop() {
 # Whether a key is live in the database.
 key_live() { [ "$("${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM leadgen.api_key_verify('$1')")" = 1 ]; }
 
+# The gateway's own role: leadgen_api, which may call the route functions
+# and nothing else (docs/SECURITY.md). The one place it is made: the
+# SQLsmith suite fuzzes with these rights too.
+gateway_role() {
+    "${PSQL[@]}" -d "$DB" -qc "DO \$\$ BEGIN CREATE ROLE leadgen_gateway LOGIN IN ROLE leadgen_api;
+                                EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+}
+
 # The gateway on 127.0.0.1:$HTTP_PORT, with a partner and an admin key
 # (kept in .run/keys, readable by root only). A second run keeps the keys
 # of the first, so that a key exported from it goes on working.
@@ -53,10 +66,7 @@ gateway_start() {
     else
         say "keeping the API keys of $RUN/keys"
     fi
-    # the gateway's own role: leadgen_api, which may call the route functions
-    # and nothing else (docs/SECURITY.md)
-    "${PSQL[@]}" -d "$DB" -qc "DO \$\$ BEGIN CREATE ROLE leadgen_gateway LOGIN IN ROLE leadgen_api;
-                                EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
+    gateway_role
     "$GATEWAY" --port "$HTTP_PORT" --db "host=$RUN port=$PORT dbname=$DB user=leadgen_gateway" \
         --access-log "$RUN/gateway-access.log" >"$RUN/gateway.log" 2>&1 &
     echo $! > "$RUN/gateway.pid"
@@ -125,6 +135,7 @@ pg_stat_statements.track = all
 max_connections = 200
 shared_buffers = 512MB
 log_line_prefix = '%m [%p] %q%a '
+${LEADGEN_CONF:-}
 CONF
     fi
 
@@ -173,6 +184,10 @@ SQL
         "${PSQL[@]}" -d "$DB" -v show_only=1 -f "$ROOT/scripts/demo-leads.sql"
     fi
 
+    if [ "${LEADGEN_GATEWAY:-1}" = 0 ]; then
+        gateway_role
+        return 0
+    fi
     gateway_start
     gateway_demo
 

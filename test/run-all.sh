@@ -5,7 +5,8 @@
 # temporary instance with the library preloaded), tap (clusters started and
 # crashed by PostgreSQL::Test::Cluster), timetravel (clusters, workers and
 # clients on a fake clock: month and year ends, leap days, daylight saving
-# changes), gateway (when built).
+# changes), sqlsmith (random queries as the gateway's role and a reader; no
+# backend may die of a signal), gateway (when built).
 #
 # PostgreSQL refuses to run as root, so the servers run as the postgres
 # user. Their inputs are staged in a folder of their own under /tmp, so the
@@ -19,7 +20,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$($PG_CONFIG --bindir)
 PGXS_DIR=$(dirname "$($PG_CONFIG --pgxs)")/..
-SUITES=${LEADGEN_SUITES:-unit regress tap timetravel gateway}
+SUITES=${LEADGEN_SUITES:-unit regress tap timetravel sqlsmith gateway}
 RUNAS=()
 [ "$(id -u)" -eq 0 ] && RUNAS=(runuser -u postgres --)
 
@@ -122,6 +123,10 @@ run_timetravel() {
     fi
     [ "$(id -u)" -eq 0 ] && chown postgres: "$tt/fakeclock.so"
     run_prove timetravel "$tt" "${TIMETRAVEL_TESTS:-t/*.pl}"
+}
+
+run_sqlsmith() {
+    run_counted sqlsmith "$LOGDIR/sqlsmith.log" env PG_CONFIG="$PG_CONFIG" "$ROOT/test/sqlsmith/run.sh"
 }
 
 run_gateway() {
