@@ -776,7 +776,7 @@ pg_leadgen_table_check(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	relid = PG_GETARG_OID(0);
 	SecurityCheckUserTable(relid);
-	SecurityCheckPrivileges(relid, PG_ARGISNULL(1) ? GetOuterUserId() : PG_GETARG_OID(1),
+	SecurityCheckPrivileges(relid, PG_ARGISNULL(1) ? SecurityCallerRole() : PG_GETARG_OID(1),
 							text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	PG_RETURN_OID(relid);
 }

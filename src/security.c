@@ -9,7 +9,9 @@
  * is served only to a role that may read it. The role asked about is the
  * caller's, not the SECURITY DEFINER function's owner: GetOuterUserId(),
  * the role of the session (after SET ROLE), which a job worker sets to the
- * job's owner.
+ * job's owner; for the REST gateway, whose login role is in leadgen_api
+ * and holds nothing itself, the role its route functions act as,
+ * leadgen_api_owner (SecurityCallerRole).
  *
  * SQL written by a user and run on their behalf by a function that holds
  * more rights (an archive policy's predicate, a statement of another role
@@ -85,6 +87,25 @@ SecurityCheckUserTable(Oid relid)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("table \"%s\" belongs to extension \"%s\"", relname, get_extension_name(ext)),
 				 errhint("An extension maintains its own tables; pass a table of the database or of pg_leadgen.")));
+}
+
+/*
+ * SecurityCallerRole
+ *		The role whose rights a table function judges: the session's, or
+ *		for the REST gateway's session (a role with the privileges of
+ *		leadgen_api) the owner of the route functions, leadgen_api_owner:
+ *		the gateway acts for API keys, with the rights of the routes.
+ */
+Oid
+SecurityCallerRole(void)
+{
+	Oid			role = GetOuterUserId();
+	Oid			api = get_role_oid("leadgen_api", true);
+	Oid			owner = get_role_oid("leadgen_api_owner", true);
+
+	if (OidIsValid(api) && OidIsValid(owner) && !superuser_arg(role) && has_privs_of_role(role, api))
+		return owner;
+	return role;
 }
 
 /*

@@ -24,6 +24,7 @@ typedef struct SecurityRoleSwitch
 } SecurityRoleSwitch;
 
 extern void SecurityCheckUserTable(Oid relid);
+extern Oid	SecurityCallerRole(void);
 extern void SecurityCheckPrivileges(Oid relid, Oid role, const char *privileges);
 extern void SecurityCheckCalledByOwner(Oid fn_oid);
 extern void SecurityEnterRole(Oid role, const char *search_path, SecurityRoleSwitch *sw);

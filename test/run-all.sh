@@ -26,7 +26,7 @@ RUNAS=()
 
 STAGE=$(mktemp -d /tmp/pg_leadgen-test.XXXXXX)
 trap 'rm -rf "$STAGE"' EXIT
-cp -r "$ROOT/sql" "$ROOT/expected" "$ROOT/test" "$ROOT/META.json" "$ROOT/pg_leadgen.control" "$STAGE/"
+cp -r "$ROOT/sql" "$ROOT/expected" "$ROOT/test" "$ROOT/docs" "$ROOT/META.json" "$ROOT/pg_leadgen.control" "$STAGE/"
 [ -d "$ROOT/gateway" ] && cp -r "$ROOT/gateway" "$STAGE/"
 [ "$(id -u)" -eq 0 ] && chown -R postgres: "$STAGE"
 LOGDIR=$ROOT/.test
