@@ -9,9 +9,10 @@
  *	   priority first, then submission order) with FOR UPDATE SKIP LOCKED,
  *	   deleting them in the same statement;
  *	2. run the eligibility rules and the score on each (validate.c, plain C);
- *	3. find duplicates, against the leads of the last 30 days and within
- *	   the batch, with one query, after locking the batch's contact keys
- *	   so that concurrent batches see each other's leads;
+ *	3. find duplicates, against the leads of the last 30 days (index scans
+ *	   driven from C, dupscan.c) and within the batch, after locking the
+ *	   batch's contact keys so that concurrent batches see each other's
+ *	   leads;
  *	4. read the agents that could take the batch's eligible leads and pick
  *	   each lead's agent in memory: lowest current_lead_count / max_leads,
  *	   then highest rating, then lowest id;
@@ -64,6 +65,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "dupscan.h"
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -129,8 +131,6 @@ static SPIPlanPtr plan_claim = NULL;
 static SPIPlanPtr plan_claim_one = NULL;
 static SPIPlanPtr plan_coverage = NULL;
 static SPIPlanPtr plan_weights = NULL;
-static SPIPlanPtr plan_dups = NULL;
-static SPIPlanPtr plan_dups_phone = NULL;
 static SPIPlanPtr plan_dup_locks = NULL;
 static SPIPlanPtr plan_agents = NULL;
 static SPIPlanPtr plan_agents_read = NULL;
@@ -185,30 +185,6 @@ prepare_plans(void)
 							  "  FROM " S ".carriers c, unnest(c.states) s(st), unnest(c.insurance_types) t(ty)"
 							  " WHERE c.is_active", 0, NULL);
 	plan_weights = LeadgenKeepPlan("SELECT component, points FROM " S ".scoring_weights", 0, NULL);
-	{
-		Oid			t[6] = {INT4ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
-		TIMESTAMPTZARRAYOID};
-
-		/*
-		 * The original of each lead's email and of its phone: for each (lead,
-		 * key), the earliest non-rejected lead of that key and type in the
-		 * lead's own 30-day window, one ordered probe of the (key, type,
-		 * created_at) index with LIMIT 1. Returning every match instead cost
-		 * a batch (leads x matches) when many leads share a contact, as a
-		 * vendor resubmitting one person does.
-		 */
-#define DUP_PROBE(col) \
-		"SELECT k.i, l.created_at, l.ref" \
-		"  FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])" \
-		"       AS k(i, id, v, t, lo, hi)" \
-		"  CROSS JOIN LATERAL (SELECT x.created_at, coalesce(x.duplicate_of, x.id) AS ref FROM " S ".leads x" \
-		"                       WHERE x." col " = k.v AND x.insurance_type = k.t" \
-		"                         AND x.created_at BETWEEN k.lo AND k.hi AND x.status <> 'rejected' AND x.id <> k.id" \
-		"                       ORDER BY x.created_at, x.id LIMIT 1) l"
-		plan_dups = LeadgenKeepPlan(DUP_PROBE("email_norm"), 6, t);
-		plan_dups_phone = LeadgenKeepPlan(DUP_PROBE("phone_norm"), 6, t);
-#undef DUP_PROBE
-	}
 	{
 		Oid			t[1] = {TEXTARRAYOID};
 
@@ -325,12 +301,9 @@ prepare_plans(void)
  * Settings some statements run with, for that statement only.
  *
  * generic_plans: the batch write (its foreign-key checks against the
- * partitioned leads were otherwise planned per row) and the duplicate
- * probes. A probe's window is each lead's own (lateral values, not
- * parameters), so a generic plan probes the (key, type, created_at) index
- * as a custom one does, without planning every batch; an earlier lookup
- * with the batch's window as two parameters needed custom plans (its
- * generic plan read the whole window through the (created_at, id) index).
+ * partitioned leads were otherwise planned per row). The duplicate probes
+ * are no statements: dupscan.c reads the contact indexes itself, so that
+ * their cost cannot follow the planner's guesses about the data.
  */
 static const char *const generic_plans[] = {"plan_cache_mode", "force_generic_plan", NULL};
 
@@ -661,68 +634,43 @@ claim(int batch_size, int64 one_id, TimestampTz now, int *nleads)
 
 /*
  * dup_probe
- *		Look up the original of each eligible lead's email (phone = false)
- *		or phone in leadgen.leads (plan: plan_dups or plan_dups_phone) and
+ *		Look up the original of each eligible lead's email (DUP_EMAIL) or
+ *		phone in leadgen.leads (dupscan.c: index scans, no planner) and
  *		keep, per lead, the earliest found so far in found/best_at/best_ref.
  */
 static void
-dup_probe(SPIPlanPtr plan, Lead *leads, int n, bool phone, bool *found, TimestampTz *best_at, int64 *best_ref)
+dup_probe(DupContact contact, Lead *leads, int n, bool *found, TimestampTz *best_at, int64 *best_ref)
 {
-	Datum	   *idx = palloc(sizeof(Datum) * n);
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	Datum	   *keys = palloc(sizeof(Datum) * n);
-	Datum	   *types = palloc(sizeof(Datum) * n);
-	Datum	   *los = palloc(sizeof(Datum) * n);
-	Datum	   *his = palloc(sizeof(Datum) * n);
-	Datum		args[6];
+	DupProbe   *probes = palloc0(sizeof(DupProbe) * n);
+	int		   *idx = palloc(sizeof(int) * n);
 	int			m = 0;
-	int			ret;
-	SPITupleTable *tt;
 
 	for (int i = 0; i < n; i++)
 	{
-		const char *key = phone ? leads[i].v.norm_phone : leads[i].v.norm_email;
+		const char *key = contact == DUP_PHONE ? leads[i].v.norm_phone : leads[i].v.norm_email;
 
 		if (leads[i].v.n_reasons > 0 || key[0] == '\0')
 			continue;
-		idx[m] = Int32GetDatum(i);
-		ids[m] = Int64GetDatum(leads[i].id);
-		keys[m] = CStringGetTextDatum(key);
-		types[m] = CStringGetTextDatum(leads[i].v.norm_insurance_type);
-		los[m] = TimestampTzGetDatum(leads[i].enqueued_at - DUPLICATE_WINDOW_US);
-		his[m] = TimestampTzGetDatum(leads[i].enqueued_at);
+		idx[m] = i;
+		probes[m].key = key;
+		probes[m].insurance_type = leads[i].v.norm_insurance_type;
+		probes[m].self_id = leads[i].id;
+		probes[m].lo = leads[i].enqueued_at - DUPLICATE_WINDOW_US;
+		probes[m].hi = leads[i].enqueued_at;
 		m++;
 	}
-	if (m == 0)
-		return;
-	args[0] = make_array(idx, NULL, m, INT4OID);
-	args[1] = make_array(ids, NULL, m, INT8OID);
-	args[2] = make_array(keys, NULL, m, TEXTOID);
-	args[3] = make_array(types, NULL, m, TEXTOID);
-	args[4] = make_array(los, NULL, m, TIMESTAMPTZOID);
-	args[5] = make_array(his, NULL, m, TIMESTAMPTZOID);
-	/* not read_only: a fresh snapshot, taken after the key locks */
-	ret = execute_with(plan, args, generic_plans);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "duplicate lookup failed: %s", SPI_result_code_string(ret));
-	tt = SPI_tuptable;
-	for (uint64 r = 0; r < SPI_processed; r++)
+	DupScan(contact, probes, m);
+	for (int k = 0; k < m; k++)
 	{
-		bool		isnull;
-		int			i = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
-		TimestampTz at = DatumGetTimestampTz(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
-		int64		ref = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull));
+		int			i = idx[k];
 
-		if (i < 0 || i >= n)
-			elog(ERROR, "duplicate lookup returned lead %d of a batch of %d", i, n);
-		if (!found[i] || at < best_at[i])
+		if (probes[k].found && (!found[i] || probes[k].at < best_at[i]))
 		{
 			found[i] = true;
-			best_at[i] = at;
-			best_ref[i] = ref;
+			best_at[i] = probes[k].at;
+			best_ref[i] = probes[k].ref;
 		}
 	}
-	SPI_freetuptable(tt);
 }
 
 /*
@@ -763,8 +711,8 @@ find_duplicates(Lead *leads, int n)
 		SPI_freetuptable(SPI_tuptable);
 	}
 
-	dup_probe(plan_dups, leads, n, false, found, best_at, best_ref);
-	dup_probe(plan_dups_phone, leads, n, true, found, best_at, best_ref);
+	dup_probe(DUP_EMAIL, leads, n, found, best_at, best_ref);
+	dup_probe(DUP_PHONE, leads, n, found, best_at, best_ref);
 
 	for (int i = 0; i < n; i++)
 	{
