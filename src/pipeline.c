@@ -65,6 +65,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "agentscan.h"
 #include "dupscan.h"
 #include "pg_leadgen.h"
 #include "pipeline.h"
@@ -133,7 +134,6 @@ static SPIPlanPtr plan_coverage = NULL;
 static SPIPlanPtr plan_weights = NULL;
 static SPIPlanPtr plan_dup_locks = NULL;
 static SPIPlanPtr plan_agents = NULL;
-static SPIPlanPtr plan_agents_read = NULL;
 static SPIPlanPtr plan_write = NULL;
 static SPIPlanPtr plan_fail = NULL;
 static SPIPlanPtr plan_dead = NULL;
@@ -202,23 +202,26 @@ prepare_plans(void)
 										 1, t);
 	}
 	{
-		Oid			t[1] = {TEXTARRAYOID};
+		Oid			t[1] = {INT8ARRAYOID};
 
+		/* the agents read by agentscan.c, locked (assign_agents) */
 		plan_agents = LeadgenKeepPlan(
 								"SELECT id, state::text, specializations, current_lead_count, max_leads, rating::float8"
 								"  FROM " S ".agents"
-								" WHERE is_active AND current_lead_count < max_leads AND state = ANY ($1)"
+								" WHERE id = ANY ($1) AND is_active AND current_lead_count < max_leads"
 								" ORDER BY id FOR NO KEY UPDATE", 1, t);
-		plan_agents_read = LeadgenKeepPlan(
-									 "SELECT id, state::text, specializations, current_lead_count, max_leads, rating::float8"
-									 "  FROM " S ".agents"
-									 " WHERE is_active AND current_lead_count < max_leads AND state = ANY ($1)"
-									 " ORDER BY id", 1, t);
 	}
 	{
-		Oid			t[16] = {INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		Oid			t[18] = {INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 			DATEARRAYOID, INT4ARRAYOID, TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID};
+			TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID,
+		INT8ARRAYOID, INT4ARRAYOID};
+
+		/*
+		 * The agents' counts: $17 the agents given leads, in id order, $18
+		 * how many each. The agents are reached through their primary key
+		 * only (id = ANY): the rows locked in id order, then updated.
+		 */
 
 		plan_write = LeadgenKeepPlan(
 							   "WITH u AS ("
@@ -242,14 +245,13 @@ prepare_plans(void)
 							   "  SELECT u.id, u.created_at, u.agent_id, 'assigned', $16 FROM u WHERE u.agent_id IS NOT NULL"
 							   "  RETURNING 1),"
 							   " lk AS ("
-							   "  SELECT x.id FROM " S ".agents x"
-							   "   WHERE x.id IN (SELECT u.agent_id FROM u WHERE u.agent_id IS NOT NULL)"
+							   "  SELECT x.id FROM " S ".agents x WHERE x.id = ANY ($17)"
 							   "   ORDER BY x.id FOR NO KEY UPDATE),"
 							   " g AS ("
 							   "  UPDATE " S ".agents ag SET current_lead_count = ag.current_lead_count + c.n"
-							   "    FROM (SELECT u.agent_id, count(*)::int AS n FROM u WHERE u.agent_id IS NOT NULL"
-							   "          GROUP BY u.agent_id) c"
-							   "   WHERE ag.id = c.agent_id AND ag.is_active AND (SELECT count(*) FROM lk) >= 0"
+							   "    FROM unnest($17, $18) AS c(agent_id, n)"
+							   "   WHERE ag.id = ANY ($17) AND ag.id = c.agent_id AND ag.is_active"
+							   "     AND (SELECT count(*) FROM lk) >= 0"
 							   "  RETURNING 1),"
 							   " e AS ("
 							   "  INSERT INTO " S ".events (entity_type, entity_id, type, source, payload, \"timestamp\")"
@@ -262,7 +264,7 @@ prepare_plans(void)
 							   "        (SELECT count(*) FROM g),"
 							   "        pg_notify('leadgen_changes', json_build_object('source', 'pipeline',"
 							   "          'leads', (SELECT count(*) FROM l), 'agents', (SELECT count(*) FROM g))::text)",
-							   16, t);
+							   18, t);
 	}
 	{
 		Oid			t[4] = {INT8OID, TEXTOID, JSONBOID, TIMESTAMPTZOID};
@@ -300,12 +302,24 @@ prepare_plans(void)
 /*
  * Settings some statements run with, for that statement only.
  *
- * generic_plans: the batch write (its foreign-key checks against the
- * partitioned leads were otherwise planned per row). The duplicate probes
- * are no statements: dupscan.c reads the contact indexes itself, so that
- * their cost cannot follow the planner's guesses about the data.
+ * by_key: statements that reach rows only by key (agents by id, the
+ * leads and agents that foreign keys check) are kept on their indexes:
+ * no sequential or bitmap scan, whatever the planner believes about the
+ * tables' sizes. A plan made while a table looked empty (a fresh install,
+ * a worker started right after a TRUNCATE) would otherwise read the whole
+ * table for each key as it grows, and the agents table grows with every
+ * batch until vacuumed (its count updates are not HOT).
+ *
+ * write_plans: the batch write, by key, with a generic plan for it and for
+ * the foreign-key checks it fires (they were otherwise planned per row:
+ * pruning at planning always makes the custom plan look cheaper).
+ *
+ * The duplicate probes and the agents' read are no statements: dupscan.c
+ * and agentscan.c read their indexes themselves.
  */
-static const char *const generic_plans[] = {"plan_cache_mode", "force_generic_plan", NULL};
+static const char *const by_key[] = {"enable_seqscan", "off", "enable_bitmapscan", "off", NULL};
+static const char *const write_plans[] = {"plan_cache_mode", "force_generic_plan",
+"enable_seqscan", "off", "enable_bitmapscan", "off", NULL};
 
 /*
  * execute_with
@@ -778,6 +792,47 @@ better_agent(const Agent *a, const Agent *b)
 }
 
 /*
+ * lock_agents
+ *		Lock the agents read (rows, in id order) for the rest of the
+ *		transaction, in id order, through the primary key, and keep those
+ *		that are still active with room, with their counts as locked.
+ *		Returns how many are kept (rows is rewritten).
+ */
+static int
+lock_agents(AgentRow *rows, int nrows)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * nrows);
+	Datum		arg;
+	int			ret;
+	int			kept;
+
+	for (int i = 0; i < nrows; i++)
+		ids[i] = Int64GetDatum(rows[i].id);
+	arg = make_array(ids, NULL, nrows, INT8OID);
+	ret = execute_with(plan_agents, &arg, by_key);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "locking agents failed: %s", SPI_result_code_string(ret));
+	kept = (int) SPI_processed;
+	for (int i = 0; i < kept; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		specs;
+
+		rows[i].id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		strlcpy(rows[i].state, SPI_getvalue(tup, desc, 2), sizeof(rows[i].state));
+		specs = SPI_getbinval(tup, desc, 3, &isnull);
+		rows[i].specializations = isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(specs));
+		rows[i].count = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+		rows[i].max = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+		rows[i].rating = DatumGetFloat8(SPI_getbinval(tup, desc, 6, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return kept;
+}
+
+/*
  * assign_agents
  *		Give each eligible, non-duplicate lead an agent when one has room.
  *
@@ -797,11 +852,9 @@ better_agent(const Agent *a, const Agent *b)
 static int
 assign_agents(Lead *leads, int n, bool lock)
 {
-	Datum	   *states = palloc(sizeof(Datum) * n);
 	const char **state_names = palloc(sizeof(char *) * n);
 	int			nstates = 0;
-	Datum		arg;
-	int			ret;
+	AgentRow   *rows;
 	int			nagents;
 	Agent	   *agents;
 	int			used = 0;
@@ -815,46 +868,35 @@ assign_agents(Lead *leads, int n, bool lock)
 		for (int j = 0; j < nstates && !seen; j++)
 			seen = strcmp(state_names[j], leads[i].v.norm_state) == 0;
 		if (!seen)
-		{
-			state_names[nstates] = leads[i].v.norm_state;
-			states[nstates++] = CStringGetTextDatum(leads[i].v.norm_state);
-		}
+			state_names[nstates++] = leads[i].v.norm_state;
 	}
 	if (nstates == 0)
 		return 0;
 
-	arg = make_array(states, NULL, nstates, TEXTOID);
-	ret = SPI_execute_plan(lock ? plan_agents : plan_agents_read, &arg, NULL, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "agent lookup failed: %s", SPI_result_code_string(ret));
-	nagents = (int) SPI_processed;
+	rows = AgentScanByStates(state_names, nstates, &nagents);
+	if (lock && nagents > 0)
+		nagents = lock_agents(rows, nagents);
 	agents = palloc0(sizeof(Agent) * Max(nagents, 1));
 	for (int i = 0; i < nagents; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		specs;
 		Datum	   *elems;
 		bool	   *enulls;
 		int			nelems;
 
-		agents[i].id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		strlcpy(agents[i].state, SPI_getvalue(tup, desc, 2), sizeof(agents[i].state));
-		specs = SPI_getbinval(tup, desc, 3, &isnull);
-		if (!isnull)
+		agents[i].id = rows[i].id;
+		memcpy(agents[i].state, rows[i].state, sizeof(agents[i].state));
+		if (rows[i].specializations != (Datum) 0)
 		{
-			deconstruct_array(DatumGetArrayTypeP(specs), TEXTOID, -1, false, TYPALIGN_INT,
+			deconstruct_array(DatumGetArrayTypeP(rows[i].specializations), TEXTOID, -1, false, TYPALIGN_INT,
 							  &elems, &enulls, &nelems);
 			for (int k = 0; k < nelems; k++)
 				if (!enulls[k])
 					agents[i].types |= type_bit(TextDatumGetCString(elems[k]));
 		}
-		agents[i].count = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
-		agents[i].max = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
-		agents[i].rating = DatumGetFloat8(SPI_getbinval(tup, desc, 6, &isnull));
+		agents[i].count = rows[i].count;
+		agents[i].max = rows[i].max;
+		agents[i].rating = rows[i].rating;
 	}
-	SPI_freetuptable(SPI_tuptable);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -887,6 +929,48 @@ assign_agents(Lead *leads, int n, bool lock)
 	return used;
 }
 
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * count_agents
+ *		The agents given leads in this batch, in id order (*ids, bigint[]),
+ *		and how many leads each (*counts, int[]).
+ */
+static void
+count_agents(Lead *leads, int n, Datum *ids, Datum *counts)
+{
+	int64	   *given = palloc(sizeof(int64) * Max(n, 1));
+	Datum	   *idv = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *cv = palloc(sizeof(Datum) * Max(n, 1));
+	int			ng = 0;
+	int			m = 0;
+
+	for (int i = 0; i < n; i++)
+		if (leads[i].has_agent)
+			given[ng++] = leads[i].agent_id;
+	qsort(given, ng, sizeof(int64), cmp_int64);
+	for (int i = 0; i < ng; i++)
+	{
+		if (m > 0 && DatumGetInt64(idv[m - 1]) == given[i])
+		{
+			cv[m - 1] = Int32GetDatum(DatumGetInt32(cv[m - 1]) + 1);
+			continue;
+		}
+		idv[m] = Int64GetDatum(given[i]);
+		cv[m] = Int32GetDatum(1);
+		m++;
+	}
+	*ids = make_array(idv, NULL, m, INT8OID);
+	*counts = make_array(cv, NULL, m, INT4OID);
+}
+
 /*
  * write_leads
  *		Write the batch: leads, assignments, events, agents' counts (last,
@@ -901,7 +985,7 @@ write_leads(Lead *leads, int n, TimestampTz processed_at)
 	bool		isnull;
 	Datum	   *cols[15];
 	bool	   *nulls[15];
-	Datum		args[16];
+	Datum		args[18];
 	static const Oid elemtypes[15] = {INT8OID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, INT4OID,
 		TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID, INT4OID, INT8OID};
 	int			ret;
@@ -969,6 +1053,7 @@ write_leads(Lead *leads, int n, TimestampTz processed_at)
 	for (int c = 0; c < 15; c++)
 		args[c] = make_array(cols[c], nulls[c], n, elemtypes[c]);
 	args[15] = TimestampTzGetDatum(processed_at);
+	count_agents(leads, n, &args[16], &args[17]);
 
 	/*
 	 * Generic plans for the write and the foreign-key checks it fires: ~100
@@ -977,7 +1062,7 @@ write_leads(Lead *leads, int n, TimestampTz processed_at)
 	 * afresh for every row (pruning at planning always makes the custom
 	 * plan look cheaper).
 	 */
-	ret = execute_with(plan_write, args, generic_plans);
+	ret = execute_with(plan_write, args, write_plans);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "writing processed leads failed: %s", SPI_result_code_string(ret));
 	agents_updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
