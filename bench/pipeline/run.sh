@@ -515,6 +515,32 @@ drain_shape() {
     read -r leads events counts_ok leftover breakdown <<<"$got"
     [ "$leads" = "$n" ] && [ "$events" = "$n" ] && [ "$counts_ok" = t ] && [ "$leftover" = 0 ] \
         || die "shape $shape wrote wrong rows: leads $leads of $n, events $events, agent counts consistent: $counts_ok, pending+dead $leftover"
+    # DOMAIN.md's duplicate rule: a lead with a non-rejected lead of its
+    # type and email or phone made before it, within 30 days (720 hours),
+    # is a duplicate (missed: it is not); a duplicate has one (extra: it has
+    # none). Leads made in the same microsecond (one lead_submit_batch) are
+    # each in the other's window: one of them is the original, either.
+    local missed extra
+    read -r missed extra <<<"$(q "$@" -F ' ' -c "
+        SELECT count(*) FILTER (WHERE status <> 'duplicate' AND (earlier OR tie_original)),
+               count(*) FILTER (WHERE status = 'duplicate' AND NOT (earlier OR tie))
+          FROM (SELECT m.status,
+                       EXISTS (SELECT 1 FROM leadgen.leads o
+                                WHERE o.status <> 'rejected' AND o.insurance_type = m.insurance_type
+                                  AND (o.email_norm = m.email_norm OR o.phone_norm = m.phone_norm)
+                                  AND o.created_at >= m.created_at - interval '720 hours'
+                                  AND o.created_at < m.created_at) AS earlier,
+                       EXISTS (SELECT 1 FROM leadgen.leads o
+                                WHERE o.status <> 'rejected' AND o.insurance_type = m.insurance_type
+                                  AND (o.email_norm = m.email_norm OR o.phone_norm = m.phone_norm)
+                                  AND o.created_at = m.created_at AND o.id <> m.id) AS tie,
+                       EXISTS (SELECT 1 FROM leadgen.leads o
+                                WHERE o.status NOT IN ('rejected', 'duplicate') AND o.insurance_type = m.insurance_type
+                                  AND (o.email_norm = m.email_norm OR o.phone_norm = m.phone_norm)
+                                  AND o.created_at = m.created_at AND o.id <> m.id) AS tie_original
+                  FROM leadgen.leads m WHERE m.id > $before AND m.status <> 'rejected') x")"
+    [ "$missed" = 0 ] && [ "$extra" = 0 ] \
+        || die "shape $shape: duplicates differ from the rule: $missed missed, $extra marked wrongly"
     put "shape_$shape" "$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')"
     put "shape_n_$shape" "$n"
     put "check:shape-$shape" "$leads leads: $breakdown"
@@ -847,12 +873,16 @@ want hot && step hot measure_hot
 want e2e && step e2e measure_e2e
 want floor && step floor measure_floor
 want contract && step contract measure_contract
+# BENCH_SHAPES: some of the shapes 2-7 (development)
+shape_wanted() { [[ " ${BENCH_SHAPES:-2 3 4 5 6 7} " == *" $1 "* ]]; }
 if want shapes; then
-    step shape2 measure_shape 2
-    step shape3 measure_shape_fresh
-    step shape3_end end_shape_fresh
-    for s in 4 5 6; do step "shape$s" measure_shape "$s"; done
-    step shape7 measure_shape_backlog
+    ! shape_wanted 2 || step shape2 measure_shape 2
+    if shape_wanted 3; then
+        step shape3 measure_shape_fresh
+        step shape3_end end_shape_fresh
+    fi
+    for s in 4 5 6; do ! shape_wanted "$s" || step "shape$s" measure_shape "$s"; done
+    ! shape_wanted 7 || step shape7 measure_shape_backlog
 fi
 want bullmq && step bullmq measure_peer bullmq BullMQ
 want pgboss && step pgboss measure_peer pgboss pg-boss
