@@ -52,6 +52,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -80,6 +81,7 @@
 
 #define DUPLICATE_WINDOW_US		(INT64CONST(30) * USECS_PER_DAY)
 #define LEADGEN_DUP_LOCK_CLASS	1818715751	/* advisory lock class of duplicate keys */
+#define LEADGEN_GATE_CLASS		1818715752	/* advisory lock class of the claim gate */
 #define AGENT_DEACTIVATED_MSG	"an agent was deactivated while leads were being assigned to it"
 
 /* Insurance types as bits, for agents' specializations. */
@@ -688,19 +690,17 @@ dup_probe(DupContact contact, Lead *leads, int n, bool *found, TimestampTz *best
 }
 
 /*
- * find_duplicates
- *		Mark eligible leads whose normalized email or phone matches a
- *		non-rejected lead of the same insurance type created in the 30 days
- *		up to their own submission (edge included): in leadgen.leads, or
- *		earlier in this batch. The reference is the original lead (the
- *		earliest match's own original).
+ * lock_dup_keys
+ *		Take the batch's contact keys (type and normalized email or phone)
+ *		as transaction locks, in key order so that two batches cannot
+ *		deadlock: a batch holding a key commits its lead before another
+ *		batch with that key looks for originals, and that one's fresh
+ *		snapshot sees it. Called under the claim gate (process), so that
+ *		batches take their keys in the order they claimed their leads.
  */
 static void
-find_duplicates(Lead *leads, int n)
+lock_dup_keys(Lead *leads, int n)
 {
-	bool	   *found = palloc0(sizeof(bool) * n);
-	TimestampTz *best_at = palloc0(sizeof(TimestampTz) * n);
-	int64	   *best_ref = palloc0(sizeof(int64) * n);
 	Datum	   *keys = palloc(sizeof(Datum) * n * 2);
 	int			nk = 0;
 	int			ret;
@@ -724,7 +724,65 @@ find_duplicates(Lead *leads, int n)
 			elog(ERROR, "locking duplicate keys failed: %s", SPI_result_code_string(ret));
 		SPI_freetuptable(SPI_tuptable);
 	}
+}
 
+/*
+ * The claim gate: a session advisory lock held from a batch's claim to the
+ * end of its lock_dup_keys. Without it, a batch that claimed later leads
+ * could take a shared contact key first, find no original (the earlier
+ * lead is not committed yet) and keep its lead as an original; the other
+ * batch, next, finds that lead in its lead's future: two originals where
+ * DOMAIN.md has one duplicate. Through the gate, concurrent batches see
+ * each other's leads as if they had run one after the other in claim
+ * order. Whoever holds the gate waits only for keys of batches that have
+ * passed it, which do not wait for the gate in their transaction.
+ */
+static bool gate_held = false;
+
+static void
+gate_lock_tag(LOCKTAG *tag)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, LEADGEN_GATE_CLASS, 0, 2);
+}
+
+static void
+gate_acquire(void)
+{
+	LOCKTAG		tag;
+
+	gate_lock_tag(&tag);
+	(void) LockAcquire(&tag, ExclusiveLock, true, false);
+	gate_held = true;
+}
+
+/* Idempotent: also called on every error path of a batch. */
+static void
+gate_release(void)
+{
+	LOCKTAG		tag;
+
+	if (!gate_held)
+		return;
+	gate_lock_tag(&tag);
+	gate_held = false;
+	if (!LockRelease(&tag, ExclusiveLock, true))
+		elog(WARNING, "pg_leadgen claim gate was not held");
+}
+
+/*
+ * find_duplicates
+ *		Mark eligible leads whose normalized email or phone matches a
+ *		non-rejected lead of the same insurance type created in the 30 days
+ *		up to their own submission (edge included): in leadgen.leads, or
+ *		earlier in this batch. The reference is the original lead (the
+ *		earliest match's own original).
+ */
+static void
+find_duplicates(Lead *leads, int n)
+{
+	bool	   *found = palloc0(sizeof(bool) * n);
+	TimestampTz *best_at = palloc0(sizeof(TimestampTz) * n);
+	int64	   *best_ref = palloc0(sizeof(int64) * n);
 	dup_probe(DUP_EMAIL, leads, n, found, best_at, best_ref);
 	dup_probe(DUP_PHONE, leads, n, found, best_at, best_ref);
 
@@ -1082,18 +1140,23 @@ process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryC
 {
 	int			agents_used;
 	int			n;
-	Lead	   *leads = claim(batch_size, one_id, now, &n);
+	Lead	   *leads;
 	Coverage	cov;
 	LeadgenWeights weights;
 	int64		now_us = now + UNIX_EPOCH_OFFSET_US;
 	TimestampTz processed_at;
 
+	gate_acquire();
+	leads = claim(batch_size, one_id, now, &n);
 	*ids = MemoryContextAlloc(keep_cxt, sizeof(int64) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		(*ids)[i] = leads[i].id;
 	*nids = n;
 	if (n == 0)
+	{
+		gate_release();
 		return 0;
+	}
 
 	load_coverage(&cov);
 	load_weights(&weights);
@@ -1103,6 +1166,8 @@ process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryC
 		read_lead(&leads[i]);
 		LeadgenValidate(&leads[i].in, now_us, state_served, &cov, &weights, &leads[i].v);
 	}
+	lock_dup_keys(leads, n);
+	gate_release();
 	find_duplicates(leads, n);
 	agents_used = assign_agents(leads, n, lock_agents);
 
@@ -1295,6 +1360,7 @@ run_in_subxact(SubxactCall *call)
 		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		gate_release();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		if (must_rethrow(edata))
