@@ -102,45 +102,32 @@ SELECT l.status, count(*) AS leads, sum((SELECT count(*) FROM leadgen.lead_assig
 -- drain, compared in one transaction (pending statistics are flushed only
 -- between transactions), on agents never analyzed (autovacuum kept away),
 -- then on statistics where one state covers nearly every agent.
-ALTER TABLE leadgen.agents SET (autovacuum_enabled = false);
-CREATE FUNCTION pg_temp.agents_reads() RETURNS TABLE (what text, n bigint)
+\set scans :abs_srcdir '/sql/include/scans.sql'
+\i :scans
+SELECT pg_temp.autovacuum('{leadgen.agents}', false);
+-- pg_temp.agent_scans(): a drain of 30 Dallas leads; whether agents were
+-- read by the primary key and the state index only.
+CREATE FUNCTION pg_temp.agent_scans() RETURNS TABLE (what text, ok boolean)
 LANGUAGE sql AS $$
-    SELECT 'sequential scans of agents', pg_stat_get_xact_numscans('leadgen.agents'::regclass)
-    UNION ALL
-    SELECT 'scans of other indexes', sum(pg_stat_get_xact_numscans(i.indexrelid))::bigint
-      FROM pg_index i
-     WHERE i.indrelid = 'leadgen.agents'::regclass
-       AND i.indexrelid NOT IN ('leadgen.agents_pkey'::regclass, 'leadgen.agents_state_city_specializations_idx'::regclass)
-    UNION ALL
-    SELECT 'state index scans', pg_stat_get_xact_numscans('leadgen.agents_state_city_specializations_idx'::regclass)
-$$;
-CREATE FUNCTION pg_temp.drain_reads(p_n int) RETURNS TABLE (what text, ok boolean)
-LANGUAGE plpgsql AS $$
-BEGIN
-    CREATE TEMP TABLE reads_before ON COMMIT DROP AS SELECT * FROM pg_temp.agents_reads();
-    PERFORM leadgen.lead_submit(pg_temp.tx()) FROM generate_series(1, p_n);
-    PERFORM leadgen.process_pending();
-    RETURN QUERY
-        SELECT a.what, CASE a.what WHEN 'state index scans' THEN a.n - b.n > 0 ELSE a.n - b.n = 0 END
-          FROM pg_temp.agents_reads() a JOIN reads_before b USING (what)
-         ORDER BY a.what;
-    DROP TABLE reads_before;
-END;
+    SELECT what, CASE what WHEN 'scans of its indexes' THEN n > 0 ELSE n = 0 END
+      FROM pg_temp.drain_scans('{leadgen.agents}', '{leadgen.agents_pkey,leadgen.agents_state_city_specializations_idx}',
+                               (SELECT array_agg(pg_temp.tx()) FROM generate_series(1, 30)))
+     WHERE what <> 'entries read from its indexes'
 $$;
 INSERT INTO leadgen.agents (name, state, specializations, max_leads, rating)
 SELECT 'Bulk ' || g, 'TX', '{auto}', 1000, 3.00 FROM generate_series(1, 500) g;
 BEGIN;
-SELECT * FROM pg_temp.drain_reads(30);
+SELECT * FROM pg_temp.agent_scans();
 COMMIT;
 ANALYZE leadgen.agents;
 SELECT (most_common_vals::text::text[])[1] AS state, most_common_freqs[1] > 0.9 AS covers_nearly_all
   FROM pg_stats WHERE schemaname = 'leadgen' AND tablename = 'agents' AND attname = 'state';
 BEGIN;
-SELECT * FROM pg_temp.drain_reads(30);
+SELECT * FROM pg_temp.agent_scans();
 COMMIT;
 SELECT count(*) AS assigned_to_bulk FROM leadgen.lead_assignments la JOIN leadgen.agents a ON a.id = la.agent_id
  WHERE a.name LIKE 'Bulk %';
-ALTER TABLE leadgen.agents RESET (autovacuum_enabled);
+SELECT pg_temp.autovacuum('{leadgen.agents}', true);
 
 TRUNCATE leadgen.lead_assignments, leadgen.leads, leadgen.events, leadgen.lead_external_ids;
 DELETE FROM leadgen.agents;

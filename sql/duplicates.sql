@@ -92,51 +92,22 @@ SELECT l.id = :multi AS multi, l.duplicate_of = :by_phone AS refers_to_phone_lea
 -- leads of one type and one state, of 3,000 people; the counters of the
 -- leads' partitions and indexes are compared before and after a drain, in
 -- one transaction (pending statistics are flushed only between them).
-CREATE FUNCTION pg_temp.leads_reads() RETURNS TABLE (what text, n bigint)
+\set scans :abs_srcdir '/sql/include/scans.sql'
+\i :scans
+-- pg_temp.probe_scans(): a drain of 40 new people and one lead of
+-- everyone@example.com; whether leads were read by the contact indexes
+-- only, at most two entries per probe and partition (the window meets two
+-- months at most).
+CREATE FUNCTION pg_temp.probe_scans() RETURNS TABLE (what text, ok boolean)
 LANGUAGE sql AS $$
-    WITH parts AS (SELECT relid FROM pg_partition_tree('leadgen.leads') WHERE isleaf),
-         contact AS (SELECT relid FROM pg_partition_tree('leadgen.leads_email_norm_idx') WHERE isleaf
-                     UNION ALL
-                     SELECT relid FROM pg_partition_tree('leadgen.leads_phone_norm_idx') WHERE isleaf),
-         idx AS (SELECT i.indexrelid AS relid, i.indexrelid IN (SELECT relid FROM contact) AS is_contact
-                   FROM pg_index i WHERE i.indrelid IN (SELECT relid FROM parts))
-    SELECT 'sequential scans of leads', sum(pg_stat_get_xact_numscans(relid))::bigint FROM parts
-    UNION ALL
-    SELECT 'scans of the other indexes', sum(pg_stat_get_xact_numscans(relid))::bigint FROM idx WHERE NOT is_contact
-    UNION ALL
-    SELECT 'contact index scans', sum(pg_stat_get_xact_numscans(relid))::bigint FROM idx WHERE is_contact
-    UNION ALL
-    SELECT 'contact index entries read', sum(pg_stat_get_xact_tuples_returned(relid))::bigint FROM idx WHERE is_contact
+    SELECT what, CASE what WHEN 'scans of its indexes' THEN n > 0
+                           WHEN 'entries read from its indexes' THEN n <= 2 * 2 * 2 * 41
+                           ELSE n = 0 END
+      FROM pg_temp.drain_scans('{leadgen.leads}', '{leadgen.leads_email_norm_idx,leadgen.leads_phone_norm_idx}',
+                               (SELECT array_agg(pg_temp.lead()) FROM generate_series(1, 40))
+                               || pg_temp.lead('{"email": "everyone@example.com", "phone": "415-555-9999"}'))
 $$;
--- pg_temp.probe_reads(n): submit n new people and one lead of
--- everyone@example.com, drain, and tell what the drain read of leads.
-CREATE FUNCTION pg_temp.probe_reads(p_n int) RETURNS TABLE (what text, ok boolean)
-LANGUAGE plpgsql AS $$
-BEGIN
-    CREATE TEMP TABLE reads_before ON COMMIT DROP AS SELECT * FROM pg_temp.leads_reads();
-    PERFORM leadgen.lead_submit(pg_temp.lead()) FROM generate_series(1, p_n);
-    PERFORM leadgen.lead_submit(pg_temp.lead('{"email": "everyone@example.com", "phone": "415-555-9999"}'));
-    PERFORM leadgen.process_pending();
-    RETURN QUERY
-        SELECT a.what,
-               CASE a.what WHEN 'contact index scans' THEN a.n - b.n > 0
-                           WHEN 'contact index entries read' THEN a.n - b.n <= 2 * 2 * (p_n + 1)
-                           ELSE a.n - b.n = 0 END
-          FROM pg_temp.leads_reads() a JOIN reads_before b USING (what)
-         ORDER BY a.what;
-    DROP TABLE reads_before;
-END;
-$$;
--- (autovacuum kept away from the partitions meanwhile)
-DO $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT relid FROM pg_partition_tree('leadgen.leads') WHERE isleaf LOOP
-        EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = false)', r.relid::regclass);
-    END LOOP;
-END;
-$$;
+SELECT pg_temp.autovacuum('{leadgen.leads}', false);
 INSERT INTO leadgen.leads (id, status, quality_score, insurance_type, state, email_norm, phone_norm, created_at)
 SELECT nextval('leadgen.lead_id_seq'), 'qualified', 50, 'auto', 'CA', 'bulk' || g || '@example.com',
        '415' || lpad(g::text, 7, '0'), now() - interval '1 minute' * g * 13
@@ -145,7 +116,7 @@ SELECT nextval('leadgen.lead_id_seq'), 'qualified', 50, 'auto', 'CA', 'bulk' || 
 SELECT count(*) AS analyzed_partitions FROM pg_stats WHERE schemaname = 'leadgen' AND tablename LIKE 'leads%'
    AND attname = 'email_norm';
 BEGIN;
-SELECT * FROM pg_temp.probe_reads(40);
+SELECT * FROM pg_temp.probe_scans();
 COMMIT;
 -- analyzed when one email, one phone, one type and one state cover every row
 UPDATE leadgen.leads SET email_norm = 'everyone@example.com', phone_norm = '4155559999'
@@ -155,19 +126,11 @@ SELECT attname, (most_common_vals::text::text[])[1] AS most_common, most_common_
   FROM pg_stats WHERE schemaname = 'leadgen' AND tablename = 'leads'
    AND attname IN ('email_norm', 'phone_norm', 'insurance_type', 'state', 'status') ORDER BY attname;
 BEGIN;
-SELECT * FROM pg_temp.probe_reads(40);
+SELECT * FROM pg_temp.probe_scans();
 COMMIT;
 SELECT count(*) FILTER (WHERE status = 'duplicate') AS duplicates, count(*) AS leads
   FROM leadgen.leads WHERE email_norm = 'everyone@example.com' AND details ? 'vehicles';
-DO $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT relid FROM pg_partition_tree('leadgen.leads') WHERE isleaf LOOP
-        EXECUTE format('ALTER TABLE %s RESET (autovacuum_enabled)', r.relid::regclass);
-    END LOOP;
-END;
-$$;
+SELECT pg_temp.autovacuum('{leadgen.leads}', true);
 
 TRUNCATE leadgen.lead_assignments, leadgen.leads, leadgen.events, leadgen.lead_external_ids;
 DELETE FROM leadgen.carriers;

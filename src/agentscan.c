@@ -46,16 +46,6 @@
 
 #define STATE_INDEX "agents_state_city_specializations_idx"
 
-static AttrNumber
-column(Relation rel, const char *name)
-{
-	AttrNumber	att = get_attnum(RelationGetRelid(rel), name);
-
-	if (att == InvalidAttrNumber)
-		elog(ERROR, "column \"%s\" of \"%s\" not found", name, RelationGetRelationName(rel));
-	return att;
-}
-
 static int
 cmp_agent_id(const void *a, const void *b)
 {
@@ -100,15 +90,15 @@ AgentScanByStates(const char *const *states, int nstates, int *nrows)
 	heap = table_open(agents_oid, AccessShareLock);
 	index = index_open(index_oid, AccessShareLock);
 	if (index->rd_rel->relam != BTREE_AM_OID || index->rd_index->indrelid != agents_oid ||
-		index->rd_index->indkey.values[0] != column(heap, "state"))
+		index->rd_index->indkey.values[0] != LeadgenAttnum(heap, "state"))
 		elog(ERROR, "index \"%s\" is not the btree index on agents (state, ...) it should be", STATE_INDEX);
-	att_id = column(heap, "id");
-	att_state = column(heap, "state");
-	att_specs = column(heap, "specializations");
-	att_active = column(heap, "is_active");
-	att_count = column(heap, "current_lead_count");
-	att_max = column(heap, "max_leads");
-	att_rating = column(heap, "rating");
+	att_id = LeadgenAttnum(heap, "id");
+	att_state = LeadgenAttnum(heap, "state");
+	att_specs = LeadgenAttnum(heap, "specializations");
+	att_active = LeadgenAttnum(heap, "is_active");
+	att_count = LeadgenAttnum(heap, "current_lead_count");
+	att_max = LeadgenAttnum(heap, "max_leads");
+	att_rating = LeadgenAttnum(heap, "rating");
 
 	snap = RegisterSnapshot(GetTransactionSnapshot());
 	slot = table_slot_create(heap, NULL);

@@ -148,16 +148,6 @@ partition_index(Relation part, DupContact c, Oid parent_index)
 	return found;
 }
 
-static AttrNumber
-column(Relation rel, const char *name)
-{
-	AttrNumber	att = get_attnum(RelationGetRelid(rel), name);
-
-	if (att == InvalidAttrNumber)
-		elog(ERROR, "column \"%s\" of \"%s\" not found", name, RelationGetRelationName(rel));
-	return att;
-}
-
 static void
 open_partition(PartScan *ps, Oid partoid, DupContact c, Oid parent_index, Snapshot snap)
 {
@@ -168,10 +158,10 @@ open_partition(PartScan *ps, Oid partoid, DupContact c, Oid parent_index, Snapsh
 			 RelationGetRelationName(ps->index));
 	ps->slot = table_slot_create(ps->heap, NULL);
 	ps->scan = index_beginscan(ps->heap, ps->index, snap, 4, 0);
-	ps->att_id = column(ps->heap, "id");
-	ps->att_status = column(ps->heap, "status");
-	ps->att_created_at = column(ps->heap, "created_at");
-	ps->att_duplicate_of = column(ps->heap, "duplicate_of");
+	ps->att_id = LeadgenAttnum(ps->heap, "id");
+	ps->att_status = LeadgenAttnum(ps->heap, "status");
+	ps->att_created_at = LeadgenAttnum(ps->heap, "created_at");
+	ps->att_duplicate_of = LeadgenAttnum(ps->heap, "duplicate_of");
 	ps->opened = true;
 }
 
