@@ -7,7 +7,7 @@
 #   bench/pipeline/run.sh            full size: 100,000 leads (15-20 minutes)
 #   bench/pipeline/run.sh --quick    10,000 leads, short runs (a few minutes)
 #   bench/pipeline/run.sh --shapes   the drain on seven shapes of data beside
-#                                    the two floors (--only=drain,floor,contract,shapes)
+#                                    the two floors (--only=drain,e2e,floor,contract,shapes)
 #
 # Options: --keep (leave the cluster's data in out/pg), --only=LIST (a
 # comma-separated subset of: rules, ingest, drain, hot, e2e, floor, contract
@@ -34,7 +34,7 @@ for arg in "$@"; do
         --quick) MODE=quick ;;
         --keep) KEEP=1 ;;
         --only=*) ONLY=${arg#--only=} ;;
-        --shapes) ONLY=drain,floor,contract,shapes ;;
+        --shapes) ONLY=drain,e2e,floor,contract,shapes ;;
         -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
     esac
@@ -399,15 +399,23 @@ measure_hot() {
     save_statements hot
 }
 
+# measure_e2e [SHAPE]: step 3 on step 2's leads, or on a shape's leads
+# (sql/ingest_shape.pgbench) with the shape's agents; results under e2e_*
+# or e2e<SHAPE>_*.
 measure_e2e() {
-    local before tx
-    say "3. end to end: lead_submit at $E2E_RATE leads/s for ${E2E_SECONDS}s, workers running"
+    local shape=${1:-} before tx k=e2e script=$HERE/sql/ingest_single.pgbench
+    say "3. end to end${shape:+ (shape $shape)}: lead_submit at $E2E_RATE leads/s for ${E2E_SECONDS}s, workers running"
     reset_state
+    if [ -n "$shape" ]; then
+        k=e2e$shape
+        script=$HERE/sql/ingest_shape.pgbench
+        q -c "CALL bench.shape_agents($shape)"
+    fi
     before=$(q -c "SELECT last_value FROM leadgen.lead_id_seq")
     rm -rf "$OUT/e2e"
     mkdir -p "$OUT/e2e"
-    (cd "$OUT/e2e" && $PGBIN/pgbench -n -M prepared -c 8 -j 2 --rate=$E2E_RATE -T "$E2E_SECONDS" -D n="$N" \
-        --log --log-prefix=pgbench -f "$HERE/sql/ingest_single.pgbench" bench) > "$OUT/e2e.txt" 2>&1 \
+    (cd "$OUT/e2e" && $PGBIN/pgbench -n -M prepared -c 8 -j 2 --rate=$E2E_RATE -T "$E2E_SECONDS" -D n="$N" -D shape="${shape:-0}" \
+        --log --log-prefix=pgbench -f "$script" bench) > "$OUT/e2e.txt" 2>&1 \
         || die "3: pgbench failed: $(tail -3 "$OUT/e2e.txt")"
     q -c "CALL bench.wait_empty()"
     tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/e2e.txt")
@@ -420,18 +428,19 @@ measure_e2e() {
           FROM leadgen.leads WHERE id > $before")
     read -r count p50 p99 pmax <<<"$got"
     [ "$count" = "$tx" ] || die "3: $count leads processed for $tx submissions"
-    put e2e_p50 "$p50"
-    put e2e_p99 "$p99"
-    put e2e_max "$pmax"
-    put e2e_tps "$(pgbench_tps "$OUT/e2e.txt")"
-    put e2e_tx "$tx"
+    put "${k}_p50" "$p50"
+    put "${k}_p99" "$p99"
+    put "${k}_max" "$pmax"
+    put "${k}_tps" "$(pgbench_tps "$OUT/e2e.txt")"
+    put "${k}_tx" "$tx"
     # pgbench's own latency per transaction (third column of its log, in us)
     read -r lat50 lat99 <<<"$(cat "$OUT"/e2e/pgbench.* | awk '{print $3}' | sort -n | awk '
         { v[NR] = $1 } END { printf "%.2f %.2f", v[int(NR * 0.5 + 0.5)] / 1000, v[int(NR * 0.99 + 0.5)] / 1000 }')"
-    put e2e_pgbench_avg "$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/e2e.txt")"
-    put e2e_pgbench_p50 "$lat50"
-    put e2e_pgbench_p99 "$lat99"
-    save_statements e2e
+    put "${k}_pgbench_avg" "$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/e2e.txt")"
+    put "${k}_pgbench_p50" "$lat50"
+    put "${k}_pgbench_p99" "$lat99"
+    save_statements "$k"
+    [ -z "$shape" ] || q -c "CALL bench.shape_end()"
     rm -rf "$OUT/e2e"
 }
 
@@ -745,6 +754,9 @@ report() {
         echo "| 2b | pg_leadgen drain | $HOT_N pending leads of one contact (email and phone) with $HOT_HISTORY earlier leads in 30 days, batch_size 100: each eligible one a duplicate ($(fmt "${RES[hot_duplicates]:-}") marked) | $(result drain_hot leads/s hot) |"
         echo "| 3 | pg_leadgen end to end | lead_submit at $E2E_RATE/s for ${E2E_SECONDS}s ($(fmt "${RES[e2e_tx]:-}") leads, $(fmt "${RES[e2e_tps]:-}") tx/s): processed_at - created_at | p50 ${RES[e2e_p50]:--} ms, p99 ${RES[e2e_p99]:--} ms (max ${RES[e2e_max]:--} ms) |"
         echo "| 3 | pgbench | latency of those lead_submit transactions | avg ${RES[e2e_pgbench_avg]:--} ms, p50 ${RES[e2e_pgbench_p50]:--} ms, p99 ${RES[e2e_pgbench_p99]:--} ms |"
+        if [ -n "${RES[e2e2_p99]:-}" ]; then
+            echo "| 3 (shape 2) | pg_leadgen end to end | the same on shape 2's leads (uniform) and agents ($(fmt "${RES[e2e2_tx]:-}") leads): processed_at - created_at | p50 ${RES[e2e2_p50]:--} ms, p99 ${RES[e2e2_p99]:--} ms (max ${RES[e2e2_max]:--} ms) |"
+        fi
         echo "| 4a | plain-SQL floor | bare queue to bare table, DELETE ... SKIP LOCKED RETURNING + INSERT, 100/tx, 2 sessions | $(result floor rows/s) |"
         echo "| 4a' | contract-writes floor | the rows pg_leadgen wrote in 2, written again from a bare queue with SKIP LOCKED: lead, assignment, agent count, event; no validation, scoring, duplicate lookup or choice; 100/tx, 2 sessions | $(result contract leads/s) |"
         echo "| 4b | BullMQ $bullv | addBulk, Node worker (concurrency 50), 1 tx per lead | $(result bullmq leads/s) |"
@@ -792,6 +804,7 @@ report() {
             echo "|---|---|---|"
             echo "| every shape / contract-writes floor >= 1.0 | worst: shape ${worst_s:--} ${SHAPE_NAMES[${worst_s:-0}]:-}, $r_min | $(verdict "$r_min" ">=" 1.0) |"
             echo "| worst shape / best shape >= 0.8 | shape ${worst_s:--} / shape ${best_s:--}: $r_worst | $(verdict "$r_worst" ">=" 0.8) |"
+            echo "| end-to-end p99 at $E2E_RATE leads/s < 50 ms, shapes 1 and 2 | ${RES[e2e_p99]:--} ms, ${RES[e2e2_p99]:--} ms | $(verdict "${RES[e2e_p99]:--}" "<" 50), $(verdict "${RES[e2e2_p99]:--}" "<" 50) |"
         fi
         echo
         echo "Checks:"
@@ -809,7 +822,7 @@ report() {
         done
         echo
         echo "Where the server's time went during pg_leadgen's measurements (pg_stat_statements, top statements):"
-        for p in drain-100 drain-500 hot e2e shape-2 shape-3 shape-4 shape-5 shape-6 shape-7; do
+        for p in drain-100 drain-500 hot e2e e2e2 shape-2 shape-3 shape-4 shape-5 shape-6 shape-7; do
             [ -f "$OUT/statements/$p.tsv" ] || continue
             echo
             echo "$p:"
@@ -877,6 +890,7 @@ want contract && step contract measure_contract
 shape_wanted() { [[ " ${BENCH_SHAPES:-2 3 4 5 6 7} " == *" $1 "* ]]; }
 if want shapes; then
     ! shape_wanted 2 || step shape2 measure_shape 2
+    ! shape_wanted 2 || step e2e2 measure_e2e 2
     if shape_wanted 3; then
         step shape3 measure_shape_fresh
         step shape3_end end_shape_fresh
