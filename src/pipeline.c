@@ -1146,6 +1146,13 @@ process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryC
 	int64		now_us = now + UNIX_EPOCH_OFFSET_US;
 	TimestampTz processed_at;
 
+	/*
+	 * Carriers and weights are read before the gate, to keep what it
+	 * serializes short: the claim, the rules (C) and the key locks.
+	 */
+	load_coverage(&cov);
+	load_weights(&weights);
+
 	gate_acquire();
 	leads = claim(batch_size, one_id, now, &n);
 	*ids = MemoryContextAlloc(keep_cxt, sizeof(int64) * Max(n, 1));
@@ -1157,9 +1164,6 @@ process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryC
 		gate_release();
 		return 0;
 	}
-
-	load_coverage(&cov);
-	load_weights(&weights);
 
 	for (int i = 0; i < n; i++)
 	{
