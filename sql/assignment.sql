@@ -97,6 +97,30 @@ SELECT l.status, count(*) AS leads, sum((SELECT count(*) FROM leadgen.lead_assig
        sum((SELECT count(*) FROM leadgen.events e WHERE e.entity_id = l.id AND e.type = 'lead.assigned')) AS assigned_events
   FROM leadgen.leads l GROUP BY 1 ORDER BY 1;
 
+-- A batch redone lead by lead (one of its leads fails) locks its candidate
+-- agents through their primary key, in id order, and still picks the best.
+CREATE FUNCTION pg_temp.fail_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.first_name = 'Poison' THEN
+        RAISE EXCEPTION 'simulated failure' USING ERRCODE = 'data_exception';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER fail_poison BEFORE INSERT ON leadgen.leads FOR EACH ROW EXECUTE FUNCTION pg_temp.fail_poison();
+INSERT INTO leadgen.agents (name, state, specializations, current_lead_count, max_leads, rating) VALUES
+    ('Locked Busy', 'TX', '{life}', 5, 10, 5.00), ('Locked Free', 'TX', '{life}', 0, 10, 1.00);
+SELECT leadgen.lead_submit(pg_temp.tx('{"insurance_type": "life", "coverage_amount": 250000, "first_name": "Poison"}')) AS poison \gset
+SELECT leadgen.lead_submit(pg_temp.tx('{"insurance_type": "life", "coverage_amount": 250000}')) AS locked \gset
+SELECT leadgen.process_pending();
+SELECT l.status, a.name AS agent FROM leadgen.leads l
+  JOIN leadgen.lead_assignments la ON la.lead_id = l.id JOIN leadgen.agents a ON a.id = la.agent_id
+ WHERE l.id = :locked;
+SELECT count(*) AS dead_lettered FROM leadgen.leads_dead_letter WHERE id = :poison;
+SELECT name, current_lead_count FROM leadgen.agents WHERE name LIKE 'Locked %' ORDER BY name;
+DROP TRIGGER fail_poison ON leadgen.leads;
+DELETE FROM leadgen.leads_dead_letter;
+
 -- The agents are read, locked and counted by index, whatever the
 -- statistics say: the scan counters of agents and of its indexes around a
 -- drain, compared in one transaction (pending statistics are flushed only

@@ -12,10 +12,12 @@
  *	3. find duplicates, against the leads of the last 30 days (index scans
  *	   driven from C, dupscan.c) and within the batch, after locking the
  *	   batch's contact keys so that concurrent batches see each other's
- *	   leads;
- *	4. read the agents that could take the batch's eligible leads and pick
- *	   each lead's agent in memory: lowest current_lead_count / max_leads,
- *	   then highest rating, then lowest id;
+ *	   leads; steps 1 to the key locks run under the claim gate, so that
+ *	   batches take their keys in the order they claimed (see gate_acquire);
+ *	4. read the agents that could take the batch's eligible leads (index
+ *	   scans driven from C, agentscan.c) and pick each lead's agent in
+ *	   memory: lowest current_lead_count / max_leads, then highest rating,
+ *	   then lowest id;
  *	5. write the leads, their assignments, one event per lead and, last,
  *	   the agents' new counts in a single statement, and notify listeners.
  *	   The table's check keeps every agent within max_leads: when another
@@ -783,6 +785,7 @@ find_duplicates(Lead *leads, int n)
 	bool	   *found = palloc0(sizeof(bool) * n);
 	TimestampTz *best_at = palloc0(sizeof(TimestampTz) * n);
 	int64	   *best_ref = palloc0(sizeof(int64) * n);
+
 	dup_probe(DUP_EMAIL, leads, n, found, best_at, best_ref);
 	dup_probe(DUP_PHONE, leads, n, found, best_at, best_ref);
 
@@ -850,14 +853,14 @@ better_agent(const Agent *a, const Agent *b)
 }
 
 /*
- * lock_agents
+ * lock_candidates
  *		Lock the agents read (rows, in id order) for the rest of the
  *		transaction, in id order, through the primary key, and keep those
  *		that are still active with room, with their counts as locked.
  *		Returns how many are kept (rows is rewritten).
  */
 static int
-lock_agents(AgentRow *rows, int nrows)
+lock_candidates(AgentRow *rows, int nrows)
 {
 	Datum	   *ids = palloc(sizeof(Datum) * nrows);
 	Datum		arg;
@@ -933,7 +936,7 @@ assign_agents(Lead *leads, int n, bool lock)
 
 	rows = AgentScanByStates(state_names, nstates, &nagents);
 	if (lock && nagents > 0)
-		nagents = lock_agents(rows, nagents);
+		nagents = lock_candidates(rows, nagents);
 	agents = palloc0(sizeof(Agent) * Max(nagents, 1));
 	for (int i = 0; i < nagents; i++)
 	{
