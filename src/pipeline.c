@@ -70,6 +70,7 @@
 
 #include "agentscan.h"
 #include "dupscan.h"
+#include "leadread.h"
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -86,14 +87,11 @@
 #define LEADGEN_GATE_CLASS		1818715752	/* advisory lock class of the claim gate */
 #define AGENT_DEACTIVATED_MSG	"an agent was deactivated while leads were being assigned to it"
 
-/* Insurance types as bits, for agents' specializations. */
-static const char *const type_names[] = {"auto", "home", "renters", "life", "health", "commercial"};
-
 typedef struct Agent
 {
 	int64		id;
 	char		state[3];
-	uint32		types;			/* bit i: type_names[i] */
+	uint32		types;			/* bit i: the type LeadgenInsuranceTypeIndex gives i */
 	int32		count;
 	int32		max;
 	double		rating;
@@ -227,7 +225,7 @@ prepare_plans(void)
 		 * only (id = ANY): the rows locked in id order, then updated.
 		 */
 
-		plan_write = LeadgenKeepPlan(
+		plan_write = LeadgenKeepPlan(psprintf(
 							   "WITH u AS ("
 							   " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
 							   "  AS u(id, payload, status, itype, state, dob, score, reasons, dup_of,"
@@ -240,8 +238,7 @@ prepare_plans(void)
 							   "  SELECT u.id, u.payload->>'external_id', u.broker_id, u.payload->>'source', u.status, u.itype,"
 							   "    u.payload->>'first_name', u.payload->>'last_name', u.payload->>'email', u.payload->>'phone',"
 							   "    u.dob, u.payload->>'zip_code', u.payload->>'city', u.state, u.score,"
-							   "    u.payload - '{external_id,broker_id,source,insurance_type,first_name,last_name,"
-							   "email,phone,date_of_birth,zip_code,city,state}'::text[],"
+							   "    u.payload - '%s'::text[],"
 							   "    string_to_array(u.reasons, ','), u.dup_of, u.email_norm, u.phone_norm, u.created_at, $16"
 							   "    FROM u RETURNING 1),"
 							   " a AS ("
@@ -268,7 +265,7 @@ prepare_plans(void)
 							   "        (SELECT count(*) FROM g),"
 							   "        pg_notify('leadgen_changes', json_build_object('source', 'pipeline',"
 							   "          'leads', (SELECT count(*) FROM l), 'agents', (SELECT count(*) FROM g))::text)",
-							   18, t);
+							   LeadColumnKeys()), 18, t);
 	}
 	{
 		Oid			t[4] = {INT8OID, TEXTOID, JSONBOID, TIMESTAMPTZOID};
@@ -344,131 +341,6 @@ execute_with(SPIPlanPtr plan, Datum *args, const char *const *settings)
 	ret = SPI_execute_plan(plan, args, NULL, false, 0);
 	AtEOXact_GUC(true, level);
 	return ret;
-}
-
-/*
- * Reading the payload
- */
-
-static const char *
-json_string(JsonbContainer *c, const char *key)
-{
-	JsonbValue	v;
-
-	if (c == NULL || getKeyJsonValueFromContainer(c, key, strlen(key), &v) == NULL)
-		return NULL;
-	if (v.type != jbvString)
-		return NULL;
-	return pnstrdup(v.val.string.val, v.val.string.len);
-}
-
-/*
- * json_number
- *		A numeric member as a double; *is_int tells whether it was written
- *		as a JSON integer (no fraction, no exponent).
- */
-static bool
-json_number(JsonbContainer *c, const char *key, double *out, bool *is_int)
-{
-	JsonbValue	v;
-	char	   *txt;
-
-	if (c == NULL || getKeyJsonValueFromContainer(c, key, strlen(key), &v) == NULL)
-		return false;
-	if (v.type != jbvNumeric)
-		return false;
-	txt = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
-	*is_int = strpbrk(txt, ".eE") == NULL;
-	*out = strtod(txt, NULL);
-	if (!isfinite(*out))
-		return false;
-	return true;
-}
-
-static JsonbContainer *
-json_container(JsonbContainer *c, const char *key, bool want_array)
-{
-	JsonbValue	v;
-
-	if (c == NULL || getKeyJsonValueFromContainer(c, key, strlen(key), &v) == NULL)
-		return NULL;
-	if (v.type != jbvBinary)
-		return NULL;
-	if (JsonContainerIsArray(v.val.binary.data) != want_array)
-		return NULL;
-	return v.val.binary.data;
-}
-
-/*
- * read_lead
- *		Fill the rules engine's view of a payload. Keys of the wrong type
- *		read as absent (submission refused those at the top level).
- */
-static void
-read_lead(Lead *lead)
-{
-	JsonbContainer *root = &lead->payload->root;
-	LeadgenLead *in = &lead->in;
-	JsonbContainer *c;
-	JsonbValue	v;
-	bool		is_int;
-
-	memset(in, 0, sizeof(*in));
-	in->source = json_string(root, "source");
-	in->insurance_type = json_string(root, "insurance_type");
-	in->first_name = json_string(root, "first_name");
-	in->last_name = json_string(root, "last_name");
-	in->email = json_string(root, "email");
-	in->phone = json_string(root, "phone");
-	in->date_of_birth = json_string(root, "date_of_birth");
-	in->zip_code = json_string(root, "zip_code");
-	in->state = json_string(root, "state");
-	in->city = json_string(root, "city");
-	in->consent_at = json_string(root, "consent_at");
-	if (getKeyJsonValueFromContainer(root, "tcpa_consent", strlen("tcpa_consent"), &v) != NULL &&
-		v.type == jbvBool && v.val.boolean)
-		in->tcpa_consent = 1;
-
-	c = json_container(root, "vehicles", true);
-	if (c != NULL)
-	{
-		int			n = JsonContainerSize(c);
-		LeadgenVehicle *vehicles = palloc0(sizeof(LeadgenVehicle) * Max(n, 1));
-
-		for (int i = 0; i < n; i++)
-		{
-			JsonbValue *e = getIthJsonbValueFromContainer(c, i);
-
-			if (e == NULL || e->type != jbvBinary || JsonContainerIsArray(e->val.binary.data))
-				continue;		/* not an object: a vehicle with nothing */
-			vehicles[i].make = json_string(e->val.binary.data, "make");
-			vehicles[i].model = json_string(e->val.binary.data, "model");
-			vehicles[i].vin = json_string(e->val.binary.data, "vin");
-			vehicles[i].has_year = json_number(e->val.binary.data, "year",
-											   &vehicles[i].year, &vehicles[i].year_is_int);
-		}
-		in->vehicles_present = true;
-		in->n_vehicles = n;
-		in->vehicles = vehicles;
-	}
-
-	c = json_container(root, "property", false);
-	if (c != NULL)
-	{
-		in->has_property = true;
-		in->has_year_built = json_number(c, "year_built", &in->year_built, &in->year_built_is_int);
-		in->has_property_value = json_number(c, "value", &in->property_value, &is_int);
-	}
-
-	in->has_coverage = json_number(root, "coverage_amount", &in->coverage_amount, &is_int);
-
-	c = json_container(root, "business", false);
-	if (c != NULL)
-	{
-		in->has_business = true;
-		in->business_name = json_string(c, "name");
-		in->has_employees = json_number(c, "employees", &in->employees, &in->employees_is_int);
-	}
 }
 
 /*
@@ -824,13 +696,13 @@ find_duplicates(Lead *leads, int n)
 	}
 }
 
+/* An insurance type as a bit, for agents' specializations. */
 static uint32
 type_bit(const char *type)
 {
-	for (int i = 0; i < lengthof(type_names); i++)
-		if (strcmp(type, type_names[i]) == 0)
-			return (uint32) 1 << i;
-	return 0;
+	int			i = LeadgenInsuranceTypeIndex(type);
+
+	return i < 0 ? 0 : (uint32) 1 << i;
 }
 
 /*
@@ -1170,7 +1042,7 @@ process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryC
 
 	for (int i = 0; i < n; i++)
 	{
-		read_lead(&leads[i]);
+		LeadRead(leads[i].payload, &leads[i].in);
 		LeadgenValidate(&leads[i].in, now_us, state_served, &cov, &weights, &leads[i].v);
 	}
 	lock_dup_keys(leads, n);

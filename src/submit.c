@@ -49,45 +49,10 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
+#include "leadread.h"
 #include "pg_leadgen.h"
 #include "shmem.h"
 #include "submit.h"
-
-typedef enum KeyKind
-{
-	KIND_STRING,
-	KIND_NUMBER,
-	KIND_BOOLEAN,
-	KIND_ARRAY,
-	KIND_OBJECT
-} KeyKind;
-
-/* The known keys of a submitted lead and their JSON types. */
-static const struct
-{
-	const char *key;
-	KeyKind		kind;
-}			known_keys[] =
-{
-	{"external_id", KIND_STRING},
-	{"broker_id", KIND_NUMBER},
-	{"source", KIND_STRING},
-	{"insurance_type", KIND_STRING},
-	{"first_name", KIND_STRING},
-	{"last_name", KIND_STRING},
-	{"email", KIND_STRING},
-	{"phone", KIND_STRING},
-	{"date_of_birth", KIND_STRING},
-	{"zip_code", KIND_STRING},
-	{"state", KIND_STRING},
-	{"city", KIND_STRING},
-	{"tcpa_consent", KIND_BOOLEAN},
-	{"consent_at", KIND_STRING},
-	{"vehicles", KIND_ARRAY},
-	{"property", KIND_OBJECT},
-	{"coverage_amount", KIND_NUMBER},
-	{"business", KIND_OBJECT},
-};
 
 #define LEADGEN_EXTERNAL_ID_MAX 255
 
@@ -99,60 +64,6 @@ static SPIPlanPtr plan_broker_role = NULL;
 
 static bool xact_callback_registered = false;
 static bool wake_at_commit = false;
-
-static const char *
-kind_name(KeyKind kind)
-{
-	switch (kind)
-	{
-		case KIND_STRING:
-			return "a string";
-		case KIND_NUMBER:
-			return "a number";
-		case KIND_BOOLEAN:
-			return "a boolean";
-		case KIND_ARRAY:
-			return "an array";
-		case KIND_OBJECT:
-			return "an object";
-	}
-	return "?";
-}
-
-/*
- * value_kind
- *		The JSON type of a jsonb value, as named in problems; "null" for
- *		JSON null.
- */
-static const char *
-value_kind(JsonbValue *v, KeyKind *kind)
-{
-	switch (v->type)
-	{
-		case jbvNull:
-			return "null";
-		case jbvString:
-			*kind = KIND_STRING;
-			return "a string";
-		case jbvNumeric:
-			*kind = KIND_NUMBER;
-			return "a number";
-		case jbvBool:
-			*kind = KIND_BOOLEAN;
-			return "a boolean";
-		case jbvBinary:
-			if (JsonContainerIsArray(v->val.binary.data))
-			{
-				*kind = KIND_ARRAY;
-				return "an array";
-			}
-			*kind = KIND_OBJECT;
-			return "an object";
-		default:
-			*kind = KIND_OBJECT;
-			return "an object";
-	}
-}
 
 static void
 prepare_plans(void)
@@ -220,27 +131,27 @@ SubmitCheckScoped(Jsonb **payloadp, SubmitKeys *keys, const SubmitScope *scope, 
 						   psprintf("The payload is %zu bytes, over the limit of %d bytes (leadgen.max_payload_size).",
 									size, leadgen_max_payload_size));
 
-	for (int i = 0; i < lengthof(known_keys); i++)
+	for (int i = 0; i < lead_nkeys; i++)
 	{
 		JsonbValue	v;
-		KeyKind		kind = KIND_OBJECT;
+		LeadKeyKind kind = LEAD_KEY_OBJECT;
 		const char *got;
 
-		if (getKeyJsonValueFromContainer(&payload->root, known_keys[i].key,
-										 strlen(known_keys[i].key), &v) == NULL)
+		if (getKeyJsonValueFromContainer(&payload->root, lead_keys[i].name,
+										 strlen(lead_keys[i].name), &v) == NULL)
 			continue;
-		got = value_kind(&v, &kind);
+		got = LeadValueKind(&v, &kind);
 		if (v.type == jbvNull)
 			continue;			/* JSON null means absent */
-		if (kind != known_keys[i].kind)
+		if (kind != lead_keys[i].kind)
 		{
 			problems = lappend(problems,
 							   psprintf("Key \"%s\" must be %s, not %s.",
-										known_keys[i].key, kind_name(known_keys[i].kind), got));
+										lead_keys[i].name, LeadKeyKindName(lead_keys[i].kind), got));
 			continue;
 		}
 
-		if (strcmp(known_keys[i].key, "broker_id") == 0)
+		if (strcmp(lead_keys[i].name, "broker_id") == 0)
 		{
 			Datum		d = NumericGetDatum(v.val.numeric);
 			char	   *txt = DatumGetCString(DirectFunctionCall1(numeric_out, d));
@@ -258,7 +169,7 @@ SubmitCheckScoped(Jsonb **payloadp, SubmitKeys *keys, const SubmitScope *scope, 
 				keys->broker_id = (int64) id;
 			}
 		}
-		else if (strcmp(known_keys[i].key, "external_id") == 0)
+		else if (strcmp(lead_keys[i].name, "external_id") == 0)
 		{
 			char	   *s = pnstrdup(v.val.string.val, v.val.string.len);
 			bool		blank = true;

@@ -65,6 +65,21 @@ static const struct
 	{"commercial", LEADGEN_TYPE_COMMERCIAL}
 };
 
+/*
+ * LeadgenInsuranceTypeIndex
+ *		The position (0 to LEADGEN_N_INSURANCE_TYPES - 1) of a supported
+ *		insurance type named as normalized (lower-case), or -1. The one list
+ *		of the types in C; the SQL one is leadgen.insurance_types().
+ */
+int
+LeadgenInsuranceTypeIndex(const char *name)
+{
+	for (int i = 0; i < (int) (sizeof(insurance_types) / sizeof(insurance_types[0])); i++)
+		if (strcmp(name, insurance_types[i].name) == 0)
+			return i;
+	return -1;
+}
+
 /* Indexed by LeadgenReason */
 static const char *const reason_codes[LEADGEN_N_REASONS] =
 {

@@ -62,6 +62,10 @@ typedef enum LeadgenReason
 #define LEADGEN_EMAIL_BUFSIZE	(LEADGEN_EMAIL_MAX_CHARS * 4 + 1)
 /* A normalized phone number is 10 digits */
 #define LEADGEN_PHONE_BUFSIZE	11
+/* The supported insurance types: auto, home, renters, life, health, commercial */
+#define LEADGEN_N_INSURANCE_TYPES	6
+extern int	LeadgenInsuranceTypeIndex(const char *name);
+
 /* Longest supported insurance type ("commercial") plus its terminator */
 #define LEADGEN_TYPE_BUFSIZE	11
 #define LEADGEN_MAX_VEHICLES	4

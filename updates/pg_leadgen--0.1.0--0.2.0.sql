@@ -1275,3 +1275,42 @@ END;
 $$;
 COMMENT ON FUNCTION @extschema@.perf_indexing_strategy(integer, bigint) IS
     'Index recommendations (create, drop, keep, reindex; unplanned statements) with statements, reasons and evidence; verified with HypoPG when installed';
+
+-- ---- The insurance types, once in SQL ----
+-- insurance_types() is the one list; the domain, the checks of agents and
+-- carriers and GET /api/v1/config read it.
+CREATE FUNCTION @extschema@.insurance_types() RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT ARRAY['auto', 'home', 'renters', 'life', 'health', 'commercial']
+$$;
+GRANT EXECUTE ON FUNCTION @extschema@.insurance_types() TO leadgen_reader;
+ALTER DOMAIN @extschema@.insurance_type DROP CONSTRAINT insurance_type_check;
+ALTER DOMAIN @extschema@.insurance_type ADD CONSTRAINT insurance_type_check
+    CHECK (VALUE = ANY (@extschema@.insurance_types()));
+ALTER TABLE @extschema@.agents DROP CONSTRAINT agents_specializations_check,
+    ADD CONSTRAINT agents_specializations_check CHECK (specializations <@ @extschema@.insurance_types());
+ALTER TABLE @extschema@.carriers DROP CONSTRAINT carriers_insurance_types_check,
+    ADD CONSTRAINT carriers_insurance_types_check CHECK (insurance_types <@ @extschema@.insurance_types());
+CREATE OR REPLACE FUNCTION @extschema@.api_config() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT json_build_object(
+        'insurance_types', to_json(@extschema@.insurance_types()),
+        'statuses', json_build_array('assigned', 'qualified', 'rejected', 'duplicate'),
+        'rejection_codes', json_build_array('MISSING_FIELD', 'UNSUPPORTED_INSURANCE_TYPE', 'INVALID_EMAIL',
+                                            'INVALID_PHONE', 'INVALID_ZIP', 'INVALID_STATE', 'ZIP_STATE_MISMATCH',
+                                            'AGE_OUT_OF_RANGE', 'INVALID_VEHICLE', 'INVALID_PROPERTY',
+                                            'INVALID_COVERAGE', 'INVALID_BUSINESS', 'NO_CONSENT', 'STATE_NOT_SERVED'),
+        'scoring_weights', (SELECT json_object_agg(w.component, w.points ORDER BY w.component)
+                              FROM @extschema@.scoring_weights w),
+        'states_served', (SELECT coalesce(json_object_agg(x.insurance_type, x.states ORDER BY x.insurance_type), '{}')
+                            FROM (SELECT t.insurance_type, json_agg(DISTINCT s.state ORDER BY s.state) AS states
+                                    FROM @extschema@.carriers c,
+                                         unnest(c.insurance_types) t(insurance_type),
+                                         unnest(c.states) s(state)
+                                   WHERE c.is_active
+                                   GROUP BY t.insurance_type) x),
+        'limits', json_build_object(
+            'max_payload_bytes', pg_size_bytes(coalesce(current_setting('leadgen.max_payload_size', true), '64kB')),
+            'batch_max_items', 1000,
+            'list_default_limit', 20, 'list_max_limit', 500))::text
+$$;

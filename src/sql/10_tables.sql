@@ -21,7 +21,7 @@ CREATE TABLE @extschema@.agents (
     state               @extschema@.us_state NOT NULL,
     city                text,
     specializations     text[] NOT NULL DEFAULT '{}'
-                        CHECK (specializations <@ ARRAY['auto','home','renters','life','health','commercial']),
+                        CHECK (specializations <@ @extschema@.insurance_types()),
     is_active           boolean NOT NULL DEFAULT true,
     current_lead_count  integer NOT NULL DEFAULT 0,
     max_leads           integer NOT NULL DEFAULT 50 CHECK (max_leads >= 0),
@@ -46,7 +46,7 @@ CREATE TABLE @extschema@.carriers (
     performance_score   numeric(5,2) NOT NULL DEFAULT 0 CHECK (performance_score BETWEEN 0 AND 100),
     states              text[] NOT NULL DEFAULT '{}',
     insurance_types     text[] NOT NULL DEFAULT '{}'
-                        CHECK (insurance_types <@ ARRAY['auto','home','renters','life','health','commercial']),
+                        CHECK (insurance_types <@ @extschema@.insurance_types()),
     created_at          timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX carriers_is_active_partnership_status_idx ON @extschema@.carriers (is_active, partnership_status);

@@ -509,7 +509,7 @@ COMMENT ON FUNCTION @extschema@.api_leads_batch(text, boolean, bigint) IS
 CREATE FUNCTION @extschema@.api_config() RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT json_build_object(
-        'insurance_types', json_build_array('auto', 'home', 'renters', 'life', 'health', 'commercial'),
+        'insurance_types', to_json(@extschema@.insurance_types()),
         'statuses', json_build_array('assigned', 'qualified', 'rejected', 'duplicate'),
         'rejection_codes', json_build_array('MISSING_FIELD', 'UNSUPPORTED_INSURANCE_TYPE', 'INVALID_EMAIL',
                                             'INVALID_PHONE', 'INVALID_ZIP', 'INVALID_STATE', 'ZIP_STATE_MISMATCH',

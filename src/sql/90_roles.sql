@@ -34,7 +34,7 @@ GRANT SELECT ON @extschema@.brokers, @extschema@.agents, @extschema@.carriers,
                 @extschema@.leads, @extschema@.lead_assignments, @extschema@.events,
                 @extschema@.scoring_weights, @extschema@.partitioned_tables
     TO leadgen_reader;
-GRANT EXECUTE ON FUNCTION @extschema@.version(), @extschema@.preloaded(),
+GRANT EXECUTE ON FUNCTION @extschema@.version(), @extschema@.preloaded(), @extschema@.insurance_types(),
                           @extschema@.worker_database(), @extschema@.partitions(regclass),
                           @extschema@.partman_schema(), @extschema@.partman_major_version(),
                           @extschema@.extension_schema(name),
