@@ -28,6 +28,7 @@
 #include "utils/syscache.h"
 
 #include "archive.h"
+#include "assign.h"
 #include "listpage.h"
 #include "listroute.h"
 #include "perf.h"
@@ -881,4 +882,29 @@ pg_leadgen_explain_plan_as(PG_FUNCTION_ARGS)
 				 errmsg("the role that ran the statement no longer exists"),
 				 errhint("A statement is planned only as the role that ran it.")));
 	PG_RETURN_DATUM(plan_jsonb(PerfExplain(&req)));
+}
+
+/* ---- assignment ---- */
+
+PG_FUNCTION_INFO_V1(pg_leadgen_agent_for);
+
+/*
+ * pg_leadgen_agent_for
+ *		agent_for(state text, insurance_type text, only_agent bigint) ->
+ *		bigint: the agent that takes one lead of that state and type now, by
+ *		the pipeline's ranking (AssignAgentFor); NULL when none may. The
+ *		state and type are compared as normalized (upper, lower case).
+ */
+Datum
+pg_leadgen_agent_for(PG_FUNCTION_ARGS)
+{
+	int64		agent;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	agent = AssignAgentFor(text_to_cstring(PG_GETARG_TEXT_PP(0)), text_to_cstring(PG_GETARG_TEXT_PP(1)),
+						   PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2));
+	if (agent == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(agent);
 }

@@ -69,6 +69,7 @@
 #include "utils/timestamp.h"
 
 #include "agentscan.h"
+#include "assign.h"
 #include "dupscan.h"
 #include "leadread.h"
 #include "pg_leadgen.h"
@@ -86,17 +87,6 @@
 #define LEADGEN_DUP_LOCK_CLASS	1818715751	/* advisory lock class of duplicate keys */
 #define LEADGEN_GATE_CLASS		1818715752	/* advisory lock class of the claim gate */
 #define AGENT_DEACTIVATED_MSG	"an agent was deactivated while leads were being assigned to it"
-
-typedef struct Agent
-{
-	int64		id;
-	char		state[3];
-	uint32		types;			/* bit i: the type LeadgenInsuranceTypeIndex gives i */
-	int32		count;
-	int32		max;
-	double		rating;
-	bool		used;			/* given a lead of this batch */
-} Agent;
 
 typedef struct Lead
 {
@@ -696,34 +686,6 @@ find_duplicates(Lead *leads, int n)
 	}
 }
 
-/* An insurance type as a bit, for agents' specializations. */
-static uint32
-type_bit(const char *type)
-{
-	int			i = LeadgenInsuranceTypeIndex(type);
-
-	return i < 0 ? 0 : (uint32) 1 << i;
-}
-
-/*
- * better_agent
- *		Whether a should take a lead before b: lower load ratio
- *		(count / max, compared without division), then higher rating,
- *		then lower id.
- */
-static bool
-better_agent(const Agent *a, const Agent *b)
-{
-	int64		lhs = (int64) a->count * b->max;
-	int64		rhs = (int64) b->count * a->max;
-
-	if (lhs != rhs)
-		return lhs < rhs;
-	if (a->rating != b->rating)
-		return a->rating > b->rating;
-	return a->id < b->id;
-}
-
 /*
  * lock_candidates
  *		Lock the agents read (rows, in id order) for the rest of the
@@ -789,7 +751,7 @@ assign_agents(Lead *leads, int n, bool lock)
 	int			nstates = 0;
 	AgentRow   *rows;
 	int			nagents;
-	Agent	   *agents;
+	AssignAgent *agents;
 	int			used = 0;
 
 	for (int i = 0; i < n; i++)
@@ -809,54 +771,23 @@ assign_agents(Lead *leads, int n, bool lock)
 	rows = AgentScanByStates(state_names, nstates, &nagents);
 	if (lock && nagents > 0)
 		nagents = lock_candidates(rows, nagents);
-	agents = palloc0(sizeof(Agent) * Max(nagents, 1));
-	for (int i = 0; i < nagents; i++)
-	{
-		Datum	   *elems;
-		bool	   *enulls;
-		int			nelems;
-
-		agents[i].id = rows[i].id;
-		memcpy(agents[i].state, rows[i].state, sizeof(agents[i].state));
-		if (rows[i].specializations != (Datum) 0)
-		{
-			deconstruct_array(DatumGetArrayTypeP(rows[i].specializations), TEXTOID, -1, false, TYPALIGN_INT,
-							  &elems, &enulls, &nelems);
-			for (int k = 0; k < nelems; k++)
-				if (!enulls[k])
-					agents[i].types |= type_bit(TextDatumGetCString(elems[k]));
-		}
-		agents[i].count = rows[i].count;
-		agents[i].max = rows[i].max;
-		agents[i].rating = rows[i].rating;
-	}
-
+	agents = AssignAgentsOf(rows, nagents);
 	for (int i = 0; i < n; i++)
 	{
 		Lead	   *l = &leads[i];
-		uint32		bit;
-		Agent	   *best = NULL;
+		AssignAgent *best;
 
 		if (l->v.n_reasons > 0 || l->has_dup)
 			continue;
-		bit = type_bit(l->v.norm_insurance_type);
-		for (int k = 0; k < nagents; k++)
-		{
-			Agent	   *a = &agents[k];
-
-			if (a->count >= a->max || !(a->types & bit) || strcmp(a->state, l->v.norm_state) != 0)
-				continue;
-			if (best == NULL || better_agent(a, best))
-				best = a;
-		}
+		best = AssignPick(agents, nagents, l->v.norm_state, l->v.norm_insurance_type);
 		if (best != NULL)
 		{
 			if (!best->used)
 				used++;
 			best->used = true;
-			best->count++;
+			best->rank.count++;
 			l->has_agent = true;
-			l->agent_id = best->id;
+			l->agent_id = best->rank.id;
 		}
 	}
 	return used;

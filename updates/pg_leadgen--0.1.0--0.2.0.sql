@@ -1314,3 +1314,59 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
             'batch_max_items', 1000,
             'list_default_limit', 20, 'list_max_limit', 500))::text
 $$;
+
+-- ---- One ranking of agents ----
+-- The backlog sweep takes the agent the pipeline would (agent_for, in C).
+-- The agent that takes one lead of a state and insurance type now, by the
+-- pipeline's ranking (src/assign.c, agentrank.c); NULL when none may.
+CREATE FUNCTION @extschema@.agent_for(state text, insurance_type text, only_agent bigint DEFAULT NULL) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pg_leadgen_agent_for'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.agent_for(text, text, bigint) IS
+    'The agent that takes one lead of a state and insurance type now, by the pipeline''s ranking (or one agent only)';
+
+CREATE OR REPLACE FUNCTION @extschema@.assign_backlog(p_agent bigint DEFAULT NULL, p_limit integer DEFAULT 10000) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_lead   record;
+    v_agent  bigint;
+    v_n      integer := 0;
+    v_now    timestamptz := clock_timestamp();
+BEGIN
+    IF p_agent IS NULL THEN
+        PERFORM 1 FROM @extschema@.agents a
+         WHERE a.is_active AND a.current_lead_count < a.max_leads
+         ORDER BY a.id FOR UPDATE;
+    END IF;
+    FOR v_lead IN
+        SELECT l.id, l.created_at, l.state, l.insurance_type
+          FROM @extschema@.leads l
+         WHERE l.status = 'qualified'
+           AND EXISTS (SELECT 1 FROM @extschema@.agents a
+                        WHERE (p_agent IS NULL OR a.id = p_agent)
+                          AND a.is_active AND a.current_lead_count < a.max_leads
+                          AND a.state = l.state AND l.insurance_type = ANY (a.specializations))
+         ORDER BY l.created_at, l.quality_score DESC, l.id
+         LIMIT p_limit
+         FOR UPDATE OF l SKIP LOCKED
+    LOOP
+        -- the pipeline's own choice (assign.c): one ranking for both
+        v_agent := @extschema@.agent_for(v_lead.state, v_lead.insurance_type, p_agent);
+        CONTINUE WHEN v_agent IS NULL;
+        UPDATE @extschema@.agents SET current_lead_count = current_lead_count + 1 WHERE id = v_agent;
+        INSERT INTO @extschema@.lead_assignments (lead_id, lead_created_at, agent_id, status, assigned_at)
+        VALUES (v_lead.id, v_lead.created_at, v_agent, 'assigned', v_now);
+        UPDATE @extschema@.leads SET status = 'assigned'
+         WHERE id = v_lead.id AND created_at = v_lead.created_at;
+        INSERT INTO @extschema@.events (entity_type, entity_id, type, source, payload, "timestamp")
+        VALUES ('lead', v_lead.id, 'lead.assigned', 'backlog',
+                jsonb_build_object('status', 'assigned', 'agent_id', v_agent, 'from', 'qualified'), v_now);
+        v_n := v_n + 1;
+    END LOOP;
+    IF v_n > 0 THEN
+        PERFORM pg_notify('leadgen_changes',
+                          json_build_object('source', 'backlog', 'leads', v_n)::text);
+    END IF;
+    RETURN v_n;
+END;
+$$;

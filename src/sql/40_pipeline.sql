@@ -223,6 +223,14 @@ $$;
 COMMENT ON FUNCTION @extschema@.queue_metrics(text, integer) IS
     'Waiting, delayed, active, completed, failed, dead, oldest waiting age, wait and processing times, throughput per minute';
 
+-- The agent that takes one lead of a state and insurance type now, by the
+-- pipeline's ranking (src/assign.c, agentrank.c); NULL when none may.
+CREATE FUNCTION @extschema@.agent_for(state text, insurance_type text, only_agent bigint DEFAULT NULL) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pg_leadgen_agent_for'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.agent_for(text, text, bigint) IS
+    'The agent that takes one lead of a state and insurance type now, by the pipeline''s ranking (or one agent only)';
+
 -- Backlog assignment: qualified leads go to agents when capacity appears,
 -- oldest first, then highest score. With p_agent, only that agent takes
 -- leads (the agents trigger: the agent's row is already locked by the
@@ -255,13 +263,8 @@ BEGIN
          LIMIT p_limit
          FOR UPDATE OF l SKIP LOCKED
     LOOP
-        SELECT a.id INTO v_agent
-          FROM @extschema@.agents a
-         WHERE (p_agent IS NULL OR a.id = p_agent)
-           AND a.is_active AND a.current_lead_count < a.max_leads
-           AND a.state = v_lead.state AND v_lead.insurance_type = ANY (a.specializations)
-         ORDER BY a.current_lead_count::numeric / a.max_leads, a.rating DESC, a.id
-         LIMIT 1;
+        -- the pipeline's own choice (assign.c): one ranking for both
+        v_agent := @extschema@.agent_for(v_lead.state, v_lead.insurance_type, p_agent);
         CONTINUE WHEN v_agent IS NULL;
         UPDATE @extschema@.agents SET current_lead_count = current_lead_count + 1 WHERE id = v_agent;
         INSERT INTO @extschema@.lead_assignments (lead_id, lead_created_at, agent_id, status, assigned_at)
