@@ -43,6 +43,7 @@
 
 #include "agentscan.h"
 #include "pg_leadgen.h"
+#include "spiutil.h"
 
 #define STATE_INDEX "agents_state_city_specializations_idx"
 

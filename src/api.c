@@ -37,6 +37,7 @@
 #include "queue.h"
 #include "scheduler.h"
 #include "security.h"
+#include "spiutil.h"
 #include "submit.h"
 
 PG_FUNCTION_INFO_V1(pg_leadgen_preloaded);

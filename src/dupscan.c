@@ -66,6 +66,7 @@
 
 #include "dupscan.h"
 #include "pg_leadgen.h"
+#include "spiutil.h"
 
 static const char *const parent_index_names[2] = {"leads_email_norm_idx", "leads_phone_norm_idx"};
 

@@ -18,11 +18,8 @@
  */
 #include "postgres.h"
 
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "utils/lsyscache.h"
-#include "utils/rel.h"
 
 #include "pg_leadgen.h"
 #include "shmem.h"
@@ -46,37 +43,4 @@ _PG_init(void)
 	leadgen_preloaded = true;
 	ShmemInit();
 	WorkerRegister();
-}
-
-/*
- * LeadgenKeepPlan
- *		Prepare a statement and keep its plan for the life of the process.
- *		Caller is connected to SPI.
- */
-SPIPlanPtr
-LeadgenKeepPlan(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
-
-/*
- * LeadgenAttnum
- *		The number of a column of rel, by name; an error when it has none.
- *		For the scans driven from C (dupscan.c, agentscan.c), which read a
- *		table's rows by column name, as a partition's numbers may differ
- *		from its parent's.
- */
-AttrNumber
-LeadgenAttnum(Relation rel, const char *name)
-{
-	AttrNumber	att = get_attnum(RelationGetRelid(rel), name);
-
-	if (att == InvalidAttrNumber)
-		elog(ERROR, "column \"%s\" of \"%s\" not found", name, RelationGetRelationName(rel));
-	return att;
 }

@@ -34,12 +34,6 @@ extern int	leadgen_poll_interval;
 extern int	leadgen_max_payload_size;
 extern void GucInit(bool preloading);
 
-/* pg_leadgen.c */
-struct _SPI_plan;
-struct RelationData;
-extern struct _SPI_plan *LeadgenKeepPlan(const char *sql, int nargs, Oid *argtypes);
-extern AttrNumber LeadgenAttnum(struct RelationData *rel, const char *name);
-
 /* worker.c */
 extern bool leadgen_preloaded;
 extern void WorkerRegister(void);

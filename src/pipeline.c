@@ -13,7 +13,7 @@
  *	   driven from C, dupscan.c) and within the batch, after locking the
  *	   batch's contact keys so that concurrent batches see each other's
  *	   leads; steps 1 to the key locks run under the claim gate, so that
- *	   batches take their keys in the order they claimed (see gate_acquire);
+ *	   batches take their keys in the order they claimed (duplicates.c);
  *	4. read the agents that could take the batch's eligible leads (index
  *	   scans driven from C, agentscan.c) and pick each lead's agent in
  *	   memory: lowest current_lead_count / max_leads, then highest rating,
@@ -54,27 +54,27 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/numeric.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "agentscan.h"
 #include "assign.h"
-#include "dupscan.h"
+#include "duplicates.h"
+#include "failure.h"
+#include "lead.h"
 #include "leadread.h"
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
+#include "spiutil.h"
 #include "validate.h"
 
 #define S LEADGEN_SCHEMA_NAME
@@ -83,32 +83,8 @@
 #define UNIX_EPOCH_OFFSET_US \
 	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
 
-#define DUPLICATE_WINDOW_US		(INT64CONST(30) * USECS_PER_DAY)
-#define LEADGEN_DUP_LOCK_CLASS	1818715751	/* advisory lock class of duplicate keys */
-#define LEADGEN_GATE_CLASS		1818715752	/* advisory lock class of the claim gate */
 #define AGENT_DEACTIVATED_MSG	"an agent was deactivated while leads were being assigned to it"
 
-typedef struct Lead
-{
-	/* the pending row */
-	int64		id;
-	Jsonb	   *payload;
-	bool		has_broker;
-	int64		broker_id;
-	char	   *external_id;
-	int32		attempts;
-	int32		priority;
-	TimestampTz enqueued_at;
-
-	/* the verdict */
-	LeadgenLead in;
-	LeadgenVerdict v;
-	const char *status;
-	bool		has_dup;
-	int64		dup_of;
-	bool		has_agent;
-	int64		agent_id;
-} Lead;
 
 /* Active carriers' coverage, "ST:type" strings sorted for bsearch. */
 typedef struct Coverage
@@ -124,12 +100,8 @@ static SPIPlanPtr plan_claim = NULL;
 static SPIPlanPtr plan_claim_one = NULL;
 static SPIPlanPtr plan_coverage = NULL;
 static SPIPlanPtr plan_weights = NULL;
-static SPIPlanPtr plan_dup_locks = NULL;
 static SPIPlanPtr plan_agents = NULL;
 static SPIPlanPtr plan_write = NULL;
-static SPIPlanPtr plan_fail = NULL;
-static SPIPlanPtr plan_dead = NULL;
-static SPIPlanPtr plan_fail_event = NULL;
 
 #define CLAIM_COLUMNS \
 	" RETURNING p.id, p.payload, p.broker_id, p.external_id, p.attempts, p.enqueued_at, p.priority"
@@ -177,22 +149,6 @@ prepare_plans(void)
 							  "  FROM " S ".carriers c, unnest(c.states) s(st), unnest(c.insurance_types) t(ty)"
 							  " WHERE c.is_active", 0, NULL);
 	plan_weights = LeadgenKeepPlan("SELECT component, points FROM " S ".scoring_weights", 0, NULL);
-	{
-		Oid			t[1] = {TEXTARRAYOID};
-
-		/*
-		 * Duplicate detection across concurrent batches: each batch takes a
-		 * transaction lock per contact key (type and normalized email or
-		 * phone) before it looks for originals, in key order so that two
-		 * batches cannot deadlock. A batch holding a key commits its lead
-		 * before another batch with that key looks, and that one's fresh
-		 * snapshot sees it.
-		 */
-		plan_dup_locks = LeadgenKeepPlan(
-										 "SELECT count(pg_advisory_xact_lock(" CppAsString2(LEADGEN_DUP_LOCK_CLASS) ", h))"
-										 "  FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($1::text[]) k ORDER BY 1) s",
-										 1, t);
-	}
 	{
 		Oid			t[1] = {INT8ARRAYOID};
 
@@ -256,37 +212,6 @@ prepare_plans(void)
 							   "        pg_notify('leadgen_changes', json_build_object('source', 'pipeline',"
 							   "          'leads', (SELECT count(*) FROM l), 'agents', (SELECT count(*) FROM g))::text)",
 							   LeadColumnKeys()), 18, t);
-	}
-	{
-		Oid			t[4] = {INT8OID, TEXTOID, JSONBOID, TIMESTAMPTZOID};
-
-		/*
-		 * Backoff: after the n-th failed attempt, wait 2^(n-1) s, at most
-		 * 60 s (1, 2, 4, 8, ...). In SET, "attempts" is the old value, n-1.
-		 */
-		plan_fail = LeadgenKeepPlan(
-							  "UPDATE " S ".leads_pending SET attempts = attempts + 1, last_error = $2,"
-							  "       errors = errors || jsonb_build_array($3),"
-							  "       next_attempt_at = $4 + interval '1 second' * least(60, power(2, least(attempts, 10)))"
-							  " WHERE id = $1 RETURNING attempts, max_attempts, next_attempt_at", 4, t);
-	}
-	{
-		Oid			t[1] = {INT8OID};
-
-		plan_dead = LeadgenKeepPlan(
-							  "WITH d AS (DELETE FROM " S ".leads_pending WHERE id = $1 RETURNING *)"
-							  " INSERT INTO " S ".leads_dead_letter (id, payload, broker_id, external_id, priority,"
-							  "   attempts, max_attempts, next_attempt_at, last_error, errors, enqueued_at, failed_at)"
-							  " SELECT id, payload, broker_id, external_id, priority, attempts, max_attempts,"
-							  "   next_attempt_at, last_error, errors, enqueued_at, clock_timestamp() FROM d"
-							  " RETURNING id", 1, t);
-	}
-	{
-		Oid			t[3] = {INT8OID, TEXTOID, JSONBOID};
-
-		plan_fail_event = LeadgenKeepPlan(
-									"INSERT INTO " S ".events (entity_type, entity_id, type, source, payload, \"timestamp\")"
-									" VALUES ('lead', $1, $2, 'pipeline', $3, clock_timestamp())", 3, t);
 	}
 }
 
@@ -421,25 +346,6 @@ load_weights(LeadgenWeights *w)
 	SPI_freetuptable(SPI_tuptable);
 }
 
-/*
- * Arrays for the write statement
- */
-
-static Datum
-make_array(Datum *values, bool *nulls, int n, Oid elemtype)
-{
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	int			dims[1];
-	int			lbs[1] = {1};
-
-	dims[0] = n;
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs,
-											  elemtype, typlen, typbyval, typalign));
-}
-
 /* Claim order: highest priority first, then submission (id) order. */
 static int
 cmp_claim_order(const void *a, const void *b)
@@ -513,180 +419,6 @@ claim(int batch_size, int64 one_id, TimestampTz now, int *nleads)
 }
 
 /*
- * dup_probe
- *		Look up the original of each eligible lead's email (DUP_EMAIL) or
- *		phone in leadgen.leads (dupscan.c: index scans, no planner) and
- *		keep, per lead, the earliest found so far in found/best_at/best_ref.
- */
-static void
-dup_probe(DupContact contact, Lead *leads, int n, bool *found, TimestampTz *best_at, int64 *best_ref)
-{
-	DupProbe   *probes = palloc0(sizeof(DupProbe) * n);
-	int		   *idx = palloc(sizeof(int) * n);
-	int			m = 0;
-
-	for (int i = 0; i < n; i++)
-	{
-		const char *key = contact == DUP_PHONE ? leads[i].v.norm_phone : leads[i].v.norm_email;
-
-		if (leads[i].v.n_reasons > 0 || key[0] == '\0')
-			continue;
-		idx[m] = i;
-		probes[m].key = key;
-		probes[m].insurance_type = leads[i].v.norm_insurance_type;
-		probes[m].self_id = leads[i].id;
-		probes[m].lo = leads[i].enqueued_at - DUPLICATE_WINDOW_US;
-		probes[m].hi = leads[i].enqueued_at;
-		m++;
-	}
-	DupScan(contact, probes, m);
-	for (int k = 0; k < m; k++)
-	{
-		int			i = idx[k];
-
-		if (probes[k].found && (!found[i] || probes[k].at < best_at[i]))
-		{
-			found[i] = true;
-			best_at[i] = probes[k].at;
-			best_ref[i] = probes[k].ref;
-		}
-	}
-}
-
-/*
- * lock_dup_keys
- *		Take the batch's contact keys (type and normalized email or phone)
- *		as transaction locks, in key order so that two batches cannot
- *		deadlock: a batch holding a key commits its lead before another
- *		batch with that key looks for originals, and that one's fresh
- *		snapshot sees it. Called under the claim gate (process), so that
- *		batches take their keys in the order they claimed their leads.
- */
-static void
-lock_dup_keys(Lead *leads, int n)
-{
-	Datum	   *keys = palloc(sizeof(Datum) * n * 2);
-	int			nk = 0;
-	int			ret;
-
-	for (int i = 0; i < n; i++)
-	{
-		if (leads[i].v.n_reasons > 0)
-			continue;
-		if (leads[i].v.norm_email[0])
-			keys[nk++] = CStringGetTextDatum(psprintf("%s:e:%s", leads[i].v.norm_insurance_type, leads[i].v.norm_email));
-		if (leads[i].v.norm_phone[0])
-			keys[nk++] = CStringGetTextDatum(psprintf("%s:p:%s", leads[i].v.norm_insurance_type, leads[i].v.norm_phone));
-	}
-	if (nk == 0)
-		return;
-	{
-		Datum		karg = make_array(keys, NULL, nk, TEXTOID);
-
-		ret = SPI_execute_plan(plan_dup_locks, &karg, NULL, false, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "locking duplicate keys failed: %s", SPI_result_code_string(ret));
-		SPI_freetuptable(SPI_tuptable);
-	}
-}
-
-/*
- * The claim gate: a session advisory lock held from a batch's claim to the
- * end of its lock_dup_keys. Without it, a batch that claimed later leads
- * could take a shared contact key first, find no original (the earlier
- * lead is not committed yet) and keep its lead as an original; the other
- * batch, next, finds that lead in its lead's future: two originals where
- * DOMAIN.md has one duplicate. Through the gate, concurrent batches see
- * each other's leads as if they had run one after the other in claim
- * order. Whoever holds the gate waits only for keys of batches that have
- * passed it, which do not wait for the gate in their transaction.
- */
-static bool gate_held = false;
-
-static void
-gate_lock_tag(LOCKTAG *tag)
-{
-	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, LEADGEN_GATE_CLASS, 0, 2);
-}
-
-static void
-gate_acquire(void)
-{
-	LOCKTAG		tag;
-
-	gate_lock_tag(&tag);
-	(void) LockAcquire(&tag, ExclusiveLock, true, false);
-	gate_held = true;
-}
-
-/* Idempotent: also called on every error path of a batch. */
-static void
-gate_release(void)
-{
-	LOCKTAG		tag;
-
-	if (!gate_held)
-		return;
-	gate_lock_tag(&tag);
-	gate_held = false;
-	if (!LockRelease(&tag, ExclusiveLock, true))
-		elog(WARNING, "pg_leadgen claim gate was not held");
-}
-
-/*
- * find_duplicates
- *		Mark eligible leads whose normalized email or phone matches a
- *		non-rejected lead of the same insurance type created in the 30 days
- *		up to their own submission (edge included): in leadgen.leads, or
- *		earlier in this batch. The reference is the original lead (the
- *		earliest match's own original).
- */
-static void
-find_duplicates(Lead *leads, int n)
-{
-	bool	   *found = palloc0(sizeof(bool) * n);
-	TimestampTz *best_at = palloc0(sizeof(TimestampTz) * n);
-	int64	   *best_ref = palloc0(sizeof(int64) * n);
-
-	dup_probe(DUP_EMAIL, leads, n, found, best_at, best_ref);
-	dup_probe(DUP_PHONE, leads, n, found, best_at, best_ref);
-
-	for (int i = 0; i < n; i++)
-	{
-		Lead	   *l = &leads[i];
-
-		if (l->v.n_reasons > 0)
-			continue;
-
-		/* earlier leads of this batch */
-		for (int j = 0; j < i; j++)
-		{
-			Lead	   *o = &leads[j];
-
-			if (o->v.n_reasons > 0 || strcmp(o->v.norm_insurance_type, l->v.norm_insurance_type) != 0)
-				continue;
-			if (o->enqueued_at < l->enqueued_at - DUPLICATE_WINDOW_US || o->enqueued_at > l->enqueued_at)
-				continue;
-			if (!((o->v.norm_email[0] && strcmp(o->v.norm_email, l->v.norm_email) == 0) ||
-				  (o->v.norm_phone[0] && strcmp(o->v.norm_phone, l->v.norm_phone) == 0)))
-				continue;
-			if (!found[i] || o->enqueued_at < best_at[i])
-			{
-				found[i] = true;
-				best_at[i] = o->enqueued_at;
-				best_ref[i] = o->has_dup ? o->dup_of : o->id;
-			}
-		}
-
-		if (found[i])
-		{
-			l->has_dup = true;
-			l->dup_of = best_ref[i];
-		}
-	}
-}
-
-/*
  * lock_candidates
  *		Lock the agents read (rows, in id order) for the rest of the
  *		transaction, in id order, through the primary key, and keep those
@@ -703,7 +435,7 @@ lock_candidates(AgentRow *rows, int nrows)
 
 	for (int i = 0; i < nrows; i++)
 		ids[i] = Int64GetDatum(rows[i].id);
-	arg = make_array(ids, NULL, nrows, INT8OID);
+	arg = LeadgenMakeArray(ids, NULL, nrows, INT8OID);
 	ret = execute_with(plan_agents, &arg, by_key);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "locking agents failed: %s", SPI_result_code_string(ret));
@@ -831,8 +563,8 @@ count_agents(Lead *leads, int n, Datum *ids, Datum *counts)
 		cv[m] = Int32GetDatum(1);
 		m++;
 	}
-	*ids = make_array(idv, NULL, m, INT8OID);
-	*counts = make_array(cv, NULL, m, INT4OID);
+	*ids = LeadgenMakeArray(idv, NULL, m, INT8OID);
+	*counts = LeadgenMakeArray(cv, NULL, m, INT4OID);
 }
 
 /*
@@ -915,7 +647,7 @@ write_leads(Lead *leads, int n, TimestampTz processed_at)
 	}
 
 	for (int c = 0; c < 15; c++)
-		args[c] = make_array(cols[c], nulls[c], n, elemtypes[c]);
+		args[c] = LeadgenMakeArray(cols[c], nulls[c], n, elemtypes[c]);
 	args[15] = TimestampTzGetDatum(processed_at);
 	count_agents(leads, n, &args[16], &args[17]);
 
@@ -959,7 +691,7 @@ process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryC
 	load_coverage(&cov);
 	load_weights(&weights);
 
-	gate_acquire();
+	DuplicatesGateAcquire();
 	leads = claim(batch_size, one_id, now, &n);
 	*ids = MemoryContextAlloc(keep_cxt, sizeof(int64) * Max(n, 1));
 	for (int i = 0; i < n; i++)
@@ -967,7 +699,7 @@ process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryC
 	*nids = n;
 	if (n == 0)
 	{
-		gate_release();
+		DuplicatesGateRelease();
 		return 0;
 	}
 
@@ -976,9 +708,9 @@ process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryC
 		LeadRead(leads[i].payload, &leads[i].in);
 		LeadgenValidate(&leads[i].in, now_us, state_served, &cov, &weights, &leads[i].v);
 	}
-	lock_dup_keys(leads, n);
-	gate_release();
-	find_duplicates(leads, n);
+	DuplicatesLockKeys(leads, n);
+	DuplicatesGateRelease();
+	DuplicatesFind(leads, n);
 	agents_used = assign_agents(leads, n, lock_agents);
 
 	for (int i = 0; i < n; i++)
@@ -1011,26 +743,6 @@ process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryC
 }
 
 /*
- * PipelineErrorIsTransient
- *		Whether an error is worth retrying: serialization failures and
- *		deadlocks (class 40), lock and object-state conflicts (55),
- *		resource shortages (53), system and I/O errors (58) and lost
- *		connections (08). Everything else is deterministic: the same row
- *		would fail the same way again.
- */
-bool
-PipelineErrorIsTransient(int sqlerrcode)
-{
-	int			class = ERRCODE_TO_CATEGORY(sqlerrcode);
-
-	return class == ERRCODE_TO_CATEGORY(ERRCODE_T_R_SERIALIZATION_FAILURE) ||
-		class == ERRCODE_TO_CATEGORY(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE) ||
-		class == ERRCODE_TO_CATEGORY(ERRCODE_INSUFFICIENT_RESOURCES) ||
-		class == ERRCODE_TO_CATEGORY(ERRCODE_SYSTEM_ERROR) ||
-		class == ERRCODE_TO_CATEGORY(ERRCODE_CONNECTION_EXCEPTION);
-}
-
-/*
  * must_rethrow
  *		Errors that are not the row's doing: a cancel request or a shutdown.
  *		They end the batch instead of being charged to a row.
@@ -1044,89 +756,8 @@ must_rethrow(ErrorData *edata)
 }
 
 /*
- * record_failure
- *		Charge a failed attempt to one pending row: schedule its retry, or
- *		move it to the dead letter table when the error is deterministic
- *		or the attempts are used up. Runs in its own subtransaction.
- */
-static void
-record_failure(int64 id, ErrorData *edata, PipelineResult *res)
-{
-	bool		transient = PipelineErrorIsTransient(edata->sqlerrcode);
-	StringInfoData err;
-	Datum		args[4];
-	int			ret;
-	bool		isnull;
-	int			attempts;
-	int			max_attempts;
-	TimestampTz next;
-	Datum		ev[3];
-
-	initStringInfo(&err);
-	appendStringInfoString(&err, "{\"sqlstate\": ");
-	escape_json(&err, unpack_sql_state(edata->sqlerrcode));
-	appendStringInfoString(&err, ", \"message\": ");
-	escape_json(&err, edata->message ? edata->message : "");
-	if (edata->detail)
-	{
-		appendStringInfoString(&err, ", \"detail\": ");
-		escape_json(&err, edata->detail);
-	}
-	appendStringInfo(&err, ", \"transient\": %s, \"at\": ", transient ? "true" : "false");
-	escape_json(&err, timestamptz_to_str(GetCurrentTimestamp()));
-	appendStringInfoChar(&err, '}');
-
-	args[0] = Int64GetDatum(id);
-	args[1] = CStringGetTextDatum(edata->message ? edata->message : "");
-	args[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(err.data));
-	args[3] = TimestampTzGetDatum(GetCurrentTimestamp());
-
-	ret = SPI_execute_plan(plan_fail, args, NULL, false, 0);
-	if (ret != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "recording a failed attempt failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 0)
-	{
-		SPI_freetuptable(SPI_tuptable);
-		return;					/* the row is gone (taken by another worker) */
-	}
-	attempts = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	max_attempts = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	next = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	SPI_freetuptable(SPI_tuptable);
-
-	if (transient && attempts < max_attempts)
-	{
-		ev[1] = CStringGetTextDatum("lead.retry_scheduled");
-		ev[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(
-															  psprintf("{\"attempt\": %d, \"max_attempts\": %d, \"sqlstate\": \"%s\", \"next_attempt_at\": \"%s\"}",
-																	   attempts, max_attempts,
-																	   unpack_sql_state(edata->sqlerrcode),
-																	   timestamptz_to_str(next))));
-		res->retried++;
-	}
-	else
-	{
-		ret = SPI_execute_plan(plan_dead, args, NULL, false, 0);
-		if (ret != SPI_OK_INSERT_RETURNING)
-			elog(ERROR, "moving a lead to the dead letter table failed: %s", SPI_result_code_string(ret));
-		SPI_freetuptable(SPI_tuptable);
-		ev[1] = CStringGetTextDatum("lead.dead_lettered");
-		ev[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(
-															  psprintf("{\"attempts\": %d, \"max_attempts\": %d, \"sqlstate\": \"%s\", \"transient\": %s}",
-																	   attempts, max_attempts,
-																	   unpack_sql_state(edata->sqlerrcode),
-																	   transient ? "true" : "false")));
-		res->dead++;
-	}
-	ev[0] = args[0];
-	ret = SPI_execute_plan(plan_fail_event, ev, NULL, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "logging a failed attempt failed: %s", SPI_result_code_string(ret));
-}
-
-/*
  * run_in_subxact
- *		Run process() (or record_failure()) in a subtransaction. Returns
+ *		Run process() (or FailureRecord()) in a subtransaction. Returns
  *		NULL on success, or the error (allocated in keep_cxt) after rolling
  *		the subtransaction back. Cancels and shutdowns are re-thrown.
  */
@@ -1140,7 +771,7 @@ typedef struct SubxactCall
 	int64	   *ids;
 	int			nids;
 	int			processed;
-	ErrorData  *failure;		/* for record_failure */
+	ErrorData  *failure;		/* for FailureRecord */
 	PipelineResult *res;
 } SubxactCall;
 
@@ -1156,7 +787,7 @@ run_in_subxact(SubxactCall *call)
 	PG_TRY();
 	{
 		if (call->failure != NULL)
-			record_failure(call->one_id, call->failure, call->res);
+			FailureRecord(call->one_id, call->failure, call->res);
 		else
 			call->processed = process(call->batch_size, call->one_id, call->lock_agents, call->now,
 									  call->keep_cxt, &call->ids, &call->nids, call->res);
@@ -1170,7 +801,7 @@ run_in_subxact(SubxactCall *call)
 		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
-		gate_release();
+		DuplicatesGateRelease();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		if (must_rethrow(edata))

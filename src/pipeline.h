@@ -28,7 +28,6 @@ typedef struct PipelineResult
 } PipelineResult;
 
 extern int	PipelineRunBatch(int batch_size, PipelineResult *result);
-extern bool PipelineErrorIsTransient(int sqlerrcode);
 extern void PipelineResetActive(void);
 
 #endif							/* LEADGEN_PIPELINE_H */

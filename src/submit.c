@@ -52,6 +52,7 @@
 #include "leadread.h"
 #include "pg_leadgen.h"
 #include "shmem.h"
+#include "spiutil.h"
 #include "submit.h"
 
 #define LEADGEN_EXTERNAL_ID_MAX 255
