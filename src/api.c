@@ -26,6 +26,7 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "archive.h"
 #include "assign.h"
@@ -37,6 +38,7 @@
 #include "queue.h"
 #include "scheduler.h"
 #include "security.h"
+#include "shmem.h"
 #include "spiutil.h"
 #include "submit.h"
 
@@ -46,12 +48,13 @@ PG_FUNCTION_INFO_V1(pg_leadgen_worker_database);
 /*
  * pg_leadgen_preloaded
  *		Whether this server loaded pg_leadgen through
- *		shared_preload_libraries, so that its workers run.
+ *		shared_preload_libraries, so that its workers run: only then does
+ *		it have its shared block.
  */
 Datum
 pg_leadgen_preloaded(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(leadgen_preloaded);
+	PG_RETURN_BOOL(ShmemAttached());
 }
 
 /*
@@ -565,6 +568,40 @@ pg_leadgen_process_pending(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(written);
 }
 
+PG_FUNCTION_INFO_V1(pg_leadgen_queue_stats);
+
+/*
+ * pg_leadgen_queue_stats
+ *		queue_stats(minutes int): the shared counters of the "leads" queue
+ *		as one row (QueueReadStats).
+ */
+Datum
+pg_leadgen_queue_stats(PG_FUNCTION_ARGS)
+{
+	QueueStats	st;
+	TupleDesc	tupdesc;
+	Datum		values[14];
+	bool		nulls[14];
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	QueueReadStats(PG_GETARG_INT32(0), &st);
+
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = Int32GetDatum((int32) st.active);
+	values[1] = Int64GetDatum((int64) st.completed);
+	values[2] = Int64GetDatum((int64) st.failed);
+	values[3] = Int64GetDatum((int64) st.dead);
+	values[4] = Int32GetDatum(st.samples);
+	for (int i = 0; i < 4; i++)
+	{
+		values[5 + i] = Float8GetDatum(st.wait_ms[i]);
+		values[9 + i] = Float8GetDatum(st.proc_ms[i]);
+	}
+	values[13] = DirectFunctionCall1(jsonb_in, CStringGetDatum(st.throughput_json));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
 PG_FUNCTION_INFO_V1(pg_leadgen_lead_submit);
 PG_FUNCTION_INFO_V1(pg_leadgen_wake_at_commit);
 
@@ -908,4 +945,40 @@ pg_leadgen_agent_for(PG_FUNCTION_ARGS)
 	if (agent == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_INT64(agent);
+}
+
+/* ---- schedules ---- */
+
+PG_FUNCTION_INFO_V1(pg_leadgen_cron_next);
+
+/*
+ * pg_leadgen_cron_next
+ *		cron_next(schedule text, timezone text, after timestamptz): the
+ *		first run of schedule in timezone strictly after `after`
+ *		(SchedulerNextRun).
+ */
+Datum
+pg_leadgen_cron_next(PG_FUNCTION_ARGS)
+{
+	char	   *schedule = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *timezone = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	PG_RETURN_TIMESTAMPTZ(SchedulerNextRun(schedule, timezone, PG_GETARG_TIMESTAMPTZ(2)));
+}
+
+/* ---- performance toolkit ---- */
+
+PG_FUNCTION_INFO_V1(pg_leadgen_statement_kind);
+
+/*
+ * pg_leadgen_statement_kind
+ *		statement_kind(query text, read_only boolean): the command tag of the
+ *		single statement in query (PerfStatementKind).
+ */
+Datum
+pg_leadgen_statement_kind(PG_FUNCTION_ARGS)
+{
+	const char *kind = PerfStatementKind(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1));
+
+	PG_RETURN_TEXT_P(cstring_to_text(kind));
 }

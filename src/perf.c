@@ -70,8 +70,6 @@
 #include "pg_leadgen.h"
 #include "security.h"
 
-PG_FUNCTION_INFO_V1(pg_leadgen_statement_kind);
-
 /*
  * is_plain_select
  *		A SELECT that neither writes (SELECT INTO, data-modifying WITH) nor
@@ -144,18 +142,18 @@ single_statement(const char *query, bool read_only)
 }
 
 /*
- * pg_leadgen_statement_kind
- *		statement_kind(query text, read_only boolean) returns the command
- *		tag of the single statement in query ("SELECT", "DELETE", ...).
- *		Raises an error when query holds no statement or more than one, or,
- *		with read_only, when the statement is not a plain SELECT.
+ * PerfStatementKind
+ *		The command tag of the single statement in query ("SELECT",
+ *		"DELETE", ...). Raises an error when query holds no statement or
+ *		more than one, or, with read_only, when the statement is not a plain
+ *		SELECT.
  */
-Datum
-pg_leadgen_statement_kind(PG_FUNCTION_ARGS)
+const char *
+PerfStatementKind(const char *query, bool read_only)
 {
-	RawStmt    *raw = single_statement(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1));
+	RawStmt    *raw = single_statement(query, read_only);
 
-	PG_RETURN_TEXT_P(cstring_to_text(GetCommandTagName(CreateCommandTag(raw->stmt))));
+	return GetCommandTagName(CreateCommandTag(raw->stmt));
 }
 
 /*

@@ -24,5 +24,6 @@ typedef struct PerfExplainRequest
 } PerfExplainRequest;
 
 extern char *PerfExplain(const PerfExplainRequest *req);
+extern const char *PerfStatementKind(const char *query, bool read_only);
 
 #endif							/* LEADGEN_PERF_H */

@@ -40,7 +40,6 @@ _PG_init(void)
 	if (!process_shared_preload_libraries_in_progress || IsBinaryUpgrade)
 		return;
 
-	leadgen_preloaded = true;
 	ShmemInit();
 	WorkerRegister();
 }

@@ -35,7 +35,6 @@ extern int	leadgen_max_payload_size;
 extern void GucInit(bool preloading);
 
 /* worker.c */
-extern bool leadgen_preloaded;
 extern void WorkerRegister(void);
 
 #endif							/* PG_LEADGEN_H */

@@ -5,7 +5,8 @@
  *
  * The workers account for every committed batch here (counts, throughput
  * per minute, wait and processing times of the last LEADGEN_SAMPLES
- * leads); leadgen.queue_metrics() reads them without touching a table.
+ * leads); leadgen.queue_metrics() reads them, through QueueReadStats,
+ * without touching a table.
  * The counters start at zero when the server starts.
  *
  * Copyright (c) 2026, pg_leadgen developers
@@ -20,19 +21,12 @@
 #include <math.h>
 #include <time.h>
 
-#include "access/htup_details.h"
-#include "fmgr.h"
-#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "pgtime.h"
-#include "utils/builtins.h"
-#include "utils/jsonb.h"
 
 #include "pg_leadgen.h"
 #include "queue.h"
 #include "shmem.h"
-
-PG_FUNCTION_INFO_V1(pg_leadgen_queue_stats);
 
 /*
  * QueueRecordResult
@@ -104,30 +98,22 @@ mean_ms(const int64 *v, int n)
 }
 
 /*
- * pg_leadgen_queue_stats
- *		The shared counters: active, completed, failed, dead_lettered,
- *		samples, wait and processing time mean/p50/p95/p99 (ms), and the
- *		throughput of the last `minutes` minutes as jsonb
- *		[{"minute": "...", "leads": n}], oldest first, the current minute
- *		included. Without the shared block (library not preloaded), every
- *		figure is zero.
+ * QueueReadStats
+ *		A snapshot of the shared counters: active, completed, failed,
+ *		dead-lettered, the number of samples, wait and processing time
+ *		mean/p50/p95/p99 (ms), and the throughput of the last `minutes`
+ *		minutes as a JSON array [{"minute": "...", "leads": n}], oldest
+ *		first, the current minute included. Without the shared block
+ *		(library not preloaded), every figure is zero.
  */
-Datum
-pg_leadgen_queue_stats(PG_FUNCTION_ARGS)
+void
+QueueReadStats(int minutes, QueueStats *out)
 {
-	int32		minutes = PG_GETARG_INT32(0);
-	TupleDesc	tupdesc;
-	Datum		values[14];
-	bool		nulls[14];
 	int64	   *wait_us = palloc(sizeof(int64) * LEADGEN_SAMPLES);
 	int64	   *proc_us = palloc(sizeof(int64) * LEADGEN_SAMPLES);
 	int64		mepoch[LEADGEN_MINUTES];
 	uint64		mcount[LEADGEN_MINUTES];
 	int			n = 0;
-	uint64		completed = 0,
-				failed = 0,
-				dead = 0;
-	uint32		active = 0;
 	int64		now_min = (int64) (time(NULL) / 60);
 	StringInfoData tp;
 
@@ -135,19 +121,18 @@ pg_leadgen_queue_stats(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("minutes must be between 1 and %d", LEADGEN_MINUTES)));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
 
+	memset(out, 0, sizeof(*out));
 	memset(mepoch, 0, sizeof(mepoch));
 	memset(mcount, 0, sizeof(mcount));
 	if (ShmemAttached())
 	{
 		LeadgenQueueStats *st = &leadgen_shared->stats;
 
-		completed = pg_atomic_read_u64(&st->completed);
-		failed = pg_atomic_read_u64(&st->failed);
-		dead = pg_atomic_read_u64(&st->dead);
-		active = pg_atomic_read_u32(&st->active);
+		out->completed = pg_atomic_read_u64(&st->completed);
+		out->failed = pg_atomic_read_u64(&st->failed);
+		out->dead = pg_atomic_read_u64(&st->dead);
+		out->active = pg_atomic_read_u32(&st->active);
 		SpinLockAcquire(&st->mutex);
 		n = (int) st->nsamples;
 		memcpy(wait_us, st->wait_us, sizeof(int64) * n);
@@ -171,24 +156,19 @@ pg_leadgen_queue_stats(PG_FUNCTION_ARGS)
 						 tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min, c);
 	}
 	appendStringInfoChar(&tp, ']');
+	out->throughput_json = tp.data;
 
 	qsort(wait_us, n, sizeof(int64), cmp_int64);
 	qsort(proc_us, n, sizeof(int64), cmp_int64);
-
-	memset(nulls, 0, sizeof(nulls));
-	values[0] = Int32GetDatum((int32) active);
-	values[1] = Int64GetDatum((int64) completed);
-	values[2] = Int64GetDatum((int64) failed);
-	values[3] = Int64GetDatum((int64) dead);
-	values[4] = Int32GetDatum(n);
-	values[5] = Float8GetDatum(mean_ms(wait_us, n));
-	values[6] = Float8GetDatum(percentile_ms(wait_us, n, 0.50));
-	values[7] = Float8GetDatum(percentile_ms(wait_us, n, 0.95));
-	values[8] = Float8GetDatum(percentile_ms(wait_us, n, 0.99));
-	values[9] = Float8GetDatum(mean_ms(proc_us, n));
-	values[10] = Float8GetDatum(percentile_ms(proc_us, n, 0.50));
-	values[11] = Float8GetDatum(percentile_ms(proc_us, n, 0.95));
-	values[12] = Float8GetDatum(percentile_ms(proc_us, n, 0.99));
-	values[13] = DirectFunctionCall1(jsonb_in, CStringGetDatum(tp.data));
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+	out->samples = n;
+	out->wait_ms[0] = mean_ms(wait_us, n);
+	out->wait_ms[1] = percentile_ms(wait_us, n, 0.50);
+	out->wait_ms[2] = percentile_ms(wait_us, n, 0.95);
+	out->wait_ms[3] = percentile_ms(wait_us, n, 0.99);
+	out->proc_ms[0] = mean_ms(proc_us, n);
+	out->proc_ms[1] = percentile_ms(proc_us, n, 0.50);
+	out->proc_ms[2] = percentile_ms(proc_us, n, 0.95);
+	out->proc_ms[3] = percentile_ms(proc_us, n, 0.99);
+	pfree(wait_us);
+	pfree(proc_us);
 }

@@ -74,8 +74,6 @@
 #define UNIX_EPOCH_OFFSET_S \
 	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
 
-PG_FUNCTION_INFO_V1(pg_leadgen_cron_next);
-
 PGDLLEXPORT void JobWorkerMain(Datum main_arg);
 
 /*
@@ -146,20 +144,6 @@ SchedulerNextRun(const char *schedule, const char *timezone, TimestampTz after)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cron schedule \"%s\" has no run after %s", schedule, timestamptz_to_str(after))));
 	return (TimestampTz) (next - UNIX_EPOCH_OFFSET_S) * USECS_PER_SEC;
-}
-
-/*
- * pg_leadgen_cron_next
- *		cron_next(schedule text, timezone text, after timestamptz).
- */
-Datum
-pg_leadgen_cron_next(PG_FUNCTION_ARGS)
-{
-	char	   *schedule = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *timezone = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	TimestampTz after = PG_GETARG_TIMESTAMPTZ(2);
-
-	PG_RETURN_TIMESTAMPTZ(SchedulerNextRun(schedule, timezone, after));
 }
 
 /*

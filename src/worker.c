@@ -51,8 +51,6 @@
 
 #define BACKLOG_SWEEP_MS	30000
 
-bool		leadgen_preloaded = false;
-
 PGDLLEXPORT void LauncherMain(Datum main_arg);
 PGDLLEXPORT void PipelineWorkerMain(Datum main_arg);
 
