@@ -1,8 +1,8 @@
 -- The ingest pipeline: submission, processing, queue control, backlog
 -- assignment.
 
--- Queues and their state. pg_leadgen has one queue, "leads" (the ingest
--- queue, leadgen.leads_pending).
+-- Queues and their state: "leads", the ingest queue (leadgen.leads_pending),
+-- here; "maintenance", the runs of the scheduled jobs, in 51_queues.sql.
 CREATE TABLE @extschema@.queues (
     name        text PRIMARY KEY,
     paused      boolean NOT NULL DEFAULT false,

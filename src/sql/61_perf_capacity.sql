@@ -1,5 +1,6 @@
--- The performance toolkit, part 2: capacity snapshots and forecasts,
--- bottleneck detection, and maintenance run through the workers.
+-- The performance toolkit, part 2: capacity snapshots and forecasts, and
+-- table maintenance run through the workers (perf_optimize_table,
+-- perf_job_status). Bottleneck detection is part 3 (62_perf_bottlenecks.sql).
 
 -- Snapshots of the resources that run out: taken by the built-in job
 -- capacity_snapshot (every 5 minutes), kept `retention_days`.

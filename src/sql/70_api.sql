@@ -1,6 +1,9 @@
--- The REST gateway's side of the database (gateway/): API keys, shared rate
--- limits, the list statements and the JSON documents of the routes. Every
--- answer body is built here; the gateway only passes bound parameters.
+-- The REST gateway's side of the database (gateway/), part 1: API keys,
+-- shared rate limits, signed list cursors, the list statements (written by
+-- api_list_statement() from api_list_spec(), run by api_list() in C,
+-- src/listroute.c) and the JSON documents the route functions of
+-- 71_api_routes.sql return. The gateway calls those route functions only,
+-- with bound parameters; no SQL text travels from it.
 
 -- API keys: only a SHA-256 of the key is kept. A partner key may be bound to
 -- a broker: it then sees and submits that broker's leads only.
