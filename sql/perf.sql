@@ -163,6 +163,19 @@ SELECT component, severity, regexp_replace(finding, '[0-9.]+%', 'N%') AS finding
  ORDER BY rank;
 SELECT * FROM leadgen.queue_resume('leads') \gset
 
+-- Whether pg_stat_statements is loaded is asked of pg_stat_statements, so a
+-- role that cannot read shared_preload_libraries gets the relation too.
+CREATE ROLE perf_test_plain;
+GRANT USAGE ON SCHEMA leadgen TO perf_test_plain;
+GRANT EXECUTE ON FUNCTION leadgen.pgss_relation(), leadgen.extension_schema(name) TO perf_test_plain;
+SET ROLE perf_test_plain;
+SELECT count(*) AS settings_seen FROM pg_settings WHERE name = 'shared_preload_libraries';
+SELECT leadgen.pgss_relation() ~ '\.pg_stat_statements$' AS found;
+RESET ROLE;
+REVOKE ALL ON FUNCTION leadgen.pgss_relation(), leadgen.extension_schema(name) FROM perf_test_plain;
+REVOKE ALL ON SCHEMA leadgen FROM perf_test_plain;
+DROP ROLE perf_test_plain;
+
 -- Clean up.
 DELETE FROM leadgen.jobs WHERE name LIKE 'optimize %';
 SET client_min_messages = warning;

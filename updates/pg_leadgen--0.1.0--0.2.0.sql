@@ -1370,3 +1370,26 @@ BEGIN
     RETURN v_n;
 END;
 $$;
+
+-- pgss_relation asks pg_stat_statements whether it is loaded.
+CREATE OR REPLACE FUNCTION @extschema@.pgss_relation() RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_schema name := @extschema@.extension_schema('pg_stat_statements');
+BEGIN
+    IF v_schema IS NULL THEN
+        RAISE EXCEPTION 'extension "pg_stat_statements" is not installed'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'CREATE EXTENSION pg_stat_statements;';
+    END IF;
+    BEGIN
+        EXECUTE format('SELECT 1 FROM %I.pg_stat_statements_info', v_schema);
+    EXCEPTION WHEN object_not_in_prerequisite_state THEN
+        RAISE EXCEPTION 'pg_stat_statements is not loaded'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'The slow query report reads the statistics pg_stat_statements collects in shared memory.',
+                  HINT = 'Add pg_stat_statements to shared_preload_libraries and restart the server.';
+    END;
+    RETURN format('%I.pg_stat_statements', v_schema);
+END;
+$$;

@@ -6,7 +6,11 @@
 -- and pin their search_path; each is granted to the roles in 90_roles.sql.
 
 -- Where pg_stat_statements lives (CASCADE puts it in the first schema of
--- search_path), and a clear error when its library is not loaded.
+-- search_path), and a clear error when its library is not loaded. Whether
+-- it is loaded is asked of pg_stat_statements itself (its one-row info
+-- view fails with 55000 when it is not): shared_preload_libraries is
+-- hidden from roles without pg_read_all_settings, and naming the library
+-- there is not the same as its having started.
 CREATE FUNCTION @extschema@.pgss_relation() RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -17,14 +21,14 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'CREATE EXTENSION pg_stat_statements;';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_settings
-                    WHERE name = 'shared_preload_libraries'
-                      AND 'pg_stat_statements' = ANY (string_to_array(replace(setting, ' ', ''), ','))) THEN
+    BEGIN
+        EXECUTE format('SELECT 1 FROM %I.pg_stat_statements_info', v_schema);
+    EXCEPTION WHEN object_not_in_prerequisite_state THEN
         RAISE EXCEPTION 'pg_stat_statements is not loaded'
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = 'The slow query report reads the statistics pg_stat_statements collects in shared memory.',
                   HINT = 'Add pg_stat_statements to shared_preload_libraries and restart the server.';
-    END IF;
+    END;
     RETURN format('%I.pg_stat_statements', v_schema);
 END;
 $$;
