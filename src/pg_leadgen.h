@@ -39,5 +39,6 @@ extern struct _SPI_plan *LeadgenKeepPlan(const char *sql, int nargs, Oid *argtyp
 /* worker.c */
 extern bool leadgen_preloaded;
 extern void WorkerRegister(void);
+extern bool LeadgenDatabaseReady(void);
 
 #endif							/* PG_LEADGEN_H */
