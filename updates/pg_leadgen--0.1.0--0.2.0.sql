@@ -115,16 +115,3 @@ $$;
 -- sequence is no longer owned by events (a member sequence owned by a
 -- table pg_dump writes on its own would lose that on restore).
 ALTER SEQUENCE @extschema@.event_id_seq OWNED BY NONE;
--- Whether CREATE EXTENSION runs inside a restore of pg_dump's output (plain,
--- or through pg_restore), which brings the lead tables itself (99_restore.sql).
--- PostgreSQL runs an extension script with check_function_bodies off and
--- its own search_path whatever the session set, so of the settings a dump
--- begins with only row_security = off shows through (pg_dump writes it
--- unless given --enable-row-security); a session that creates the
--- extension rarely has it off otherwise.
-CREATE FUNCTION @extschema@.restoring_dump() RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT pg_catalog.current_setting('row_security') = 'off'
-$$;
-COMMENT ON FUNCTION @extschema@.restoring_dump() IS
-    'Whether this session runs a restore of pg_dump''s output (row_security off): CREATE EXTENSION then leaves the lead tables to the dump';

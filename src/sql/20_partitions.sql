@@ -63,20 +63,6 @@ $$;
 COMMENT ON FUNCTION @extschema@.prepare_restore() IS
     'Before loading the rows of a dump into a new database: forget pg_partman''s configuration of pg_leadgen''s tables (the dump brings it back)';
 
--- Whether CREATE EXTENSION runs inside a restore of pg_dump's output (plain,
--- or through pg_restore), which brings the lead tables itself (99_restore.sql).
--- PostgreSQL runs an extension script with check_function_bodies off and
--- its own search_path whatever the session set, so of the settings a dump
--- begins with only row_security = off shows through (pg_dump writes it
--- unless given --enable-row-security); a session that creates the
--- extension rarely has it off otherwise.
-CREATE FUNCTION @extschema@.restoring_dump() RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT pg_catalog.current_setting('row_security') = 'off'
-$$;
-COMMENT ON FUNCTION @extschema@.restoring_dump() IS
-    'Whether this session runs a restore of pg_dump''s output (row_security off): CREATE EXTENSION then leaves the lead tables to the dump';
-
 DO $partitions$
 DECLARE
     v_partman  name := @extschema@.partman_schema();
@@ -97,11 +83,6 @@ BEGIN
     -- A previous DROP EXTENSION leaves pg_partman's configuration rows
     -- behind; they would make create_parent refuse.
     PERFORM @extschema@.prepare_restore();
-    -- A restore brings the partitions, pg_partman's configuration rows
-    -- and its template tables itself (99_restore.sql).
-    IF @extschema@.restoring_dump() THEN
-        RETURN;
-    END IF;
     PERFORM pg_catalog.set_config('TimeZone', 'UTC', true);
     FOR r IN SELECT * FROM @extschema@.partitioned_tables ORDER BY parent_table LOOP
         IF v_major = 4 THEN

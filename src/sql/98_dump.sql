@@ -1,3 +1,19 @@
+-- Whether CREATE EXTENSION runs inside a restore of pg_dump's output (plain,
+-- or through pg_restore), which brings the lead tables itself (99_restore.sql).
+-- PostgreSQL runs an extension script with check_function_bodies off and
+-- its own search_path whatever the session set, so of the settings a dump
+-- begins with only row_security = off shows through (pg_dump writes it
+-- unless given --enable-row-security); a session that creates the
+-- extension rarely has it off otherwise.
+CREATE FUNCTION @extschema@.restoring_dump() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT pg_catalog.current_setting('row_security') = 'off'
+$$;
+COMMENT ON FUNCTION @extschema@.restoring_dump() IS
+    'Whether this session runs a restore of pg_dump''s output (row_security off): CREATE EXTENSION then leaves the lead tables to the dump';
+REVOKE ALL ON FUNCTION @extschema@.restoring_dump() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.restoring_dump() TO leadgen_admin;
+
 -- pg_dump and the lead tables. Every object an extension script creates is
 -- a member of the extension, and pg_dump writes neither the definition nor
 -- the rows of a member table unless it is registered as configuration; the
