@@ -194,9 +194,14 @@ sub wait_acked
 }
 
 # ---- the primary's machine lost mid-load ----
+our ($A, $B);    # the old primary, the new one
 my ($lines, $t_kill) = load('fo', 3, sub {
 	wait_acked('fo', 3, 60, 30);
-	my $t = $f->kill_node('n1');
+	# the node that is primary now (short health-check timeouts on a busy
+	# machine could have failed over already)
+	my $s = $f->states;
+	($A, $B) = ($s->{n2} // '') eq 'primary' ? ('n2', 'n1') : ('n1', 'n2');
+	my $t = $f->kill_node($A);
 	# until a write is acknowledged after the kill, then a little more load
 	poll(60, sub { wait_acked_after('fo', 3, $t) });
 	usleep(1_500_000);
@@ -221,15 +226,16 @@ sub wait_acked_after
 # the first write acknowledged of those sent after the kill
 my ($first_after) = sort { $a <=> $b } map { $_->[3] } grep { $_->[5] > $t_kill } acked($lines);
 ok(defined $first_after, 'the gateway writes again after the kill, without a restart');
-ok($f->wait_states(60, n2 => 'wait_primary'), 'pg_auto_failover promoted the standby') or diag($f->describe_states);
+my ($pa, $pb) = ($f->port($A), $f->port($B));
+ok($f->wait_states(60, $B => 'wait_primary'), 'pg_auto_failover promoted the standby') or diag($f->describe_states);
 my @statuses = sort { $a <=> $b } keys %{ { map { $_->[2] => 1 } @$lines } };
 is_deeply([ grep { $_ != 200 && $_ != 202 && $_ != 503 } @statuses ], [],
           'every answer during the failover was 202, 200 or 503 (' . join(', ', @statuses) . ')');
 is(scalar(grep { $_->[2] == 503 && $_->[4] !~ /^\d+$/ } @$lines), 0, 'every 503 carried Retry-After');
 
-ok($f->wait_sql($p2, 'leadgen', 'SELECT count(*) FROM leadgen.leads_pending', '0', 60),
+ok($f->wait_sql($pb, 'leadgen', 'SELECT count(*) FROM leadgen.leads_pending', '0', 60),
    "the new primary's workers drained the queue");
-my ($n_acked, $lost, $dup, $bad) = check_leads($p2, 'fo', $lines);
+my ($n_acked, $lost, $dup, $bad) = check_leads($pb, 'fo', $lines);
 my $recovery = defined $first_after ? $first_after - $t_kill : -1;
 diag(sprintf('failover: %d leads acknowledged, kill -9 to the first acknowledged write %.2f s (target < 10 s), lost %d, duplicated %d',
              $n_acked, $recovery, $lost, $dup));
@@ -238,45 +244,45 @@ is($lost, 0, 'no acknowledged lead lost');
 is($dup, 0, 'no lead duplicated');
 is($bad, 0, 'each acknowledged lead has its id, its assignment (when assigned) and its event');
 ok($recovery > 0 && $recovery < 30, sprintf('writes resumed %.2f s after the kill (bounded at 30 s here)', $recovery));
-is($f->psql($p2, 'leadgen', 'SELECT count(*) FROM leadgen.agents WHERE current_lead_count > max_leads'), '0',
+is($f->psql($pb, 'leadgen', 'SELECT count(*) FROM leadgen.agents WHERE current_lead_count > max_leads'), '0',
    'no agent over max_leads');
-is($f->psql($p2, 'leadgen', q{SELECT sum(current_lead_count) = (SELECT count(*) FROM leadgen.lead_assignments) FROM leadgen.agents}),
+is($f->psql($pb, 'leadgen', q{SELECT sum(current_lead_count) = (SELECT count(*) FROM leadgen.lead_assignments) FROM leadgen.agents}),
    't', "the agents' counts match the assignments");
-ok($f->wait_sql($p2, 'leadgen', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type IN ('pg_leadgen worker', 'pg_leadgen launcher')}, '3', 30),
+ok($f->wait_sql($pb, 'leadgen', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type IN ('pg_leadgen worker', 'pg_leadgen launcher')}, '3', 30),
    'the launcher and both workers run on the new primary');
-is($f->psql($p2, 'leadgen', q{SELECT count(*) FROM (SELECT 1 FROM leadgen.job_runs GROUP BY job_id, scheduled_for HAVING count(*) > 1) d}),
+is($f->psql($pb, 'leadgen', q{SELECT count(*) FROM (SELECT 1 FROM leadgen.job_runs GROUP BY job_id, scheduled_for HAVING count(*) > 1) d}),
    '0', 'no job ran twice for one scheduled time');
 
 # The cache listener follows the primary: a cached answer is dropped when
 # the new primary notifies a change.
-ok($f->wait_sql($p2, 'leadgen', q{SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'leadgen-gateway' AND query = 'LISTEN leadgen_changes'}, 't', 30),
+ok($f->wait_sql($pb, 'leadgen', q{SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'leadgen-gateway' AND query = 'LISTEN leadgen_changes'}, 't', 30),
    "the gateway's listener reconnected to the new primary");
 $http->get("$url/api/v1/carriers");
 is($http->get("$url/api/v1/carriers")->{headers}{'x-cache'}, 'HIT', 'carriers are cached');
-$f->psql($p2, 'leadgen', q{UPDATE leadgen.carriers SET name = 'HA Carrier Renamed' WHERE name = 'HA Carrier'});
+$f->psql($pb, 'leadgen', q{UPDATE leadgen.carriers SET name = 'HA Carrier Renamed' WHERE name = 'HA Carrier'});
 ok(poll(10, sub { ($http->get("$url/api/v1/carriers")->{content} // '') =~ /HA Carrier Renamed/ }),
    "a change on the new primary invalidates the gateway's cache (TTL 60 s)");
 
 # ---- the old primary rejoins; a planned switchover under load ----
-$f->restart_node('n1');
-ok($f->wait_states(90, n1 => 'secondary', n2 => 'primary'), 'the old primary rejoined as a standby')
+$f->restart_node($A);
+ok($f->wait_states(90, $A => 'secondary', $B => 'primary'), 'the old primary rejoined as a standby')
   or diag($f->describe_states);
 my ($lines2, $ok_sw) = load('sw', 2, sub {
 	wait_acked('sw', 2, 40, 30);
 	my ($ok) = $f->autoctl('perform', 'switchover', '--pgdata', "$f->{dir}/monitor", '--formation', 'default', '--group', '0');
-	$ok &&= $f->wait_states(60, n1 => 'primary', n2 => 'secondary');
+	$ok &&= $f->wait_states(60, $A => 'primary', $B => 'secondary');
 	my $t = time;
 	poll(30, sub { wait_acked_after('sw', 2, $t) });
 	return $ok;
 });
-ok($ok_sw, 'pg_autoctl perform switchover made the first node primary again') or diag($f->describe_states);
-ok($f->wait_sql($p1, 'leadgen', 'SELECT count(*) FROM leadgen.leads_pending', '0', 60), 'the queue drained');
-my ($n2_acked, $lost2, $dup2, $bad2) = check_leads($p1, 'sw', $lines2);
+ok($ok_sw, 'pg_autoctl perform switchover made the old primary primary again') or diag($f->describe_states);
+ok($f->wait_sql($pa, 'leadgen', 'SELECT count(*) FROM leadgen.leads_pending', '0', 60), 'the queue drained');
+my ($n2_acked, $lost2, $dup2, $bad2) = check_leads($pa, 'sw', $lines2);
 diag(sprintf('switchover: %d leads acknowledged, lost %d, duplicated %d', $n2_acked, $lost2, $dup2));
 is("$lost2 $dup2 $bad2", '0 0 0', 'the switchover lost, duplicated and broke no acknowledged lead');
-ok($f->wait_sql($p1, 'leadgen', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type IN ('pg_leadgen worker', 'pg_leadgen launcher')}, '3', 30),
+ok($f->wait_sql($pa, 'leadgen', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type IN ('pg_leadgen worker', 'pg_leadgen launcher')}, '3', 30),
    'the workers run on the primary again');
-is($f->psql($p2, 'leadgen', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'pg_leadgen%'}), '0',
+is($f->psql($pb, 'leadgen', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'pg_leadgen%'}), '0',
    'and none on the demoted node');
 is($http->post("$url/api/v1/leads", { content => '{"source":"web_form","insurance_type":"renters","first_name":"Z","last_name":"Z","email":"z@example.com","zip_code":"94103","state":"CA"}',
 	headers => { 'Content-Type' => 'application/json', 'X-API-Key' => $key } })->{status}, 202, 'a write after the switchover');
