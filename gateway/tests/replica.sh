@@ -22,6 +22,17 @@ _read_is_stale() {	# name: GET agents with $KEY does not list the probe agent
     [ "$STATUS" = 200 ] && ! _probe_listed "$1"
 }
 
+GW_CONNS="SELECT count(*) FROM pg_stat_activity WHERE application_name = 'leadgen-gateway'"
+_both_replicas_read() {	# port1 port2: after a burst of concurrent reads, both have a gateway connection
+    local i pids=()
+    for i in 1 2 3 4 5 6 7 8; do
+        curl -s -o /dev/null --max-time 5 "$GW/api/v1/agents?state=OR&fields=name&limit=500" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    [ "$(rsql "$1" "$GW_CONNS")" -ge 1 ] 2>/dev/null && [ "$(rsql "$2" "$GW_CONNS")" -ge 1 ] 2>/dev/null
+}
+
 # A streaming standby of the primary in $WORK/NAME, started, caught up and
 # its replay paused; its port in REPLICA_PORT[NAME] (kept between passes).
 declare -A REPLICA_PORT
@@ -105,6 +116,14 @@ area_replica() {
         ok "replica: another client's read still comes from a replica"
     else
         not_ok "replica: another client's read still comes from a replica" "200 without the new agent" "status $STATUS" "$(evidence)"
+    fi
+
+    # the database workers start at different replicas of the list
+    if poll 10 _both_replicas_read "$p1" "$p2"; then
+        ok "replica: reads spread over both replicas (each has a gateway connection)"
+    else
+        not_ok "replica: reads spread over both replicas" "a leadgen-gateway connection on each" \
+            "$(rsql "$p1" "$GW_CONNS") on $p1, $(rsql "$p2" "$GW_CONNS") on $p2"
     fi
 
     # one replica gone: reads go to the other, still lagging
