@@ -37,12 +37,11 @@ INSERT INTO @extschema@.partitioned_tables (parent_table, control) VALUES
     ('@extschema@.leads', 'created_at'),
     ('@extschema@.events', 'timestamp');
 
--- Before the rows of a dump are loaded into a database where CREATE
--- EXTENSION has just made pg_leadgen's tables (README, Backups): pg_partman's
--- configuration rows of these tables are among the rows of the dump, and
--- the ones CREATE EXTENSION made would make that COPY fail. Forgets them;
--- the dump brings them back. CREATE EXTENSION calls it too, for the rows a
--- previous DROP EXTENSION left behind.
+-- Forgets pg_partman's configuration rows of pg_leadgen's tables, in a
+-- database whose lead tables are empty. CREATE EXTENSION calls it for the
+-- rows a previous DROP EXTENSION left behind, and in a restore
+-- (99_restore.sql), whose dump brings those rows back with pg_partman's
+-- configuration table. (0.1.0's restore procedure called it by hand.)
 CREATE FUNCTION @extschema@.prepare_restore() RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
