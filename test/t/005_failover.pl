@@ -195,12 +195,19 @@ sub wait_acked
 
 # ---- the primary's machine lost mid-load ----
 our ($A, $B);    # the old primary, the new one
+our $job_at;     # the scheduled time of a job run started just before the kill
 my ($lines, $t_kill) = load('fo', 3, sub {
 	wait_acked('fo', 3, 60, 30);
 	# the node that is primary now (short health-check timeouts on a busy
 	# machine could have failed over already)
 	my $s = $f->states;
 	($A, $B) = ($s->{n2} // '') eq 'primary' ? ('n2', 'n1') : ('n1', 'n2');
+	# a job due now: the launcher records its run and starts it just
+	# before the primary is lost
+	my $pa = $f->port($A);
+	$job_at = $f->psql($pa, 'leadgen', q{UPDATE leadgen.jobs SET next_run_at = date_trunc('second', now())
+	                                     WHERE name = 'ha-every-minute' RETURNING next_run_at});
+	$f->wait_sql($pa, 'leadgen', qq{SELECT count(*) FROM leadgen.job_runs WHERE job_name = 'ha-every-minute' AND scheduled_for = '$job_at'}, '1', 10);
 	my $t = $f->kill_node($A);
 	# until a write is acknowledged after the kill, then a little more load
 	poll(60, sub { wait_acked_after('fo', 3, $t) });
@@ -250,6 +257,10 @@ is($f->psql($pb, 'leadgen', q{SELECT sum(current_lead_count) = (SELECT count(*) 
    't', "the agents' counts match the assignments");
 ok($f->wait_sql($pb, 'leadgen', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type IN ('pg_leadgen worker', 'pg_leadgen launcher')}, '3', 30),
    'the launcher and both workers run on the new primary');
+is($f->psql($pb, 'leadgen', qq{SELECT count(*) FROM leadgen.job_runs WHERE job_name = 'ha-every-minute' AND scheduled_for = '$job_at'}),
+   '1', 'the job run started just before the kill is on the new primary, once');
+ok($f->wait_sql($pb, 'leadgen', q{SELECT count(*) FROM leadgen.job_runs WHERE status IN ('starting', 'running')}, '0', 30),
+   'no run is left running (a run the failover cut short is marked failed)');
 is($f->psql($pb, 'leadgen', q{SELECT count(*) FROM (SELECT 1 FROM leadgen.job_runs GROUP BY job_id, scheduled_for HAVING count(*) > 1) d}),
    '0', 'no job ran twice for one scheduled time');
 
