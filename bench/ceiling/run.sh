@@ -108,6 +108,8 @@ start_primary() {
     rm -rf "$PRIMARY" "$STANDBY"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$OUT"
     "${AS_PG[@]}" "$PGBIN/initdb" -D "$PRIMARY" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    # the pipeline benchmark's settings (bench/pipeline/run.sh), so that
+    # the figures compare, and WAL senders for the standby
     cat >>"$PRIMARY/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $PORT
