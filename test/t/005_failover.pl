@@ -30,7 +30,12 @@ plan skip_all => "the gateway is not built ($gw_bin)" unless -x $gw_bin;
 
 my $started = time;
 my $f = LeadgenHA->new(dir => "$PostgreSQL::Test::Utils::tmp_check/ha", logdir => $PostgreSQL::Test::Utils::log_path);
-END { $f->teardown if $f; }
+my ($gw, $gw_done);
+END
+{
+	eval { $gw->kill_kill; 1 } if $gw && !$gw_done;
+	$f->teardown if $f;
+}
 
 $f->create_monitor;
 $f->fast_failover;
@@ -66,7 +71,7 @@ diag(sprintf('formation ready in %.1f s', time - $started));
 
 my $hosts = "host=127.0.0.1,127.0.0.1 port=$p1,$p2 dbname=leadgen user=ha_gateway";
 my $gw_port = PostgreSQL::Test::Cluster::get_free_port();
-my $gw = IPC::Run::start([ $gw_bin, '--port', $gw_port, '--threads', '2', '--access-log', 'off',
+$gw = IPC::Run::start([ $gw_bin, '--port', $gw_port, '--threads', '2', '--access-log', 'off',
     '--db', "$hosts target_session_attrs=read-write", '--replica', "$hosts target_session_attrs=prefer-standby" ],
     '>>', "$PostgreSQL::Test::Utils::log_path/ha_gateway.log", '2>>', "$PostgreSQL::Test::Utils::log_path/ha_gateway.log");
 my $http = HTTP::Tiny->new(timeout => 5);
@@ -300,6 +305,7 @@ is($http->post("$url/api/v1/leads", { content => '{"source":"web_form","insuranc
 
 $gw->signal('TERM');
 $gw->finish;
+$gw_done = 1;
 is($gw->full_result(0), 0, 'the gateway exits 0 on SIGTERM');
 diag(sprintf('test time %.0f s', time - $started));
 done_testing();
