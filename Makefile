@@ -33,14 +33,17 @@ SQL_SRC     = src/sql/00_schema.sql \
               src/sql/70_api.sql \
               src/sql/71_api_routes.sql \
               src/sql/90_roles.sql \
-              src/sql/91_api_roles.sql
+              src/sql/91_api_roles.sql \
+              src/sql/98_dump.sql \
+              src/sql/99_restore.sql
 # Released install scripts are frozen; each release adds an update script:
 # its changes written by hand (updates/), then the source files that are
 # new in this release, whole.
 UPDATE_SRC  = updates/$(EXTENSION)--0.1.0--0.2.0.sql \
               src/sql/51_queues.sql \
               src/sql/71_api_routes.sql \
-              src/sql/91_api_roles.sql
+              src/sql/91_api_roles.sql \
+              src/sql/98_dump.sql
 DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 DATA        = updates/$(EXTENSION)--0.1.0.sql
 

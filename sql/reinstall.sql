@@ -10,6 +10,13 @@ CREATE TEMP TABLE objects_before AS
        AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_leadgen');
 SELECT count(*) > 40 AS has_objects FROM objects_before;
 
+-- Without its lead tables first (they are not members), DROP EXTENSION
+-- refuses: they use its sequences and reference its tables.
+\set VERBOSITY terse
+DROP EXTENSION pg_leadgen;
+\set VERBOSITY default
+SELECT format('DROP TABLE %s', template_table) FROM :"partman".part_config WHERE parent_table LIKE 'leadgen.%' \gexec
+DROP TABLE leadgen.lead_assignments, leadgen.leads, leadgen.events;
 DROP EXTENSION pg_leadgen;
 -- PostgreSQL creates the control file's schema outside the extension, so
 -- it stays, empty.

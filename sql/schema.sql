@@ -146,3 +146,14 @@ SELECT c.oid::regclass AS dumped, nullif(x.cond, '') AS rows_where
   JOIN pg_class c ON c.oid = x.rel
  WHERE e.extname = 'pg_leadgen'
  ORDER BY c.oid::regclass::text;
+-- leads, events and lead_assignments, with every partition, are not
+-- members: pg_dump writes them whole, definitions, rows, keys and indexes,
+-- as a user's tables (98_dump.sql).
+SELECT c.relname, c.relkind, d.objid IS NOT NULL AS member,
+       (SELECT count(*) FROM pg_init_privs ip WHERE ip.objoid = c.oid AND ip.classoid = 'pg_class'::regclass) AS initial_privileges
+  FROM pg_class c
+  LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+ WHERE c.relnamespace = 'leadgen'::regnamespace
+   AND (c.relname IN ('leads', 'events', 'lead_assignments', 'lead_assignments_id_seq', 'leads_pending')
+        OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'leadgen.leads'::regclass) AND c.relname LIKE '%default')
+ ORDER BY 1;

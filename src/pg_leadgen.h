@@ -36,5 +36,6 @@ extern void GucInit(bool preloading);
 
 /* worker.c */
 extern void WorkerRegister(void);
+extern bool LeadgenDatabaseReady(void);
 
 #endif							/* PG_LEADGEN_H */

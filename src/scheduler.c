@@ -293,7 +293,7 @@ SchedulerRunDue(void)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	if (!OidIsValid(get_extension_oid(LEADGEN_EXTENSION_NAME, true)))
+	if (!LeadgenDatabaseReady())
 	{
 		CommitTransactionCommand();
 		return 0;

@@ -29,7 +29,10 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -39,7 +42,10 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -88,14 +94,66 @@ WorkerRegister(void)
 }
 
 /*
- * extension_ready
- *		Whether pg_leadgen is created in this database. Caller holds a
+ * lead_tables_ready
+ *		Whether leads and lead_assignments exist with the foreign key
+ *		between them. They are not members of the extension, and a restore
+ *		(pg_dump's output) creates them after CREATE EXTENSION, loads their
+ *		rows, and makes that key among its last statements: until then the
+ *		workers must not write (a batch would fail on a table without its
+ *		keys and dead-letter its leads). Once seen, the answer is kept
+ *		until the loop meets an error.
+ */
+static bool tables_seen_ready = false;
+
+static bool
+lead_tables_ready(void)
+{
+	Oid			nsp;
+	Oid			leads;
+	Oid			assignments;
+	Relation	rel;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (tables_seen_ready)
+		return true;
+	nsp = get_namespace_oid(LEADGEN_SCHEMA_NAME, true);
+	leads = OidIsValid(nsp) ? get_relname_relid("leads", nsp) : InvalidOid;
+	assignments = OidIsValid(nsp) ? get_relname_relid("lead_assignments", nsp) : InvalidOid;
+	if (!OidIsValid(leads) || !OidIsValid(assignments))
+		return false;
+	rel = table_open(assignments, AccessShareLock);
+	foreach(lc, RelationGetFKeyList(rel))
+	{
+		ForeignKeyCacheInfo *fk = lfirst_node(ForeignKeyCacheInfo, lc);
+
+		if (fk->confrelid == leads)
+			found = true;
+	}
+	table_close(rel, AccessShareLock);
+	tables_seen_ready = found;
+	return found;
+}
+
+/*
+ * LeadgenDatabaseReady
+ *		Whether the workers may work in this database now: pg_leadgen is
+ *		created, its lead tables are complete (not halfway through a
+ *		restore), and the database accepts writes. The postmaster starts
+ *		the workers only once recovery has finished (a standby runs none;
+ *		one that is promoted starts them), but a primary can still be made
+ *		read-only (default_transaction_read_only, as a failover tool may
+ *		set while it drains a node): then they wait. Caller holds a
  *		transaction.
  */
-static bool
-extension_ready(void)
+bool
+LeadgenDatabaseReady(void)
 {
-	return OidIsValid(get_extension_oid(LEADGEN_EXTENSION_NAME, true));
+	if (!OidIsValid(get_extension_oid(LEADGEN_EXTENSION_NAME, true)))
+		return false;
+	if (XactReadOnly || RecoveryInProgress())
+		return false;
+	return lead_tables_ready();
 }
 
 /*
@@ -111,7 +169,7 @@ run_statement(const char *sql)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	if (!extension_ready())
+	if (!LeadgenDatabaseReady())
 	{
 		CommitTransactionCommand();
 		return;
@@ -144,6 +202,7 @@ recover_from_error(void)
 	EmitErrorReport();
 	FlushErrorState();
 	AbortCurrentTransaction();
+	tables_seen_ready = false;
 	PipelineResetActive();
 	debug_query_string = NULL;
 	pgstat_report_activity(STATE_IDLE, NULL);
@@ -309,7 +368,7 @@ PipelineWorkerMain(Datum main_arg)
 		{
 			SetCurrentStatementStartTimestamp();
 			StartTransactionCommand();
-			if (!extension_ready())
+			if (!LeadgenDatabaseReady())
 			{
 				ready = false;
 				CommitTransactionCommand();

@@ -1393,3 +1393,13 @@ BEGIN
     RETURN format('%I.pg_stat_statements', v_schema);
 END;
 $$;
+
+-- ---- A plain pg_dump / pg_restore round trip (src/sql/98_dump.sql) ----
+-- leads, events, their partitions, lead_assignments and pg_partman's
+-- template tables leave the extension at the end of this update (98_dump.sql
+-- follows in the built script): pg_dump writes them as a user's tables,
+-- definitions, rows, then keys and indexes. lead_assignments stops being
+-- configuration (ALTER EXTENSION ... DROP forgets that too); the event ids'
+-- sequence is no longer owned by events (a member sequence owned by a
+-- table pg_dump writes on its own would lose that on restore).
+ALTER SEQUENCE @extschema@.event_id_seq OWNED BY NONE;

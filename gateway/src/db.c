@@ -5,6 +5,16 @@
  *		reconnection with backoff, SQLSTATE to HTTP status, and the
  *		listener thread that hears the extension's change notifications.
  *
+ *		Failover and replicas are libpq's: --db and --replica take
+ *		multi-host conninfos (host=a,b port=p,q). Writes and the listener
+ *		connect with target_session_attrs=read-write unless the conninfo
+ *		says otherwise, so after a promotion a new connection finds the
+ *		new primary; reads with prefer-standby, each thread trying the
+ *		replicas from its own starting point (conninfo_rotated) so that
+ *		they spread. A connection that breaks, or that meets a read-only
+ *		server (25006: a primary being demoted), is dropped and its request
+ *		answered 503 with Retry-After; a write is never sent twice.
+ *
  * Copyright (c) 2026, pg_leadgen developers
  */
 #include <poll.h>
@@ -49,6 +59,8 @@ static const char *primary_info;
 static const char *replica_info;
 static _Thread_local Conn tl_primary;
 static _Thread_local Conn tl_replica;
+static _Thread_local char *tl_replica_info;	/* replica_info, its hosts rotated for this thread */
+static atomic_uint n_threads;
 static _Thread_local int tl_timeout_ms;	/* 0: the default class's */
 static atomic_int n_up;
 static atomic_int n_down;
@@ -71,6 +83,8 @@ thread_conns_close(void *arg)
 	(void) arg;
 	conn_drop(&tl_primary);
 	conn_drop(&tl_replica);
+	free(tl_replica_info);
+	tl_replica_info = NULL;
 }
 
 static void
@@ -171,6 +185,7 @@ db_status_for_sqlstate(const char *s)
 		{"0A", 400},			/* feature not supported, e.g. a refused statement */
 		{"54", 400},			/* program limits: input nested or sized past them */
 		{"P0001", 400},			/* raise_exception */
+		{"25006", 503},			/* read-only transaction: a standby, or a primary being demoted */
 		{"25", 400},			/* invalid transaction state (statements that need their own) */
 	};
 
@@ -281,11 +296,20 @@ conn_drop(Conn *c)
 	}
 }
 
+/*
+ * Connect. The defaults before dbname apply unless the conninfo (expanded
+ * from dbname) sets them: which server of a multi-host conninfo to take
+ * (target: read-write for the primary and the listener, prefer-standby
+ * for reads), and TCP keepalives, so that a server that vanished without
+ * closing its sockets (a machine lost) is noticed in about 20 s, also by
+ * the listener, which otherwise waits on its socket.
+ */
 static PGconn *
-connect_to(const char *conninfo)
+connect_to(const char *conninfo, const char *target)
 {
-	const char *const keys[] = {"application_name", "connect_timeout", "dbname", NULL};
-	const char *const vals[] = {"leadgen-gateway", "3", conninfo, NULL};
+	const char *const keys[] = {"application_name", "connect_timeout", "target_session_attrs", "keepalives_idle",
+	"keepalives_interval", "keepalives_count", "dbname", NULL};
+	const char *const vals[] = {"leadgen-gateway", "3", target, "10", "3", "3", conninfo, NULL};
 	PGconn	   *pg = PQconnectdbParams(keys, vals, 1);
 	PGresult   *r;
 
@@ -312,9 +336,9 @@ connect_to(const char *conninfo)
 
 /* A new connection with the default class's statement timeout (the listener's too). */
 static PGconn *
-connect_with_timeout(const char *conninfo, int *timeout_ms)
+connect_with_timeout(const char *conninfo, const char *target, int *timeout_ms)
 {
-	PGconn	   *pg = connect_to(conninfo);
+	PGconn	   *pg = connect_to(conninfo, target);
 
 	if (pg == NULL)
 		return NULL;
@@ -327,9 +351,72 @@ connect_with_timeout(const char *conninfo, int *timeout_ms)
 	return pg;
 }
 
+/*
+ * A conninfo whose host list (and hostaddr and port lists, when they have
+ * one entry per host) starts at its k-th entry, so that the threads of a
+ * gateway given several replicas do not all read from the first
+ * (libpq 15 has no load_balance_hosts). NULL when there is nothing to
+ * rotate (one host, or a conninfo libpq cannot parse: it will say why).
+ */
+static char *
+conninfo_rotated(const char *conninfo, unsigned k)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	const char *hosts = NULL;
+	int			nhosts = 1;
+	Buf			out = {0};
+
+	if (opts == NULL)
+		return NULL;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "host") == 0 && o->val)
+			hosts = o->val;
+	for (const char *h = hosts; h && *h; h++)
+		nhosts += *h == ',';
+	if (hosts == NULL || nhosts < 2 || k % nhosts == 0)
+	{
+		PQconninfoFree(opts);
+		return NULL;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+	{
+		const char *v = o->val;
+		int			n = 1;
+
+		if (v == NULL)
+			continue;
+		for (const char *x = v; *x; x++)
+			n += *x == ',';
+		buf_printf(&out, "%s%s='", out.len ? " " : "", o->keyword);
+		for (int i = 0; i < n; i++)
+		{
+			/* entry (i + k) mod n of a per-host list; other values as they are */
+			int			want = (strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0 ||
+								strcmp(o->keyword, "port") == 0) && n == nhosts ? (int) ((i + k) % n) : i;
+			const char *e = v;
+
+			for (int j = 0; j < want; j++)
+				e = strchr(e, ',') + 1;
+			if (i > 0)
+				buf_puts(&out, ",");
+			for (; *e && (*e != ',' || n == 1); e++)
+			{
+				if (*e == '\\' || *e == '\'')
+					buf_puts(&out, "\\");
+				buf_printf(&out, "%c", *e);
+			}
+			if (n == 1)
+				break;
+		}
+		buf_puts(&out, "'");
+	}
+	PQconninfoFree(opts);
+	return out.data;
+}
+
 /* The connection, connected; NULL while the database is unreachable (and until the backoff passes). */
 static Conn *
-conn_get(Conn *c, const char *conninfo, bool *first_use)
+conn_get(Conn *c, const char *conninfo, const char *target, bool *first_use)
 {
 	double		now;
 
@@ -349,7 +436,7 @@ conn_get(Conn *c, const char *conninfo, bool *first_use)
 		pthread_setspecific(conn_key, &tl_primary);
 	}
 	c->conninfo = conninfo;
-	c->pg = connect_with_timeout(conninfo, &c->timeout_ms);
+	c->pg = connect_with_timeout(conninfo, target, &c->timeout_ms);
 	if (c->pg == NULL)
 	{
 		c->backoff = c->backoff < BACKOFF_MIN ? BACKOFF_MIN : c->backoff * 2;
@@ -455,12 +542,18 @@ pick(DbTarget target, bool *is_replica)
 	*is_replica = false;
 	if (target == DB_READ && replica_info)
 	{
-		c = conn_get(&tl_replica, replica_info, NULL);
+		if (tl_replica_info == NULL)
+		{
+			tl_replica_info = conninfo_rotated(replica_info, atomic_fetch_add(&n_threads, 1));
+			if (tl_replica_info == NULL)
+				tl_replica_info = strdup(replica_info);
+		}
+		c = conn_get(&tl_replica, tl_replica_info, "prefer-standby", NULL);
 		if (c)
 			*is_replica = true;
 	}
 	if (c == NULL)
-		c = conn_get(&tl_primary, primary_info, NULL);
+		c = conn_get(&tl_primary, primary_info, "read-write", NULL);
 	return c;
 }
 
@@ -547,6 +640,16 @@ db_exec(DbTarget target, const char *sql, int nparams, const char *const *params
 		}
 		set_error(r, c->pg, ans);
 		PQclear(r);
+		if (ans->status == 503)
+		{
+			/*
+			 * The server is there but cannot serve this (read-only: a
+			 * standby, a primary being demoted; shutting down): the next
+			 * request connects again and finds the primary.
+			 */
+			conn_drop(c);
+			c->next_try = 0;
+		}
 		return NULL;
 	}
 	set_unavailable(ans);
@@ -680,7 +783,7 @@ listener_main(void *arg)
 				PQfinish(pg);
 			int			ms;
 
-			pg = connect_with_timeout(primary_info, &ms);
+			pg = connect_with_timeout(primary_info, "read-write", &ms);
 			if (pg == NULL)
 			{
 				usleep(500 * 1000);

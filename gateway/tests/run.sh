@@ -60,9 +60,11 @@ finish() {
     if [ "$PG_STARTED" = 1 ]; then
         "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1
     fi
-    if [ -f "$WORK/replica/postmaster.pid" ]; then
-        "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$WORK/replica" -m immediate -w stop >/dev/null 2>&1
-    fi
+    for r in replica replica2; do
+        if [ -f "$WORK/$r/postmaster.pid" ]; then
+            "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$WORK/$r" -m immediate -w stop >/dev/null 2>&1
+        fi
+    done
     if [ "${GW_TESTS_KEEP:-0}" = 1 ]; then
         echo "work folder kept: $WORK"
     else
@@ -129,7 +131,7 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 log_line_prefix = '%m [%p] %q%a '
-# The replica area's standby (pg_basebackup -X stream, no slot) is stopped
+# The replica area's standbys (pg_basebackup -X stream, no slot) are stopped
 # between the passes and must find the WAL of the meantime on restart.
 wal_keep_size = '1GB'
 CONF

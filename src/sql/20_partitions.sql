@@ -37,12 +37,11 @@ INSERT INTO @extschema@.partitioned_tables (parent_table, control) VALUES
     ('@extschema@.leads', 'created_at'),
     ('@extschema@.events', 'timestamp');
 
--- Before the rows of a dump are loaded into a database where CREATE
--- EXTENSION has just made pg_leadgen's tables (README, Backups): pg_partman's
--- configuration rows of these tables are among the rows of the dump, and
--- the ones CREATE EXTENSION made would make that COPY fail. Forgets them;
--- the dump brings them back. CREATE EXTENSION calls it too, for the rows a
--- previous DROP EXTENSION left behind.
+-- Forgets pg_partman's configuration rows of pg_leadgen's tables, in a
+-- database whose lead tables are empty. CREATE EXTENSION calls it for the
+-- rows a previous DROP EXTENSION left behind, and in a restore
+-- (99_restore.sql), whose dump brings those rows back with pg_partman's
+-- configuration table. (0.1.0's restore procedure called it by hand.)
 CREATE FUNCTION @extschema@.prepare_restore() RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -213,21 +212,6 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
      ORDER BY 4, 2
 $$;
 
--- pg_dump and the partitions. Every object an extension script creates is a
--- member of the extension, and pg_dump writes neither the definition nor
--- the rows of a member table unless it is registered as configuration. The
--- partitions made here leave the extension, as those the maintenance makes
--- later never joined it: a dump has every partition's rows, whenever it was
--- made. (Registering the default partitions as configuration instead makes
--- pg_dump 15.20 crash when it is given --schema.)
-DO $dump$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT p.partition
-               FROM @extschema@.partitioned_tables t,
-                    LATERAL @extschema@.partitions(t.parent_table::regclass) p LOOP
-        EXECUTE format('ALTER EXTENSION pg_leadgen DROP TABLE %s', r.partition);
-    END LOOP;
-END;
-$dump$;
+-- leads, events, their partitions and pg_partman's template tables leave
+-- the extension at the end of the script (98_dump.sql), so that pg_dump
+-- writes them whole.

@@ -87,6 +87,27 @@ $node->restart;
 is($node->safe_psql('postgres', q{SELECT count(*) FROM leadgen.leads WHERE id IN (42, 43)}), '2', 'leads survive a restart');
 ok($node->poll_query_until('postgres', $launcher_q, '1'), 'launcher runs after restart');
 
+# A primary made read-only (default_transaction_read_only, as a failover
+# tool may set while it drains a node): the workers and the launcher wait,
+# with no error and no attempt charged, and go on once it is writable.
+my $log_offset = -s $node->logfile;
+my $lead = $node->safe_psql('postgres', q{
+    SELECT leadgen.queue_pause('leads');
+    SELECT leadgen.lead_submit('{"source": "web_form", "insurance_type": "renters"}')});
+($lead) = $lead =~ /(\d+)$/;
+$node->safe_psql('postgres', 'ALTER SYSTEM SET default_transaction_read_only = on');
+$node->reload;
+sleep 2;	# the workers and the launcher process their SIGHUP
+$node->safe_psql('postgres', q{SET default_transaction_read_only = off; SELECT leadgen.queue_resume('leads')});
+sleep 3;
+is($node->safe_psql('postgres', qq{SELECT attempts FROM leadgen.leads_pending WHERE id = $lead}), '0',
+   'on a read-only primary the lead waits, no attempt charged');
+unlike(slurp_file($node->logfile, $log_offset), qr/read-only transaction/, '... and no worker logged a read-only error');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET default_transaction_read_only');
+$node->reload;
+ok($node->poll_query_until('postgres', qq{SELECT count(*) FROM leadgen.leads WHERE id = $lead}, '1'),
+   'writable again, the workers process it');
+
 # A database the workers do not serve: CREATE EXTENSION says so, and a job
 # run by hand runs there all the same, at once.
 my ($stdout, $stderr);
