@@ -43,6 +43,9 @@ INSERT INTO shop_events
 SELECT g, 'k' || g % 50, 'r' || g, g % 10000, '2026-01-01'::timestamptz + g * interval '2 minutes'
   FROM generate_series(1, 60000) g;
 ANALYZE shop_orders, shop_payments, shop_events;
+-- and a table nobody analyzed yet (no statistics, reltuples -1)
+CREATE TABLE shop_visits (id bigint NOT NULL, visitor_id int NOT NULL, page text) WITH (autovacuum_enabled = false);
+INSERT INTO shop_visits SELECT g, g % 5000, 'p' || g % 7 FROM generate_series(1, 50000) g;
 RESET ROLE;
 
 -- A partition archived before 0.2.0 (pg_partman's retention moved it to the
@@ -65,6 +68,7 @@ SELECT count(*) FROM shop_orders WHERE created_at > now() - interval '1 hour';
 SELECT count(*) FROM shop_orders WHERE created_at < timestamptz '2025-06-01' - interval '1 day';
 SELECT count(*) FROM shop_events WHERE ref = 'r42' AND kind <> 'x' AND created_at >= '2026-01-01';
 SELECT format('SELECT kind FROM shop_events WHERE id = %s', g) FROM generate_series(1, 5) g \gexec
+SELECT format('SELECT count(*) FROM shop_visits WHERE visitor_id = %s', g) FROM generate_series(1, 3) g \gexec
 \o
 RESET ROLE;
 SELECT pg_stat_force_next_flush();
@@ -72,7 +76,8 @@ SELECT pg_stat_force_next_flush();
 -- Proposals on the application's tables: the missing indexes (once each,
 -- though each parallel plan scans the table in a Gather and a Parallel
 -- Seq Scan; a partitioned table's, not its partition's; none where a
--- partial index serves), verified with HypoPG, and the indexes to drop.
+-- partial index serves; on a table never analyzed too), verified with
+-- HypoPG, and the indexes to drop.
 SELECT action, statement, cost_after < cost_before AS hypopg_cheaper, evidence->>'hypopg' AS hypopg,
        evidence->'uses_index' AS uses_index, evidence->'constants_substituted' AS substituted,
        evidence->>'kind' AS kind, evidence->>'foreign_key' AS foreign_key
@@ -147,7 +152,7 @@ DELETE FROM leadgen.archive_policies WHERE name = 'adv-events';
 DELETE FROM leadgen.archive_runs WHERE policy = 'adv-events';
 SET client_min_messages = warning;
 DROP SCHEMA adv_archive CASCADE;
-DROP TABLE shop_payments, shop_orders, shop_events;
+DROP TABLE shop_payments, shop_orders, shop_events, shop_visits;
 RESET client_min_messages;
 REVOKE ALL ON SCHEMA public FROM regress_adv_app;
 DROP ROLE regress_adv_app;
