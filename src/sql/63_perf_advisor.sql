@@ -497,17 +497,14 @@ BEGIN
     -- more reason for a workload candidate on the same columns, or a
     -- candidate of their own.
     FOR r IN
-        SELECT con.conrelid::regclass AS tbl, con.conname,
-               array_agg(a.attname::text ORDER BY k.ord) AS cols
+        SELECT con.conrelid::regclass AS tbl, con.conname, @extschema@.constraint_columns(con.oid) AS cols
           FROM pg_catalog.pg_constraint con
-          CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
-          JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
           JOIN pg_catalog.pg_class cl ON cl.oid = con.conrelid
           JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
          WHERE con.contype = 'f' AND con.conparentid = 0 AND NOT cl.relispartition
            AND n.nspname NOT IN ('pg_catalog', 'information_schema', '@extschema@')
            AND cl.oid NOT IN (SELECT x FROM @extschema@.archived_tables() x)
-         GROUP BY 1, 2
+         ORDER BY 1, 2
     LOOP
         -- covered: an index leads with the key's columns (any order), or a
         -- unique index on some of them finds the row alone
