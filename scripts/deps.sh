@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
     make gcc perl curl ca-certificates
-    postgresql-15 postgresql-server-dev-15 postgresql-15-partman postgresql-15-hypopg
+    postgresql-15 postgresql-server-dev-15 postgresql-15-partman postgresql-15-hypopg postgresql-15-pg-qualstats
     postgresql-15-auto-failover
     libipc-run-perl libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev
     jq clang libclang-rt-14-dev sqlsmith

@@ -30,6 +30,14 @@
  *   itself (never past the calling statement's own), and restores the
  *   caller's; past it, the statement is canceled with SQLSTATE 57014.
  *
+ * Without ANALYZE, a statement with $n parameters gets its generic plan.
+ * pg_stat_statements replaces every constant by a parameter, also where a
+ * parameter cannot stand ("interval $2", the literal of a typed literal,
+ * does not parse; a parameter alone in a select list has no type): such a
+ * parameter, found by the position of the error it causes, is replaced by
+ * a literal that its position accepts ('0', 'now', '{}'...), one at a
+ * time, and the plan says which (PerfExplain).
+ *
  * Copyright (c) 2026, pg_leadgen developers
  *
  * IDENTIFICATION
@@ -39,12 +47,15 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "commands/prepare.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -57,6 +68,7 @@
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
@@ -354,19 +366,34 @@ explain_text(const PerfExplainRequest *req, RawStmt *rs, List *queries, Oid *pty
 }
 
 /*
- * PerfExplain
+ * The position in the statement of the last error met parsing or
+ * analyzing it (capture_error_position), 0 for none: an error context
+ * callback of a caller (SPI's, when a PL/pgSQL function calls
+ * explain_plan_as) turns it into an "internal" position of its own query
+ * before the error is caught.
+ */
+static int	explain_error_position = 0;
+
+static void
+capture_error_position(void *arg)
+{
+	explain_error_position = geterrposition();
+}
+
+/*
+ * explain_once
  *		EXPLAIN (VERBOSE, FORMAT JSON) of one statement, with ANALYZE and
  *		BUFFERS when analyze, as req describes (see the file header).
  *		Returns the JSON text. Without analyze, $n parameters get a generic
- *		plan. Caller holds a transaction and a snapshot.
+ *		plan. An error leaves after the statement's subtransaction is rolled
+ *		back. Caller holds a transaction and a snapshot.
  */
-char *
-PerfExplain(const PerfExplainRequest *req)
+static char *
+explain_once(const PerfExplainRequest *req, const Oid *preset, int npreset)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	MemoryContext work;
-	RawStmt    *rs = single_statement(req->query, req->analyze);
 	List	   *locks_before = NIL;
 	bool		outer_active = get_timeout_active(STATEMENT_TIMEOUT);
 	TimestampTz outer_fin = outer_active ? get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
@@ -383,6 +410,8 @@ PerfExplain(const PerfExplainRequest *req)
 	PG_TRY();
 	{
 		SecurityRoleSwitch sw;
+		ErrorContextCallback position_capture;
+		RawStmt    *rs;
 		List	   *queries;
 		Oid		   *ptypes = NULL;
 		int			nparams = 0;
@@ -403,10 +432,25 @@ PerfExplain(const PerfExplainRequest *req)
 			}
 		}
 
+		/* parsed here, so that a syntax error leaves through the rollback */
+		position_capture.callback = capture_error_position;
+		position_capture.arg = NULL;
+		position_capture.previous = error_context_stack;
+		error_context_stack = &position_capture;
+		rs = single_statement(req->query, req->analyze);
 		if (req->analyze)
 			queries = pg_analyze_and_rewrite_fixedparams(rs, req->query, NULL, 0, NULL);
 		else
+		{
+			/* parameters replaced by literals, typed so that their absence is not an error */
+			nparams = npreset;
+			if (npreset > 0)
+			{
+				ptypes = palloc(npreset * sizeof(Oid));
+				memcpy(ptypes, preset, npreset * sizeof(Oid));
+			}
 			queries = pg_analyze_and_rewrite_varparams(rs, req->query, &ptypes, &nparams, NULL);
+		}
 		foreach(lc, queries)
 		{
 			Query	   *q = lfirst_node(Query, lc);
@@ -426,6 +470,7 @@ PerfExplain(const PerfExplainRequest *req)
 						 errhint("Call perf_analyze_query(query) without analyze to see its plan.")));
 		}
 
+		error_context_stack = position_capture.previous;
 		sql = explain_text(req, rs, queries, ptypes, nparams, &stored);
 		prepared = stored;
 		SPI_connect();
@@ -479,4 +524,289 @@ PerfExplain(const PerfExplainRequest *req)
 	release_new_advisory_locks(locks_before);
 	MemoryContextDelete(work);
 	return result;
+}
+
+/*
+ * Literals tried in turn in place of a parameter that cannot stay one:
+ * '0' reads as a number, an interval, a boolean, text or JSON; the others
+ * serve the date and time types, arrays and ranges, uuid, inet, points.
+ */
+static const char *const substitute_literals[] = {
+	"'0'", "'now'", "'{}'", "'00000000-0000-0000-0000-000000000000'", "'0.0.0.0'", "'(0,0)'", "''"
+};
+
+#define MAX_SUBSTITUTIONS 64
+
+/* A parameter of the text replaced by a literal. */
+typedef struct Substitution
+{
+	int			paramno;
+	int			offset;			/* byte offset of the literal in the text */
+	int			literal;		/* index in substitute_literals; -1: absent */
+} Substitution;
+
+/* The byte offset of the 1-based character position pos in text, or -1. */
+static int
+char_position_offset(const char *text, int pos)
+{
+	int			off = 0;
+	int			len = strlen(text);
+
+	if (pos <= 0)
+		return -1;
+	for (int c = 1; c < pos; c++)
+	{
+		if (off >= len)
+			return -1;
+		off += pg_mblen(text + off);
+	}
+	return off < len ? off : -1;
+}
+
+/* The length of a parameter token "$n" at text + off (0: none there). */
+static int
+param_token_length(const char *text, int off, int *paramno)
+{
+	int			n = 1;
+
+	if (text[off] != '$' || !isdigit((unsigned char) text[off + 1]))
+		return 0;
+	while (isdigit((unsigned char) text[off + n]))
+		n++;
+	/* a statement has at most 65535 parameters, numbered from 1 */
+	if (n > 6)
+		return 0;
+	*paramno = atoi(text + off + 1);
+	return *paramno >= 1 && *paramno <= PG_UINT16_MAX ? n : 0;
+}
+
+/* The byte offset of the token "$paramno" in text, or -1. */
+static int
+param_token_offset(const char *text, int paramno)
+{
+	char		token[16];
+	const char *p = text;
+
+	snprintf(token, sizeof(token), "$%d", paramno);
+	while ((p = strstr(p, token)) != NULL)
+	{
+		if ((p == text || !(isalnum((unsigned char) p[-1]) || p[-1] == '_' || p[-1] == '$')) &&
+			!isdigit((unsigned char) p[strlen(token)]))
+			return p - text;
+		p++;
+	}
+	return -1;
+}
+
+/*
+ * substituted_at
+ *		The substitution whose literal an error at byte offset off is about:
+ *		the literal itself, or the type name written before it (a typed
+ *		literal's input error points at its type: timestamp '0'). -1: none.
+ */
+static int
+substituted_at(const char *text, const Substitution *subs, int nsubs, int off)
+{
+	int			best = -1;
+
+	for (int i = 0; i < nsubs; i++)
+	{
+		bool		between_ok = true;
+
+		if (subs[i].offset < off || (best >= 0 && subs[best].offset <= subs[i].offset))
+			continue;
+		for (int k = off; k < subs[i].offset; k++)
+			if (!(isalnum((unsigned char) text[k]) || strchr(" \t\n_.()\"", text[k]) != NULL))
+				between_ok = false;
+		if (between_ok)
+			best = i;
+	}
+	return best;
+}
+
+/*
+ * next_substitution
+ *		What to change in text after error edata, met at character errpos
+ *		of text (0: none): a parameter to replace
+ *		(returns true, *off and *len its token, *paramno its number, *which
+ *		-1), a parameter the text does not hold (returns true, *off -1,
+ *		*paramno its number), or a substituted literal to replace by the
+ *		next one (returns true, *which its index in subs). False: the error
+ *		is not about a parameter, or nothing is left to try.
+ */
+static bool
+next_substitution(const char *text, const ErrorData *edata, int errpos, const Substitution *subs, int nsubs,
+				  int *off, int *len, int *paramno, int *which)
+{
+	*off = char_position_offset(text, errpos);
+	*len = 0;
+	*which = -1;
+	if (*off < 0 && edata->sqlerrcode == ERRCODE_INDETERMINATE_DATATYPE && edata->message != NULL)
+	{
+		/*
+		 * "could not determine data type of parameter $n" has no position;
+		 * a parameter the text does not hold (one replaced already, or
+		 * unused by a client's prepared statement) is typed text
+		 */
+		const char *dollar = strrchr(edata->message, '$');
+
+		if (dollar == NULL || !isdigit((unsigned char) dollar[1]))
+			return false;
+		*paramno = atoi(dollar + 1);
+		*off = param_token_offset(text, *paramno);
+		if (*off < 0)
+			return *paramno >= 1 && *paramno <= PG_UINT16_MAX && nsubs < MAX_SUBSTITUTIONS;
+	}
+	if (*off < 0)
+		return false;
+	*len = param_token_length(text, *off, paramno);
+	if (*len > 0)
+		return nsubs < MAX_SUBSTITUTIONS;
+	*which = substituted_at(text, subs, nsubs, *off);
+	return *which >= 0 && subs[*which].literal + 1 < lengthof(substitute_literals);
+}
+
+/* text with len bytes at off replaced by literal; offsets after it moved. */
+static char *
+replace_span(const char *text, int off, int len, const char *literal, Substitution *subs, int nsubs)
+{
+	StringInfoData buf;
+	int			delta = strlen(literal) - len;
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, text, off);
+	appendStringInfoString(&buf, literal);
+	appendStringInfoString(&buf, text + off + len);
+	for (int i = 0; i < nsubs; i++)
+		if (subs[i].offset > off)
+			subs[i].offset += delta;
+	return buf.data;
+}
+
+/*
+ * explain_or_error
+ *		explain_once(req), or NULL with *edata the error it raised (after it
+ *		rolled its subtransaction back).
+ */
+static char *
+explain_or_error(const PerfExplainRequest *req, const Oid *preset, int npreset, ErrorData **edata)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *volatile result = NULL;
+
+	*edata = NULL;
+	explain_error_position = 0;
+	PG_TRY();
+	{
+		result = explain_once(req, preset, npreset);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(caller);
+		*edata = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * PerfExplain
+ *		EXPLAIN (VERBOSE, FORMAT JSON) of one statement (explain_once).
+ *		Without analyze, a text as pg_stat_statements keeps it whose $n
+ *		parameters cannot all stay parameters (a typed literal: "interval
+ *		$2" does not parse; a parameter whose type cannot be inferred) is
+ *		planned with a literal in place of each such parameter, the first of
+ *		substitute_literals its position accepts; the other parameters keep
+ *		the generic plan. The plan then says so: its first object gains
+ *		"Substituted Parameters" (["$2 = '0'"]) and "Planned Text". Returns
+ *		the JSON text. Caller holds a transaction and a snapshot.
+ */
+char *
+PerfExplain(const PerfExplainRequest *req)
+{
+	PerfExplainRequest attempt = *req;
+	Substitution subs[MAX_SUBSTITUTIONS];
+	int			nsubs = 0;
+	int			nreplaced = 0;
+	char	   *result = NULL;
+	StringInfoData out;
+	const char *brace;
+
+	if (req->analyze)
+		return explain_once(req, NULL, 0);
+	attempt.query = pstrdup(req->query);
+	for (int tries = 0; result == NULL; tries++)
+	{
+		ErrorData  *edata;
+		int			off;
+		int			len;
+		int			paramno = 0;
+		int			which;
+		Oid		   *preset = NULL;
+		int			npreset = 0;
+
+		/* the replaced parameters' numbers are taken: as text, unused */
+		for (int i = 0; i < nsubs; i++)
+			npreset = Max(npreset, subs[i].paramno);
+		if (npreset > 0)
+			preset = palloc0(npreset * sizeof(Oid));
+		for (int i = 0; i < nsubs; i++)
+			preset[subs[i].paramno - 1] = TEXTOID;
+		result = explain_or_error(&attempt, preset, npreset, &edata);
+		if (result != NULL)
+			break;
+		if (tries >= 2 * MAX_SUBSTITUTIONS ||
+			!next_substitution(attempt.query, edata, explain_error_position, subs, nsubs, &off, &len, &paramno, &which))
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		if (which < 0 && off < 0)
+		{
+			/* a parameter the text does not hold: typed text */
+			subs[nsubs].paramno = paramno;
+			subs[nsubs].offset = -1;
+			subs[nsubs].literal = -1;
+			nsubs++;
+		}
+		else if (which < 0)
+		{
+			/* a parameter that cannot stay one: the first literal */
+			subs[nsubs].paramno = paramno;
+			subs[nsubs].offset = off;
+			subs[nsubs].literal = 0;
+			attempt.query = replace_span(attempt.query, off, len, substitute_literals[0], subs, nsubs);
+			nsubs++;
+		}
+		else
+		{
+			/* a literal its position refuses: the next one */
+			const char *was = substitute_literals[subs[which].literal];
+
+			subs[which].literal++;
+			attempt.query = replace_span(attempt.query, subs[which].offset, strlen(was),
+										 substitute_literals[subs[which].literal], subs, nsubs);
+		}
+	}
+	for (int i = 0; i < nsubs; i++)
+		if (subs[i].literal >= 0)
+			nreplaced++;
+	if (nreplaced == 0 || (brace = strchr(result, '{')) == NULL)
+		return result;
+
+	initStringInfo(&out);
+	appendBinaryStringInfo(&out, result, brace - result + 1);
+	appendStringInfoString(&out, "\"Substituted Parameters\": [");
+	for (int i = 0, n = 0; i < nsubs; i++)
+	{
+		if (subs[i].literal < 0)
+			continue;
+		if (n++ > 0)
+			appendStringInfoString(&out, ", ");
+		escape_json(&out, psprintf("$%d = %s", subs[i].paramno, substitute_literals[subs[i].literal]));
+	}
+	appendStringInfoString(&out, "], \"Planned Text\": ");
+	escape_json(&out, attempt.query);
+	appendStringInfoString(&out, ", ");
+	appendStringInfoString(&out, brace + 1);
+	return out.data;
 }

@@ -4,8 +4,9 @@
 #
 # Prints, per function, the median of 3 calls (ms), and the archival
 # figures: rows/s of the batched path and seconds for whole partitions
-# detached through pg_partman's retention. Target: every function under a
-# second, except perf_analyze_query with analyze => true on a slow query.
+# detached through pg_partman's retention and appended to the target.
+# Target: every function under a second, except perf_analyze_query with
+# analyze => true on a slow query.
 #
 #   bench/perf/run.sh [--leads N]        (default 1000000)
 set -euo pipefail
@@ -160,6 +161,6 @@ printf '| %-58s | %10s | %s |\n' "batched move: $rows rows in $(printf %.2f "$se
 # Whole partitions: leads older than 8 months (their assignments: none here).
 out=$("${PSQL[@]}" -Atc "SELECT partitions_archived, rows_archived, extract(epoch FROM clock_timestamp() - now()) FROM leadgen.perf_archive('bench-parts')" )
 parts=$(echo "$out" | cut -d'|' -f1); rows2=$(echo "$out" | cut -d'|' -f2); secs2=$(echo "$out" | cut -d'|' -f3)
-printf '| %-58s | %10.2f | %s |\n' "partition detach: $parts partitions (+ $rows2 rows batched)" "$secs2" "seconds" | tee -a "$RESULTS"
+printf '| %-58s | %10.2f | %s |\n' "whole partitions: $parts ($rows2 rows, into the target)" "$secs2" "seconds" | tee -a "$RESULTS"
 
 cp "$RESULTS" "$ROOT/bench/perf/last-results.txt" 2>/dev/null || true

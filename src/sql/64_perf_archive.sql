@@ -3,11 +3,13 @@
 -- A policy names a table, the column that dates its rows (or a predicate),
 -- an age, and a strategy: move (to an archive table), copy, or delete.
 -- For a table partitioned by pg_partman on that column, the partitions
--- whose whole range qualifies go at once through pg_partman's retention
--- (detached and moved to the target schema, or dropped): instant. The rows
--- left (and the rows of other tables) go in batches; for move, each batch
--- is one statement whose DELETE feeds its INSERT, so a crash at any point
--- loses and duplicates nothing, and each batch's counts are checked.
+-- whose whole range qualifies go through pg_partman's retention: dropped,
+-- or for move detached (the live table is not read or locked row by row)
+-- and their rows appended to the target table in one statement each. The
+-- rows left (and the rows of other tables) go in batches; for move, each
+-- batch is one statement whose DELETE feeds its INSERT, so a crash at any
+-- point loses and duplicates nothing, and each batch's counts are checked.
+-- Whatever the way, every row counts in rows_qualifying and rows_archived.
 
 CREATE TABLE @extschema@.archive_policies (
     name         text PRIMARY KEY CHECK (name ~ '^[a-z0-9_][a-z0-9_.-]*$'),
@@ -120,6 +122,11 @@ CREATE TRIGGER archive_policies_check BEFORE INSERT OR UPDATE ON @extschema@.arc
 -- reads and writes only what its writer may; those of a policy by date
 -- column alone (identifiers only) with this function's rights, as do
 -- pg_partman's retention and the creation of a missing target.
+-- The rows of whole partitions count as rows qualifying and archived, as
+-- the dry run counts them; moved, they land in the target table named
+-- (pg_partman detaches the partitions, their rows are appended to the
+-- target, the detached tables dropped), never in tables of their own.
+-- Every strategy goes in batches of batch_size rows, copy too.
 CREATE FUNCTION @extschema@.archive_run(policy text, dry_run boolean)
 RETURNS TABLE (policy_name text, table_name text, strategy text, cutoff timestamptz, partitions_archived integer,
                rows_qualifying bigint, rows_archived bigint, batches integer, verified boolean, was_dry_run boolean)
@@ -134,7 +141,9 @@ DECLARE
     v_partman name := @extschema@.partman_schema();
     v_parted boolean;
     v_target_rel text;
-    v_schema text;
+    v_parts jsonb;
+    v_part text;
+    v_cols text;
     v_n bigint;
     v_d bigint;
     v_i bigint;
@@ -155,6 +164,7 @@ BEGIN
         strategy := p.strategy;
         cutoff := now() - p.older_than;
         partitions_archived := 0;
+        rows_qualifying := 0;
         rows_archived := 0;
         batches := 0;
         verified := true;
@@ -162,46 +172,85 @@ BEGIN
         v_where := concat_ws(' AND ',
                              CASE WHEN p.age_column IS NOT NULL THEN format('%I < %L::timestamptz', p.age_column, cutoff) END,
                              v_pred);
+        v_target_rel := CASE WHEN p.strategy IN ('move', 'copy') THEN
+            CASE WHEN p.target ~ '\.' THEN p.target ELSE p.target || '.' || (SELECT relname FROM pg_catalog.pg_class WHERE oid = v_rel) END END;
         INSERT INTO @extschema@.archive_runs (policy, dry_run) VALUES (p.name, $2) RETURNING id INTO v_run;
 
-        -- whole partitions, through pg_partman's retention
-        v_parted := v_partman IS NOT NULL AND p.predicate IS NULL AND EXISTS (
+        -- Whole partitions, through pg_partman's retention: those whose
+        -- range ends before the cutoff (its rule); the rows of those it will
+        -- drop are counted first.
+        v_parted := v_partman IS NOT NULL AND p.predicate IS NULL AND p.strategy IN ('move', 'delete') AND EXISTS (
             SELECT 1 FROM @extschema@.partitioned_tables t WHERE t.parent_table = v_rel::text AND t.control = p.age_column);
-        IF v_parted AND p.strategy IN ('move', 'delete') THEN
-            SELECT count(*) INTO v_n FROM @extschema@.partitions(v_rel) x WHERE NOT x.is_default AND x.range_to <= cutoff;
-            IF v_n > 0 AND NOT $2 THEN
-                v_schema := CASE WHEN p.strategy = 'move' THEN split_part(p.target, '.', 1) END;
-                IF v_schema IS NOT NULL THEN
-                    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', v_schema);
+        v_parts := '{}';
+        IF v_parted THEN
+            FOR v_part IN SELECT x.partition::text FROM @extschema@.partitions(v_rel) x
+                           WHERE NOT x.is_default AND x.range_to < cutoff ORDER BY x.range_from LOOP
+                v_n := NULL;
+                IF NOT $2 AND p.strategy = 'delete' THEN
+                    EXECUTE format('SELECT count(*) FROM %s', v_part) INTO v_n;
                 END IF;
-                BEGIN
-                    EXECUTE format('SELECT %I.drop_partition_time(p_parent_table := $1, p_retention := $2, p_keep_table := $3,'
-                                   ' p_retention_schema := $4)', v_partman)
-                       INTO partitions_archived
-                       USING v_rel::text, p.older_than, p.strategy = 'move', v_schema;
-                EXCEPTION WHEN foreign_key_violation THEN
-                    RAISE EXCEPTION 'archive policy "%": partitions of % are still referenced', p.name, v_rel
-                        USING ERRCODE = 'foreign_key_violation', DETAIL = SQLERRM,
-                              HINT = 'Archive the referencing rows first (for leads: a policy on leadgen.lead_assignments by assigned_at).';
-                END;
-                partitions_archived := coalesce(partitions_archived, 0);
-            ELSE
-                partitions_archived := v_n;
-            END IF;
+                v_parts := v_parts || jsonb_build_object(v_part, v_n);
+            END LOOP;
         END IF;
 
-        -- the rows left
-        rows_qualifying := (@extschema@.run_as(v_role, format('SELECT count(*) AS n FROM %s WHERE %s', v_rel, v_where))->>'n')::bigint;
-        IF NOT $2 AND rows_qualifying > 0 THEN
-            IF p.strategy IN ('move', 'copy') THEN
-                v_target_rel := CASE WHEN p.target ~ '\.' THEN p.target ELSE p.target || '.' || (SELECT relname FROM pg_catalog.pg_class WHERE oid = v_rel) END;
-                IF to_regclass(v_target_rel) IS NULL THEN
-                    -- made here, it belongs to the role that writes it
-                    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %s', split_part(v_target_rel, '.', 1), v_role);
-                    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS)', v_target_rel, v_rel);
-                    EXECUTE format('ALTER TABLE %s OWNER TO %s', v_target_rel, v_role);
-                END IF;
+        -- A missing target is made when something goes to it (the schema
+        -- too, without a word), and belongs to the role that writes it.
+        IF NOT $2 AND v_target_rel IS NOT NULL AND to_regclass(v_target_rel) IS NULL
+           AND (v_parts <> '{}' OR (@extschema@.run_as(v_role, format('SELECT EXISTS (SELECT FROM %s WHERE %s) AS found',
+                                                                       v_rel, v_where))->>'found')::boolean) THEN
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = split_part(v_target_rel, '.', 1)) THEN
+                EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %s', split_part(v_target_rel, '.', 1), v_role);
             END IF;
+            EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS)', v_target_rel, v_rel);
+            EXECUTE format('ALTER TABLE %s OWNER TO %s', v_target_rel, v_role);
+        END IF;
+
+        IF $2 THEN
+            partitions_archived := (SELECT count(*) FROM jsonb_object_keys(v_parts));
+        ELSIF v_parts <> '{}' THEN
+            BEGIN
+                -- move: detached and kept where they are, for their rows to
+                -- be appended to the target
+                EXECUTE format('SELECT %I.drop_partition_time(p_parent_table := $1, p_retention := $2, p_keep_table := $3,'
+                               ' p_reference_timestamp := $4)', v_partman)
+                   USING v_rel::text, p.older_than, p.strategy = 'move', now();
+            EXCEPTION WHEN foreign_key_violation THEN
+                RAISE EXCEPTION 'archive policy "%": partitions of % are still referenced', p.name, v_rel
+                    USING ERRCODE = 'foreign_key_violation', DETAIL = SQLERRM,
+                          HINT = 'Archive the referencing rows first (for leads: a policy on leadgen.lead_assignments by assigned_at).';
+            END;
+            v_cols := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                        WHERE a.attrelid = v_rel AND a.attnum > 0 AND NOT a.attisdropped);
+            -- the partitions pg_partman took: no longer partitions of the table
+            FOR v_part, v_n IN SELECT key, value::bigint FROM jsonb_each_text(v_parts) ORDER BY key LOOP
+                CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_inherits
+                                       WHERE inhrelid = to_regclass(v_part) AND inhparent = v_rel);
+                IF p.strategy = 'move' THEN
+                    -- detached: nothing reaches it through the table any more
+                    EXECUTE format('SELECT count(*) FROM %s', v_part) INTO v_n;
+                    EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM %s', v_target_rel, v_cols, v_cols, v_part);
+                    GET DIAGNOSTICS v_i = ROW_COUNT;
+                    IF v_i <> v_n THEN
+                        verified := false;
+                        RAISE EXCEPTION 'archive policy "%": partition % had % rows but % were appended to %',
+                                        p.name, v_part, v_n, v_i, v_target_rel
+                            USING ERRCODE = 'data_exception';
+                    END IF;
+                    EXECUTE format('DROP TABLE %s', v_part);
+                END IF;
+                partitions_archived := partitions_archived + 1;
+                rows_qualifying := rows_qualifying + v_n;
+                rows_archived := rows_archived + v_n;
+                RAISE NOTICE 'archive policy "%": partition % (% rows) %', p.name, v_part, v_n,
+                             CASE p.strategy WHEN 'move' THEN 'moved to ' || v_target_rel ELSE 'dropped' END;
+            END LOOP;
+            UPDATE @extschema@.archive_runs SET partitions = partitions_archived, rows_done = rows_archived WHERE id = v_run;
+        END IF;
+
+        -- The rows left, in batches.
+        v_n := (@extschema@.run_as(v_role, format('SELECT count(*) AS n FROM %s WHERE %s', v_rel, v_where))->>'n')::bigint;
+        rows_qualifying := rows_qualifying + v_n;
+        IF NOT $2 AND v_n > 0 THEN
             LOOP
                 -- The batch's rows are taken once (a materialized CTE), then
                 -- deleted by (tableoid, ctid) among the rows of the predicate
@@ -231,11 +280,16 @@ BEGIN
                                    '        AND tableoid = b._batch_rel AND ctid = b._batch_row RETURNING 1)'
                                    ' SELECT count(*) AS deleted, count(*) AS inserted FROM d', v_rel, v_where, p.batch_size));
                 ELSE
-                    -- copy: rows not yet in the target (same key), in one statement
+                    -- copy: up to batch_size rows not yet in the target (the
+                    -- same row), the candidates taken whole first (a
+                    -- materialized CTE, planned for all its rows: a hash
+                    -- anti-join, not a loop over the target per row)
                     v_row := @extschema@.run_as(v_role, format(
-                                   'WITH i AS (INSERT INTO %3$s SELECT * FROM %1$s s WHERE %2$s'
-                                   '  AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE t = s) RETURNING 1)'
-                                   ' SELECT count(*) AS deleted, count(*) AS inserted FROM i', v_rel, v_where, v_target_rel));
+                                   'WITH c AS MATERIALIZED (SELECT * FROM %1$s s WHERE %2$s'
+                                   '  AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE t = s)),'
+                                   ' i AS (INSERT INTO %3$s SELECT * FROM c LIMIT %4$s RETURNING 1)'
+                                   ' SELECT count(*) AS deleted, count(*) AS inserted FROM i',
+                                   v_rel, v_where, v_target_rel, p.batch_size));
                 END IF;
                 v_d := (v_row->>'deleted')::bigint;
                 v_i := (v_row->>'inserted')::bigint;
@@ -249,7 +303,6 @@ BEGIN
                 END IF;
                 RAISE NOTICE 'archive policy "%": % of % rows', p.name, rows_archived, rows_qualifying;
                 UPDATE @extschema@.archive_runs SET rows_done = rows_archived, batches = archive_run.batches WHERE id = v_run;
-                EXIT WHEN p.strategy = 'copy';
             END LOOP;
         END IF;
         UPDATE @extschema@.archive_runs

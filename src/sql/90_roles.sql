@@ -56,7 +56,9 @@ GRANT EXECUTE ON FUNCTION @extschema@.perf_connection_pool(), @extschema@.perf_t
                           @extschema@.statement_kind(text, boolean), @extschema@.explain_plan(text),
                           @extschema@.explain_query(text, boolean, integer, text),
                           @extschema@.plan_advice(text, boolean, integer, text),
-                          @extschema@.plan_columns(regclass, text)
+                          @extschema@.plan_columns(regclass, text), @extschema@.plan_nodes(jsonb),
+                          @extschema@.table_rows(regclass), @extschema@.has_index_on(regclass, text[]),
+                          @extschema@.index_columns(regclass)
     TO leadgen_reader;
 GRANT SELECT ON @extschema@.capacity_snapshots, @extschema@.archive_policies, @extschema@.archive_runs TO leadgen_reader;
 
