@@ -36,6 +36,5 @@ extern void GucInit(bool preloading);
 
 /* worker.c */
 extern void WorkerRegister(void);
-extern bool LeadgenDatabaseReady(void);
 
 #endif							/* PG_LEADGEN_H */

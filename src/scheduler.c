@@ -64,6 +64,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "bgxact.h"
 #include "cron.h"
 #include "pg_leadgen.h"
 #include "scheduler.h"
@@ -291,16 +292,8 @@ SchedulerRunDue(void)
 	"    FROM due d WHERE j.id = d.id RETURNING j.id)"
 	" SELECT r.id FROM r ORDER BY r.id";
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (!LeadgenDatabaseReady())
-	{
-		CommitTransactionCommand();
+	if (!BgXactBeginIfReady("pg_leadgen scheduler"))
 		return 0;
-	}
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "pg_leadgen scheduler");
 	ret = SPI_execute(sql, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "looking for due jobs failed: %s", SPI_result_code_string(ret));
@@ -315,10 +308,7 @@ SchedulerRunDue(void)
 			runs[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 		}
 	}
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_activity(STATE_IDLE, NULL);
+	BgXactCommit();
 
 	for (int i = 0; i < nruns; i++)
 	{
@@ -333,16 +323,11 @@ SchedulerRunDue(void)
 					(errmsg("no background worker slot is free for job run " INT64_FORMAT, runs[i]),
 					 errhint("Raise max_worker_processes.")));
 			args[0] = Int64GetDatum(runs[i]);
-			SetCurrentStatementStartTimestamp();
-			StartTransactionCommand();
-			SPI_connect();
-			PushActiveSnapshot(GetTransactionSnapshot());
+			BgXactBegin(NULL);
 			SPI_execute_with_args("UPDATE " S ".job_runs SET status = 'failed', finished_at = clock_timestamp(),"
 								  " message = 'no background worker slot was free (max_worker_processes)'"
 								  " WHERE id = $1", 1, argtypes, args, NULL, false, 0);
-			SPI_finish();
-			PopActiveSnapshot();
-			CommitTransactionCommand();
+			BgXactCommit();
 		}
 	}
 	if (runs)
@@ -473,19 +458,14 @@ set_run_status(int64 run_id, const char *status, const char *message, bool finis
 	nulls[2] = message ? ' ' : 'n';
 	args[3] = BoolGetDatum(finished);
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	BgXactBegin(NULL);
 	if (SPI_execute_with_args("UPDATE " S ".job_runs SET status = $2, message = $3,"
 							  " started_at = coalesce(started_at, clock_timestamp()),"
 							  " finished_at = CASE WHEN $4 THEN clock_timestamp() END,"
 							  " pid = pg_backend_pid() WHERE id = $1",
 							  4, argtypes, args, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not record the state of job run " INT64_FORMAT, run_id);
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	BgXactCommit();
 }
 
 /*
@@ -516,10 +496,7 @@ JobWorkerMain(Datum main_arg)
 	cxt = AllocSetContextCreate(TopMemoryContext, "pg_leadgen job", ALLOCSET_DEFAULT_SIZES);
 
 	/* Fetch the command of the run. */
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	BgXactBegin(NULL);
 	{
 		Oid			argtypes[1] = {INT8OID};
 		Datum		args[1];
@@ -540,9 +517,7 @@ JobWorkerMain(Datum main_arg)
 			MemoryContextSwitchTo(old);
 		}
 	}
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	BgXactCommit();
 
 	if (command == NULL)
 		proc_exit(0);			/* the job was dropped meanwhile */

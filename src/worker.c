@@ -49,6 +49,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "bgxact.h"
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -94,69 +95,6 @@ WorkerRegister(void)
 }
 
 /*
- * lead_tables_ready
- *		Whether leads and lead_assignments exist with the foreign key
- *		between them. They are not members of the extension, and a restore
- *		(pg_dump's output) creates them after CREATE EXTENSION, loads their
- *		rows, and makes that key among its last statements: until then the
- *		workers must not write (a batch would fail on a table without its
- *		keys and dead-letter its leads). Once seen, the answer is kept
- *		until the loop meets an error.
- */
-static bool tables_seen_ready = false;
-
-static bool
-lead_tables_ready(void)
-{
-	Oid			nsp;
-	Oid			leads;
-	Oid			assignments;
-	Relation	rel;
-	ListCell   *lc;
-	bool		found = false;
-
-	if (tables_seen_ready)
-		return true;
-	nsp = get_namespace_oid(LEADGEN_SCHEMA_NAME, true);
-	leads = OidIsValid(nsp) ? get_relname_relid("leads", nsp) : InvalidOid;
-	assignments = OidIsValid(nsp) ? get_relname_relid("lead_assignments", nsp) : InvalidOid;
-	if (!OidIsValid(leads) || !OidIsValid(assignments))
-		return false;
-	rel = table_open(assignments, AccessShareLock);
-	foreach(lc, RelationGetFKeyList(rel))
-	{
-		ForeignKeyCacheInfo *fk = lfirst_node(ForeignKeyCacheInfo, lc);
-
-		if (fk->confrelid == leads)
-			found = true;
-	}
-	table_close(rel, AccessShareLock);
-	tables_seen_ready = found;
-	return found;
-}
-
-/*
- * LeadgenDatabaseReady
- *		Whether the workers may work in this database now: pg_leadgen is
- *		created, its lead tables are complete (not halfway through a
- *		restore), and the database accepts writes. The postmaster starts
- *		the workers only once recovery has finished (a standby runs none;
- *		one that is promoted starts them), but a primary can still be made
- *		read-only (default_transaction_read_only, as a failover tool may
- *		set while it drains a node): then they wait. Caller holds a
- *		transaction.
- */
-bool
-LeadgenDatabaseReady(void)
-{
-	if (!OidIsValid(get_extension_oid(LEADGEN_EXTENSION_NAME, true)))
-		return false;
-	if (XactReadOnly || RecoveryInProgress())
-		return false;
-	return lead_tables_ready();
-}
-
-/*
  * run_statement
  *		Run one statement of the launcher in its own transaction, when the
  *		extension exists. Errors propagate to the caller, which cleans up
@@ -167,28 +105,14 @@ run_statement(const char *sql)
 {
 	int			ret;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (!LeadgenDatabaseReady())
-	{
-		CommitTransactionCommand();
+	if (!BgXactBeginIfReady(sql))
 		return;
-	}
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
 	debug_query_string = sql;
-	pgstat_report_activity(STATE_RUNNING, sql);
-
 	ret = SPI_execute(sql, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "unexpected SPI result %d for \"%s\"", ret, sql);
-
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	BgXactCommit();
 	debug_query_string = NULL;
-	pgstat_report_stat(true);
-	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
 /*
@@ -202,7 +126,7 @@ recover_from_error(void)
 	EmitErrorReport();
 	FlushErrorState();
 	AbortCurrentTransaction();
-	tables_seen_ready = false;
+	BgXactForgetReadiness();
 	PipelineResetActive();
 	debug_query_string = NULL;
 	pgstat_report_activity(STATE_IDLE, NULL);
@@ -366,27 +290,14 @@ PipelineWorkerMain(Datum main_arg)
 		oldcxt = MemoryContextSwitchTo(loop_cxt);
 		PG_TRY();
 		{
-			SetCurrentStatementStartTimestamp();
-			StartTransactionCommand();
-			if (!LeadgenDatabaseReady())
-			{
+			if (!BgXactBeginIfReady("pg_leadgen pipeline batch"))
 				ready = false;
-				CommitTransactionCommand();
-			}
 			else
 			{
-				int			claimed;
+				int			claimed = PipelineRunBatch(leadgen_batch_size, &res);
 
-				SPI_connect();
-				PushActiveSnapshot(GetTransactionSnapshot());
-				pgstat_report_activity(STATE_RUNNING, "pg_leadgen pipeline batch");
-				claimed = PipelineRunBatch(leadgen_batch_size, &res);
-				SPI_finish();
-				PopActiveSnapshot();
-				CommitTransactionCommand();
+				BgXactCommit();
 				QueueRecordResult(&res);
-				pgstat_report_stat(false);
-				pgstat_report_activity(STATE_IDLE, NULL);
 				more = claimed > 0;
 			}
 		}
