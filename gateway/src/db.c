@@ -1,9 +1,11 @@
 /*
  * db.c
  *		PostgreSQL access: one connection per HTTP thread (and one to the
- *		replica when configured), statements prepared once per connection,
- *		reconnection with backoff, SQLSTATE to HTTP status, and the
- *		listener thread that hears the extension's change notifications.
+ *		replica when configured), statements prepared once per connection
+ *		(or, behind a pooler in transaction mode, sent unnamed with
+ *		nothing kept in the session), reconnection with backoff, SQLSTATE
+ *		to HTTP status, and the listener thread that hears the extension's
+ *		change notifications on a connection of its own.
  *
  * Copyright (c) 2026, pg_leadgen developers
  */
@@ -46,6 +48,7 @@ typedef struct Conn
 } Conn;
 
 static const char *primary_info;
+static const char *listen_info;	/* the listener's: --listen-db, else --db */
 static const char *replica_info;
 static _Thread_local Conn tl_primary;
 static _Thread_local Conn tl_replica;
@@ -154,6 +157,15 @@ db_status_for_sqlstate(const char *s)
 		const char *prefix;
 		int			status;
 	}			map[] = {
+		/*
+		 * The server's own state, never the client's request: a named
+		 * statement that exists already or not at all (a pooler in
+		 * transaction mode handing our session's statements to another
+		 * client), a database without pg_leadgen.
+		 */
+		{"42P05", 500},			/* duplicate_prepared_statement */
+		{"26000", 500},			/* invalid_sql_statement_name */
+		{"3F000", 503},			/* invalid_schema_name: pg_leadgen is not installed */
 		{"28", 401},			/* invalid_authorization_specification: the API key */
 		{"42501", 403},			/* insufficient_privilege */
 		{"42P01", 404},			/* undefined_table */
@@ -282,7 +294,7 @@ conn_drop(Conn *c)
 }
 
 static PGconn *
-connect_to(const char *conninfo)
+connect_to(const char *conninfo, bool session)
 {
 	const char *const keys[] = {"application_name", "connect_timeout", "dbname", NULL};
 	const char *const vals[] = {"leadgen-gateway", "3", conninfo, NULL};
@@ -295,6 +307,14 @@ connect_to(const char *conninfo)
 			PQfinish(pg);
 		return NULL;
 	}
+	/*
+	 * Behind a pooler in transaction mode a session setting would land on
+	 * whichever server connection ran it, for its other clients too: none
+	 * is made (every statement of the gateway names its schema).
+	 */
+	if (!session)
+		return pg;
+
 	/*
 	 * Generic plans: the gateway's statements are prepared once and run
 	 * with new values; a custom plan each time costs more than the query.
@@ -310,14 +330,21 @@ connect_to(const char *conninfo)
 	return pg;
 }
 
-/* A new connection with the default class's statement timeout (the listener's too). */
+/*
+ * A new connection with the default class's statement timeout (the
+ * listener's too; session is false only behind a pooler, where each
+ * statement carries its own timeout and *timeout_ms is left 0).
+ */
 static PGconn *
-connect_with_timeout(const char *conninfo, int *timeout_ms)
+connect_with_timeout(const char *conninfo, int *timeout_ms, bool session)
 {
-	PGconn	   *pg = connect_to(conninfo);
+	PGconn	   *pg = connect_to(conninfo, session);
 
 	if (pg == NULL)
 		return NULL;
+	*timeout_ms = 0;
+	if (!session)
+		return pg;
 	if (!set_statement_timeout(pg, gw_settings.statement_timeout_ms))
 	{
 		PQfinish(pg);
@@ -349,7 +376,7 @@ conn_get(Conn *c, const char *conninfo, bool *first_use)
 		pthread_setspecific(conn_key, &tl_primary);
 	}
 	c->conninfo = conninfo;
-	c->pg = connect_with_timeout(conninfo, &c->timeout_ms);
+	c->pg = connect_with_timeout(conninfo, &c->timeout_ms, !gw_settings.pooler);
 	if (c->pg == NULL)
 	{
 		c->backoff = c->backoff < BACKOFF_MIN ? BACKOFF_MIN : c->backoff * 2;
@@ -390,6 +417,13 @@ set_error(PGresult *r, PGconn *pg, Answer *ans)
 	if (status == 503)
 	{
 		set_unavailable(ans);
+		if (state && strcmp(state, "3F000") == 0)
+		{
+			free(ans->body);
+			ans->retry_after = 10;
+			ans->body = error_json("unavailable", "The database does not have pg_leadgen installed.",
+								   "{\"sqlstate\":\"3F000\"}", &ans->len);
+		}
 		return;
 	}
 	buf_puts(&d, "{\"sqlstate\":");
@@ -436,7 +470,17 @@ stmt_name(Conn *c, const char *sql, Answer *ans)
 	r = PQprepare(c->pg, s->name, sql, 0, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 	{
+		/*
+		 * The statement is the gateway's and no value of the client's is
+		 * in it yet: whatever failed is on the server's side (5xx).
+		 */
 		set_error(r, c->pg, ans);
+		if (ans->status < 500)
+		{
+			free(ans->body);
+			ans->status = 500;
+			ans->body = error_json("internal", "The request failed inside the database.", NULL, &ans->len);
+		}
 		PQclear(r);
 		return NULL;
 	}
@@ -445,6 +489,62 @@ stmt_name(Conn *c, const char *sql, Answer *ans)
 	s->key = strdup(sql);
 	c->nstmts++;
 	return s->name;
+}
+
+/*
+ * Run sql behind a pooler in transaction mode (--pooler): the server
+ * connection under c is the pooler's to hand to another client after each
+ * transaction, so nothing may outlive one (no named statement, no session
+ * setting). The statement goes unnamed, in one pipeline after a
+ * transaction-local statement_timeout, with one Sync: one round trip and
+ * one implicit transaction, which the pooler takes back when it ends.
+ * Returns the statement's result (or the first error), or NULL when the
+ * connection failed.
+ */
+static PGresult *
+exec_pooled(PGconn *pg, const char *sql, int nparams, const char *const *params)
+{
+	char		txt[24];
+	const char *p[1] = {txt};
+	PGresult   *res = NULL;
+	int			query = 0;		/* whose results are read: 0 set_config, 1 sql */
+
+	snprintf(txt, sizeof(txt), "%d", timeout_wanted());
+	if (!PQenterPipelineMode(pg))
+		return NULL;
+	if (!PQsendQueryParams(pg, "SELECT pg_catalog.set_config('statement_timeout', $1, true)", 1, NULL, p, NULL,
+						   NULL, 0) ||
+		!PQsendQueryParams(pg, sql, nparams, NULL, params, NULL, NULL, 0) ||
+		!PQpipelineSync(pg))
+		return NULL;			/* the caller drops the connection */
+	for (;;)
+	{
+		PGresult   *r = PQgetResult(pg);
+		ExecStatusType st;
+
+		if (r == NULL)
+		{
+			/* the end of one query's results */
+			if (PQstatus(pg) != CONNECTION_OK || ++query > 2)
+				break;
+			continue;
+		}
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC)
+		{
+			PQclear(r);
+			if (!PQexitPipelineMode(pg))
+				break;
+			return res;
+		}
+		/* keep the statement's result, or the first error of either */
+		if (res == NULL && st != PGRES_PIPELINE_ABORTED && (query == 1 || st != PGRES_TUPLES_OK))
+			res = r;
+		else
+			PQclear(r);
+	}
+	PQclear(res);
+	return NULL;
 }
 
 static Conn *
@@ -511,6 +611,25 @@ db_exec(DbTarget target, const char *sql, int nparams, const char *const *params
 			if (attempt == 0)
 				continue;
 			set_unavailable(ans);
+			return NULL;
+		}
+		if (gw_settings.pooler)
+		{
+			r = exec_pooled(c->pg, sql, nparams, params);
+			if (r == NULL)
+			{
+				/* the connection failed: as below, once more for a read */
+				conn_drop(c);
+				c->next_try = 0;
+				if (retry && attempt == 0)
+					continue;
+				set_unavailable(ans);
+				return NULL;
+			}
+			if (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK)
+				return r;
+			set_error(r, c->pg, ans);
+			PQclear(r);
 			return NULL;
 		}
 		name = conn_timeout(c) ? stmt_name(c, sql, ans) : NULL;
@@ -680,7 +799,7 @@ listener_main(void *arg)
 				PQfinish(pg);
 			int			ms;
 
-			pg = connect_with_timeout(primary_info, &ms);
+			pg = connect_with_timeout(listen_info, &ms, true);
 			if (pg == NULL)
 			{
 				usleep(500 * 1000);
@@ -717,6 +836,7 @@ listener_main(void *arg)
 void
 db_listener_start(void)
 {
+	listen_info = gw_settings.listen_db ? gw_settings.listen_db : primary_info;
 	atomic_store(&listener_stop, false);
 	if (pthread_create(&listener, NULL, listener_main, NULL) != 0)
 	{

@@ -148,6 +148,11 @@ h_ready(Request *req, const Route *route, Answer *ans)
 	PQclear(r);
 }
 
+/*
+ * The gateway's own samples, then the database's (leadgen.api_metrics():
+ * one row per sample, with its family's type and help). A database that
+ * does not answer leaves its families out; leadgen_up says so.
+ */
 static void
 h_metrics(Request *req, const Route *route, Answer *ans)
 {
@@ -158,14 +163,18 @@ h_metrics(Request *req, const Route *route, Answer *ans)
 	(void) req;
 	metrics_render(&b);
 	r = db_exec(DB_PRIMARY, route->sql, 0, NULL, &dbans, true);
-	if (r && PQntuples(r) == 1)
+	buf_printf(&b, "# HELP leadgen_up Whether the database answered this scrape's query (1) or not (0).\n"
+			   "# TYPE leadgen_up gauge\nleadgen_up %d\n", r != NULL);
+	for (int i = 0; r && i < PQntuples(r); i++)
 	{
-		static const char *const names[] = {"waiting", "delayed", "active", "completed", "failed", "dead",
-		"oldest_waiting_seconds"};
+		const char *name = PQgetvalue(r, i, 0);
+		const char *labels = PQgetvalue(r, i, 3);
 
-		for (int i = 0; i < 7; i++)
-			buf_printf(&b, "# TYPE leadgen_queue_%s gauge\nleadgen_queue_%s{queue=\"leads\"} %s\n",
-					   names[i], names[i], PQgetvalue(r, 0, i));
+		/* a family's HELP and TYPE once, before its first sample */
+		if (i == 0 || strcmp(name, PQgetvalue(r, i - 1, 0)) != 0)
+			buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, PQgetvalue(r, i, 2), name, PQgetvalue(r, i, 1));
+		buf_printf(&b, labels[0] ? "%s{%s} %s\n" : "%s%s %s\n", name, labels,
+				   PQgetisnull(r, i, 4) ? "NaN" : PQgetvalue(r, i, 4));
 	}
 	if (r)
 		PQclear(r);
@@ -536,7 +545,7 @@ const Route gw_routes[] = {
 	{ROUTE("GET", "/ready", h_ready, ACCESS_PUBLIC), .exempt = true, .timeout_ms = GW_READY_TIMEOUT_MS,
 	.sql = "SELECT leadgen.api_ready()"},
 	{ROUTE("GET", "/metrics", h_metrics, ACCESS_PUBLIC), .exempt = true,
-	.sql = "SELECT * FROM leadgen.api_queue_gauges()"},
+	.sql = "SELECT metric, kind, help, labels, value FROM leadgen.api_metrics()"},
 	{ROUTE("GET", "/openapi.json", h_openapi, ACCESS_PUBLIC), .nodb = true},
 
 	{ROUTE("POST", "/api/v1/leads", h_lead_create, ACCESS_PARTNER)},
