@@ -8,6 +8,8 @@ PKGS=(
     postgresql-15 postgresql-server-dev-15 postgresql-15-partman postgresql-15-hypopg
     libipc-run-perl libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev
     jq clang libclang-rt-14-dev
+    # the gateway behind a pooler and a proxy, its unit, its alerts, its dashboard page
+    pgbouncer nginx systemd prometheus chromium fonts-dejavu-core
 )
 [ -n "${LEADGEN_EXTRA_PKGS:-}" ] && PKGS+=(${LEADGEN_EXTRA_PKGS})
 

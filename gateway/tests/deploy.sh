@@ -29,6 +29,7 @@ area_deploy() {
     section "deploy"
     SRC=127.$PASSNO.40.1
     local out v
+    area_deploy_unit
 
     # ---- --version
     v=$(sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" "$ROOT/pg_leadgen.control")
@@ -173,5 +174,31 @@ area_deploy() {
         gw_stop "$T" 20
     else
         not_ok "deploy: a gateway with --trusted-proxies starts" "GET /health 200" "no" "$(tail -3 "$WORK/$T.stderr")"
+    fi
+}
+
+# The shipped systemd unit: systemd-analyze verify (with the paths of this
+# checkout), and its ExecStart options and environment file as the
+# gateway's own parser reads them.
+area_deploy_unit() {
+    local unit=$ROOT/deploy/systemd/leadgen-gateway.service env=$ROOT/deploy/systemd/leadgen-gateway.env out args
+    sed -e "s|/usr/local/bin/leadgen-gateway|$GW_BIN|" -e "s|EnvironmentFile=.*|EnvironmentFile=$env|" \
+        "$unit" >"$WORK/leadgen-gateway.service"
+    if command -v systemd-analyze >/dev/null; then
+        if out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$WORK/leadgen-gateway.service" 2>&1); then
+            ok "deploy: deploy/systemd/leadgen-gateway.service passes systemd-analyze verify (Type=notify)"
+        else
+            not_ok "deploy: the systemd unit passes systemd-analyze verify" "no complaint" "$out"
+        fi
+    else
+        not_ok "deploy: systemd-analyze is installed (Debian systemd; scripts/deps.sh)" "on PATH" "none"
+    fi
+    args=$(sed -n 's|^ExecStart=[^ ]* ||p' "$unit")
+    # (the environment file's values, then the unit's options, then --help: exit 0 when all parse)
+    if out=$(env $(grep -E '^LEADGEN_GATEWAY_[A-Z_]+=' "$env" | grep -v '^LEADGEN_GATEWAY_DB=' | tr '\n' ' ') \
+             "$GW_BIN" $args --help 2>&1); then
+        ok "deploy: the unit's options and its environment file are ones the gateway takes"
+    else
+        not_ok "deploy: the unit's options and its environment file are ones the gateway takes" "exit 0" "$out"
     fi
 }
