@@ -298,6 +298,15 @@ send_answer(Request *req, Answer *ans, const char *ratelimit[3], const char *all
 		MHD_add_response_header(resp, "X-Cache", req->cache);
 	if (allow && allow[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (ans->content_type && strncmp(ans->content_type, "text/html", 9) == 0)
+	{
+		/* the dashboard: its own script, styles and data, nothing else */
+		MHD_add_response_header(resp, "Content-Security-Policy",
+								"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+								"img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	}
 	if (ans->status == 429 || ans->status == 503)
 	{
 		snprintf(num, sizeof(num), "%d", ans->retry_after > 0 ? ans->retry_after : 1);

@@ -13,6 +13,9 @@
 #include "gateway.h"
 
 extern const char gw_openapi[];
+extern const char gw_dashboard_index_html[];
+extern const char gw_dashboard_app_js[];
+extern const char gw_dashboard_app_css[];
 
 static void
 answer_error(Answer *ans, int status, const char *code, const char *message)
@@ -189,6 +192,36 @@ h_openapi(Request *req, const Route *route, Answer *ans)
 	(void) req;
 	(void) route;
 	answer_text(ans, 200, gw_openapi, strlen(gw_openapi));
+}
+
+/*
+ * The dashboard page, its script and its styles (gateway/dashboard/, built
+ * into the binary): public, like /openapi.json; the data the page reads is
+ * behind the routes' own keys.
+ */
+static void
+h_dashboard(Request *req, const Route *route, Answer *ans)
+{
+	static const struct
+	{
+		const char *pattern;
+		const char *body;
+		const char *type;
+	}			assets[] = {
+		{"/dashboard", gw_dashboard_index_html, "text/html; charset=utf-8"},
+		{"/dashboard/app.js", gw_dashboard_app_js, "text/javascript; charset=utf-8"},
+		{"/dashboard/app.css", gw_dashboard_app_css, "text/css; charset=utf-8"},
+	};
+
+	(void) req;
+	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
+		if (strcmp(route->pattern, assets[i].pattern) == 0)
+		{
+			answer_text(ans, 200, assets[i].body, strlen(assets[i].body));
+			ans->content_type = assets[i].type;
+			return;
+		}
+	answer_error(ans, 404, "not_found", "No such file.");
 }
 
 /* ---- leads ---- */
@@ -547,6 +580,9 @@ const Route gw_routes[] = {
 	{ROUTE("GET", "/metrics", h_metrics, ACCESS_PUBLIC), .exempt = true,
 	.sql = "SELECT metric, kind, help, labels, value FROM leadgen.api_metrics()"},
 	{ROUTE("GET", "/openapi.json", h_openapi, ACCESS_PUBLIC), .nodb = true},
+	{ROUTE("GET", "/dashboard", h_dashboard, ACCESS_PUBLIC), .exempt = true, .nodb = true},
+	{ROUTE("GET", "/dashboard/app.js", h_dashboard, ACCESS_PUBLIC), .exempt = true, .nodb = true},
+	{ROUTE("GET", "/dashboard/app.css", h_dashboard, ACCESS_PUBLIC), .exempt = true, .nodb = true},
 
 	{ROUTE("POST", "/api/v1/leads", h_lead_create, ACCESS_PARTNER)},
 	{ROUTE("GET", "/api/v1/leads", h_leads_list, ACCESS_PARTNER), .cache_ttl = 30, .deps = RES_LEADS, .reads = true,

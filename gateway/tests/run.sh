@@ -25,7 +25,7 @@ PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$($PG_CONFIG --bindir)
 PSQL=$BINDIR/psql
 DB=leadgen_gw
-AREAS=${GW_TESTS_AREAS:-cache leads lists basics options perf errors security hardening stress ratelimit multi replica resilience deploy ops}
+AREAS=${GW_TESTS_AREAS:-cache leads lists basics options perf errors security hardening stress ratelimit multi replica resilience deploy ops dashboard}
 PASSES=${GW_TESTS_PASSES:-normal asan pooler proxy}
 # The passes through pgbouncer (transaction mode) and through nginx to two
 # gateways run the areas whose requests reach the database or cross the
