@@ -152,39 +152,21 @@ stop_server() {
     SERVER_PID=""
 }
 
+# shellcheck source=../lib/cluster.sh
+. "$ROOT/bench/lib/cluster.sh"
 cleanup() {
     stop_server
-    if [ -f "$WORK/data/postmaster.pid" ]; then
-        "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
+    bench_cluster_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-export PGHOST=$WORK PGPORT=$PG_PORT PGUSER=postgres PGDATABASE=$DB
-export PGOPTIONS="-c client_min_messages=warning"
 PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1)
 CONNINFO="host=$WORK port=$PG_PORT dbname=$DB user=postgres"
 
 say "starting PostgreSQL 15 on port $PG_PORT in $WORK"
-"${AS_PG[@]}" "$PGBIN/initdb" -D "$WORK/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-cat >> "$WORK/data/postgresql.conf" <<CONF
-
-# pg_leadgen gateway benchmark (bench/gateway/run.sh)
-listen_addresses = '127.0.0.1'
-port = $PG_PORT
-unix_socket_directories = '$WORK'
-shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
-leadgen.database = '$DB'
-leadgen.workers = ${BENCH_WORKERS:-2}
-max_connections = 200
-shared_buffers = ${BENCH_SHARED_BUFFERS:-512MB}
-max_wal_size = 4GB
-CONF
-"${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE $DB"
-"${PSQL[@]}" -c "CREATE EXTENSION pg_leadgen CASCADE"
+bench_cluster_start bench/gateway/run.sh
 
 say "loading $LEADS leads"
 "${PSQL[@]}" -v leads="$LEADS" -f "$HERE/sql/load.sql" >/dev/null

@@ -96,32 +96,19 @@ ARTILLERY=$HERE/node_modules/.bin/artillery
 WORK=$(mktemp -d /tmp/pg_leadgen-bench-load.XXXXXX)
 chown postgres: "$WORK"
 GW_PID=""
+# shellcheck source=../lib/cluster.sh
+. "$ROOT/bench/lib/cluster.sh"
 cleanup() {
     [ -n "$GW_PID" ] && kill -TERM "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
-    [ -f "$WORK/data/postmaster.pid" ] && "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/data" -m fast -w stop >/dev/null 2>&1
+    bench_cluster_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-export PGHOST=$WORK PGPORT=$PG_PORT PGUSER=postgres PGDATABASE=$DB PGOPTIONS="-c client_min_messages=warning"
 PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1)
 say "starting PostgreSQL 15 on port $PG_PORT in $WORK"
-"${AS_PG[@]}" "$PGBIN/initdb" -D "$WORK/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-cat >> "$WORK/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PG_PORT
-unix_socket_directories = '$WORK'
-shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
-leadgen.database = '$DB'
-leadgen.workers = 2
-max_connections = 200
-shared_buffers = 512MB
-max_wal_size = 4GB
-CONF
-"${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE $DB"
-"${PSQL[@]}" -c "CREATE EXTENSION pg_leadgen CASCADE"
+bench_cluster_start bench/load/run.sh
 say "loading the demo agents and carriers and $LEADS leads"
 "${PSQL[@]}" -f "$ROOT/scripts/demo.sql" >/dev/null
 "${PSQL[@]}" -v leads="$LEADS" -f "$ROOT/bench/gateway/sql/load.sql" >/dev/null

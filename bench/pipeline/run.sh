@@ -651,8 +651,10 @@ setup_db
 want rules && step rules check_rules
 want ingest && step ingest measure_ingest
 if want drain; then
-    step drain_100 measure_drain 100
-    step drain_500 measure_drain 500
+    # BENCH_BATCH_SIZES: the leadgen.batch_size values measured (docs/TUNING.md)
+    for bs in ${BENCH_BATCH_SIZES:-100 500}; do
+        step "drain_$bs" measure_drain "$bs"
+    done
 fi
 want hot && step hot measure_hot
 want e2e && step e2e measure_e2e

@@ -614,11 +614,20 @@ db_exec(DbTarget target, const char *sql, int nparams, const char *const *params
 			return NULL;
 		}
 		if (gw_settings.pooler)
+			r = exec_pooled(c->pg, sql, nparams, params);	/* NULL: the connection failed */
+		else
 		{
-			r = exec_pooled(c->pg, sql, nparams, params);
-			if (r == NULL)
+			name = conn_timeout(c) ? stmt_name(c, sql, ans) : NULL;
+			if (name == NULL)
 			{
-				/* the connection failed: as below, once more for a read */
+				if (PQstatus(c->pg) == CONNECTION_OK)
+				{
+					if (ans->status == 0)
+						set_unavailable(ans);	/* the timeout could not be set */
+					return NULL;	/* an error of the request, in ans */
+				}
+				free(ans->body);
+				ans->body = NULL;
 				conn_drop(c);
 				c->next_try = 0;
 				if (retry && attempt == 0)
@@ -626,34 +635,11 @@ db_exec(DbTarget target, const char *sql, int nparams, const char *const *params
 				set_unavailable(ans);
 				return NULL;
 			}
-			if (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK)
-				return r;
-			set_error(r, c->pg, ans);
-			PQclear(r);
-			return NULL;
+			r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
 		}
-		name = conn_timeout(c) ? stmt_name(c, sql, ans) : NULL;
-		if (name == NULL)
-		{
-			if (PQstatus(c->pg) == CONNECTION_OK)
-			{
-				if (ans->status == 0)
-					set_unavailable(ans);	/* the timeout could not be set */
-				return NULL;	/* an error of the request, in ans */
-			}
-			free(ans->body);
-			ans->body = NULL;
-			conn_drop(c);
-			c->next_try = 0;
-			if (retry && attempt == 0)
-				continue;
-			set_unavailable(ans);
-			return NULL;
-		}
-		r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
-		if (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK)
+		if (r && (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK))
 			return r;
-		if (PQstatus(c->pg) != CONNECTION_OK)
+		if (r == NULL || PQstatus(c->pg) != CONNECTION_OK)
 		{
 			/* the server went away (a restart): one more try on a new connection */
 			PQclear(r);
