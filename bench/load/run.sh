@@ -33,7 +33,9 @@
 # honoured). Starts a throwaway PostgreSQL 15 cluster as the postgres user
 # (port BENCH_PG_PORT, 5496 by default; data under /tmp, removed at the
 # end) with the demo agents and carriers and 100,000 leads, and the gateway
-# on 127.0.0.1:BENCH_HTTP_PORT (18590) with --threads 2. Writes the table to
+# on 127.0.0.1:BENCH_HTTP_PORT (18590) with --threads BENCH_GATEWAY_THREADS
+# (2). BENCH_WORKERS and BENCH_SHARED_BUFFERS set the cluster's pipeline
+# workers and shared_buffers (bench/lib/cluster.sh). Writes the table to
 # bench/out/load-results.md; Artillery's reports stay in bench/load/out/.
 set -euo pipefail
 
@@ -64,6 +66,7 @@ done
 LEADS=100000
 PG_PORT=${BENCH_PG_PORT:-5496}
 HTTP_PORT=${BENCH_HTTP_PORT:-18590}
+GW_THREADS=${BENCH_GATEWAY_THREADS:-2}
 PG_CONFIG=${PG_CONFIG:-pg_config}
 DB=bench
 AS_PG=(runuser -u postgres --)
@@ -128,7 +131,7 @@ export LEADGEN_INTERNAL_KEY
 "${PSQL[@]}" -c "CREATE ROLE leadgen_gateway LOGIN IN ROLE leadgen_api"
 
 say "starting the gateway on 127.0.0.1:$HTTP_PORT"
-"$ROOT/gateway/leadgen-gateway" --port "$HTTP_PORT" --threads 2 --access-log off \
+"$ROOT/gateway/leadgen-gateway" --port "$HTTP_PORT" --threads "$GW_THREADS" --access-log off \
     --db "host=$WORK port=$PG_PORT dbname=$DB user=leadgen_gateway" >"$OUT/gateway.log" 2>&1 &
 GW_PID=$!
 for _ in $(seq 1 50); do
@@ -189,7 +192,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$( [ "$QUICK" = 1 ] && echo ', --quick (a few seconds a phase: preliminary)'),"
     echo "$(nproc) cores, load average $LOAD_START at start, $LOAD_END at end; Artillery $("$ARTILLERY" version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1),"
-    echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{ print $3 }'), $LEADS leads, gateway --threads 2, Artillery on the same machine."
+    echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{ print $3 }'), $LEADS leads, gateway --threads $GW_THREADS, Artillery on the same machine."
     echo
     node "$HERE/report.js" "$RUNS"
     echo
