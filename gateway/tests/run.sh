@@ -288,10 +288,10 @@ pass_stop_pooler() {
     local xacts
     xacts=$("$PSQL" -X -At -h 127.0.0.1 -p "$BOUNCER_PORT" -U postgres -d pgbouncer -c 'SHOW STATS' 2>/dev/null \
         | awk -F'|' -v db="$DB" '$1 == db {print $2}')
-    if [ "${xacts:-0}" -gt 50 ]; then
+    if [ "${xacts:-0}" -gt 10 ]; then
         ok "pooler: pgbouncer carried the pass's transactions ($xacts)"
     else
-        not_ok "pooler: pgbouncer carried the pass's transactions" "over 50 in SHOW STATS" "${xacts:-none}"
+        not_ok "pooler: pgbouncer carried the pass's transactions" "over 10 in SHOW STATS" "${xacts:-none}"
     fi
     pgbouncer_stop
 }
