@@ -618,30 +618,30 @@ db_exec(DbTarget target, const char *sql, int nparams, const char *const *params
 		else
 		{
 			name = conn_timeout(c) ? stmt_name(c, sql, ans) : NULL;
+			if (name == NULL && PQstatus(c->pg) == CONNECTION_OK)
+			{
+				if (ans->status == 0)
+					set_unavailable(ans);	/* the timeout could not be set */
+				return NULL;	/* an error of the request, in ans */
+			}
 			if (name == NULL)
 			{
-				if (PQstatus(c->pg) == CONNECTION_OK)
-				{
-					if (ans->status == 0)
-						set_unavailable(ans);	/* the timeout could not be set */
-					return NULL;	/* an error of the request, in ans */
-				}
+				/* the connection failed: below */
 				free(ans->body);
 				ans->body = NULL;
-				conn_drop(c);
-				c->next_try = 0;
-				if (retry && attempt == 0)
-					continue;
-				set_unavailable(ans);
-				return NULL;
+				r = NULL;
 			}
-			r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
+			else
+				r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
 		}
 		if (r && (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK))
 			return r;
 		if (r == NULL || PQstatus(c->pg) != CONNECTION_OK)
 		{
-			/* the server went away (a restart): one more try on a new connection */
+			/*
+			 * The server went away (a restart), or the pooled exchange
+			 * failed: one more try on a new connection for a read.
+			 */
 			PQclear(r);
 			conn_drop(c);
 			c->next_try = 0;
