@@ -13,6 +13,7 @@ chromium_run() {
     rm -rf "$WORK/chrome-profile"
     HOME=$WORK timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync --disable-extensions \
+        --disable-dev-shm-usage \
         --user-data-dir="$WORK/chrome-profile" --enable-logging=stderr --v=0 \
         --window-size=1400,2180 --hide-scrollbars --run-all-compositor-stages-before-draw \
         --virtual-time-budget=12000 "$@" "$url" >"$out.out" 2>"$out.err"
