@@ -32,11 +32,13 @@ PASSES=${GW_TESTS_PASSES:-normal asan pooler proxy}
 # proxy in every way (each route and statement kind, cursors, the cache and
 # its invalidation, rate limits, errors); the HTTP parsing, option, replica
 # and restart areas concern the gateway process itself and run in the
-# direct passes only. The proxy pass leaves out cache (least_conn between
+# direct passes only (hardening runs through the pooler too: its statement
+# timeouts per route class are transaction-local there). The proxy pass
+# leaves out cache (least_conn between
 # two instances: a second GET may meet the other one's cache; multi covers
 # their coherence) and lists (its statements are those of the pooler pass;
 # nginx passes the request target as it came, cursors included).
-POOLER_AREAS=${GW_TESTS_AREAS:-pooler cache leads lists basics perf errors ratelimit multi}
+POOLER_AREAS=${GW_TESTS_AREAS:-pooler cache leads lists basics perf errors hardening ratelimit multi}
 PROXY_AREAS=${GW_TESTS_AREAS:-leads basics perf errors ratelimit}
 AS_PG=()
 [ "$(id -u)" -eq 0 ] && AS_PG=(runuser -u postgres --)
