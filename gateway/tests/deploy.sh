@@ -152,10 +152,12 @@ area_deploy() {
     port=$(free_port 20080)
     if gw_start "$T" "$port" --trusted-proxies "127.$PASSNO.40.0/24, ::1"; then
         tgw=http://127.0.0.1:$port
-        SRC=127.$PASSNO.40.1 req GET "$tgw/api/v1/config" -H 'X-Forwarded-For: 198.51.100.7' -H "X-Request-Id: xff1-$PASSNO"
-        expect_eq "deploy: from a trusted proxy, X-Forwarded-For names the client" 198.51.100.7 "$(_client_of "$T" "xff1-$PASSNO")"
+        # (forwarded clients of this pass's own: the windows are the database's, shared by the passes)
+        local c1=198.51.100.${PASSNO}7 c2=198.51.100.${PASSNO}8
+        SRC=127.$PASSNO.40.1 req GET "$tgw/api/v1/config" -H "X-Forwarded-For: $c1" -H "X-Request-Id: xff1-$PASSNO"
+        expect_eq "deploy: from a trusted proxy, X-Forwarded-For names the client" "$c1" "$(_client_of "$T" "xff1-$PASSNO")"
         expect_hdr "deploy: ... whose own rate-limit window starts (Remaining 99)" X-RateLimit-Remaining '^99$'
-        SRC=127.$PASSNO.40.1 req GET "$tgw/api/v1/config" -H 'X-Forwarded-For: 198.51.100.8' -H "X-Request-Id: xff2-$PASSNO"
+        SRC=127.$PASSNO.40.1 req GET "$tgw/api/v1/config" -H "X-Forwarded-For: $c2" -H "X-Request-Id: xff2-$PASSNO"
         expect_hdr "deploy: ... and another forwarded client has a window of its own (Remaining 99)" X-RateLimit-Remaining '^99$'
         SRC=127.$PASSNO.40.1 req GET "$tgw/api/v1/config" -H 'X-Forwarded-For: 192.0.2.66, 198.51.100.9, 127.'"$PASSNO"'.40.2' \
             -H "X-Request-Id: xff3-$PASSNO"
