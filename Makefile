@@ -30,6 +30,7 @@ SQL_SRC     = src/sql/00_schema.sql \
               src/sql/62_perf_bottlenecks.sql \
               src/sql/63_perf_advisor.sql \
               src/sql/64_perf_archive.sql \
+              src/sql/65_perf_metrics.sql \
               src/sql/70_api.sql \
               src/sql/71_api_routes.sql \
               src/sql/90_roles.sql \
@@ -41,6 +42,7 @@ SQL_SRC     = src/sql/00_schema.sql \
 # new in this release, whole.
 UPDATE_SRC  = updates/$(EXTENSION)--0.1.0--0.2.0.sql \
               src/sql/51_queues.sql \
+              src/sql/65_perf_metrics.sql \
               src/sql/71_api_routes.sql \
               src/sql/91_api_roles.sql \
               src/sql/98_dump.sql

@@ -9,6 +9,8 @@ PKGS=(
     postgresql-15-auto-failover
     libipc-run-perl libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev
     jq clang libclang-rt-14-dev sqlsmith
+    # the gateway behind a pooler and a proxy, its unit, its alerts, its dashboard page
+    pgbouncer nginx systemd prometheus chromium fonts-dejavu-core
 )
 # Node.js and npm for the gateway suite's OpenAPI check (ajv), unless the
 # machine has them already

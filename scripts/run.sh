@@ -198,6 +198,7 @@ Connect with:
     (or: psql "host=127.0.0.1 port=$PORT user=postgres dbname=$DB")
 REST API:   http://127.0.0.1:$HTTP_PORT/api/v1/...  (keys in $RUN/keys; GET /openapi.json lists the routes)
     . $RUN/keys; curl -H "X-API-Key: \$PARTNER_KEY" 'http://127.0.0.1:$HTTP_PORT/api/v1/leads?limit=5'
+Dashboard:  http://127.0.0.1:$HTTP_PORT/dashboard  (type ADMIN_KEY of $RUN/keys into the page)
 Logs:       $RUN/postgres.log, $RUN/gateway.log, $RUN/gateway-access.log
 Stop with:  make stop
 MSG

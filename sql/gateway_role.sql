@@ -52,6 +52,10 @@ SELECT leadgen.perf_archive('x');
 SELECT leadgen.api_ready()::jsonb ? 'version' AS ready;
 SELECT leadgen.api_list('agents', '{}', '{}', 'id', NULL, 1, 0, NULL)::jsonb ? 'data' AS list;
 SELECT leadgen.api_config()::jsonb ? 'insurance_types' AS config;
+-- /metrics: every family the alert rules read, with a help text and a
+-- type, as the gateway role reads them
+SELECT metric, kind, help <> '' AS has_help, value >= 0 AS non_negative
+  FROM leadgen.api_metrics() ORDER BY metric;
 
 -- An action needs an admin key: none, an unknown one, a partner's, an
 -- internal one are refused; an admin's is taken.

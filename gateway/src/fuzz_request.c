@@ -2,7 +2,9 @@
  * fuzz_request.c
  *		libFuzzer target over what a client controls before any I/O: the
  *		request line (method and target) is parsed, routed and its list
- *		arguments checked, as the gateway does for every request.
+ *		arguments checked, as the gateway does for every request; the same
+ *		bytes as a Forwarded and an X-Forwarded-For header (proxy.c): a
+ *		client named must be an IP address.
  *
  * Input: "METHOD /path?query" (the first space separates them; without a
  * space the whole input is the target of a GET). Run:
@@ -10,6 +12,7 @@
  *
  * Copyright (c) 2026, pg_leadgen developers
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,6 +241,36 @@ json_round_trip(const char *s)
 	buf_free(&back);
 }
 
+/*
+ * The input as a Forwarded header and as X-Forwarded-For behind trusted
+ * proxies: whatever it holds, a client taken from it is an IP address.
+ * (And the input as a --trusted-proxies list is parsed without harm.)
+ */
+static void
+forwarded_client(const char *in)
+{
+	static bool configured;
+	char		out[64];
+	unsigned char a[16];
+
+	if (!configured)
+	{
+		if (proxy_config("127.0.0.1, 10.0.0.0/8, ::1, 2001:db8::/32") != NULL)
+			abort();
+		configured = true;
+	}
+	for (int h = 0; h < 2; h++)
+	{
+		strcpy(out, "peer");
+		if (proxy_client(h == 0 ? in : NULL, h == 1 ? in : NULL, out, sizeof(out)) &&
+			inet_pton(AF_INET, out, a) != 1 && inet_pton(AF_INET6, out, a) != 1)
+			abort();			/* a client named is an address */
+	}
+	(void) proxy_config(in);
+	if (proxy_config("127.0.0.1, 10.0.0.0/8, ::1, 2001:db8::/32") != NULL)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -259,6 +292,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(in, data, size);
 	in[size] = '\0';
 	json_round_trip(in);
+	forwarded_client(in);
 	uri = in;
 	if ((sp = strchr(in, ' ')) != NULL)
 	{

@@ -13,6 +13,8 @@
 
 #include <libpq-fe.h>
 
+struct sockaddr;
+
 #define GW_MAX_ARGS		32
 #define GW_MAX_SEGS		12
 #define GW_MAX_CAPS		2
@@ -92,6 +94,10 @@ typedef struct ArgLimit
 
 #define GW_ARG_MAX		200
 #define GW_TARGET_MAX	8192	/* the request target (path and query) */
+
+#ifndef GW_VERSION
+#define GW_VERSION		"unknown"	/* the Makefile gives pg_leadgen.control's */
+#endif
 
 /* The major.minor of pg_leadgen this gateway speaks (checked by /ready). */
 #define GW_SPEAKS		"0.2"
@@ -256,6 +262,7 @@ typedef void (*WorkerServe) (Request *req, WorkReason why);
 void		workers_start(int n, WorkerServe serve);
 void		workers_defer(Request *req, int wait_ms);
 int			workers_queued(void);
+int			workers_busy(void);
 void		workers_drain(void);
 void		workers_stop(void);
 
@@ -273,9 +280,17 @@ typedef struct Settings
 	int			drain_seconds;
 	int			statement_timeout_ms;	/* public, partner and internal routes */
 	int			admin_statement_timeout_ms; /* admin routes */
+	bool		pooler;			/* through a pooler in transaction mode: nothing kept in a session */
+	const char *listen_db;		/* the listener's direct connection, or NULL (--db) */
+	bool		reuse_port;		/* share the port (SO_REUSEPORT) */
 } Settings;
 extern Settings gw_settings;
 void		access_log_write(const Request *req, double seconds);
+
+/* proxy.c: which peers may say who the client is */
+const char *proxy_config(const char *list);	/* NULL, or what is wrong with the list */
+bool		proxy_trusted(const struct sockaddr *peer);
+bool		proxy_client(const char *forwarded, const char *x_forwarded_for, char *out, size_t len);
 
 /* http.c */
 struct MHD_Daemon *http_start(void);

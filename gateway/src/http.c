@@ -130,10 +130,40 @@ api_key(struct MHD_Connection *conn)
 	return NULL;
 }
 
+/* Every value of one header, joined by commas (a list split over several lines is one list). */
+typedef struct HeaderList
+{
+	const char *name;
+	Buf			values;
+} HeaderList;
+
+static enum MHD_Result
+header_list_add(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	HeaderList *h = cls;
+
+	(void) kind;
+	if (value && strcasecmp(key, h->name) == 0)
+	{
+		if (h->values.len)
+			buf_puts(&h->values, ",");
+		buf_puts(&h->values, value);
+	}
+	return MHD_YES;
+}
+
+/*
+ * The client: the peer's address, or, when the peer is a trusted proxy
+ * (--trusted-proxies), the client its Forwarded or X-Forwarded-For header
+ * names (proxy.c). An IPv4 client on an IPv6 socket is written as IPv4, so
+ * that it has one rate-limit bucket whichever way it came.
+ */
 static void
 client_address(struct MHD_Connection *conn, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	HeaderList	fwd = {MHD_HTTP_HEADER_FORWARDED, {0}};
+	HeaderList	xff = {"X-Forwarded-For", {0}};
 
 	snprintf(out, len, "unknown");
 	if (ci == NULL || ci->client_addr == NULL)
@@ -141,7 +171,21 @@ client_address(struct MHD_Connection *conn, char *out, size_t len)
 	if (ci->client_addr->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *) ci->client_addr)->sin_addr, out, (socklen_t) len);
 	else if (ci->client_addr->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) ci->client_addr)->sin6_addr, out, (socklen_t) len);
+	{
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *) ci->client_addr)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a6))
+			inet_ntop(AF_INET, &a6->s6_addr[12], out, (socklen_t) len);
+		else
+			inet_ntop(AF_INET6, a6, out, (socklen_t) len);
+	}
+	if (!proxy_trusted(ci->client_addr))
+		return;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, header_list_add, &fwd);
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, header_list_add, &xff);
+	proxy_client(fwd.values.data, xff.values.data, out, len);
+	buf_free(&fwd.values);
+	buf_free(&xff.values);
 }
 
 static const char *
@@ -254,6 +298,15 @@ send_answer(Request *req, Answer *ans, const char *ratelimit[3], const char *all
 		MHD_add_response_header(resp, "X-Cache", req->cache);
 	if (allow && allow[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (ans->content_type && strncmp(ans->content_type, "text/html", 9) == 0)
+	{
+		/* the dashboard: its own script, styles and data, nothing else */
+		MHD_add_response_header(resp, "Content-Security-Policy",
+								"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+								"img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	}
 	if (ans->status == 429 || ans->status == 503)
 	{
 		snprintf(num, sizeof(num), "%d", ans->retry_after > 0 ? ans->retry_after : 1);
@@ -841,33 +894,63 @@ MHD_queue_response(struct MHD_Connection *conn, unsigned int status, struct MHD_
 	return ret;
 }
 
+/*
+ * Start the daemon on --bind (IPv4, or IPv6: "::" takes IPv4 clients too
+ * where the system allows). A port in use is an error unless --reuse-port
+ * (SO_REUSEPORT, which every process sharing the port must set): two
+ * gateways of two checkouts on one port would split a client's requests
+ * between two databases.
+ */
 struct MHD_Daemon *
 http_start(void)
 {
-	struct sockaddr_in addr;
+	struct sockaddr_in addr4;
+	struct sockaddr_in6 addr6;
+	struct sockaddr *addr;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+		MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem reuse[2] = {{MHD_OPTION_END, 1, NULL}, {MHD_OPTION_END, 0, NULL}};
 	struct MHD_Daemon *d;
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	instance_tag = ((unsigned long long) ts.tv_nsec ^ ((unsigned long long) ts.tv_sec << 20)) & 0xffffffffULL;
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t) gw_settings.port);
-	if (inet_pton(AF_INET, gw_settings.bind, &addr.sin_addr) != 1)
+	memset(&addr4, 0, sizeof(addr4));
+	memset(&addr6, 0, sizeof(addr6));
+	addr4.sin_family = AF_INET;
+	addr4.sin_port = htons((uint16_t) gw_settings.port);
+	addr6.sin6_family = AF_INET6;
+	addr6.sin6_port = htons((uint16_t) gw_settings.port);
+	if (inet_pton(AF_INET, gw_settings.bind, &addr4.sin_addr) == 1)
+		addr = (struct sockaddr *) &addr4;
+	else if (inet_pton(AF_INET6, gw_settings.bind, &addr6.sin6_addr) == 1)
 	{
-		fprintf(stderr, "leadgen-gateway: --bind %s is not an IPv4 address\n", gw_settings.bind);
+		addr = (struct sockaddr *) &addr6;
+		flags |= MHD_USE_IPv6;
+		if (IN6_IS_ADDR_UNSPECIFIED(&addr6.sin6_addr))
+			flags |= MHD_USE_DUAL_STACK;
+	}
+	else
+	{
+		fprintf(stderr, "leadgen-gateway: --bind %s is not an IPv4 or IPv6 address\n", gw_settings.bind);
 		return NULL;
 	}
+	/*
+	 * Without the option libmicrohttpd sets SO_REUSEADDR only (a restart
+	 * binds despite old connections in TIME_WAIT; a second listener is
+	 * refused); with it SO_REUSEPORT too. (Its value 0 would drop
+	 * SO_REUSEADDR as well.)
+	 */
+	reuse[0].option = gw_settings.reuse_port ? MHD_OPTION_LISTENING_ADDRESS_REUSE : MHD_OPTION_END;
 	workers_start(gw_settings.threads, serve_waiting);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-						 (uint16_t) gw_settings.port, NULL, NULL, on_request, NULL,
-						 MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+	d = MHD_start_daemon(flags, (uint16_t) gw_settings.port, NULL, NULL, on_request, NULL,
+						 MHD_OPTION_SOCK_ADDR, addr,
 						 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) gw_settings.threads,
 						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 15,
 						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4096,
 						 MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 						 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-						 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 1,
+						 MHD_OPTION_ARRAY, reuse,
 						 MHD_OPTION_END);
 	return d;
 }

@@ -1,16 +1,20 @@
 /*
  * main.c
  *		leadgen-gateway: settings (options, then environment), start, the
- *		access log, and the drain on SIGTERM.
+ *		access log (reopened on SIGHUP), readiness for a service manager
+ *		(sd_notify), and the drain on SIGTERM.
  *
  * Copyright (c) 2026, pg_leadgen developers
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,7 +44,8 @@ usage(FILE *out)
 			"leadgen-gateway: the REST API of pg_leadgen\n\n"
 			"Usage: leadgen-gateway --db CONNINFO [options]\n\n"
 			"  --port N            TCP port (LEADGEN_GATEWAY_PORT, default 8080)\n"
-			"  --bind ADDR         IPv4 address to listen on (LEADGEN_GATEWAY_BIND, default 127.0.0.1)\n"
+			"  --bind ADDR         IPv4 or IPv6 address to listen on, :: for every address\n"
+			"                      (LEADGEN_GATEWAY_BIND, default 127.0.0.1)\n"
 			"  --db CONNINFO       libpq conninfo of the primary; several hosts (host=a,b port=p,q) follow a\n"
 			"                      failover: the writable one is used (LEADGEN_GATEWAY_DB, required)\n"
 			"  --replica CONNINFO  streaming replicas for reads, one or several hosts; a standby is preferred\n"
@@ -56,7 +61,18 @@ usage(FILE *out)
 			"  --admin-statement-timeout-ms MS\n"
 			"                      statement timeout of the admin routes (every POST under /api/v1/performance)\n"
 			"                      (LEADGEN_GATEWAY_ADMIN_STATEMENT_TIMEOUT_MS, default 30000)\n"
-			"  --help              this text\n");
+			"  --pooler            the database is reached through a pooler in transaction mode (pgbouncer):\n"
+			"                      no named statements, no session settings (LEADGEN_GATEWAY_POOLER=1)\n"
+			"  --listen-db CONNINFO  a direct connection (not through a pooler) for LISTEN; default --db\n"
+			"                      (LEADGEN_GATEWAY_LISTEN_DB; with --pooler and none, the cache is off)\n"
+			"  --trusted-proxies LIST  addresses or CIDR ranges, comma-separated, whose X-Forwarded-For or\n"
+			"                      Forwarded header names the client (LEADGEN_GATEWAY_TRUSTED_PROXIES, default none)\n"
+			"  --reuse-port        share the port with other processes that ask the same (SO_REUSEPORT);\n"
+			"                      without it a port in use is an error (LEADGEN_GATEWAY_REUSE_PORT=1)\n"
+			"  --version           the gateway's version and the pg_leadgen version it speaks\n"
+			"  --help              this text\n"
+			"\nSIGTERM drains and stops; SIGHUP reopens the access log. Under systemd (Type=notify) it says\n"
+			"READY=1 once it listens.\n");
 }
 
 static long
@@ -70,6 +86,23 @@ number(const char *name, const char *v, long lo, long hi)
 		exit(2);
 	}
 	return (long) n;
+}
+
+/* A flag's value from the environment (1, true, yes, on; 0, false, no, off, ""). */
+static bool
+flag(const char *name, const char *v)
+{
+	static const char *const yes[] = {"1", "true", "yes", "on"};
+	static const char *const no[] = {"", "0", "false", "no", "off"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(v, yes[i]) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(v, no[i]) == 0)
+			return false;
+	fprintf(stderr, "leadgen-gateway: %s is a flag (1 or 0), not \"%s\"\n", name, v);
+	exit(2);
 }
 
 static void
@@ -97,6 +130,22 @@ apply(const char *name, const char *v)
 		gw_settings.statement_timeout_ms = (int) number("--statement-timeout-ms", v, 100, 3600000);
 	else if (strcmp(name, "admin-statement-timeout-ms") == 0)
 		gw_settings.admin_statement_timeout_ms = (int) number("--admin-statement-timeout-ms", v, 100, 3600000);
+	else if (strcmp(name, "pooler") == 0)
+		gw_settings.pooler = flag("--pooler", v);
+	else if (strcmp(name, "listen-db") == 0)
+		gw_settings.listen_db = *v ? v : NULL;
+	else if (strcmp(name, "trusted-proxies") == 0)
+	{
+		const char *err = proxy_config(v);
+
+		if (err)
+		{
+			fprintf(stderr, "leadgen-gateway: --trusted-proxies: %s\n", err);
+			exit(2);
+		}
+	}
+	else if (strcmp(name, "reuse-port") == 0)
+		gw_settings.reuse_port = flag("--reuse-port", v);
 	else
 	{
 		fprintf(stderr, "leadgen-gateway: unknown option --%s\n", name);
@@ -109,7 +158,10 @@ static void
 settings_load(int argc, char **argv)
 {
 	static const char *const names[] = {"port", "bind", "db", "replica", "threads", "cache-mb", "max-body",
-	"access-log", "drain-seconds", "statement-timeout-ms", "admin-statement-timeout-ms"};
+		"access-log", "drain-seconds", "statement-timeout-ms", "admin-statement-timeout-ms", "pooler", "listen-db",
+	"trusted-proxies", "reuse-port"};
+	/* options that take no value */
+	static const char *const flags[] = {"pooler", "reuse-port"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 	{
@@ -127,9 +179,16 @@ settings_load(int argc, char **argv)
 		const char *a = argv[i];
 		const char *eq;
 
+		bool		is_flag = false;
+
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 		{
 			usage(stdout);
+			exit(0);
+		}
+		if (strcmp(a, "--version") == 0)
+		{
+			printf("leadgen-gateway %s (speaks pg_leadgen %s.x)\n", GW_VERSION, GW_SPEAKS);
 			exit(0);
 		}
 		if (strncmp(a, "--", 2) != 0)
@@ -138,7 +197,11 @@ settings_load(int argc, char **argv)
 			exit(2);
 		}
 		a += 2;
-		if ((eq = strchr(a, '=')) != NULL)
+		for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++)
+			is_flag |= strcmp(a, flags[f]) == 0;
+		if (is_flag)
+			apply(a, "1");
+		else if ((eq = strchr(a, '=')) != NULL)
 		{
 			char		name[40];
 
@@ -159,6 +222,61 @@ settings_load(int argc, char **argv)
 		usage(stderr);
 		exit(2);
 	}
+}
+
+/*
+ * SIGHUP: the access log is opened again by name, so that a log rotation
+ * (rename, then SIGHUP) makes a new file. On failure the old file stays.
+ */
+static void
+access_log_reopen(void)
+{
+	FILE	   *f;
+	FILE	   *old;
+
+	if (log_file == NULL || log_file == stderr)
+		return;
+	if ((f = fopen(gw_settings.access_log, "a")) == NULL)
+	{
+		fprintf(stderr, "leadgen-gateway: could not reopen the access log %s: %s\n", gw_settings.access_log,
+				strerror(errno));
+		return;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	pthread_mutex_lock(&log_lock);
+	old = log_file;
+	log_file = f;
+	pthread_mutex_unlock(&log_lock);
+	fclose(old);
+	fprintf(stderr, "leadgen-gateway: access log reopened\n");
+}
+
+/*
+ * Tell a service manager how the gateway is (sd_notify's protocol, without
+ * libsystemd): one datagram to $NOTIFY_SOCKET, a path or an abstract
+ * socket ('@'). Nothing without it.
+ */
+static void
+notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr;
+	size_t		len;
+	int			fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') || (len = strlen(path)) >= sizeof(addr.sun_path))
+		return;
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	memcpy(addr.sun_path, path, len);
+	if (path[0] == '@')
+		addr.sun_path[0] = '\0';
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *) &addr,
+			   (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		fprintf(stderr, "leadgen-gateway: could not notify the service manager: %s\n", strerror(errno));
+	close(fd);
 }
 
 /* One JSON line a request. */
@@ -202,6 +320,7 @@ main(int argc, char **argv)
 	struct MHD_Daemon *d;
 	double		deadline;
 	MHD_socket	listen_fd;
+	bool		listening;
 
 	settings_load(argc, argv);
 	if (strcmp(gw_settings.access_log, "off") == 0)
@@ -220,25 +339,54 @@ main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * The cache is correct only while the listener hears every change;
+	 * LISTEN does not work through a pooler in transaction mode, so there
+	 * it needs a direct connection.
+	 */
+	listening = !(gw_settings.pooler && gw_settings.listen_db == NULL);
+	if (!listening && gw_settings.cache_mb > 0)
+	{
+		fprintf(stderr, "leadgen-gateway: --pooler without --listen-db: no change notifications, so the "
+				"response cache is off\n");
+		gw_settings.cache_mb = 0;
+	}
 	db_config(gw_settings.db, gw_settings.replica);
 	cache_init((size_t) gw_settings.cache_mb * 1024 * 1024);
-	db_listener_start();
+	if (listening)
+		db_listener_start();
 	submit_start();
 	d = http_start();
 	if (d == NULL)
 	{
-		fprintf(stderr, "leadgen-gateway: could not listen on %s:%d\n", gw_settings.bind, gw_settings.port);
+		fprintf(stderr, "leadgen-gateway: could not listen on %s port %d%s\n", gw_settings.bind, gw_settings.port,
+				gw_settings.reuse_port ? "" : " (a port in use is refused unless every process on it has --reuse-port)");
+		/* the threads already started may be inside libpq: stop them before exit runs the libraries' destructors */
+		workers_stop();
+		submit_stop();
+		if (listening)
+			db_listener_stop();
 		return 1;
 	}
-	fprintf(stderr, "leadgen-gateway: listening on %s:%d, %d threads, cache %ld MiB%s\n", gw_settings.bind,
-			gw_settings.port, gw_settings.threads, gw_settings.cache_mb, gw_settings.replica ? ", with a replica" : "");
+	fprintf(stderr, "leadgen-gateway %s: listening on %s port %d, %d threads, cache %ld MiB%s%s\n", GW_VERSION,
+			gw_settings.bind, gw_settings.port, gw_settings.threads, gw_settings.cache_mb,
+			gw_settings.replica ? ", with a replica" : "", gw_settings.pooler ? ", through a pooler" : "");
+	notify("READY=1\nSTATUS=listening");
 
-	sigwait(&sigs, &sig);
+	for (;;)
+	{
+		sigwait(&sigs, &sig);
+		if (sig != SIGHUP)
+			break;
+		access_log_reopen();
+	}
 
 	/* drain: no new connections, requests in flight finish, then stop */
+	notify("STOPPING=1");
 	fprintf(stderr, "leadgen-gateway: signal %d, draining %d requests\n", sig, http_inflight());
 	listen_fd = MHD_quiesce_daemon(d);
 	if (listen_fd != MHD_INVALID_SOCKET)
@@ -267,7 +415,8 @@ main(int argc, char **argv)
 		close(listen_fd);
 	workers_stop();
 	submit_stop();
-	db_listener_stop();
+	if (listening)
+		db_listener_stop();
 	fprintf(stderr, "leadgen-gateway: stopped\n");
 	if (log_file && log_file != stderr)
 		fclose(log_file);

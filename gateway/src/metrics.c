@@ -11,11 +11,12 @@
 #include "gateway.h"
 
 #define MAX_ROUTES	64
-#define NBOUNDS		12
+#define NBOUNDS		14
 
 static const int codes[] = {200, 202, 304, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503, 504};
 #define NCODES ((int) (sizeof(codes) / sizeof(codes[0])))
-static const double bounds[NBOUNDS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+/* 0.2 and 0.5: the alert rules' P95 thresholds fall on bucket bounds */
+static const double bounds[NBOUNDS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2.5, 5};
 
 /* route index MAX_ROUTES - 1 collects requests that matched no route */
 static atomic_uint_fast64_t counts[MAX_ROUTES][NCODES + 1];
@@ -124,16 +125,29 @@ metrics_render(Buf *b)
 	cache_counters(&hits, &misses, &evictions, &bytes);
 	db_thread_stats(&up, &down);
 	buf_printf(b,
+			   "# HELP leadgen_gateway_cache_hits_total GET answers served from the response cache.\n"
 			   "# TYPE leadgen_gateway_cache_hits_total counter\nleadgen_gateway_cache_hits_total %llu\n"
+			   "# HELP leadgen_gateway_cache_misses_total Cacheable GET answers the database had to compute.\n"
 			   "# TYPE leadgen_gateway_cache_misses_total counter\nleadgen_gateway_cache_misses_total %llu\n"
+			   "# HELP leadgen_gateway_cache_evictions_total Cached answers dropped to stay within --cache-mb.\n"
 			   "# TYPE leadgen_gateway_cache_evictions_total counter\nleadgen_gateway_cache_evictions_total %llu\n"
+			   "# HELP leadgen_gateway_cache_bytes Bytes held by the response cache.\n"
 			   "# TYPE leadgen_gateway_cache_bytes gauge\nleadgen_gateway_cache_bytes %zu\n"
+			   "# HELP leadgen_gateway_rate_limited_total Requests answered 429 (over their rate limit).\n"
 			   "# TYPE leadgen_gateway_rate_limited_total counter\nleadgen_gateway_rate_limited_total %llu\n"
-			   "# HELP leadgen_gateway_db_connections Database connections of the HTTP threads, by state.\n"
+			   "# HELP leadgen_gateway_db_connections Database connections of the database workers and submitters, by state.\n"
 			   "# TYPE leadgen_gateway_db_connections gauge\n"
 			   "leadgen_gateway_db_connections{state=\"up\"} %d\n"
 			   "leadgen_gateway_db_connections{state=\"down\"} %d\n"
+			   "# HELP leadgen_gateway_db_workers Database workers of this gateway (--threads): its connection pool.\n"
+			   "# TYPE leadgen_gateway_db_workers gauge\nleadgen_gateway_db_workers %d\n"
+			   "# HELP leadgen_gateway_db_workers_busy Database workers serving a request now.\n"
+			   "# TYPE leadgen_gateway_db_workers_busy gauge\nleadgen_gateway_db_workers_busy %d\n"
+			   "# HELP leadgen_gateway_db_queue Requests waiting for a free database worker.\n"
+			   "# TYPE leadgen_gateway_db_queue gauge\nleadgen_gateway_db_queue %d\n"
+			   "# HELP leadgen_gateway_in_flight_requests Requests received and not yet answered.\n"
 			   "# TYPE leadgen_gateway_in_flight_requests gauge\nleadgen_gateway_in_flight_requests %d\n",
 			   (unsigned long long) hits, (unsigned long long) misses, (unsigned long long) evictions, bytes,
-			   (unsigned long long) atomic_load(&rate_limited), up, down, http_inflight());
+			   (unsigned long long) atomic_load(&rate_limited), up, down, gw_settings.threads, workers_busy(),
+			   workers_queued(), http_inflight());
 }

@@ -13,6 +13,9 @@
 #include "gateway.h"
 
 extern const char gw_openapi[];
+extern const char gw_dashboard_index_html[];
+extern const char gw_dashboard_app_js[];
+extern const char gw_dashboard_app_css[];
 
 static void
 answer_error(Answer *ans, int status, const char *code, const char *message)
@@ -149,6 +152,11 @@ h_ready(Request *req, const Route *route, Answer *ans)
 	PQclear(r);
 }
 
+/*
+ * The gateway's own samples, then the database's (leadgen.api_metrics():
+ * one row per sample, with its family's type and help). A database that
+ * does not answer leaves its families out; leadgen_up says so.
+ */
 static void
 h_metrics(Request *req, const Route *route, Answer *ans)
 {
@@ -159,14 +167,18 @@ h_metrics(Request *req, const Route *route, Answer *ans)
 	(void) req;
 	metrics_render(&b);
 	r = db_exec(DB_PRIMARY, route->sql, 0, NULL, &dbans, true);
-	if (r && PQntuples(r) == 1)
+	buf_printf(&b, "# HELP leadgen_up Whether the database answered this scrape's query (1) or not (0).\n"
+			   "# TYPE leadgen_up gauge\nleadgen_up %d\n", r != NULL);
+	for (int i = 0; r && i < PQntuples(r); i++)
 	{
-		static const char *const names[] = {"waiting", "delayed", "active", "completed", "failed", "dead",
-		"oldest_waiting_seconds"};
+		const char *name = PQgetvalue(r, i, 0);
+		const char *labels = PQgetvalue(r, i, 3);
 
-		for (int i = 0; i < 7; i++)
-			buf_printf(&b, "# TYPE leadgen_queue_%s gauge\nleadgen_queue_%s{queue=\"leads\"} %s\n",
-					   names[i], names[i], PQgetvalue(r, 0, i));
+		/* a family's HELP and TYPE once, before its first sample */
+		if (i == 0 || strcmp(name, PQgetvalue(r, i - 1, 0)) != 0)
+			buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, PQgetvalue(r, i, 2), name, PQgetvalue(r, i, 1));
+		buf_printf(&b, labels[0] ? "%s{%s} %s\n" : "%s%s %s\n", name, labels,
+				   PQgetisnull(r, i, 4) ? "NaN" : PQgetvalue(r, i, 4));
 	}
 	if (r)
 		PQclear(r);
@@ -181,6 +193,36 @@ h_openapi(Request *req, const Route *route, Answer *ans)
 	(void) req;
 	(void) route;
 	answer_text(ans, 200, gw_openapi, strlen(gw_openapi));
+}
+
+/*
+ * The dashboard page, its script and its styles (gateway/dashboard/, built
+ * into the binary): public, like /openapi.json; the data the page reads is
+ * behind the routes' own keys.
+ */
+static void
+h_dashboard(Request *req, const Route *route, Answer *ans)
+{
+	static const struct
+	{
+		const char *pattern;
+		const char *body;
+		const char *type;
+	}			assets[] = {
+		{"/dashboard", gw_dashboard_index_html, "text/html; charset=utf-8"},
+		{"/dashboard/app.js", gw_dashboard_app_js, "text/javascript; charset=utf-8"},
+		{"/dashboard/app.css", gw_dashboard_app_css, "text/css; charset=utf-8"},
+	};
+
+	(void) req;
+	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
+		if (strcmp(route->pattern, assets[i].pattern) == 0)
+		{
+			answer_text(ans, 200, assets[i].body, strlen(assets[i].body));
+			ans->content_type = assets[i].type;
+			return;
+		}
+	answer_error(ans, 404, "not_found", "No such file.");
 }
 
 /* ---- leads ---- */
@@ -560,8 +602,11 @@ const Route gw_routes[] = {
 	{ROUTE("GET", "/ready", h_ready, ACCESS_PUBLIC), .exempt = true, .timeout_ms = GW_READY_TIMEOUT_MS,
 	.sql = "SELECT leadgen.api_ready()"},
 	{ROUTE("GET", "/metrics", h_metrics, ACCESS_PUBLIC), .exempt = true,
-	.sql = "SELECT * FROM leadgen.api_queue_gauges()"},
+	.sql = "SELECT metric, kind, help, labels, value FROM leadgen.api_metrics()"},
 	{ROUTE("GET", "/openapi.json", h_openapi, ACCESS_PUBLIC), .nodb = true},
+	{ROUTE("GET", "/dashboard", h_dashboard, ACCESS_PUBLIC), .exempt = true, .nodb = true},
+	{ROUTE("GET", "/dashboard/app.js", h_dashboard, ACCESS_PUBLIC), .exempt = true, .nodb = true},
+	{ROUTE("GET", "/dashboard/app.css", h_dashboard, ACCESS_PUBLIC), .exempt = true, .nodb = true},
 
 	{ROUTE("POST", "/api/v1/leads", h_lead_create, ACCESS_PARTNER)},
 	{ROUTE("GET", "/api/v1/leads", h_leads_list, ACCESS_PARTNER), .cache_ttl = 30, .deps = RES_LEADS, .reads = true,

@@ -17,6 +17,7 @@
  * Copyright (c) 2026, pg_leadgen developers
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -46,6 +47,7 @@ static int	nworkers;
 static pthread_t workers[MAX_WORKERS];
 static pthread_t reaper;
 static WorkerServe serve_fn;
+static atomic_int busy;			/* workers serving a request now */
 
 /*
  * Called by an HTTP thread after it suspended req's connection; the
@@ -106,10 +108,18 @@ worker_main(void *arg)
 		qlen--;
 		why = draining ? WORK_STOPPING : now_seconds() > w->deadline ? WORK_EXPIRED : WORK_RUN;
 		pthread_mutex_unlock(&qlock);
+		atomic_fetch_add(&busy, 1);
 		serve_fn(w->req, why);
+		atomic_fetch_sub(&busy, 1);
 		free(w);
 	}
 	return NULL;
+}
+
+int
+workers_busy(void)
+{
+	return atomic_load(&busy);
 }
 
 /* Answers the requests that waited past their deadline (or all, draining). */

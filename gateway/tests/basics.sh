@@ -41,7 +41,8 @@ API_ROUTES=(
 
 _access_log_has() {	# request id: a JSON line of the access log holds it
     local line
-    line=$(grep -F -- "$1" "$WORK/$MAIN.access" 2>/dev/null | tail -1)
+    # (behind the proxy pass's nginx, either of its two gateways)
+    line=$(grep -h -F -- "$1" "$WORK/$MAIN.access" "$WORK/$MAIN-2.access" 2>/dev/null | tail -1)
     [ -n "$line" ] && jq -e . >/dev/null 2>&1 <<<"$line"
 }
 

@@ -283,6 +283,7 @@ free_port() {	# base: a free TCP port at or above base + random
 # ---------------------------------------------------------------- gateways
 
 declare -A GW_PID GW_PORT
+GW_OPTS=()	# options every gateway of the pass gets (the pooler pass: --pooler ...)
 
 # gw_start NAME PORT [options...]: start the gateway under test and wait for
 # GET /health = 200, then (at most 10 s, not an error) for its listener's
@@ -294,7 +295,7 @@ gw_start() {
     shift 2
     since=$(sql "SELECT clock_timestamp()") || since=""
     env "${GW_ENV[@]}" "$GW_BIN" --port "$port" --db "$CONNINFO" --threads 2 \
-        --access-log "$WORK/$name.access" "$@" >>"$WORK/$name.stderr" 2>&1 &
+        --access-log "$WORK/$name.access" "${GW_OPTS[@]}" "$@" >>"$WORK/$name.stderr" 2>&1 &
     GW_PID[$name]=$!
     GW_PORT[$name]=$port
     GW_LOGS+=("$WORK/$name.stderr")
@@ -319,6 +320,14 @@ _gw_listening_since() {
 
 _health_ok() {
     [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/health")" = 200 ]
+}
+
+# The /metrics of the pass's gateways, asked directly (the proxy pass has two).
+pass_metrics() {
+    local n
+    for n in "$MAIN" "$MAIN-2"; do
+        gw_alive "$n" && curl -s --max-time 5 "http://127.0.0.1:${GW_PORT[$n]}/metrics"
+    done
 }
 
 gw_alive() { [ -n "${GW_PID[$1]:-}" ] && kill -0 "${GW_PID[$1]}" 2>/dev/null; }
@@ -413,4 +422,86 @@ poll_list_until_id() {
         sleep 0.1
     done
     return 1
+}
+
+# ---------------------------------------------------------------- poolers and proxies
+
+# pgbouncer_start PORT: pgbouncer 1.18 in transaction mode in front of the
+# suite's database, as the postgres user (pgbouncer refuses root), with a
+# small pool so that the gateway's connections share server connections.
+pgbouncer_start() {
+    local port=$1 dir=$WORK/pgbouncer
+    mkdir -p "$dir"
+    cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+$DB = host=127.0.0.1 port=$PGPORT dbname=$DB
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+default_pool_size = 3
+max_client_conn = 200
+query_wait_timeout = 10
+server_reset_query =
+ignore_startup_parameters = extra_float_digits
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+admin_users = postgres
+INI
+    printf '"leadgen_gateway" ""\n"postgres" ""\n' >"$dir/userlist.txt"
+    [ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+    "${AS_PG[@]}" pgbouncer -d "$dir/pgbouncer.ini" >>"$dir/start.log" 2>&1 || return 1
+    poll 10 pgbouncer_up "$port"
+}
+
+pgbouncer_up() { "$PSQL" -X -q -At -h 127.0.0.1 -p "$1" -U leadgen_gateway -d "$DB" -c 'SELECT 1' >/dev/null 2>&1; }
+
+pgbouncer_stop() {
+    local pidf=$WORK/pgbouncer/pgbouncer.pid
+    [ -f "$pidf" ] && kill -TERM "$(cat "$pidf")" 2>/dev/null
+    poll 5 test ! -f "$pidf"
+}
+
+# nginx_start PORT UPSTREAM_PORT...: nginx with the shipped configuration
+# (deploy/nginx/leadgen-gateway.conf), its listen and upstream ports
+# replaced, in a prefix of its own under $WORK.
+nginx_start() {
+    local port=$1 dir=$WORK/nginx
+    shift
+    mkdir -p "$dir/logs" "$dir/tmp"
+    chmod 1777 "$dir/tmp"	# nginx's workers (nobody) spool large bodies there
+    local servers="" p
+    for p in "$@"; do servers="$servers    server 127.0.0.1:$p max_fails=3 fail_timeout=10s;\n"; done
+    # the upstream's server lines become ours; the listen lines our port (IPv4 only)
+    sed -e '/^    server 127\.0\.0\.1:[0-9]* /d' \
+        -e "s/^    least_conn;/    least_conn;\n$servers/" \
+        -e "s/^    listen 8080;/    listen 127.0.0.1:$port;/" -e '/^    listen \[::\]:8080;/d' \
+        "$ROOT/deploy/nginx/leadgen-gateway.conf" >"$dir/leadgen-gateway.conf"
+    cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log $dir/logs/access.log;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    include $dir/leadgen-gateway.conf;
+}
+CONF
+    nginx -t -p "$dir" -c "$dir/nginx.conf" >"$dir/test.log" 2>&1 || { cat "$dir/test.log" >&2; return 1; }
+    nginx -p "$dir" -c "$dir/nginx.conf" >>"$dir/start.log" 2>&1 || return 1
+    poll 10 _health_ok "$port"
+}
+
+nginx_stop() {
+    local pidf=$WORK/nginx/nginx.pid
+    [ -f "$pidf" ] && kill -QUIT "$(cat "$pidf")" 2>/dev/null
+    poll 5 test ! -f "$pidf"
 }

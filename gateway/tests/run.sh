@@ -25,14 +25,27 @@ PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$($PG_CONFIG --bindir)
 PSQL=$BINDIR/psql
 DB=leadgen_gw
-AREAS=${GW_TESTS_AREAS:-cache leads lists basics options perf errors security hardening stress ratelimit multi replica resilience}
-PASSES=${GW_TESTS_PASSES:-normal asan}
+AREAS=${GW_TESTS_AREAS:-cache leads lists basics options perf errors security hardening stress ratelimit multi replica resilience deploy ops dashboard}
+PASSES=${GW_TESTS_PASSES:-normal asan pooler proxy}
+# The passes through pgbouncer (transaction mode) and through nginx to two
+# gateways run the areas whose requests reach the database or cross the
+# proxy in every way (each route and statement kind, cursors, the cache and
+# its invalidation, rate limits, errors); the HTTP parsing, option, replica
+# and restart areas concern the gateway process itself and run in the
+# direct passes only (hardening runs through the pooler too: its statement
+# timeouts per route class are transaction-local there). The proxy pass
+# leaves out cache (least_conn between
+# two instances: a second GET may meet the other one's cache; multi covers
+# their coherence) and lists (its statements are those of the pooler pass;
+# nginx passes the request target as it came, cursors included).
+POOLER_AREAS=${GW_TESTS_AREAS:-pooler cache leads lists basics perf errors hardening ratelimit multi}
+PROXY_AREAS=${GW_TESTS_AREAS:-leads basics perf errors ratelimit}
 AS_PG=()
 [ "$(id -u)" -eq 0 ] && AS_PG=(runuser -u postgres --)
 
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
-for a in $AREAS; do
+for a in $(printf '%s\n' $AREAS $POOLER_AREAS $PROXY_AREAS | sort -u); do
     if [ ! -f "$HERE/$a.sh" ]; then
         echo "no area \"$a\" (no $HERE/$a.sh)"
         echo "0 passed, 1 failed"
@@ -60,6 +73,8 @@ finish() {
     if [ "$PG_STARTED" = 1 ]; then
         "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1
     fi
+    pgbouncer_stop 2>/dev/null
+    nginx_stop 2>/dev/null
     for r in replica replica2; do
         if [ -f "$WORK/$r/postmaster.pid" ]; then
             "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$WORK/$r" -m immediate -w stop >/dev/null 2>&1
@@ -265,33 +280,109 @@ openapi_check() {
     fi
 }
 
-run_pass() {	# name binary passno suffix
+# How a pass reaches its gateway: pass_start_KIND starts what it needs and
+# sets GW; pass_stop_KIND stops what it started (the main gateway aside).
+pass_start_direct() {
+    gw_start "$MAIN" "$(free_port 18080)" || return 1
+    GW=http://127.0.0.1:${GW_PORT[$MAIN]}
+}
+pass_stop_direct() { :; }
+
+# Through pgbouncer in transaction mode (--pooler), LISTEN on a direct
+# connection (--listen-db).
+pass_start_pooler() {
+    local bport
+    bport=$(free_port 26432)
+    BOUNCER_PORT=$bport
+    if ! pgbouncer_start "$bport"; then
+        not_ok "pooler: pgbouncer starts in transaction mode" "it answers within 10 s" "no" \
+            "$(tail -5 "$WORK/pgbouncer/pgbouncer.log" "$WORK/pgbouncer/start.log" 2>/dev/null)"
+        return 1
+    fi
+    ok "pooler: pgbouncer $(pgbouncer --version | head -1 | awk '{print $2}') in transaction mode on port $bport (pool of 3 server connections)"
+    DIRECT_CONNINFO=$CONNINFO
+    CONNINFO="host=127.0.0.1 port=$bport dbname=$DB user=leadgen_gateway"
+    GW_OPTS=(--pooler --listen-db "$DIRECT_CONNINFO")
+    pass_start_direct
+}
+pass_stop_pooler() {
+    CONNINFO=$DIRECT_CONNINFO
+    GW_OPTS=()
+    # the statements did go through pgbouncer, on its few server connections
+    local xacts
+    xacts=$("$PSQL" -X -At -h 127.0.0.1 -p "$BOUNCER_PORT" -U postgres -d pgbouncer -c 'SHOW STATS' 2>/dev/null \
+        | awk -F'|' -v db="$DB" '$1 == db {print $2}')
+    if [ "${xacts:-0}" -gt 10 ]; then
+        ok "pooler: pgbouncer carried the pass's transactions ($xacts)"
+    else
+        not_ok "pooler: pgbouncer carried the pass's transactions" "over 10 in SHOW STATS" "${xacts:-none}"
+    fi
+    pgbouncer_stop
+}
+
+# Through nginx (deploy/nginx/leadgen-gateway.conf) to two gateways that
+# trust it for X-Forwarded-For.
+pass_start_proxy() {
+    GW_OPTS=(--trusted-proxies 127.0.0.1)
+    gw_start "$MAIN" "$(free_port 18080)" || return 1
+    if ! gw_start "$MAIN-2" "$(free_port 18080)"; then
+        not_ok "proxy: a second gateway starts" "GET /health 200" "no" "$(tail -20 "$WORK/$MAIN-2.stderr")"
+        return 1
+    fi
+    local nport
+    nport=$(free_port 28080)
+    if ! nginx_start "$nport" "${GW_PORT[$MAIN]}" "${GW_PORT[$MAIN-2]}"; then
+        not_ok "proxy: nginx starts with deploy/nginx/leadgen-gateway.conf" "GET /health 200 through it" "no" \
+            "$(tail -5 "$WORK/nginx/logs/error.log" "$WORK/nginx/start.log" 2>/dev/null)"
+        return 1
+    fi
+    ok "proxy: $(nginx -v 2>&1 | sed 's/.*: //') on port $nport in front of two gateways (deploy/nginx/leadgen-gateway.conf)"
+    GW=http://127.0.0.1:$nport
+}
+pass_stop_proxy() {
+    local a b
+    a=$(wc -l <"$WORK/$MAIN.access")
+    b=$(wc -l <"$WORK/$MAIN-2.access")
+    if [ "$a" -gt 50 ] && [ "$b" -gt 50 ]; then
+        ok "proxy: both gateways served the pass's requests ($a and $b access log lines)"
+    else
+        not_ok "proxy: both gateways served the pass's requests" "over 50 requests each" "$a and $b"
+    fi
+    gw_stop "$MAIN-2" 20
+    expect_eq "proxy: the second gateway exits 0 on SIGTERM" 0 "$GW_RC"
+    nginx_stop
+    GW_OPTS=()
+}
+
+run_pass() {	# name binary passno suffix kind areas
     PASS_NAME=$1
     GW_BIN=$2
     PASSNO=$3
     SFX=$4
+    local kind=$5 areas=$6
     LABEL="[$PASS_NAME] "
     MISSING_HDRS=()
     BAD_ERRORS=()
     local t0
     t0=$(date +%s)
-    section "pass against $GW_BIN"
+    section "pass against $GW_BIN ($kind)"
     pass_keys "$SFX"
     MAIN=main-$PASS_NAME
-    if ! gw_start "$MAIN" "$(free_port 18080)"; then
+    if ! "pass_start_$kind"; then
         not_ok "gateway starts and answers GET /health" "200 within 30 s" "no" "$(tail -20 "$WORK/$MAIN.stderr")"
+        "pass_stop_$kind"
         return
     fi
     ok "gateway starts and answers GET /health"
-    GW=http://127.0.0.1:${GW_PORT[$MAIN]}
-    # the first pass keeps every answer for the OpenAPI check
+    # the direct pass (the normal one, else the sanitizers') keeps every
+    # answer for the OpenAPI check
     CAPTURE_DIR=""
-    if [ "$PASSNO" = 1 ] || [[ " $PASSES " != *" normal "* ]]; then
+    if [ "$PASSNO" = 1 ] || { [ "$PASSNO" = 2 ] && [[ " $PASSES " != *" normal "* ]]; }; then
         CAPTURE_DIR=$WORK/answers
         mkdir -p "$CAPTURE_DIR"
     fi
     local a ta
-    for a in $AREAS; do
+    for a in $areas; do
         ta=$(date +%s)
         SRC=127.$PASSNO.1.1
         "area_$a"
@@ -308,18 +399,19 @@ run_pass() {	# name binary passno suffix
         not_ok "main gateway still alive at the end of the pass" "a running process" "it is gone" \
             "stderr: $(tail -20 "$WORK/$MAIN.stderr")"
     fi
+    "pass_stop_$kind"
     printf '    (pass %s: %d s)\n' "$PASS_NAME" $(( $(date +%s) - t0 ))
 }
 
 if [ "$BUILT_NORMAL" = 1 ] && [[ " $PASSES " == *" normal "* ]]; then
     GW_ENV=()
-    run_pass normal "$ROOT/gateway/leadgen-gateway" 1 ""
+    run_pass normal "$ROOT/gateway/leadgen-gateway" 1 "" direct "$AREAS"
 fi
 if [ "$BUILT_ASAN" = 1 ]; then
     GW_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
     GW_LOGS=()
     [[ " $PASSES " == *" normal "* ]] && SFX_ASAN=-asan || SFX_ASAN=""
-    run_pass asan "$ROOT/gateway/build/asan/leadgen-gateway" 2 "$SFX_ASAN"
+    run_pass asan "$ROOT/gateway/build/asan/leadgen-gateway" 2 "$SFX_ASAN" direct "$AREAS"
     section "sanitizers"
     LABEL="[asan] "
     reports=$(grep -lE 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' "${GW_LOGS[@]}" 2>/dev/null)
@@ -329,6 +421,14 @@ if [ "$BUILT_ASAN" = 1 ]; then
         not_ok "no sanitizer report in the gateways' stderr" "none" "reports in: $reports" \
             "$(grep -hE -A12 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' $reports | head -40)"
     fi
+fi
+LABEL=""
+GW_ENV=()
+if [ "$BUILT_NORMAL" = 1 ] && [[ " $PASSES " == *" pooler "* ]]; then
+    run_pass pooler "$ROOT/gateway/leadgen-gateway" 3 -pooler pooler "$POOLER_AREAS"
+fi
+if [ "$BUILT_NORMAL" = 1 ] && [[ " $PASSES " == *" proxy "* ]]; then
+    run_pass proxy "$ROOT/gateway/leadgen-gateway" 4 -proxy proxy "$PROXY_AREAS"
 fi
 LABEL=""
 

@@ -65,14 +65,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT format('{"status":"ready","version":%s}', to_json(@extschema@.version()))
 $$;
 
--- GET /metrics: the queue's gauges.
-CREATE FUNCTION @extschema@.api_queue_gauges(OUT waiting bigint, OUT delayed bigint, OUT active bigint,
-                                             OUT completed bigint, OUT failed bigint, OUT dead bigint,
-                                             OUT oldest_waiting_seconds double precision)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT m.waiting, m.delayed, m.active, m.completed, m.failed, m.dead,
-           coalesce(extract(epoch FROM m.oldest_waiting_age), 0)::double precision
-      FROM @extschema@.queue_metrics('leads') m
+-- GET /metrics: the database's samples (perf_metrics), after the gateway's own.
+CREATE FUNCTION @extschema@.api_metrics()
+RETURNS TABLE (metric text, kind text, help text, labels text, value double precision)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM @extschema@.perf_metrics()
 $$;
 
 -- GET /api/v1/leads, /agents, /carriers: one page (src/listroute.c). A

@@ -50,7 +50,7 @@ DECLARE
         'api_leads_batch(text, boolean, bigint)', 'api_lead(bigint, bigint)',
         'api_list(text, text[], text[], text, text, integer, bigint, text)',
         'api_config()', 'api_analytics_summary(integer)', 'api_dead_letter(text, integer, bigint)',
-        'api_ready()', 'api_queue_gauges()',
+        'api_ready()', 'api_metrics()',
         'api_indexing_strategy()', 'api_connection_pool(jsonb)', 'api_slow_queries(integer)',
         'api_table_stats(text)', 'api_database_size()', 'api_cache_hit_rate(jsonb)',
         'api_job_metrics(text)', 'api_capacity_dashboard()', 'api_capacity_forecast(text, integer)',
@@ -76,6 +76,8 @@ $api$;
 -- rights of the jobs scheduled over HTTP, which it owns (their commands
 -- are written by api_schedule_job).
 GRANT leadgen_reader TO leadgen_api_owner;
+-- (perf_metrics is new in 0.2.0; 90_roles.sql grants its elders)
+GRANT EXECUTE ON FUNCTION @extschema@.perf_metrics() TO leadgen_reader;
 GRANT SELECT ON @extschema@.leads_pending, @extschema@.leads_dead_letter, @extschema@.lead_external_ids,
                 @extschema@.api_keys
     TO leadgen_api_owner;
