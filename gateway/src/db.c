@@ -4,8 +4,8 @@
  *		replica when configured), statements prepared once per connection
  *		(or, behind a pooler in transaction mode, sent unnamed with
  *		nothing kept in the session), reconnection with backoff, SQLSTATE
- *		to HTTP status, and the listener thread that hears the extension's
- *		change notifications on a connection of its own.
+ *		to HTTP status. (The listener, on a connection of its own, is
+ *		listener.c's; it connects through db_connect.)
  *
  *		Failover and replicas are libpq's: --db and --replica take
  *		multi-host conninfos (host=a,b port=p,q). Writes and the listener
@@ -58,7 +58,6 @@ typedef struct Conn
 } Conn;
 
 static const char *primary_info;
-static const char *listen_info;	/* the listener's: --listen-db, else --db */
 static const char *replica_info;
 static _Thread_local Conn tl_primary;
 static _Thread_local Conn tl_replica;
@@ -209,32 +208,6 @@ db_status_for_sqlstate(const char *s)
 	return 500;
 }
 
-static const char *
-code_for_status(int status)
-{
-	switch (status)
-	{
-		case 400:
-			return "bad_request";
-		case 401:
-			return "unauthorized";
-		case 403:
-			return "forbidden";
-		case 404:
-			return "not_found";
-		case 409:
-			return "conflict";
-		case 422:
-			return "unprocessable";
-		case 503:
-			return "unavailable";
-		case 504:
-			return "timeout";
-		default:
-			return "internal";
-	}
-}
-
 /*
  * The cancel handles of every connected Conn, so that a stop can cancel
  * the statements requests wait on (db_cancel_all).
@@ -357,10 +330,11 @@ connect_to(const char *conninfo, const char *target, bool session)
 /*
  * A new connection with the default class's statement timeout (the
  * listener's too; session is false only behind a pooler, where each
- * statement carries its own timeout and *timeout_ms is left 0).
+ * statement carries its own timeout and *timeout_ms is left 0). NULL when
+ * it cannot connect.
  */
-static PGconn *
-connect_with_timeout(const char *conninfo, const char *target, int *timeout_ms, bool session)
+PGconn *
+db_connect(const char *conninfo, const char *target, int *timeout_ms, bool session)
 {
 	PGconn	   *pg = connect_to(conninfo, target, session);
 
@@ -463,7 +437,7 @@ conn_get(Conn *c, const char *conninfo, const char *target, bool *first_use)
 		pthread_setspecific(conn_key, &tl_primary);
 	}
 	c->conninfo = conninfo;
-	c->pg = connect_with_timeout(conninfo, target, &c->timeout_ms, !gw_settings.pooler);
+	c->pg = db_connect(conninfo, target, &c->timeout_ms, !gw_settings.pooler);
 	if (c->pg == NULL)
 	{
 		c->backoff = c->backoff < BACKOFF_MIN ? BACKOFF_MIN : c->backoff * 2;
@@ -524,7 +498,7 @@ set_error(PGresult *r, PGconn *pg, Answer *ans)
 	}
 	buf_puts(&d, "}");
 	ans->status = status;
-	ans->body = error_json(code_for_status(status),
+	ans->body = error_json(error_code(status),
 						   (status == 500 || msg == NULL) ? "The request failed inside the database." : msg,
 						   d.data, &ans->len);
 	buf_free(&d);
@@ -759,184 +733,4 @@ db_exec(DbTarget target, const char *sql, int nparams, const char *const *params
 	}
 	set_unavailable(ans);
 	return NULL;
-}
-
-/*
- * The listener: its own connection, LISTEN leadgen_changes. A notification
- * says which source changed (pipeline, backlog, agents, carriers, api_keys,
- * or this gateway's invalidate and warm requests); the answers depending on
- * it are dropped. After a lost connection everything is dropped: changes
- * may have been missed.
- */
-static pthread_t listener;
-static atomic_bool listener_stop;
-
-static char *
-json_field(const char *payload, const char *field)
-{
-	char		pat[64];
-	const char *p;
-	const char *e;
-	char	   *out;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", field);
-	p = strstr(payload, pat);
-	if (p == NULL)
-		return NULL;
-	p += strlen(pat);
-	while (*p == ' ' || *p == ':')
-		p++;
-	if (*p != '"')
-		return NULL;
-	p++;
-	e = p;
-	while (*e && *e != '"')
-	{
-		if (*e == '\\' && e[1])
-			e++;
-		e++;
-	}
-	out = strndup(p, (size_t) (e - p));
-	return out;
-}
-
-static void warm_own_cache(PGconn *pg);
-
-static void
-handle_notification(PGconn *pg, const char *payload)
-{
-	char	   *source = json_field(payload, "source");
-	char	   *op = json_field(payload, "op");
-
-	if (source == NULL)
-		cache_bump(RES_ALL);
-	else if (strcmp(source, "pipeline") == 0 || strcmp(source, "backlog") == 0)
-		cache_bump(RES_LEADS | RES_AGENTS);
-	else if (strcmp(source, "agents") == 0)
-		cache_bump(RES_AGENTS | RES_LEADS);
-	else if (strcmp(source, "carriers") == 0)
-		cache_bump(RES_CARRIERS | RES_CONFIG);
-	else if (strcmp(source, "api_keys") == 0)
-		auth_forget_keys();
-	else if (strcmp(source, "gateway") == 0 && op && strcmp(op, "invalidate") == 0)
-	{
-		char	   *pattern = json_field(payload, "pattern");
-
-		cache_invalidate(pattern ? pattern : "*");
-		free(pattern);
-	}
-	else if (strcmp(source, "gateway") == 0 && op && strcmp(op, "warm") == 0)
-		warm_own_cache(pg);
-	else
-		cache_bump(RES_ALL);
-	free(source);
-	free(op);
-}
-
-/*
- * The gateway's own cache warming: the cached routes that run one
- * statement without path parameters (config, analytics), as the route
- * table defines them.
- */
-static void
-warm_own_cache(PGconn *pg)
-{
-	if (!cache_enabled())
-		return;
-	for (int i = 0; i < gw_nroutes; i++)
-	{
-		const Route *rt = &gw_routes[i];
-		uint64_t	gen;
-		PGresult   *r;
-
-		if (rt->cache_ttl == 0 || rt->sql == NULL || strchr(rt->sql, '$') != NULL)
-			continue;
-		gen = cache_generation(rt->deps);
-		r = PQexec(pg, rt->sql);
-		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
-		{
-			const char *body = PQgetvalue(r, 0, 0);
-			size_t		len = (size_t) PQgetlength(r, 0, 0);
-			char		etag[32];
-			Buf			key = {0};
-
-			cache_key(&key, rt->pattern, "", 0);
-			etag_of(body, len, etag);
-			cache_put(key.data, rt->deps, gen, rt->cache_ttl, body, len, etag);
-			buf_free(&key);
-		}
-		PQclear(r);
-	}
-}
-
-static void *
-listener_main(void *arg)
-{
-	PGconn	   *pg = NULL;
-
-	(void) arg;
-	while (!atomic_load(&listener_stop))
-	{
-		struct pollfd pfd;
-		PGnotify   *n;
-
-		if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
-		{
-			PGresult   *r;
-
-			if (pg)
-				PQfinish(pg);
-			int			ms;
-
-			pg = connect_with_timeout(listen_info, "read-write", &ms, true);
-			if (pg == NULL)
-			{
-				usleep(500 * 1000);
-				continue;
-			}
-			r = PQexec(pg, "LISTEN leadgen_changes");
-			PQclear(r);
-			/* whatever changed while we were not listening */
-			cache_bump(RES_ALL);
-			auth_forget_keys();
-		}
-		pfd.fd = PQsocket(pg);
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, 250) < 0)
-			continue;
-		if (!PQconsumeInput(pg))
-		{
-			PQfinish(pg);
-			pg = NULL;
-			continue;
-		}
-		while ((n = PQnotifies(pg)) != NULL)
-		{
-			handle_notification(pg, n->extra);
-			PQfreemem(n);
-		}
-	}
-	if (pg)
-		PQfinish(pg);
-	return NULL;
-}
-
-void
-db_listener_start(void)
-{
-	listen_info = gw_settings.listen_db ? gw_settings.listen_db : primary_info;
-	atomic_store(&listener_stop, false);
-	if (pthread_create(&listener, NULL, listener_main, NULL) != 0)
-	{
-		fprintf(stderr, "leadgen-gateway: could not start the listener thread\n");
-		exit(1);
-	}
-}
-
-void
-db_listener_stop(void)
-{
-	atomic_store(&listener_stop, true);
-	pthread_join(listener, NULL);
 }

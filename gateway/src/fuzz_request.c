@@ -302,7 +302,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (target_parse(uri, &t, &err))
 	{
-		r = route_find(method, &t, caps, allow, sizeof(allow), &known);
+		r = route_find(gw_routes, gw_nroutes, method, &t, caps, allow, sizeof(allow), &known);
 		if (r == NULL && known && allow[0] == '\0')
 			abort();			/* a known path always names its methods */
 		for (int i = 0; i < t.nargs; i++)

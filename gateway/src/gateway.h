@@ -150,6 +150,7 @@ typedef struct Request
 	char		client[64];		/* the client address */
 	/* what was answered, for the log */
 	const struct Route *route;
+	int			route_index;	/* its row in gw_routes */
 	int			status;
 	size_t		bytes;
 	const char *cache;
@@ -175,8 +176,8 @@ extern const Route gw_routes[];
 extern const int gw_nroutes;
 bool		target_parse(const char *uri, Target *t, const char **err);
 void		target_free(Target *t);
-const Route *route_find(const char *method, const Target *t, const char **caps, char *allow, size_t allowlen,
-						bool *path_known);
+const Route *route_find(const Route *routes, int nroutes, const char *method, const Target *t, const char **caps,
+						 char *allow, size_t allowlen, bool *path_known);
 const char *target_arg(const Target *t, const char *key);
 bool		parse_int(const char *s, long long lo, long long hi, long long *out);
 bool		token_ok(const char *s, size_t maxlen);
@@ -196,6 +197,8 @@ void		etag_of(const char *body, size_t len, char *out);
 double		now_seconds(void);
 bool		gzip_buffer(const char *in, size_t len, char **out, size_t *outlen);
 char	   *error_json(const char *code, const char *message, const char *details_json, size_t *len);
+const char *error_code(int status);
+void		answer_fail(Answer *ans, int status, const char *message);
 
 /* db.c */
 typedef enum DbTarget
@@ -209,9 +212,13 @@ PGresult   *db_exec(DbTarget target, const char *sql, int nparams, const char *c
 int			db_status_for_sqlstate(const char *sqlstate);
 int			db_cancel_all(void);	/* cancel every statement in progress; how many were asked */
 void		db_thread_stats(int *up, int *down);
-void		db_listener_start(void);
-void		db_listener_stop(void);
 void		db_set_timeout(int ms);	/* this thread's statement timeout from now on */
+/* A connection of its own (target: libpq's target_session_attrs unless the conninfo sets it). */
+PGconn	   *db_connect(const char *conninfo, const char *target, int *timeout_ms, bool session);
+
+/* listener.c: change notifications drop cached answers and remembered keys */
+void		listener_start(void);
+void		listener_stop(void);
 
 /* cache.c */
 void		cache_init(size_t max_bytes);
@@ -244,9 +251,24 @@ bool		writes_recent(const Request *req);
 /* metrics.c */
 void		metrics_observe(int route, int status, double seconds);
 void		metrics_rate_limited(void);
-void		metrics_render(Buf *b);
+/* What /metrics shows of the other modules, gathered by its route. */
+typedef struct MetricsGauges
+{
+	uint64_t	cache_hits;
+	uint64_t	cache_misses;
+	uint64_t	cache_evictions;
+	size_t		cache_bytes;
+	int			db_up;			/* database connections up, down */
+	int			db_down;
+	int			db_workers;		/* --threads */
+	int			db_busy;		/* database workers serving a request */
+	int			db_queue;		/* requests waiting for one */
+} MetricsGauges;
+void		metrics_render(Buf *b, const Route *routes, int nroutes, const MetricsGauges *g);
+void		metrics_inflight_add(int delta);
+int			metrics_inflight(void);
 
-/* submit.c: single leads gathered into one transaction */
+/* submitter.c: single leads gathered into one transaction */
 void		submit_defer(Request *req);
 void		submit_start(void);
 void		submit_stop(void);
@@ -266,7 +288,7 @@ int			workers_busy(void);
 void		workers_drain(void);
 void		workers_stop(void);
 
-/* main.c: settings */
+/* settings.c */
 typedef struct Settings
 {
 	int			port;
@@ -285,7 +307,13 @@ typedef struct Settings
 	bool		reuse_port;		/* share the port (SO_REUSEPORT) */
 } Settings;
 extern Settings gw_settings;
+void		settings_load(int argc, char **argv);	/* exits on a bad value, --help, --version */
+
+/* accesslog.c */
+bool		access_log_open(void);
+void		access_log_reopen(void);
 void		access_log_write(const Request *req, double seconds);
+void		access_log_close(void);
 
 /* proxy.c: which peers may say who the client is */
 const char *proxy_config(const char *list);	/* NULL, or what is wrong with the list */
@@ -294,7 +322,12 @@ bool		proxy_client(const char *forwarded, const char *x_forwarded_for, char *out
 
 /* http.c */
 struct MHD_Daemon *http_start(void);
-int			http_inflight(void);
+
+/* serve.c: what every route shares, free of libmicrohttpd */
+bool		serve_route(Request *req, Answer *ans, char *allow, size_t allowlen);
+bool		serve_request(Request *req, Answer *ans, bool may_block, char *etag, bool *gz);
+bool		serve_deferred(Request *req, WorkReason why, Answer *ans, char *etag, bool *gz);
+size_t		serve_body_max(const char *uri, const char *method);
 int			route_timeout_ms(const Route *route);
 
 #endif

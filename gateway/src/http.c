@@ -1,17 +1,18 @@
 /*
  * http.c
- *		The libmicrohttpd side: the request lifecycle (state made when the
- *		request line arrives, the body gathered under a cap, the answer
- *		given on a later call than the first so keep-alive holds), the
- *		checks every route shares (target, route, argument lengths, key,
- *		tier, rate, body), the cache, and the answer's headers, compression
- *		and ETag.
+ *		The libmicrohttpd side, and only it: the request lifecycle (state
+ *		made when the request line arrives, the head's framing checked, the
+ *		body gathered under its route's cap, the answer given on a later
+ *		call than the first so keep-alive holds), what the request's head
+ *		says (key, client address, gzip, ETag), and the answer's headers,
+ *		compression and ETag; libmicrohttpd's own error answers made JSON.
+ *		What every route shares between routing and its handler is
+ *		serve.c's.
  *
  * The HTTP threads never wait on the database. A request is served on its
- * HTTP thread as far as it goes without the database (a liveness probe, a
- * remembered key, a cached answer); the rest has its connection suspended
- * and is served by a database worker (workers.c), which resumes it with
- * the answer. Each statement runs under its route's statement timeout.
+ * HTTP thread as far as it goes without the database; the rest has its
+ * connection suspended and is served by a database worker (workers.c),
+ * which resumes it with the answer.
  *
  * Copyright (c) 2026, pg_leadgen developers
  */
@@ -30,19 +31,12 @@
 
 #include "gateway.h"
 
-static atomic_int inflight;
 static atomic_uint_fast64_t request_seq;
 static unsigned long long instance_tag;
 
 
 /* Set while this thread queues an answer of the gateway's own (see MHD_queue_response below). */
 static _Thread_local bool own_answer;
-
-int
-http_inflight(void)
-{
-	return atomic_load(&inflight);
-}
 
 /* The request line has arrived: the request's state begins here. */
 static void *
@@ -57,7 +51,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	req->uri = strdup(uri ? uri : "/");
 	req->t0 = now_seconds();
 	req->cache = "-";
-	atomic_fetch_add(&inflight, 1);
+	metrics_inflight_add(1);
 	return req;
 }
 
@@ -76,7 +70,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_Re
 	free(req->uri);
 	free(req);
 	*req_cls = NULL;
-	atomic_fetch_sub(&inflight, 1);
+	metrics_inflight_add(-1);
 }
 
 static bool
@@ -188,47 +182,6 @@ client_address(struct MHD_Connection *conn, char *out, size_t len)
 	buf_free(&xff.values);
 }
 
-static const char *
-reason_code(int status)
-{
-	switch (status)
-	{
-		case 401:
-			return "unauthorized";
-		case 403:
-			return "forbidden";
-		case 404:
-			return "not_found";
-		case 405:
-			return "method_not_allowed";
-		case 413:
-			return "payload_too_large";
-		case 414:
-			return "uri_too_long";
-		case 415:
-			return "unsupported_media_type";
-		case 431:
-			return "header_fields_too_large";
-		case 500:
-			return "internal";
-		case 501:
-			return "not_implemented";
-		case 503:
-			return "unavailable";
-		case 505:
-			return "http_version_not_supported";
-		default:
-			return "bad_request";
-	}
-}
-
-static void
-fail(Answer *ans, int status, const char *message)
-{
-	ans->status = status;
-	ans->body = error_json(reason_code(status), message, NULL, &ans->len);
-}
-
 /* Queue the answer with every shared header; takes the body. */
 static enum MHD_Result
 send_answer(Request *req, Answer *ans, const char *ratelimit[3], const char *allow, const char *etag_in, bool gz_in)
@@ -320,54 +273,9 @@ send_answer(Request *req, Answer *ans, const char *ratelimit[3], const char *all
 	req->status = ans->status;
 	req->bytes = MHD_SIZE_UNKNOWN;
 	dt = now_seconds() - req->t0;
-	metrics_observe(req->route ? (int) (req->route - gw_routes) : -1, ans->status, dt);
+	metrics_observe(req->route ? req->route_index : -1, ans->status, dt);
 	access_log_write(req, dt);
 	return ret;
-}
-
-static bool
-tier_allows(Tier tier, Access access)
-{
-	switch (access)
-	{
-		case ACCESS_PUBLIC:
-			return true;
-		case ACCESS_PARTNER:
-			return tier != TIER_ANONYMOUS;
-		case ACCESS_INTERNAL:
-			return tier == TIER_INTERNAL || tier == TIER_ADMIN;
-		case ACCESS_ADMIN:
-			return tier == TIER_ADMIN;
-	}
-	return false;
-}
-
-static bool
-content_type_ok(const char *ct, bool ndjson_too)
-{
-	if (ct == NULL)
-		return false;
-	if (strncasecmp(ct, "application/json", 16) == 0 && (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' '))
-		return true;
-	return ndjson_too && strncasecmp(ct, "application/x-ndjson", 20) == 0 &&
-		(ct[20] == '\0' || ct[20] == ';' || ct[20] == ' ');
-}
-
-/*
- * The statement timeout of a route's class, in milliseconds: also how long
- * its request may wait for a database worker. The readiness probe's is
- * short, so that it answers within a probe's usual timeout whatever the
- * database does.
- */
-int
-route_timeout_ms(const Route *route)
-{
-	int			ms = route->access == ACCESS_ADMIN ? gw_settings.admin_statement_timeout_ms
-		: gw_settings.statement_timeout_ms;
-
-	if (route->timeout_ms && ms > route->timeout_ms)
-		ms = route->timeout_ms;
-	return ms;
 }
 
 /* What every answer needs from the request's head, taken on its HTTP thread. */
@@ -393,119 +301,9 @@ request_start(Request *req, struct MHD_Connection *conn, const char *method)
 }
 
 /*
- * Serve the request as far as it goes: key, tier, rate limit, body, cache,
- * handler. With may_block false (on an HTTP thread) it stops at the first
- * step that needs the database, with nothing answered, and returns false;
- * it is then served again from the start by a database worker. Otherwise
- * returns true with the answer in ans (a cached one with its etag and gz),
- * or with req->submit set when the lead submitter will answer.
- */
-static bool
-serve(Request *req, Answer *ans, bool may_block, char *etag, bool *gz)
-{
-	const Route *route = req->route;
-	Buf			key = {0};
-	bool		cacheable;
-	uint64_t	gen = 0;
-	int			rc;
-
-	etag[0] = '\0';
-	*gz = false;
-	/* a liveness probe answers whoever asks, whatever the database does */
-	if (!(route->exempt && route->nodb))
-	{
-		rc = auth_check(req, req->key, ans, may_block);
-		if (rc == AUTH_NEEDS_DB)
-			return false;
-		if (rc != 0)
-			return true;
-	}
-	if (!tier_allows(req->tier, route->access))
-	{
-		if (req->tier == TIER_ANONYMOUS)
-			fail(ans, 401, "This route needs an API key (Authorization: Bearer <key> or X-API-Key).");
-		else
-			fail(ans, 403, route->access == ACCESS_ADMIN ? "This route needs an admin API key."
-				 : "This API key's tier may not call this route.");
-		return true;
-	}
-	switch (rate_take(req, route, ans, req->rl[0], req->rl[1], req->rl[2], may_block))
-	{
-		case RATE_NEEDS_DB:
-			return false;
-		case RATE_REFUSED:
-			return true;
-		case RATE_OK:
-			break;
-	}
-
-	if (strcmp(route->method, "POST") == 0)
-	{
-
-		if (req->too_large)
-		{
-			fail(ans, 413, "The body is larger than this route accepts.");
-			return true;
-		}
-		if (req->body.len > 0 && !content_type_ok(req->content_type, route->ndjson))
-		{
-			fail(ans, 415, route->ndjson ? "Send the batch as application/json (an array) or application/x-ndjson."
-				 : "Send the body as application/json.");
-			return true;
-		}
-		if (req->body.len > 0 && memchr(req->body.data, '\0', req->body.len) != NULL)
-		{
-			fail(ans, 400, "The body holds a NUL byte.");
-			return true;
-		}
-	}
-
-	cacheable = route->cache_ttl > 0 && cache_enabled() && strcmp(route->method, "GET") == 0;
-	if (cacheable)
-	{
-		char	   *body;
-		size_t		len;
-
-		cache_key(&key, req->target.path, req->target.query, req->broker);
-		if (cache_get(key.data, route->deps, req->gzip_ok, &body, &len, gz, etag))
-		{
-			buf_free(&key);
-			req->cache = "HIT";
-			ans->status = 200;
-			ans->body = body;
-			ans->len = len;
-			return true;
-		}
-		etag[0] = '\0';
-		*gz = false;
-	}
-	if (!may_block && !route->nodb)
-	{
-		buf_free(&key);
-		return false;
-	}
-	if (cacheable)
-	{
-		req->cache = "MISS";
-		gen = cache_generation(route->deps);
-	}
-
-	route->handler(req, route, ans);
-	if (cacheable && !req->submit && ans->status == 200)
-	{
-		char		tag[32];
-
-		etag_of(ans->body, ans->len, tag);
-		cache_put(key.data, route->deps, gen, route->cache_ttl, ans->body, ans->len, tag);
-	}
-	buf_free(&key);
-	return true;
-}
-
-/*
  * A database worker's part: serve a request whose connection an HTTP
- * thread suspended, then resume it with the answer (or hand it on to the
- * lead submitter, which resumes it); or answer it 503 unrun (why).
+ * thread suspended (serve.c), then resume it with the answer, or hand it
+ * on to the lead submitter, which resumes it.
  */
 static void
 serve_waiting(Request *req, WorkReason why)
@@ -514,24 +312,10 @@ serve_waiting(Request *req, WorkReason why)
 	char		etag[32] = "";
 	bool		gz = false;
 
-	if (why != WORK_RUN)
+	if (!serve_deferred(req, why, &ans, etag, &gz))
 	{
-		ans.status = 503;
-		ans.retry_after = 1;
-		ans.body = error_json("unavailable", why == WORK_STOPPING
-							  ? "The gateway is stopping; try another instance or again shortly."
-							  : "Every database connection was busy for longer than this route's timeout; "
-							  "try again shortly.", NULL, &ans.len);
-	}
-	else
-	{
-		db_set_timeout(route_timeout_ms(req->route));
-		serve(req, &ans, true, etag, &gz);
-		if (req->submit)
-		{
-			submit_defer(req);
-			return;
-		}
+		submit_defer(req);
+		return;
 	}
 	req->deferred_answer = ans;
 	memcpy(req->deferred_etag, etag, sizeof(etag));
@@ -546,88 +330,20 @@ dispatch(Request *req, struct MHD_Connection *conn, const char *method)
 	Answer		ans = {0};
 	char		allow[64] = "";
 	const char *ratelimit[3] = {req->rl[0], req->rl[1], req->rl[2]};
-	const char *err;
-	const char *arg;
-	const Route *route;
-	bool		path_known;
-	size_t		max;
 	char		etag[32];
 	bool		gz;
 
 	request_start(req, conn, method);
-	if (strlen(req->uri) > GW_TARGET_MAX)
-	{
-		char		m[96];
-
-		snprintf(m, sizeof(m), "The request target is longer than %d bytes.", GW_TARGET_MAX);
-		fail(&ans, 414, m);
-		return send_answer(req, &ans, ratelimit, NULL, NULL, false);
-	}
-	if (!target_parse(req->uri, &req->target, &err))
-	{
-		fail(&ans, 400, err);
-		return send_answer(req, &ans, ratelimit, NULL, NULL, false);
-	}
-	route = route_find(method, &req->target, req->caps, allow, sizeof(allow), &path_known);
-	if (route == NULL)
-	{
-		if (path_known)
-			fail(&ans, 405, "This path does not take this method; see the Allow header.");
-		else
-			fail(&ans, 404, "No such route; GET /openapi.json lists them.");
-		return send_answer(req, &ans, ratelimit, path_known ? allow : NULL, NULL, false);
-	}
-	req->route = route;
-	if ((arg = arg_too_long(route, &req->target, req->caps, &max)) != NULL)
-	{
-		/* refused before any statement: a value no valid one is as long as */
-		Buf			m = {0};
-		Buf			d = {0};
-
-		buf_puts(&m, strcmp(arg, "path") == 0 ? "A path segment" : arg);
-		buf_printf(&m, " is longer than any valid value (at most %zu bytes).", max);
-		buf_puts(&d, "{\"parameter\":");
-		buf_json_string(&d, arg);
-		buf_printf(&d, ",\"max_length\":%zu}", max);
-		ans.status = 400;
-		ans.body = error_json("bad_request", m.data, d.data, &ans.len);
-		buf_free(&m);
-		buf_free(&d);
-		return send_answer(req, &ans, ratelimit, NULL, NULL, false);
-	}
-	if (serve(req, &ans, false, etag, &gz))
+	if (!serve_route(req, &ans, allow, sizeof(allow)))
+		return send_answer(req, &ans, ratelimit, allow[0] ? allow : NULL, NULL, false);
+	if (serve_request(req, &ans, false, etag, &gz))
 		return send_answer(req, &ans, ratelimit, NULL, etag[0] ? etag : NULL, gz);
 
 	/* the database is needed: a worker serves it, this thread goes on */
 	req->waiting = true;
 	MHD_suspend_connection(conn);
-	workers_defer(req, route_timeout_ms(route));
+	workers_defer(req, route_timeout_ms(req->route));
 	return MHD_YES;
-}
-
-/*
- * The largest body the route of a POST takes: --max-body, times the
- * route's body_factor. Routed here, on the first call, to refuse an
- * over-long declared body before reading it; dispatch routes again.
- */
-static size_t
-body_max(const char *uri, const char *method)
-{
-	Target		t;
-	const char *err;
-	const char *caps[GW_MAX_CAPS];
-	char		allow[64];
-	bool		known;
-	const Route *route;
-	size_t		max = gw_settings.max_body;
-
-	if (strcmp(method, "POST") != 0 || strlen(uri) > GW_TARGET_MAX || !target_parse(uri, &t, &err))
-		return max;
-	route = route_find(method, &t, caps, allow, sizeof(allow), &known);
-	if (route && route->body_factor > 1)
-		max *= (size_t) route->body_factor;
-	target_free(&t);
-	return max;
 }
 
 /* The request head's framing headers, gathered by head_header. */
@@ -723,14 +439,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		int			status;
 
 		req->started = true;
-		req->max_body = body_max(req->uri, method);
+		req->max_body = serve_body_max(req->uri, method);
 		if ((refusal = head_refusal(req, conn, &status)) != NULL)
 		{
 			Answer		ans = {0};
 			const char *rl[3] = {req->rl[0], req->rl[1], req->rl[2]};
 
 			request_start(req, conn, method);
-			fail(&ans, status, refusal);
+			answer_fail(&ans, status, refusal);
 			return send_answer(req, &ans, rl, NULL, NULL, false);
 		}
 		return MHD_YES;
@@ -870,7 +586,7 @@ MHD_queue_response(struct MHD_Connection *conn, unsigned int status, struct MHD_
 
 	/* the library's own error answer: the contract's JSON instead */
 	snprintf(rid, sizeof(rid), "%08llx-%08llx", instance_tag, (unsigned long long) atomic_fetch_add(&request_seq, 1));
-	body = error_json(reason_code((int) status), library_error_message(status), NULL, &len);
+	body = error_json(error_code((int) status), library_error_message(status), NULL, &len);
 	metrics_observe(-1, (int) status, 0);
 	if (content_length_refused(conn))
 	{

@@ -1,7 +1,9 @@
 /*
  * metrics.c
- *		Request counts by route and status, latency histograms by route,
- *		and the Prometheus text rendering of them.
+ *		Request counts by route and status, latency histograms by route, the
+ *		requests in flight, and the Prometheus text rendering of them with
+ *		the gauges the caller gathers from the other modules (metrics.c
+ *		calls none of them).
  *
  * Copyright (c) 2026, pg_leadgen developers
  */
@@ -23,6 +25,21 @@ static atomic_uint_fast64_t counts[MAX_ROUTES][NCODES + 1];
 static atomic_uint_fast64_t buckets[MAX_ROUTES][NBOUNDS + 1];
 static atomic_uint_fast64_t sum_us[MAX_ROUTES];
 static atomic_uint_fast64_t rate_limited;
+static atomic_int inflight;
+
+/* A request was received (1) or answered (-1). */
+void
+metrics_inflight_add(int delta)
+{
+	atomic_fetch_add(&inflight, delta);
+}
+
+/* Requests received and not yet answered. */
+int
+metrics_inflight(void)
+{
+	return atomic_load(&inflight);
+}
 
 void
 metrics_observe(int route, int status, double seconds)
@@ -53,24 +70,19 @@ metrics_rate_limited(void)
 }
 
 static void
-route_label(Buf *b, int r)
+route_label(Buf *b, const Route *routes, int r)
 {
 	if (r == MAX_ROUTES - 1)
 		buf_puts(b, "route=\"unmatched\"");
 	else
-		buf_printf(b, "route=\"%s %s\"", gw_routes[r].method, gw_routes[r].pattern);
+		buf_printf(b, "route=\"%s %s\"", routes[r].method, routes[r].pattern);
 }
 
+/* The samples of the route table routes (nroutes rows), then the gauges g. */
 void
-metrics_render(Buf *b)
+metrics_render(Buf *b, const Route *routes, int nroutes, const MetricsGauges *g)
 {
-	uint64_t	hits,
-				misses,
-				evictions;
-	size_t		bytes;
-	int			up,
-				down;
-	int			nr = gw_nroutes < MAX_ROUTES - 1 ? gw_nroutes : MAX_ROUTES - 1;
+	int			nr = nroutes < MAX_ROUTES - 1 ? nroutes : MAX_ROUTES - 1;
 
 	buf_puts(b, "# HELP leadgen_gateway_requests_total Requests answered, by route and status.\n"
 			 "# TYPE leadgen_gateway_requests_total counter\n");
@@ -85,7 +97,7 @@ metrics_render(Buf *b)
 			if (v == 0)
 				continue;
 			buf_puts(b, "leadgen_gateway_requests_total{");
-			route_label(b, r);
+			route_label(b, routes, r);
 			if (c < NCODES)
 				buf_printf(b, ",code=\"%d\"} %llu\n", codes[c], (unsigned long long) v);
 			else
@@ -109,21 +121,19 @@ metrics_render(Buf *b)
 		{
 			cum += atomic_load(&buckets[r][i]);
 			buf_puts(b, "leadgen_gateway_request_duration_seconds_bucket{");
-			route_label(b, r);
+			route_label(b, routes, r);
 			if (i < NBOUNDS)
 				buf_printf(b, ",le=\"%g\"} %llu\n", bounds[i], (unsigned long long) cum);
 			else
 				buf_printf(b, ",le=\"+Inf\"} %llu\n", (unsigned long long) cum);
 		}
 		buf_puts(b, "leadgen_gateway_request_duration_seconds_sum{");
-		route_label(b, r);
+		route_label(b, routes, r);
 		buf_printf(b, "} %.6f\n", (double) atomic_load(&sum_us[r]) / 1e6);
 		buf_puts(b, "leadgen_gateway_request_duration_seconds_count{");
-		route_label(b, r);
+		route_label(b, routes, r);
 		buf_printf(b, "} %llu\n", (unsigned long long) cum);
 	}
-	cache_counters(&hits, &misses, &evictions, &bytes);
-	db_thread_stats(&up, &down);
 	buf_printf(b,
 			   "# HELP leadgen_gateway_cache_hits_total GET answers served from the response cache.\n"
 			   "# TYPE leadgen_gateway_cache_hits_total counter\nleadgen_gateway_cache_hits_total %llu\n"
@@ -147,7 +157,7 @@ metrics_render(Buf *b)
 			   "# TYPE leadgen_gateway_db_queue gauge\nleadgen_gateway_db_queue %d\n"
 			   "# HELP leadgen_gateway_in_flight_requests Requests received and not yet answered.\n"
 			   "# TYPE leadgen_gateway_in_flight_requests gauge\nleadgen_gateway_in_flight_requests %d\n",
-			   (unsigned long long) hits, (unsigned long long) misses, (unsigned long long) evictions, bytes,
-			   (unsigned long long) atomic_load(&rate_limited), up, down, gw_settings.threads, workers_busy(),
-			   workers_queued(), http_inflight());
+			   (unsigned long long) g->cache_hits, (unsigned long long) g->cache_misses,
+			   (unsigned long long) g->cache_evictions, g->cache_bytes, (unsigned long long) atomic_load(&rate_limited),
+			   g->db_up, g->db_down, g->db_workers, g->db_busy, g->db_queue, atomic_load(&inflight));
 }

@@ -232,45 +232,45 @@ pattern_match(const char *pattern, const Target *t, const char **caps)
 }
 
 /*
- * The route for a method and target. When the path is known but not the
+ * The route of routes (nroutes rows) for a method and target. When the path is known but not the
  * method, returns NULL with *path_known set and the allowed methods in
  * allow ("GET, POST").
  */
 const Route *
-route_find(const char *method, const Target *t, const char **caps, char *allow, size_t allowlen,
-		   bool *path_known)
+route_find(const Route *routes, int nroutes, const char *method, const Target *t, const char **caps,
+		   char *allow, size_t allowlen, bool *path_known)
 {
 	const Route *found = NULL;
 
 	*path_known = false;
 	if (allowlen > 0)
 		allow[0] = '\0';
-	for (int i = 0; i < gw_nroutes; i++)
+	for (int i = 0; i < nroutes; i++)
 	{
 		const char *c[GW_MAX_CAPS] = {NULL, NULL};
 
-		if (!pattern_match(gw_routes[i].pattern, t, c))
+		if (!pattern_match(routes[i].pattern, t, c))
 			continue;
 		*path_known = true;
-		if (strcmp(gw_routes[i].method, method) == 0 ||
-			(strcmp(method, "HEAD") == 0 && strcmp(gw_routes[i].method, "GET") == 0))
+		if (strcmp(routes[i].method, method) == 0 ||
+			(strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0))
 		{
 			if (found == NULL)
 			{
-				found = &gw_routes[i];
+				found = &routes[i];
 				caps[0] = c[0];
 				caps[1] = c[1];
 			}
 		}
-		else if (allowlen > 0 && strstr(allow, gw_routes[i].method) == NULL)
+		else if (allowlen > 0 && strstr(allow, routes[i].method) == NULL)
 		{
 			size_t		used = strlen(allow);
 
-			if (used + strlen(gw_routes[i].method) + 3 < allowlen)
+			if (used + strlen(routes[i].method) + 3 < allowlen)
 			{
 				if (used > 0)
 					strcat(allow, ", ");
-				strcat(allow, gw_routes[i].method);
+				strcat(allow, routes[i].method);
 			}
 		}
 	}

@@ -164,8 +164,15 @@ h_metrics(Request *req, const Route *route, Answer *ans)
 	Answer		dbans = {0};
 	PGresult   *r;
 
+	MetricsGauges g = {0};
+
 	(void) req;
-	metrics_render(&b);
+	cache_counters(&g.cache_hits, &g.cache_misses, &g.cache_evictions, &g.cache_bytes);
+	db_thread_stats(&g.db_up, &g.db_down);
+	g.db_workers = gw_settings.threads;
+	g.db_busy = workers_busy();
+	g.db_queue = workers_queued();
+	metrics_render(&b, gw_routes, gw_nroutes, &g);
 	r = db_exec(DB_PRIMARY, route->sql, 0, NULL, &dbans, true);
 	buf_printf(&b, "# HELP leadgen_up Whether the database answered this scrape's query (1) or not (0).\n"
 			   "# TYPE leadgen_up gauge\nleadgen_up %d\n", r != NULL);
@@ -486,7 +493,7 @@ gateway_figures(Buf *b)
 
 	db_thread_stats(&up, &down);
 	buf_printf(b, "{\"threads\":%d,\"connections_up\":%d,\"connections_down\":%d,\"in_flight_requests\":%d,"
-			   "\"replica\":%s,\"cache\":", gw_settings.threads, up, down, http_inflight(),
+			   "\"replica\":%s,\"cache\":", gw_settings.threads, up, down, metrics_inflight(),
 			   gw_settings.replica ? "true" : "false");
 	cache_stats_json(b);
 	buf_puts(b, "}");

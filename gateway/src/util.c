@@ -358,3 +358,57 @@ buf_pg_array(Buf *b, const char *const *vals, int n)
 	}
 	buf_puts(b, "}");
 }
+
+/*
+ * The error code of the contract for an HTTP status (the JSON error's
+ * "code"): one table for the gateway's own answers and the database's.
+ */
+const char *
+error_code(int status)
+{
+	switch (status)
+	{
+		case 401:
+			return "unauthorized";
+		case 403:
+			return "forbidden";
+		case 404:
+			return "not_found";
+		case 405:
+			return "method_not_allowed";
+		case 409:
+			return "conflict";
+		case 413:
+			return "payload_too_large";
+		case 414:
+			return "uri_too_long";
+		case 415:
+			return "unsupported_media_type";
+		case 422:
+			return "unprocessable";
+		case 429:
+			return "rate_limited";
+		case 431:
+			return "header_fields_too_large";
+		case 500:
+			return "internal";
+		case 501:
+			return "not_implemented";
+		case 503:
+			return "unavailable";
+		case 504:
+			return "timeout";
+		case 505:
+			return "http_version_not_supported";
+		default:
+			return status >= 500 ? "internal" : "bad_request";
+	}
+}
+
+/* Answer status with the contract's JSON error and message. */
+void
+answer_fail(Answer *ans, int status, const char *message)
+{
+	ans->status = status;
+	ans->body = error_json(error_code(status), message, NULL, &ans->len);
+}

@@ -114,6 +114,17 @@ case " $PASSES " in
     *" asan "*) build asan asan && [ -x "$ROOT/gateway/build/asan/leadgen-gateway" ] && BUILT_ASAN=1 ;;
 esac
 
+# The route table (the whole API this binary serves) and the document list
+# the same operations; the passes then check every answer against it.
+if [ "$BUILT_NORMAL" = 1 ]; then
+    if out=$("$ROOT/gateway/leadgen-gateway" --routes | node "$HERE/openapi/routes.js" "$ROOT/gateway/openapi.json" 2>&1); then
+        ok "build: the route table and gateway/openapi.json list the same operations ($(tail -1 <<<"$out"))"
+    else
+        not_ok "build: the route table and gateway/openapi.json list the same operations" "no difference" \
+            "$(tail -1 <<<"$out")" "$(head -20 <<<"$out")"
+    fi
+fi
+
 # ---------------------------------------------------------------- cluster
 
 pg() { "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$PGDATA" -l "$WORK/postgres.log" "$@" >>"$WORK/pg_ctl.log" 2>&1; }

@@ -1,5 +1,5 @@
 /*
- * submit.c
+ * submitter.c
  *		POST /api/v1/leads without a commit per request. The HTTP thread
  *		suspends the connection and hands the lead to a submitter thread,
  *		which takes every lead waiting (up to a batch), submits them in one
