@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every pg_leadgen test suite and print one summary line:
 #   N passed, N failed
-# Suites: unit (the rules engine, plain C), regress (pg_regress in a
+# Suites: layout (the tree's layout rules, test/layout), unit (the rules
+# engine, plain C), regress (pg_regress in a
 # temporary instance with the library preloaded), tap (clusters started and
 # crashed by PostgreSQL::Test::Cluster), timetravel (clusters, workers and
 # clients on a fake clock: month and year ends, leap days, daylight saving
@@ -20,7 +21,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$($PG_CONFIG --bindir)
 PGXS_DIR=$(dirname "$($PG_CONFIG --pgxs)")/..
-SUITES=${LEADGEN_SUITES:-unit regress tap timetravel sqlsmith gateway}
+SUITES=${LEADGEN_SUITES:-layout unit regress tap timetravel sqlsmith gateway}
 RUNAS=()
 [ "$(id -u)" -eq 0 ] && RUNAS=(runuser -u postgres --)
 
@@ -57,6 +58,12 @@ run_counted() {	# name logfile command...
         report "$name" 0 1
     fi
     [ $rc -ne 0 ] && tail -40 "$out"
+}
+
+# The tree's layout rules (file sizes, no circles of C files, wrappers in
+# api.c, one place per list of insurance types, no route in http.c).
+run_layout() {
+    run_counted layout "$LOGDIR/layout.log" env PG_CONFIG="$PG_CONFIG" "$ROOT/test/layout/run.sh"
 }
 
 run_unit() {

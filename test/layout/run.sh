@@ -7,8 +7,8 @@ PG_CONFIG=${PG_CONFIG:-pg_config}
 OBJ=$(mktemp -d /tmp/pg_leadgen-layout.XXXXXX)
 trap 'rm -rf "$OBJ"' EXIT
 make -s -C "$ROOT" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
-make -s -C "$ROOT/gateway" build/openapi.c >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
-for f in "$ROOT"/gateway/src/*.c "$ROOT/gateway/build/openapi.c"; do
+make -s -C "$ROOT/gateway" build/openapi.c build/dashboard.c >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+for f in "$ROOT"/gateway/src/*.c "$ROOT"/gateway/build/*.c; do
     cc -std=c11 -D_GNU_SOURCE -c -I"$($PG_CONFIG --includedir)" -I"$ROOT/gateway/src" \
         -o "$OBJ/$(basename "$f" .c).o" "$f" || { echo "0 passed, 1 failed"; exit 1; }
 done
