@@ -104,7 +104,7 @@ gateway_demo() {
 stop() {
     gateway_stop
     if running; then
-        "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+        "$ROOT/scripts/cluster.sh" stop "$PGDATA" fast
         say "stopped the cluster in $PGDATA"
     else
         say "no cluster running in $PGDATA"
@@ -122,19 +122,9 @@ start() {
 
     if [ ! -f "$PGDATA/PG_VERSION" ]; then
         say "creating a cluster in $PGDATA"
-        "${AS_PG[@]}" "$BINDIR/initdb" -D "$PGDATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-        cat >> "$PGDATA/postgresql.conf" <<CONF
-
-# pg_leadgen throwaway cluster (scripts/run.sh)
-listen_addresses = '127.0.0.1'
-port = $PORT
-unix_socket_directories = '$RUN'
-shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
-leadgen.database = '$DB'
-pg_stat_statements.track = all
+        "$ROOT/scripts/cluster.sh" init "$PGDATA" "$PORT" "$DB" "$RUN" <<CONF
 max_connections = 200
 shared_buffers = 512MB
-log_line_prefix = '%m [%p] %q%a '
 ${LEADGEN_CONF:-}
 CONF
     fi
@@ -143,7 +133,7 @@ CONF
         say "reusing the running cluster in $PGDATA"
     else
         say "starting PostgreSQL on port $PORT"
-        "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$PGDATA" -l "$RUN/postgres.log" -w start >/dev/null
+        "$ROOT/scripts/cluster.sh" start "$PGDATA" "$RUN/postgres.log"
     fi
 
     if [ "$("${PSQL[@]}" -d postgres -Atc "SELECT count(*) FROM pg_database WHERE datname = '$DB'")" = 0 ]; then

@@ -79,26 +79,22 @@ WORK=$(mktemp -d /tmp/pg_leadgen-bench-advisor.XXXXXX)
 chown postgres: "$WORK"
 cp "$HERE/mix.sql" "$WORK/mix.sql"
 chown postgres: "$WORK/mix.sql"
-cleanup() { "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$WORK/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$WORK"; }
+cleanup() { PG_CONFIG="$BINDIR/pg_config" "$ROOT/scripts/cluster.sh" stop "$WORK/data" immediate; rm -rf "$WORK"; }
 trap cleanup EXIT
 export PGOPTIONS="-c client_min_messages=warning"
 PSQL=("${AS_PG[@]}" "$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U postgres -d bench)
 PGBENCH=("${AS_PG[@]}" "$BINDIR/pgbench" -h "$WORK" -p "$PORT" -U postgres)
 
-"${AS_PG[@]}" "$BINDIR/initdb" -D "$WORK/data" -U postgres --auth=trust >/dev/null
-cat >> "$WORK/data/postgresql.conf" <<CONF
-port = $PORT
+PG_CONFIG="$BINDIR/pg_config" "$ROOT/scripts/cluster.sh" init "$WORK/data" "$PORT" bench "$WORK" <<CONF
 listen_addresses = ''
-unix_socket_directories = '$WORK'
 shared_preload_libraries = 'pg_leadgen,pg_stat_statements,pg_qualstats'
-leadgen.database = 'bench'
 leadgen.workers = 0
 pg_stat_statements.track = top
 pg_qualstats.sample_rate = 1
 pg_qualstats.max = 10000
 shared_buffers = 512MB
 CONF
-"${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$WORK/data" -l "$WORK/log" -w start >/dev/null
+PG_CONFIG="$BINDIR/pg_config" "$ROOT/scripts/cluster.sh" start "$WORK/data" "$WORK/log"
 "${AS_PG[@]}" "$BINDIR/psql" -X -q -h "$WORK" -p "$PORT" -U postgres -d postgres -c "CREATE DATABASE bench"
 
 echo "== pgbench -i -s $SCALE --partitions $PARTS (port $PORT)"

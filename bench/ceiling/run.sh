@@ -107,15 +107,10 @@ start_primary() {
     mkdir -p "$OUT"
     rm -rf "$PRIMARY" "$STANDBY"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$OUT"
-    "${AS_PG[@]}" "$PGBIN/initdb" -D "$PRIMARY" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
     # the pipeline benchmark's settings (bench/pipeline/run.sh), so that
     # the figures compare, and WAL senders for the standby
-    cat >>"$PRIMARY/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PORT
-unix_socket_directories = '$OUT'
-shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
-leadgen.database = 'bench'
+    PG_CONFIG="$PGBIN/pg_config" "$ROOT/scripts/cluster.sh" init "$PRIMARY" "$PORT" bench "$OUT" <<CONF
+pg_stat_statements.track = top
 leadgen.scheduler = off
 synchronous_commit = on
 fsync = on

@@ -9,38 +9,37 @@
 # analyze => true on a slow query.
 #
 #   bench/perf/run.sh [--leads N]        (default 1000000)
+#
+# PG_CONFIG picks the PostgreSQL (a private copy, scripts/private-pg.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LEADS=1000000
 [ "${1:-}" = "--leads" ] && LEADS=$2
 PORT=${BENCH_PORT:-5544}
-BINDIR=$(pg_config --bindir)
+PG_CONFIG=${PG_CONFIG:-pg_config}
+BINDIR=$("$PG_CONFIG" --bindir)
 WORK=$(mktemp -d /tmp/pg_leadgen-bench-perf.XXXXXX)
 chown postgres: "$WORK"
 AS_PG=(runuser -u postgres --)
 export PGOPTIONS="-c client_min_messages=warning"
 PSQL=("$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U postgres -d bench)
 
-cleanup() { "${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$WORK/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$WORK"; }
+cleanup() { PG_CONFIG="$BINDIR/pg_config" "$ROOT/scripts/cluster.sh" stop "$WORK/data" immediate; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 "$ROOT/scripts/deps.sh"
-make -s -C "$ROOT" >/dev/null && make -s -C "$ROOT" install >/dev/null
+make -s -C "$ROOT" PG_CONFIG="$PG_CONFIG" >/dev/null && make -s -C "$ROOT" PG_CONFIG="$PG_CONFIG" install >/dev/null
 
-"${AS_PG[@]}" "$BINDIR/initdb" -D "$WORK/data" -U postgres --auth=trust >/dev/null
-cat >> "$WORK/data/postgresql.conf" <<CONF
-port = $PORT
+PG_CONFIG="$BINDIR/pg_config" "$ROOT/scripts/cluster.sh" init "$WORK/data" "$PORT" bench "$WORK" <<CONF
 listen_addresses = ''
-unix_socket_directories = '$WORK'
-shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
-leadgen.database = 'bench'
+pg_stat_statements.track = top
 leadgen.workers = 0
 shared_buffers = 1GB
 max_wal_size = 8GB
 checkpoint_timeout = 30min
 CONF
-"${AS_PG[@]}" "$BINDIR/pg_ctl" -D "$WORK/data" -l "$WORK/log" -w start >/dev/null
+PG_CONFIG="$BINDIR/pg_config" "$ROOT/scripts/cluster.sh" start "$WORK/data" "$WORK/log"
 "$BINDIR/psql" -X -q -h "$WORK" -p "$PORT" -U postgres -d postgres -c "CREATE DATABASE bench"
 
 echo "== building $LEADS leads over 12 monthly partitions"

@@ -151,16 +151,12 @@ start_servers() {
     "${AS_PG[@]}" test -w "$PGBASE" || die "the postgres user cannot write $PGBASE; put the checkout where it can"
     trap cleanup EXIT INT TERM
     say "starting PostgreSQL on 127.0.0.1:$PG_PORT ($PGDATA)"
-    "${AS_PG[@]}" $PGBIN/initdb -D "$PGDATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-    cat >> "$PGDATA/postgresql.conf" <<CONF
-
+    PG_CONFIG="$PGBIN/pg_config" "$ROOT/scripts/cluster.sh" init "$PGDATA" "$PG_PORT" bench "$PGBASE" <<CONF
 # pg_leadgen pipeline benchmark (bench/pipeline/run.sh)
-listen_addresses = '127.0.0.1'
-port = $PG_PORT
-unix_socket_directories = '$PGBASE'
 max_connections = 200
-shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
-leadgen.database = 'bench'
+# top-level statements only (pg_stat_statements' default): the workers'
+# SPI statements are not counted twice
+pg_stat_statements.track = top
 # No launcher jobs and no backlog sweep: the sweep assigns qualified leads
 # to agents with room, also those the contract replay and the Node peers
 # write while they are measured (seen: 305 and 373 leads of a replay). The
@@ -171,7 +167,6 @@ synchronous_commit = on
 fsync = on
 shared_buffers = $SHARED_BUFFERS
 max_wal_size = 4GB
-log_line_prefix = '%m [%p] %q%a '
 log_autovacuum_min_duration = 0
 CONF
     "${AS_PG[@]}" $PGBIN/pg_ctl -D "$PGDATA" -l "$PGBASE/postgres.log" -w start >/dev/null

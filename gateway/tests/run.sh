@@ -135,32 +135,23 @@ section "cluster"
 PGPORT=$(free_port 25432)
 CONNINFO="host=127.0.0.1 port=$PGPORT dbname=$DB user=postgres"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$WORK"
-if ! "${AS_PG[@]}" "$BINDIR/initdb" -D "$PGDATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
-        >"$WORK/initdb.log" 2>&1; then
-    not_ok "cluster: initdb" "a new cluster" "initdb failed" "$(tail -5 "$WORK/initdb.log")"
-    exit 1
-fi
-cat >>"$PGDATA/postgresql.conf" <<CONF
-
-# leadgen-gateway end-to-end suite
-listen_addresses = '127.0.0.1'
-port = $PGPORT
-unix_socket_directories = '$WORK'
-shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
-leadgen.database = '$DB'
+if ! PG_CONFIG="$BINDIR/pg_config" "$ROOT/scripts/cluster.sh" init "$PGDATA" "$PGPORT" "$DB" "$WORK" \
+        >"$WORK/initdb.log" 2>&1 <<CONF
 leadgen.workers = 2
 leadgen.poll_interval = 100
-pg_stat_statements.track = all
 max_connections = 100
 timezone = 'UTC'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-log_line_prefix = '%m [%p] %q%a '
 # The replica area's standbys (pg_basebackup -X stream, no slot) are stopped
 # between the passes and must find the WAL of the meantime on restart.
 wal_keep_size = '1GB'
 CONF
+then
+    not_ok "cluster: initdb" "a new cluster" "initdb failed" "$(tail -5 "$WORK/initdb.log")"
+    exit 1
+fi
 if pg -w start; then
     PG_STARTED=1
     ok "cluster: PostgreSQL started on port $PGPORT"
