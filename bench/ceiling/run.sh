@@ -79,11 +79,20 @@ cleanup() {
 }
 
 # CPU seconds used so far by the primary's processes: the postmaster, its
-# live children, and the children it has waited for.
+# live children, and the children it has waited for. A child that the
+# postmaster reaps between the read of its own times and the list of its
+# children would be in neither, so the count first waits (up to 5 s) until
+# no child is exiting: right after pgbench ends, its backends are (taken
+# at once, the 1-client ingest step lost its backend's whole CPU time).
 cluster_cpu() {
-    local pm tck
+    local pm tck i
     pm=$(head -1 "$PRIMARY/postmaster.pid")
     tck=$(getconf CLK_TCK)
+    sleep 0.5
+    for i in $(seq 50); do
+        ps -o stat= --ppid "$pm" | grep -q '^Z' || break
+        sleep 0.1
+    done
     {
         awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat"
         for c in $(ps -o pid= --ppid "$pm"); do

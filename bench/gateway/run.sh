@@ -332,6 +332,17 @@ say "pgbench, the route's own statement (leadgen.api_list_statement), generic pl
     echo ';'
 } > "$WORK/route_stmt.sql"
 run_pgbench pgbench_route "$WORK/route_stmt.sql" PGOPTIONS='-c plan_cache_mode=force_generic_plan'
+# The same page through the REST boundary, as the gateway calls it: the
+# SECURITY DEFINER function leadgen.api_list (its search_path set per call,
+# the statement run through SPI). Beside pgbench_route, what the boundary
+# costs a page.
+say "pgbench, the route as the gateway calls it (leadgen.api_list), 8 clients"
+{
+    echo '\set lim 20'
+    echo '\set off 0'
+    echo "SELECT leadgen.api_list('leads', '{}', '{}', NULL, NULL, :lim, :off::bigint, NULL);"
+} > "$WORK/route_api.sql"
+run_pgbench pgbench_api "$WORK/route_api.sql"
 }
 
 # (c) Express and Fastify, each on its own pool of 16 connections.
@@ -459,6 +470,7 @@ table() {
     printf '| %s | %s | %s | %s | %s | %s |\n' "${LABEL[bare]}" "$(cell_rps bare 64)" "$(cell_p99 bare 64)" "$(cell_rps bare 400)" "$(cell_p99 bare 400)" "$(cell_err bare 64 400)"
     printf '| %s | %s tx/s | %s | - | - | %s failed |\n' "pgbench, plain list query, prepared, 8 clients" "$(cell_rps pgbench 8)" "$(cell_p99 pgbench 8)" "$(cell_err pgbench 8)"
     printf '| %s | %s tx/s | %s | - | - | %s failed |\n' "pgbench, the route's statement, prepared, 8 clients" "$(cell_rps pgbench_route 8)" "$(cell_p99 pgbench_route 8)" "$(cell_err pgbench_route 8)"
+    printf '| %s | %s tx/s | %s | - | - | %s failed |\n' "pgbench, the route through leadgen.api_list, prepared, 8 clients" "$(cell_rps pgbench_api 8)" "$(cell_p99 pgbench_api 8)" "$(cell_err pgbench_api 8)"
     for s in express fastify gw_cached gw_uncached gw_byid gw_post; do
         if [[ $s == gw_* ]] && [ "$GATEWAY" = absent ]; then
             printf '| %s | gateway: not built | | | | |\n' "${LABEL[$s]}"
@@ -469,14 +481,15 @@ table() {
     echo
     echo "| target | -c64 | -c400 | target | verdict (-c64 / -c400) |"
     echo "|---|---:|---:|---|---|"
-    # ratio_row LABEL A B OP TARGET: A / B at both concurrencies (B may be
-    # pgbench's single figure).
+    # ratio_row LABEL A B OP TARGET: A / B at both concurrencies (A and B
+    # may be pgbench's single figure).
     ratio_row() {
-        local label=$1 a=$2 b=$3 op=$4 target=$5 r64 r400 b64 b400
-        b64=$b,64; b400=$b,400
+        local label=$1 a=$2 b=$3 op=$4 target=$5 r64 r400 a64 a400 b64 b400
+        a64=$a,64; a400=$a,400; b64=$b,64; b400=$b,400
+        case $a in pgbench*) a64=$a,8; a400=$a,8 ;; esac
         case $b in pgbench*) b64=$b,8; b400=$b,8 ;; esac
-        r64=$(ratio "${RPS[$a,64]:-}" "${RPS[$b64]:-}")
-        r400=$(ratio "${RPS[$a,400]:-}" "${RPS[$b400]:-}")
+        r64=$(ratio "${RPS[$a64]:-}" "${RPS[$b64]:-}")
+        r400=$(ratio "${RPS[$a400]:-}" "${RPS[$b400]:-}")
         if [ -z "$op" ]; then
             printf '| %s | %s | %s | - | - |\n' "$label" "$r64" "$r400"
         else
@@ -486,6 +499,8 @@ table() {
     }
     ratio_row "gateway cached / bare libmicrohttpd" gw_cached bare ">=" 0.7
     ratio_row "gateway uncached / pgbench, the route's statement" gw_uncached pgbench_route ">=" 0.8
+    ratio_row "gateway uncached / pgbench, the route through api_list" gw_uncached pgbench_api "" ""
+    ratio_row "pgbench: the route through api_list / its statement" pgbench_api pgbench_route "" ""
     ratio_row "gateway uncached / pgbench, plain list query" gw_uncached pgbench "" ""
     ratio_row "gateway uncached / Express" gw_uncached express ">=" 5
     ratio_row "gateway uncached / Fastify" gw_uncached fastify "" ""
