@@ -57,6 +57,40 @@ SELECT basis, snapshots, data_points, projected = leadgen.capacity_value_now('xi
   FROM leadgen.perf_capacity_forecast('xid_age', 1);
 DELETE FROM leadgen.leads WHERE id BETWEEN 800000 AND 801100;
 
+-- The queue's depth in the data's history is taken in one pass over the
+-- leads; it equals counting, at each day point, the leads made by then and
+-- not processed by then, plus the pending rows enqueued by then. Leads made
+-- or processed exactly at a point, a microsecond either side, never
+-- processed, processed before made, and outside the 31-day window.
+SELECT name, paused FROM leadgen.queue_pause('leads');
+CREATE TEMP TABLE qd_points AS
+SELECT t FROM generate_series(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '29 days',
+                              date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', interval '1 day') t;
+INSERT INTO leadgen.leads (id, status, quality_score, created_at, processed_at)
+SELECT 810000 + row_number() OVER (), 'qualified', 50, c, p
+  FROM qd_points, LATERAL (VALUES (t, t), (t, t + interval '1 day'),
+                                  (t - interval '1 microsecond', t + interval '1 microsecond'),
+                                  (t + interval '1 microsecond', t + interval '2 days'),
+                                  (t - interval '2 days 3 hours', NULL),
+                                  (t - interval '5 hours', t - interval '6 hours')) v(c, p);
+INSERT INTO leadgen.leads_pending (payload, enqueued_at)
+SELECT '{}', e FROM qd_points, LATERAL (VALUES (t), (t + interval '1 microsecond'), (t - interval '3 days')) v(e);
+WITH ref AS (
+    SELECT d.t, ((SELECT count(*) FROM leadgen.leads l
+                   WHERE l.created_at >= (SELECT min(t) FROM qd_points) - interval '2 days'
+                     AND l.created_at <= d.t AND l.processed_at > d.t)
+                 + (SELECT count(*) FROM leadgen.leads_pending p WHERE p.enqueued_at <= d.t))::double precision AS value
+      FROM qd_points d
+     WHERE d.t > (SELECT min(created_at) FROM leadgen.leads
+                   WHERE created_at >= (SELECT min(t) FROM qd_points) - interval '2 days')),
+     got AS (SELECT * FROM leadgen.capacity_history('queue_depth', now()))
+SELECT (SELECT count(*) FROM ref) AS points, (SELECT count(*) FROM got) AS got,
+       (SELECT count(*) FROM (SELECT * FROM ref EXCEPT SELECT * FROM got) x) AS differing,
+       (SELECT count(DISTINCT value) > 3 FROM got) AS varied;
+DELETE FROM leadgen.leads_pending WHERE payload = '{}';
+DELETE FROM leadgen.leads WHERE id BETWEEN 810000 AND 810999;
+SELECT name, paused FROM leadgen.queue_resume('leads');
+
 -- The dashboard: now, forecasts, days until limits, alerts.
 SELECT d->'now' ? 'connections_used_pct' AS now, d->'forecast_6_months'->'queue_depth' ? 'projected' AS forecast,
        d->'forecast_6_months'->'xid_age' ? 'projected' AS xid_forecast, d->'days_until' ? 'xid_wraparound' AS days,

@@ -119,24 +119,54 @@ BEGIN
                AND d.day_end > (SELECT date_trunc('day', min(created_at) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
                                   FROM @extschema@.leads WHERE created_at >= v_today - interval '60 days');
     ELSIF p_resource = 'queue_depth' THEN
+        -- A lead was waiting at t when created_at <= t < processed_at, so
+        -- the depth at t is the leads made by t less those processed by t
+        -- (processed_at >= created_at), plus the rows still pending that
+        -- were enqueued by t. One pass over the window's leads: each is
+        -- counted at the first day point at or after its creation (+1) and
+        -- its processing (-1), and the depth of a point is the running
+        -- sum; a count per point would read the window 30 times.
         RETURN QUERY
-            SELECT d.t,
-                   ((SELECT count(*) FROM @extschema@.leads l
-                      WHERE l.created_at >= v_today - interval '31 days' AND l.created_at <= d.t AND l.processed_at > d.t)
-                    + (SELECT count(*) FROM @extschema@.leads_pending p WHERE p.enqueued_at <= d.t))::double precision
-              FROM generate_series(v_today - interval '29 days', v_today, interval '1 day') d(t)
+            WITH pts AS (
+                SELECT array_agg(g.t ORDER BY g.t) AS ts
+                  FROM generate_series(v_today - interval '29 days', v_today, interval '1 day') g(t)),
+            steps AS (
+                -- the index of the first point at or after each time: the
+                -- number of points before it
+                SELECT width_bucket(l.created_at - interval '1 microsecond', pts.ts) AS k, 1 AS n
+                  FROM @extschema@.leads l, pts
+                 WHERE l.created_at >= v_today - interval '31 days' AND l.created_at <= v_today
+                   AND l.processed_at >= l.created_at
+                UNION ALL
+                SELECT width_bucket(l.processed_at - interval '1 microsecond', pts.ts), -1
+                  FROM @extschema@.leads l, pts
+                 WHERE l.created_at >= v_today - interval '31 days' AND l.created_at <= v_today
+                   AND l.processed_at >= l.created_at
+                UNION ALL
+                SELECT width_bucket(p.enqueued_at - interval '1 microsecond', pts.ts), 1
+                  FROM @extschema@.leads_pending p, pts
+                 WHERE p.enqueued_at <= v_today),
+            per_point AS (
+                SELECT k, sum(n) AS n FROM steps WHERE k < 30 GROUP BY k)
+            SELECT d.t, d.depth::double precision
+              FROM (SELECT pts.ts[i + 1] AS t,
+                           sum(coalesce(pp.n, 0)) OVER (ORDER BY i) AS depth
+                      FROM pts, generate_series(0, 29) i
+                      LEFT JOIN per_point pp ON pp.k = i) d
              WHERE d.t <= before
                AND d.t > (SELECT min(created_at) FROM @extschema@.leads WHERE created_at >= v_today - interval '31 days');
     ELSIF p_resource = 'database_size' THEN
         RETURN QUERY
-            WITH parts AS (
+            -- the database's size read once (it lists every file of the
+            -- database), not once per boundary
+            WITH parts AS MATERIALIZED (
                 SELECT p.range_from, pg_catalog.pg_total_relation_size(p.partition) AS bytes
                   FROM @extschema@.partitioned_tables t, @extschema@.partitions(t.parent_table::regclass) p
-                 WHERE NOT p.is_default)
+                 WHERE NOT p.is_default),
+            db AS MATERIALIZED (SELECT pg_catalog.pg_database_size(current_database()) AS size)
             SELECT b.boundary,
-                   (pg_catalog.pg_database_size(current_database())
-                    - (SELECT coalesce(sum(x.bytes), 0) FROM parts x WHERE x.range_from >= b.boundary))::double precision
-              FROM (SELECT DISTINCT range_from AS boundary FROM parts) b
+                   (db.size - (SELECT coalesce(sum(x.bytes), 0) FROM parts x WHERE x.range_from >= b.boundary))::double precision
+              FROM (SELECT DISTINCT range_from AS boundary FROM parts) b, db
              WHERE b.boundary <= least(before, now())
                AND EXISTS (SELECT 1 FROM parts x WHERE x.range_from < b.boundary
                               AND x.bytes > (SELECT min(y.bytes) FROM parts y));
