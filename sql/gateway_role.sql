@@ -25,7 +25,7 @@ SELECT count(*) AS relation_privileges
 SELECT p.oid::regprocedure AS executable_by_leadgen_api, p.proowner::regrole AS owner
   FROM pg_proc p, aclexplode(p.proacl) a
  WHERE p.pronamespace = 'leadgen'::regnamespace AND a.grantee = 'leadgen_api'::regrole
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text COLLATE "C";
 
 SET ROLE regress_gateway;
 -- No table, whatever the statement (finding 3 of the security review).

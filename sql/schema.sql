@@ -46,14 +46,14 @@ SELECT conrelid::regclass AS tbl, pg_get_constraintdef(oid) AS primary_key
   FROM pg_constraint
  WHERE contype = 'p' AND connamespace = 'leadgen'::regnamespace AND conparentid = 0
    AND NOT (SELECT relispartition FROM pg_class WHERE oid = conrelid)
- ORDER BY 1::text;
+ ORDER BY conrelid::regclass::text COLLATE "C";
 
 -- Foreign keys (top-level; partitions carry clones).
 SELECT conrelid::regclass AS tbl, pg_get_constraintdef(oid) AS foreign_key
   FROM pg_constraint
  WHERE contype = 'f' AND connamespace = 'leadgen'::regnamespace AND conparentid = 0
    AND NOT (SELECT relispartition FROM pg_class WHERE oid = conrelid)
- ORDER BY 1::text, 2;
+ ORDER BY conrelid::regclass::text COLLATE "C", pg_get_constraintdef(oid) COLLATE "C";
 
 -- The DOMAIN.md composite indexes that are missing: none.
 WITH idx AS (
@@ -86,7 +86,7 @@ SELECT c.relname AS index_name, i.indrelid::regclass AS tbl
   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
   JOIN pg_class t ON t.oid = i.indrelid
  WHERE c.relnamespace = 'leadgen'::regnamespace AND NOT t.relispartition
- ORDER BY 2::text, 1;
+ ORDER BY i.indrelid::regclass::text COLLATE "C", c.relname COLLATE "C";
 
 -- Checks hold: each statement below is refused, by the constraint named.
 CREATE FUNCTION pg_temp.refused_by(stmt text) RETURNS text LANGUAGE plpgsql AS $$

@@ -100,7 +100,7 @@ run_prove() {
     local out=$LOGDIR/$name.log
     (cd "$dir" && "${RUNAS[@]}" env PERL5LIB="$PGXS_DIR/test/perl:$STAGE/test" \
         TESTDIR="$STAGE/test" PATH="$BINDIR:$PATH" PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
-        LEADGEN_ROOT="$STAGE" prove -v $tests) >"$out" 2>&1
+        prove -v $tests) >"$out" 2>&1
     local rc=$?
     local p f
     p=$(grep -cE '^[[:space:]]*ok [0-9]+' "$out")

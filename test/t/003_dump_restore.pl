@@ -12,6 +12,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
 
 my $conf = q{
 shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
@@ -108,7 +109,7 @@ is($dst->safe_psql('leadgen', q{SELECT sum(current_lead_count) = (SELECT count(*
 # The catalog: the same facts (extension members, configuration tables,
 # every relation with its privileges, constraints, indexes, triggers,
 # sequences, pg_partman's configuration of our tables).
-my $fp = "$ENV{LEADGEN_ROOT}/test/sql/catalog_fingerprint.sql";
+my $fp = "$FindBin::Bin/../sql/catalog_fingerprint.sql";
 my $src_fp = $src->safe_psql('leadgen', '', extra_params => ['-f', $fp]);
 my $dst_fp = $dst->safe_psql('leadgen', '', extra_params => ['-f', $fp]);
 ok(length($src_fp) > 1000, 'the fingerprint has the facts');

@@ -21,9 +21,11 @@ use Test::More;
 use HTTP::Tiny;
 use POSIX ();
 use Time::HiRes qw(time usleep);
+use FindBin;
+use lib "$FindBin::Bin/..";
 use LeadgenHA;
 
-my $gw_bin = "$ENV{LEADGEN_ROOT}/gateway/leadgen-gateway";
+my $gw_bin = "$FindBin::Bin/../../gateway/leadgen-gateway";
 plan skip_all => 'pg_autoctl is not installed (postgresql-15-auto-failover)'
   unless IPC::Run::run([ 'sh', '-c', 'command -v pg_autoctl' ], '>', \my $x);
 plan skip_all => "the gateway is not built ($gw_bin)" unless -x $gw_bin;
