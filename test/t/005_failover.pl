@@ -284,8 +284,12 @@ ok($f->wait_sql($pb, 'leadgen', q{SELECT count(*) FROM pg_stat_activity WHERE ba
    'the launcher and both workers run on the new primary');
 is($f->psql($pb, 'leadgen', qq{SELECT count(*) FROM leadgen.job_runs WHERE job_name = 'ha-every-minute' AND scheduled_for = '$job_at'}),
    '1', 'the job run started just before the kill is on the new primary, once');
-ok($f->wait_sql($pb, 'leadgen', q{SELECT count(*) FROM leadgen.job_runs WHERE status IN ('starting', 'running')}, '0', 30),
-   'no run is left running (a run the failover cut short is marked failed)');
+# A run the kill caught before its worker recorded a pid is marked failed
+# one minute after it was made (job_runs_sweep), so the wait covers that.
+ok($f->wait_sql($pb, 'leadgen', q{SELECT count(*) FROM leadgen.job_runs WHERE status IN ('starting', 'running')}, '0', 75),
+   'no run is left running (a run the failover cut short is marked failed)')
+  or diag($f->psql($pb, 'leadgen', q{SELECT id, job_name, status, pid, created_at, now() FROM leadgen.job_runs
+                                       WHERE status IN ('starting', 'running')}));
 is($f->psql($pb, 'leadgen', q{SELECT count(*) FROM (SELECT 1 FROM leadgen.job_runs GROUP BY job_id, scheduled_for HAVING count(*) > 1) d}),
    '0', 'no job ran twice for one scheduled time');
 
