@@ -10,10 +10,11 @@
  * (dupscan.c) and earlier in the batch.
  *
  * Concurrent batches: each takes its contact keys as transaction locks
- * (DuplicatesLockKeys) before it looks, and takes them under the claim
- * gate (DuplicatesGateAcquire, from the claim to the key locks), so that
+ * (DuplicatesLockKeys) under the claim gate (DuplicatesGateAcquire, from
+ * the claim to the key locks); its leads that share a key with a batch
+ * still running judge after that batch's commit (DuplicatesWait), so that
  * batches see each other's leads as if they had run one after the other
- * in claim order.
+ * in claim order, while their other leads go ahead.
  *
  * The caller holds a transaction and is connected to SPI.
  *
@@ -27,6 +28,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
@@ -43,31 +45,6 @@
 #define DUPLICATE_WINDOW_US		(INT64CONST(30) * USECS_PER_DAY)
 #define LEADGEN_DUP_LOCK_CLASS	1818715751	/* advisory lock class of duplicate keys */
 #define LEADGEN_GATE_CLASS		1818715752	/* advisory lock class of the claim gate */
-
-static SPIPlanPtr plan_dup_locks = NULL;
-
-/*
- * prepare_dup_locks
- *		The statement that takes a batch's contact keys as locks.
- */
-static void
-prepare_dup_locks(void)
-{
-	Oid			t[1] = {TEXTARRAYOID};
-
-	/*
-	 * Duplicate detection across concurrent batches: each batch takes a
-	 * transaction lock per contact key (type and normalized email or
-	 * phone) before it looks for originals, in key order so that two
-	 * batches cannot deadlock. A batch holding a key commits its lead
-	 * before another batch with that key looks, and that one's fresh
-	 * snapshot sees it.
-	 */
-	plan_dup_locks = LeadgenKeepPlan(
-									 "SELECT count(pg_advisory_xact_lock(" CppAsString2(LEADGEN_DUP_LOCK_CLASS) ", h))"
-									 "  FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($1::text[]) k ORDER BY 1) s",
-									 1, t);
-}
 
 /*
  * dup_probe
@@ -110,43 +87,183 @@ dup_probe(DupContact contact, Lead *leads, int n, bool *found, TimestampTz *best
 	}
 }
 
+/* A contact key of a batch: its lock's hash, its text and its lead. */
+typedef struct BatchKey
+{
+	uint32		hash;
+	const char *key;
+	int			lead;
+} BatchKey;
+
+static int
+cmp_batch_key(const void *a, const void *b)
+{
+	const BatchKey *x = (const BatchKey *) a;
+	const BatchKey *y = (const BatchKey *) b;
+	int			c;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	c = strcmp(x->key, y->key);
+	if (c != 0)
+		return c;
+	return x->lead - y->lead;
+}
+
+static int
+find_root(int *parent, int i)
+{
+	while (parent[i] != i)
+	{
+		parent[i] = parent[parent[i]];
+		i = parent[i];
+	}
+	return i;
+}
+
+/*
+ * The transactions of earlier batches that held a contact key of this
+ * batch when it took its keys (DuplicatesLockKeys), waited for by
+ * DuplicatesWait. In the memory of the batch's subtransaction.
+ */
+static VirtualTransactionId *holders = NULL;
+static int	nholders = 0;
+static int	holders_capacity = 0;
+
+static void
+add_holders(VirtualTransactionId *vx, int count)
+{
+	for (int k = 0; k < count; k++)
+	{
+		bool		seen = false;
+
+		for (int j = 0; j < nholders && !seen; j++)
+			seen = holders[j].backendId == vx[k].backendId &&
+				holders[j].localTransactionId == vx[k].localTransactionId;
+		if (seen)
+			continue;
+		if (nholders == holders_capacity)
+		{
+			holders_capacity = Max(8, holders_capacity * 2);
+			holders = holders == NULL ? palloc(sizeof(VirtualTransactionId) * holders_capacity)
+				: repalloc(holders, sizeof(VirtualTransactionId) * holders_capacity);
+		}
+		holders[nholders++] = vx[k];
+	}
+}
+
 /*
  * DuplicatesLockKeys
  *		Take the batch's contact keys (type and normalized email or phone)
- *		as transaction locks, in key order so that two batches cannot
- *		deadlock: a batch holding a key commits its lead before another
- *		batch with that key looks for originals, and that one's fresh
- *		snapshot sees it. Called under the claim gate (pipeline.c, process), so that
+ *		as transaction locks, and find which leads must wait for an earlier
+ *		batch. Called under the claim gate (pipeline.c, process), so that
  *		batches take their keys in the order they claimed their leads.
+ *
+ * Every batch takes its keys in share mode: batches never block each
+ * other here. A key that an earlier batch holds (one that passed the gate
+ * before and has not committed) marks its leads as waiting, with every
+ * lead of this batch that shares a key with them, directly or through
+ * another lead (leads[i].waits); the holders' transactions are kept for
+ * DuplicatesWait. Those leads are judged after the holders commit, with a
+ * fresh snapshot that sees their leads; the others share no key with any
+ * running batch nor with a waiting lead, so they may be judged and written
+ * at once. A holder in exclusive mode (a session's pg_advisory_xact_lock
+ * on the key) is waited for here, under the gate.
+ *
+ * Returns the number of waiting leads.
  */
-void
+int
 DuplicatesLockKeys(Lead *leads, int n)
 {
-	Datum	   *keys = palloc(sizeof(Datum) * n * 2);
+	BatchKey   *keys = palloc(sizeof(BatchKey) * Max(n * 2, 1));
+	int		   *parent = palloc(sizeof(int) * Max(n, 1));
+	bool	   *held = palloc0(sizeof(bool) * Max(n, 1));
 	int			nk = 0;
-	int			ret;
+	int			nwait = 0;
+	bool		hash_held = false;
 
+	holders = NULL;
+	nholders = 0;
+	holders_capacity = 0;
 	for (int i = 0; i < n; i++)
 	{
+		parent[i] = i;
+		leads[i].waits = false;
 		if (leads[i].v.n_reasons > 0)
 			continue;
-		if (leads[i].v.norm_email[0])
-			keys[nk++] = CStringGetTextDatum(psprintf("%s:e:%s", leads[i].v.norm_insurance_type, leads[i].v.norm_email));
-		if (leads[i].v.norm_phone[0])
-			keys[nk++] = CStringGetTextDatum(psprintf("%s:p:%s", leads[i].v.norm_insurance_type, leads[i].v.norm_phone));
-	}
-	if (nk == 0)
-		return;
-	{
-		Datum		karg = LeadgenMakeArray(keys, NULL, nk, TEXTOID);
+		for (int c = 0; c < 2; c++)
+		{
+			const char *norm = c == 0 ? leads[i].v.norm_email : leads[i].v.norm_phone;
+			char	   *key;
 
-		if (plan_dup_locks == NULL)
-			prepare_dup_locks();
-		ret = SPI_execute_plan(plan_dup_locks, &karg, NULL, false, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "locking duplicate keys failed: %s", SPI_result_code_string(ret));
-		SPI_freetuptable(SPI_tuptable);
+			if (norm[0] == '\0')
+				continue;
+			key = psprintf("%s:%c:%s", leads[i].v.norm_insurance_type, c == 0 ? 'e' : 'p', norm);
+			/* the value of hashtext(key): the lock a session may take by hand */
+			keys[nk].hash = DatumGetUInt32(hash_any((unsigned char *) key, strlen(key)));
+			keys[nk].key = key;
+			keys[nk].lead = i;
+			nk++;
+		}
 	}
+	/* in lock order (two sessions taking keys by hand cannot deadlock with us) */
+	qsort(keys, nk, sizeof(BatchKey), cmp_batch_key);
+
+	for (int k = 0; k < nk; k++)
+	{
+		if (k > 0 && strcmp(keys[k].key, keys[k - 1].key) == 0)
+		{
+			/* leads sharing a key are judged together */
+			int			a = find_root(parent, keys[k].lead);
+			int			b = find_root(parent, keys[k - 1].lead);
+
+			if (a != b)
+				parent[Max(a, b)] = Min(a, b);
+		}
+		if (k == 0 || keys[k].hash != keys[k - 1].hash)
+		{
+			LOCKTAG		tag;
+			VirtualTransactionId *vx;
+			int			count;
+
+			SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, LEADGEN_DUP_LOCK_CLASS, keys[k].hash, 2);
+			(void) LockAcquire(&tag, ShareLock, false, false);
+			vx = GetLockConflicts(&tag, ExclusiveLock, &count);
+			add_holders(vx, count);
+			hash_held = count > 0;
+			pfree(vx);
+		}
+		if (hash_held)
+			held[keys[k].lead] = true;
+	}
+
+	/* a lead waits when a lead it is connected to has a held key */
+	for (int i = 0; i < n; i++)
+		if (held[i])
+			held[find_root(parent, i)] = true;
+	for (int i = 0; i < n; i++)
+	{
+		leads[i].waits = held[find_root(parent, i)];
+		if (leads[i].waits)
+			nwait++;
+	}
+	return nwait;
+}
+
+/*
+ * DuplicatesWait
+ *		Wait until the earlier batches that held a key of this batch when it
+ *		took them (DuplicatesLockKeys) have ended. They passed the gate
+ *		before this batch and never wait for it: no deadlock.
+ */
+void
+DuplicatesWait(void)
+{
+	for (int k = 0; k < nholders; k++)
+		(void) VirtualXactLock(holders[k], true);
+	holders = NULL;
+	nholders = 0;
+	holders_capacity = 0;
 }
 
 /*
@@ -157,8 +274,9 @@ DuplicatesLockKeys(Lead *leads, int n)
  * batch, next, finds that lead in its lead's future: two originals where
  * DOMAIN.md has one duplicate. Through the gate, concurrent batches see
  * each other's leads as if they had run one after the other in claim
- * order. Whoever holds the gate waits only for keys of batches that have
- * passed it, which do not wait for the gate in their transaction.
+ * order: a batch records as holders of its keys only batches that passed
+ * the gate before it. Whoever holds the gate waits only for a session
+ * holding a key in exclusive mode by hand, never for a batch.
  */
 static bool gate_held = false;
 

@@ -17,7 +17,8 @@
 
 extern void DuplicatesGateAcquire(void);
 extern void DuplicatesGateRelease(void);
-extern void DuplicatesLockKeys(Lead *leads, int n);
+extern int	DuplicatesLockKeys(Lead *leads, int n);
+extern void DuplicatesWait(void);
 extern void DuplicatesFind(Lead *leads, int n);
 
 #endif							/* LEADGEN_DUPLICATES_H */

@@ -41,6 +41,7 @@ typedef struct Lead
 	int64		dup_of;
 	bool		has_agent;
 	int64		agent_id;
+	bool		waits;			/* judged after earlier batches holding its keys */
 } Lead;
 
 #endif							/* LEADGEN_LEAD_H */

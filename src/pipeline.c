@@ -474,17 +474,17 @@ lock_candidates(AgentRow *rows, int nrows)
  * rest of the transaction, so their counts cannot move under us, and
  * concurrent batches lock them in the same order.
  *
- * Returns the number of distinct agents given leads.
+ * prior[0..nprior): leads of this batch given agents earlier (the batch
+ * was split, see process), whose counts are not written yet: they count.
  */
-static int
-assign_agents(Lead *leads, int n, bool lock)
+static void
+assign_agents(Lead *leads, int n, bool lock, const Lead *prior, int nprior)
 {
 	const char **state_names = palloc(sizeof(char *) * n);
 	int			nstates = 0;
 	AgentRow   *rows;
 	int			nagents;
 	AssignAgent *agents;
-	int			used = 0;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -498,12 +498,23 @@ assign_agents(Lead *leads, int n, bool lock)
 			state_names[nstates++] = leads[i].v.norm_state;
 	}
 	if (nstates == 0)
-		return 0;
+		return;
 
 	rows = AgentScanByStates(state_names, nstates, &nagents);
 	if (lock && nagents > 0)
 		nagents = lock_candidates(rows, nagents);
 	agents = AssignAgentsOf(rows, nagents);
+	for (int p = 0; p < nprior; p++)
+	{
+		for (int k = 0; k < nagents && prior[p].has_agent; k++)
+		{
+			if (agents[k].rank.id == prior[p].agent_id)
+			{
+				agents[k].rank.count++;
+				break;
+			}
+		}
+	}
 	for (int i = 0; i < n; i++)
 	{
 		Lead	   *l = &leads[i];
@@ -514,15 +525,12 @@ assign_agents(Lead *leads, int n, bool lock)
 		best = AssignPick(agents, nagents, l->v.norm_state, l->v.norm_insurance_type);
 		if (best != NULL)
 		{
-			if (!best->used)
-				used++;
 			best->used = true;
 			best->rank.count++;
 			l->has_agent = true;
 			l->agent_id = best->rank.id;
 		}
 	}
-	return used;
 }
 
 static int
@@ -539,8 +547,8 @@ cmp_int64(const void *a, const void *b)
  *		The agents given leads in this batch, in id order (*ids, bigint[]),
  *		and how many leads each (*counts, int[]).
  */
-static void
-count_agents(Lead *leads, int n, Datum *ids, Datum *counts)
+static int
+count_agents(const Lead *leads, int n, Datum *ids, Datum *counts)
 {
 	int64	   *given = palloc(sizeof(int64) * Max(n, 1));
 	Datum	   *idv = palloc(sizeof(Datum) * Max(n, 1));
@@ -565,19 +573,23 @@ count_agents(Lead *leads, int n, Datum *ids, Datum *counts)
 	}
 	*ids = LeadgenMakeArray(idv, NULL, m, INT8OID);
 	*counts = LeadgenMakeArray(cv, NULL, m, INT4OID);
+	return m;
 }
 
 /*
  * write_leads
  *		Write the batch: leads, assignments, events, agents' counts (last,
  *		so that their row locks are taken as late as possible) and the
- *		notification, in one statement. Returns the number of agents whose
- *		count was raised.
+ *		notification, in one statement. The counts raised are those of the
+ *		agents of counted[0..ncounted) (the batch, or nothing when the
+ *		batch is written in two parts and this is the first). An agent
+ *		deactivated meanwhile sends the batch back (serialization failure).
  */
-static int64
-write_leads(Lead *leads, int n, TimestampTz processed_at)
+static void
+write_leads(Lead *leads, int n, TimestampTz processed_at, const Lead *counted, int ncounted)
 {
 	int64		agents_updated;
+	int			agents_given;
 	bool		isnull;
 	Datum	   *cols[15];
 	bool	   *nulls[15];
@@ -649,7 +661,7 @@ write_leads(Lead *leads, int n, TimestampTz processed_at)
 	for (int c = 0; c < 15; c++)
 		args[c] = LeadgenMakeArray(cols[c], nulls[c], n, elemtypes[c]);
 	args[15] = TimestampTzGetDatum(processed_at);
-	count_agents(leads, n, &args[16], &args[17]);
+	agents_given = count_agents(counted, ncounted, &args[16], &args[17]);
 
 	/*
 	 * Generic plans for the write and the foreign-key checks it fires: ~100
@@ -663,7 +675,59 @@ write_leads(Lead *leads, int n, TimestampTz processed_at)
 		elog(ERROR, "writing processed leads failed: %s", SPI_result_code_string(ret));
 	agents_updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
 	SPI_freetuptable(SPI_tuptable);
-	return agents_updated;
+	if (agents_updated != agents_given)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg(AGENT_DEACTIVATED_MSG)));
+}
+
+/*
+ * judge_and_write
+ *		Find the duplicates among leads[0..n), give agents to the others
+ *		(counting the agents of prior[0..nprior), given earlier in the batch
+ *		and not written yet), set the statuses and write the leads, raising
+ *		the counts of the agents of counted[0..ncounted). Returns the time
+ *		they were processed.
+ */
+static TimestampTz
+judge_and_write(Lead *leads, int n, bool lock_agents, const Lead *prior, int nprior,
+				const Lead *counted, int ncounted)
+{
+	TimestampTz processed_at;
+
+	DuplicatesFind(leads, n);
+	assign_agents(leads, n, lock_agents, prior, nprior);
+	for (int i = 0; i < n; i++)
+	{
+		Lead	   *l = &leads[i];
+
+		if (l->v.n_reasons > 0)
+			l->status = "rejected";
+		else if (l->has_dup)
+			l->status = "duplicate";
+		else if (l->has_agent)
+			l->status = "assigned";
+		else
+			l->status = "qualified";
+	}
+	processed_at = GetCurrentTimestamp();
+	write_leads(leads, n, processed_at, counted, ncounted);
+	return processed_at;
+}
+
+/*
+ * sample_latency
+ *		Record how long leads[0..n) waited and took, for the queue's figures.
+ */
+static void
+sample_latency(const Lead *leads, int n, TimestampTz now, TimestampTz processed_at, PipelineResult *res)
+{
+	for (int i = 0; i < n && res->nsamples < res->capacity; i++)
+	{
+		res->wait_us[res->nsamples] = now - leads[i].enqueued_at;
+		res->proc_us[res->nsamples] = processed_at - leads[i].enqueued_at;
+		res->nsamples++;
+	}
 }
 
 /*
@@ -676,13 +740,12 @@ static int
 process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryContext keep_cxt,
 		int64 **ids, int *nids, PipelineResult *res)
 {
-	int			agents_used;
 	int			n;
+	int			nwait;
 	Lead	   *leads;
 	Coverage	cov;
 	LeadgenWeights weights;
 	int64		now_us = now + UNIX_EPOCH_OFFSET_US;
-	TimestampTz processed_at;
 
 	/*
 	 * Carriers and weights are read before the gate, to keep what it
@@ -708,36 +771,47 @@ process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryC
 		LeadRead(leads[i].payload, &leads[i].in);
 		LeadgenValidate(&leads[i].in, now_us, state_served, &cov, &weights, &leads[i].v);
 	}
-	DuplicatesLockKeys(leads, n);
+	nwait = DuplicatesLockKeys(leads, n);
 	DuplicatesGateRelease();
-	DuplicatesFind(leads, n);
-	agents_used = assign_agents(leads, n, lock_agents);
 
-	for (int i = 0; i < n; i++)
+	/*
+	 * Leads sharing a contact key with a batch still running are judged
+	 * after its commit. With agents locked (a redo), or when every lead
+	 * waits, the batch waits first and is written whole.
+	 */
+	if (nwait > 0 && (lock_agents || nwait == n))
 	{
-		Lead	   *l = &leads[i];
-
-		if (l->v.n_reasons > 0)
-			l->status = "rejected";
-		else if (l->has_dup)
-			l->status = "duplicate";
-		else if (l->has_agent)
-			l->status = "assigned";
-		else
-			l->status = "qualified";
+		DuplicatesWait();
+		nwait = 0;
 	}
-
-	processed_at = GetCurrentTimestamp();
-	if (write_leads(leads, n, processed_at) != agents_used)
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg(AGENT_DEACTIVATED_MSG)));
-
-	for (int i = 0; i < n && res->nsamples < res->capacity; i++)
+	if (nwait == 0)
+		sample_latency(leads, n, now,
+					   judge_and_write(leads, n, lock_agents, NULL, 0, leads, n), res);
+	else
 	{
-		res->wait_us[res->nsamples] = now - leads[i].enqueued_at;
-		res->proc_us[res->nsamples] = processed_at - leads[i].enqueued_at;
-		res->nsamples++;
+		/*
+		 * Written in two parts, each in claim order: first the leads that
+		 * share no key with a running batch nor with a waiting lead (their
+		 * agents' counts are raised with the second part, so that this
+		 * batch takes no agent lock while it waits: the batch it waits
+		 * for raises counts too), then, after the wait, the others.
+		 */
+		Lead	   *order = palloc(sizeof(Lead) * n);
+		int			nfree = 0;
+		TimestampTz t;
+
+		for (int i = 0; i < n; i++)
+			if (!leads[i].waits)
+				order[nfree++] = leads[i];
+		for (int i = 0, k = nfree; i < n; i++)
+			if (leads[i].waits)
+				order[k++] = leads[i];
+
+		t = judge_and_write(order, nfree, false, NULL, 0, NULL, 0);
+		sample_latency(order, nfree, now, t, res);
+		DuplicatesWait();
+		t = judge_and_write(order + nfree, n - nfree, false, order, nfree, order, n);
+		sample_latency(order + nfree, n - nfree, now, t, res);
 	}
 	return n;
 }
