@@ -32,12 +32,14 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "duplicates.h"
 #include "dupscan.h"
 #include "pg_leadgen.h"
+#include "shmem.h"
 #include "spiutil.h"
 
 #define S LEADGEN_SCHEMA_NAME
@@ -153,6 +155,33 @@ add_holders(VirtualTransactionId *vx, int count)
 }
 
 /*
+ * The gate ticket of this backend's transaction: the order in which it
+ * first passed the gate (0: not yet, or no shared memory).
+ */
+static uint64 my_ticket = 0;
+
+/*
+ * passed_gate_after_us
+ *		Whether the holder vxid of a key first passed the gate after this
+ *		transaction did: a later batch, which waits for this one, not the
+ *		other way round. A transaction that passes the gate again (a batch
+ *		redone with its agents locked, its leads retried one by one, or
+ *		process_pending taking several batches) keeps its first ticket, so
+ *		it never waits for a batch that may be waiting for it.
+ */
+static bool
+passed_gate_after_us(VirtualTransactionId vxid)
+{
+	LeadgenGateSlot *slot;
+
+	if (leadgen_gate == NULL || my_ticket == 0 ||
+		vxid.backendId < 1 || vxid.backendId >= leadgen_gate->nslots)
+		return false;
+	slot = &leadgen_gate->slot[vxid.backendId];
+	return slot->lxid == vxid.localTransactionId && slot->ticket > my_ticket;
+}
+
+/*
  * DuplicatesLockKeys
  *		Take the batch's contact keys (type and normalized email or phone)
  *		as transaction locks, and find which leads must wait for an earlier
@@ -229,8 +258,14 @@ DuplicatesLockKeys(Lead *leads, int n)
 			SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, LEADGEN_DUP_LOCK_CLASS, keys[k].hash, 2);
 			(void) LockAcquire(&tag, ShareLock, false, false);
 			vx = GetLockConflicts(&tag, ExclusiveLock, &count);
-			add_holders(vx, count);
-			hash_held = count > 0;
+			hash_held = false;
+			for (int h = 0; h < count; h++)
+			{
+				if (passed_gate_after_us(vx[h]))
+					continue;
+				add_holders(&vx[h], 1);
+				hash_held = true;
+			}
 			pfree(vx);
 		}
 		if (hash_held)
@@ -274,9 +309,11 @@ DuplicatesWait(void)
  * batch, next, finds that lead in its lead's future: two originals where
  * DOMAIN.md has one duplicate. Through the gate, concurrent batches see
  * each other's leads as if they had run one after the other in claim
- * order: a batch records as holders of its keys only batches that passed
- * the gate before it. Whoever holds the gate waits only for a session
- * holding a key in exclusive mode by hand, never for a batch.
+ * order: a batch records as holders of its keys only transactions that
+ * first passed the gate before it (tickets, passed_gate_after_us), so
+ * waits go from later to earlier tickets only: no deadlock. Whoever holds
+ * the gate waits only for a session holding a key in exclusive mode by
+ * hand, never for a batch.
  */
 static bool gate_held = false;
 
@@ -294,6 +331,20 @@ DuplicatesGateAcquire(void)
 	gate_lock_tag(&tag);
 	(void) LockAcquire(&tag, ExclusiveLock, true, false);
 	gate_held = true;
+
+	/* this transaction's ticket: taken at its first pass */
+	my_ticket = 0;
+	if (leadgen_gate != NULL && MyBackendId >= 1 && MyBackendId < leadgen_gate->nslots)
+	{
+		LeadgenGateSlot *slot = &leadgen_gate->slot[MyBackendId];
+
+		if (slot->lxid != MyProc->lxid || slot->ticket == 0)
+		{
+			slot->ticket = ++leadgen_gate->last_ticket;
+			slot->lxid = MyProc->lxid;
+		}
+		my_ticket = slot->ticket;
+	}
 }
 
 /* Idempotent: also called on every error path of a batch. */

@@ -97,7 +97,11 @@ typedef struct Coverage
 static int	active_added = 0;
 
 static SPIPlanPtr plan_claim = NULL;
+static SPIPlanPtr plan_claim_above = NULL;
+static SPIPlanPtr plan_claim_after = NULL;
+static SPIPlanPtr plan_claim_below = NULL;
 static SPIPlanPtr plan_claim_one = NULL;
+static SPIPlanPtr plan_claim_ids = NULL;
 static SPIPlanPtr plan_coverage = NULL;
 static SPIPlanPtr plan_weights = NULL;
 static SPIPlanPtr plan_agents = NULL;
@@ -105,6 +109,28 @@ static SPIPlanPtr plan_write = NULL;
 
 #define CLAIM_COLUMNS \
 	" RETURNING p.id, p.payload, p.broker_id, p.external_id, p.attempts, p.enqueued_at, p.priority"
+
+/* The claim of the first due rows in claim order among those meeting cond. */
+#define CLAIM_SQL(cond) \
+	"DELETE FROM " S ".leads_pending p WHERE p.id = ANY (ARRAY(" \
+	" SELECT q.id FROM " S ".leads_pending q" \
+	"  WHERE q.next_attempt_at <= $2 AND " cond \
+	"    AND NOT EXISTS (SELECT 1 FROM " S ".queues z WHERE z.name = 'leads' AND z.paused)" \
+	"  ORDER BY q.priority DESC, q.id LIMIT $1 FOR UPDATE SKIP LOCKED))" \
+	CLAIM_COLUMNS
+
+/*
+ * Where this process's last claim ended, for the next one (pipeline workers
+ * only, see claim). A claim from the queue's head runs at least every
+ * CLAIM_FROM_HEAD_US.
+ */
+static bool claim_hints = false;
+static bool claim_hint_valid = false;
+static int32 claim_hint_priority;
+static int64 claim_hint_id;
+static TimestampTz claim_head_at = 0;
+
+#define CLAIM_FROM_HEAD_US		USECS_PER_SEC
 
 /*
  * prepare_plans
@@ -128,13 +154,15 @@ prepare_plans(void)
 		 * autovacuum analyzes it): seen claiming all 5,000 waiting rows at
 		 * once in 3.3 s instead of 100 in 2 ms.
 		 */
-		plan_claim = LeadgenKeepPlan(
-							   "DELETE FROM " S ".leads_pending p WHERE p.id = ANY (ARRAY("
-							   " SELECT q.id FROM " S ".leads_pending q"
-							   "  WHERE q.next_attempt_at <= $2"
-							   "    AND NOT EXISTS (SELECT 1 FROM " S ".queues z WHERE z.name = 'leads' AND z.paused)"
-							   "  ORDER BY q.priority DESC, q.id LIMIT $1 FOR UPDATE SKIP LOCKED))"
-							   CLAIM_COLUMNS, 2, t);
+		plan_claim = LeadgenKeepPlan(CLAIM_SQL("true"), 2, t);
+	}
+	{
+		Oid			t[4] = {INT4OID, TIMESTAMPTZOID, INT4OID, INT8OID};
+
+		/* from where the last claim ended (claim) */
+		plan_claim_above = LeadgenKeepPlan(CLAIM_SQL("q.priority > $3"), 3, t);
+		plan_claim_after = LeadgenKeepPlan(CLAIM_SQL("q.priority = $3 AND q.id > $4"), 4, t);
+		plan_claim_below = LeadgenKeepPlan(CLAIM_SQL("q.priority < $3"), 3, t);
 	}
 	{
 		Oid			t[1] = {INT8OID};
@@ -142,6 +170,15 @@ prepare_plans(void)
 		plan_claim_one = LeadgenKeepPlan(
 								   "DELETE FROM " S ".leads_pending p WHERE p.id = ANY (ARRAY("
 								   " SELECT q.id FROM " S ".leads_pending q WHERE q.id = $1 FOR UPDATE SKIP LOCKED))"
+								   CLAIM_COLUMNS, 1, t);
+	}
+	{
+		Oid			t[1] = {INT8ARRAYOID};
+
+		/* a batch redone takes the rows it had (those still there) */
+		plan_claim_ids = LeadgenKeepPlan(
+								   "DELETE FROM " S ".leads_pending p WHERE p.id = ANY (ARRAY("
+								   " SELECT q.id FROM " S ".leads_pending q WHERE q.id = ANY ($1) FOR UPDATE SKIP LOCKED))"
 								   CLAIM_COLUMNS, 1, t);
 	}
 	plan_coverage = LeadgenKeepPlan(
@@ -361,61 +398,140 @@ cmp_claim_order(const void *a, const void *b)
 }
 
 /*
- * claim
- *		Take due pending rows (or the one row one_id) for this transaction.
- *		Returns the leads, in priority then submission order.
+ * claim_rows
+ *		Run a claim statement for up to limit rows and append what it took
+ *		to leads[at..]. Returns how many it took.
  */
-static Lead *
-claim(int batch_size, int64 one_id, TimestampTz now, int *nleads)
+static int
+claim_rows(SPIPlanPtr plan, Datum *args, Lead *leads, int at)
 {
-	int			ret;
-	Lead	   *leads;
+	int			ret = SPI_execute_plan(plan, args, NULL, false, 0);
 	int			n;
 
-	if (one_id > 0)
-	{
-		Datum		arg = Int64GetDatum(one_id);
-
-		ret = SPI_execute_plan(plan_claim_one, &arg, NULL, false, 0);
-	}
-	else
-	{
-		Datum		args[2];
-
-		args[0] = Int32GetDatum(batch_size);
-		args[1] = TimestampTzGetDatum(now);
-		ret = SPI_execute_plan(plan_claim, args, NULL, false, 0);
-	}
 	if (ret != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "claiming pending leads failed: %s", SPI_result_code_string(ret));
 
 	n = (int) SPI_processed;
 	QueueAddActive(n);
 	active_added += n;
-	leads = palloc0(sizeof(Lead) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
+		Lead	   *l = &leads[at + i];
 		bool		isnull;
 		Datum		d;
 
-		leads[i].id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		leads[i].payload = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 2, &isnull));
+		l->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		l->payload = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 2, &isnull));
 		d = SPI_getbinval(tup, desc, 3, &isnull);
-		leads[i].has_broker = !isnull;
-		leads[i].broker_id = isnull ? 0 : DatumGetInt64(d);
-		leads[i].external_id = SPI_getvalue(tup, desc, 4);
-		leads[i].attempts = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
-		leads[i].enqueued_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 6, &isnull));
-		leads[i].priority = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
+		l->has_broker = !isnull;
+		l->broker_id = isnull ? 0 : DatumGetInt64(d);
+		l->external_id = SPI_getvalue(tup, desc, 4);
+		l->attempts = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+		l->enqueued_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 6, &isnull));
+		l->priority = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
 	}
 	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
+/*
+ * claim
+ *		Take due pending rows (or the one row one_id, or those of
+ *		only_ids[0..n_only) still pending) for this transaction. Returns
+ *		the leads, in priority then submission order.
+ *
+ * A claim reads the claim index from the queue's head, past the entries
+ * of the rows earlier claims deleted, until VACUUM removes them; in a
+ * backlog that is most of the index (autovacuum visits the table once a
+ * minute at most), and the claim grew from 0.5 to over 1 ms a batch. So a
+ * pipeline worker whose last claim took a full batch starts the next one
+ * where that one ended: rows of a higher priority, then those of its last
+ * row's priority after its id, then lower priorities, three statements
+ * each reading the index from its own bound. Rows behind that point
+ * cannot be new (ids grow) but can become due there: a retry whose
+ * backoff ended, a submission that committed after later ones, rows of a
+ * batch that failed in another worker. They are taken by the next claim
+ * from the head: when a claim from the point takes nothing, when a claim
+ * takes less than a full batch, and at least every CLAIM_FROM_HEAD_US.
+ */
+static Lead *
+claim(int batch_size, int64 one_id, const int64 *only_ids, int n_only, TimestampTz now, int *nleads)
+{
+	Lead	   *leads;
+	int			n = 0;
+	int			want = one_id > 0 ? 1 : n_only > 0 ? n_only : batch_size;
+
+	leads = palloc0(sizeof(Lead) * Max(want, 1));
+	if (one_id > 0)
+	{
+		Datum		arg = Int64GetDatum(one_id);
+
+		n = claim_rows(plan_claim_one, &arg, leads, 0);
+	}
+	else if (n_only > 0)
+	{
+		Datum	   *idv = palloc(sizeof(Datum) * n_only);
+		Datum		arg;
+
+		for (int i = 0; i < n_only; i++)
+			idv[i] = Int64GetDatum(only_ids[i]);
+		arg = LeadgenMakeArray(idv, NULL, n_only, INT8OID);
+		n = claim_rows(plan_claim_ids, &arg, leads, 0);
+	}
+	else
+	{
+		Datum		args[4];
+
+		args[0] = Int32GetDatum(batch_size);
+		args[1] = TimestampTzGetDatum(now);
+		if (claim_hints && claim_hint_valid && now - claim_head_at < CLAIM_FROM_HEAD_US)
+		{
+			args[2] = Int32GetDatum(claim_hint_priority);
+			args[3] = Int64GetDatum(claim_hint_id);
+			n = claim_rows(plan_claim_above, args, leads, 0);
+			if (n < batch_size)
+			{
+				args[0] = Int32GetDatum(batch_size - n);
+				n += claim_rows(plan_claim_after, args, leads, n);
+			}
+			if (n < batch_size)
+			{
+				args[0] = Int32GetDatum(batch_size - n);
+				n += claim_rows(plan_claim_below, args, leads, n);
+			}
+			args[0] = Int32GetDatum(batch_size);
+		}
+		if (n == 0)
+		{
+			n = claim_rows(plan_claim, args, leads, 0);
+			claim_head_at = now;
+		}
+	}
 
 	/* DELETE ... RETURNING gives no order: restore the claim order. */
 	qsort(leads, n, sizeof(Lead), cmp_claim_order);
+	claim_hint_valid = one_id <= 0 && n_only == 0 && n == batch_size;
+	if (claim_hint_valid)
+	{
+		claim_hint_priority = leads[n - 1].priority;
+		claim_hint_id = leads[n - 1].id;
+	}
 	*nleads = n;
 	return leads;
+}
+
+/*
+ * PipelineClaimFromLastEnd
+ *		Let this process's claims start where its last one ended (claim);
+ *		for the pipeline workers, which claim batch after batch.
+ */
+void
+PipelineClaimFromLastEnd(bool on)
+{
+	claim_hints = on;
+	claim_hint_valid = false;
 }
 
 /*
@@ -737,8 +853,8 @@ sample_latency(const Lead *leads, int n, TimestampTz now, TimestampTz processed_
  *		keep_cxt) before anything else can fail.
  */
 static int
-process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryContext keep_cxt,
-		int64 **ids, int *nids, PipelineResult *res)
+process(int batch_size, int64 one_id, const int64 *only_ids, int n_only, bool lock_agents,
+		TimestampTz now, MemoryContext keep_cxt, int64 **ids, int *nids, PipelineResult *res)
 {
 	int			n;
 	int			nwait;
@@ -755,7 +871,7 @@ process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryC
 	load_weights(&weights);
 
 	DuplicatesGateAcquire();
-	leads = claim(batch_size, one_id, now, &n);
+	leads = claim(batch_size, one_id, only_ids, n_only, now, &n);
 	*ids = MemoryContextAlloc(keep_cxt, sizeof(int64) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		(*ids)[i] = leads[i].id;
@@ -844,6 +960,8 @@ typedef struct SubxactCall
 	MemoryContext keep_cxt;
 	int64	   *ids;
 	int			nids;
+	int64	   *only_ids;		/* a redo: the rows of the first try */
+	int			n_only;
 	int			processed;
 	ErrorData  *failure;		/* for FailureRecord */
 	PipelineResult *res;
@@ -863,8 +981,9 @@ run_in_subxact(SubxactCall *call)
 		if (call->failure != NULL)
 			FailureRecord(call->one_id, call->failure, call->res);
 		else
-			call->processed = process(call->batch_size, call->one_id, call->lock_agents, call->now,
-									  call->keep_cxt, &call->ids, &call->nids, call->res);
+			call->processed = process(call->batch_size, call->one_id, call->only_ids, call->n_only,
+									  call->lock_agents, call->now, call->keep_cxt, &call->ids,
+									  &call->nids, call->res);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -876,6 +995,8 @@ run_in_subxact(SubxactCall *call)
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		DuplicatesGateRelease();
+		/* the rows claimed are back in the queue, behind the claim's end */
+		claim_hint_valid = false;
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		if (must_rethrow(edata))
@@ -938,11 +1059,16 @@ PipelineRunBatch(int batch_size, PipelineResult *res)
 
 	/*
 	 * The optimistic assignment met a concurrent change of an agent: redo
-	 * the batch with the agents locked.
+	 * the batch with the agents locked, on the rows it had (a claim from
+	 * the head could take later rows, judged then before a batch that
+	 * claimed earlier ones in between: this transaction's gate ticket is
+	 * older, so it does not wait for that batch).
 	 */
 	if (edata != NULL && is_agent_conflict(edata))
 	{
 		call.lock_agents = true;
+		call.only_ids = call.ids;
+		call.n_only = call.nids;
 		call.ids = NULL;
 		call.nids = 0;
 		call.processed = 0;

@@ -31,6 +31,7 @@
 #include "shmem.h"
 
 LeadgenShared *leadgen_shared = NULL;
+LeadgenGate *leadgen_gate = NULL;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -39,12 +40,21 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
  * leadgen_shmem_request
  *		Ask for our block while the postmaster sizes shared memory.
  */
+/* one slot per BackendId (1 .. MaxBackends), slot 0 unused */
+static Size
+gate_size(void)
+{
+	return add_size(offsetof(LeadgenGate, slot),
+					mul_size(MaxBackends + 1, sizeof(LeadgenGateSlot)));
+}
+
 static void
 leadgen_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(LeadgenShared)));
+	RequestAddinShmemSpace(MAXALIGN(gate_size()));
 }
 
 /*
@@ -71,6 +81,12 @@ leadgen_shmem_startup(void)
 		pg_atomic_init_u64(&leadgen_shared->stats.failed, 0);
 		pg_atomic_init_u64(&leadgen_shared->stats.dead, 0);
 		pg_atomic_init_u32(&leadgen_shared->stats.active, 0);
+	}
+	leadgen_gate = ShmemInitStruct("pg_leadgen claim gate", gate_size(), &found);
+	if (!found)
+	{
+		memset(leadgen_gate, 0, gate_size());
+		leadgen_gate->nslots = MaxBackends + 1;
 	}
 	LWLockRelease(AddinShmemInitLock);
 }

@@ -52,6 +52,26 @@ typedef struct LeadgenShared
 
 extern LeadgenShared *leadgen_shared;
 
+/*
+ * The claim gate's tickets (duplicates.c): the order in which transactions
+ * first passed the gate, one slot per backend (indexed by BackendId), read
+ * and written only by holders of the gate.
+ */
+typedef struct LeadgenGateSlot
+{
+	LocalTransactionId lxid;	/* the transaction the ticket is for */
+	uint64		ticket;
+} LeadgenGateSlot;
+
+typedef struct LeadgenGate
+{
+	uint64		last_ticket;
+	int			nslots;
+	LeadgenGateSlot slot[FLEXIBLE_ARRAY_MEMBER];
+} LeadgenGate;
+
+extern LeadgenGate *leadgen_gate;
+
 extern void ShmemInit(void);
 extern bool ShmemAttached(void);
 extern void ShmemSetWorkerLatch(int slot, Latch *latch);

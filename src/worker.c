@@ -265,6 +265,7 @@ PipelineWorkerMain(Datum main_arg)
 
 	ShmemSetWorkerLatch(slot, MyLatch);
 	before_shmem_exit(worker_exit, Int32GetDatum(slot));
+	PipelineClaimFromLastEnd(true);
 
 	memset(&res, 0, sizeof(res));
 	res.capacity = 10000;		/* the largest leadgen.batch_size */
@@ -305,6 +306,8 @@ PipelineWorkerMain(Datum main_arg)
 		{
 			MemoryContextSwitchTo(loop_cxt);
 			recover_from_error();
+			/* the batch's rows are back in the queue: claim from its head */
+			PipelineClaimFromLastEnd(true);
 			more = false;
 		}
 		PG_END_TRY();
