@@ -14,7 +14,7 @@ EXTENSION   = pg_leadgen
 EXTVERSION  = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
 
 MODULE_big  = pg_leadgen
-OBJS        = src/pg_leadgen.o src/spiutil.o src/guc.o src/shmem.o src/worker.o src/bgxact.o src/submit.o src/leadread.o src/pipeline.o src/duplicates.o src/failure.o src/dupscan.o src/agentscan.o src/agentrank.o src/assign.o src/queue.o src/scheduler.o src/security.o src/archive.o src/cron.o src/perf.o src/api.o src/listpage.o src/listroute.o src/validate.o src/zipstate.o
+OBJS        = src/pg_leadgen.o src/spiutil.o src/guc.o src/shmem.o src/worker.o src/bgxact.o src/submit.o src/leadread.o src/pipeline.o src/claim.o src/duplicates.o src/failure.o src/dupscan.o src/agentscan.o src/agentrank.o src/assign.o src/queue.o src/scheduler.o src/security.o src/archive.o src/cron.o src/perf.o src/api.o src/listpage.o src/listroute.o src/validate.o src/zipstate.o
 
 # SQL sources, concatenated in this order into the versioned install script.
 SQL_SRC     = src/sql/00_schema.sql \

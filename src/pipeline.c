@@ -67,6 +67,7 @@
 
 #include "agentscan.h"
 #include "assign.h"
+#include "claim.h"
 #include "duplicates.h"
 #include "failure.h"
 #include "lead.h"
@@ -93,44 +94,11 @@ typedef struct Coverage
 	char	  **keys;
 } Coverage;
 
-/* Leads this process counts in the shared "active" gauge. */
-static int	active_added = 0;
 
-static SPIPlanPtr plan_claim = NULL;
-static SPIPlanPtr plan_claim_above = NULL;
-static SPIPlanPtr plan_claim_after = NULL;
-static SPIPlanPtr plan_claim_below = NULL;
-static SPIPlanPtr plan_claim_one = NULL;
-static SPIPlanPtr plan_claim_ids = NULL;
 static SPIPlanPtr plan_coverage = NULL;
 static SPIPlanPtr plan_weights = NULL;
 static SPIPlanPtr plan_agents = NULL;
 static SPIPlanPtr plan_write = NULL;
-
-#define CLAIM_COLUMNS \
-	" RETURNING p.id, p.payload, p.broker_id, p.external_id, p.attempts, p.enqueued_at, p.priority"
-
-/* The claim of the first due rows in claim order among those meeting cond. */
-#define CLAIM_SQL(cond) \
-	"DELETE FROM " S ".leads_pending p WHERE p.id = ANY (ARRAY(" \
-	" SELECT q.id FROM " S ".leads_pending q" \
-	"  WHERE q.next_attempt_at <= $2 AND " cond \
-	"    AND NOT EXISTS (SELECT 1 FROM " S ".queues z WHERE z.name = 'leads' AND z.paused)" \
-	"  ORDER BY q.priority DESC, q.id LIMIT $1 FOR UPDATE SKIP LOCKED))" \
-	CLAIM_COLUMNS
-
-/*
- * Where this process's last claim ended, for the next one (pipeline workers
- * only, see claim). A claim from the queue's head runs at least every
- * CLAIM_FROM_HEAD_US.
- */
-static bool claim_hints = false;
-static bool claim_hint_valid = false;
-static int32 claim_hint_priority;
-static int64 claim_hint_id;
-static TimestampTz claim_head_at = 0;
-
-#define CLAIM_FROM_HEAD_US		USECS_PER_SEC
 
 /*
  * prepare_plans
@@ -139,48 +107,9 @@ static TimestampTz claim_head_at = 0;
 static void
 prepare_plans(void)
 {
-	if (plan_claim != NULL)
+	if (plan_coverage != NULL)
 		return;
 
-	{
-		Oid			t[2] = {INT4OID, TIMESTAMPTZOID};
-
-		/*
-		 * The ids are taken once, as an array (an InitPlan), then deleted
-		 * through the primary key. Written as "p.id IN (subquery)", the
-		 * planner may pick a nested-loop semi join that runs the LIMIT
-		 * subquery again for every pending row when leads_pending's
-		 * statistics say it is nearly empty (a queue often is when
-		 * autovacuum analyzes it): seen claiming all 5,000 waiting rows at
-		 * once in 3.3 s instead of 100 in 2 ms.
-		 */
-		plan_claim = LeadgenKeepPlan(CLAIM_SQL("true"), 2, t);
-	}
-	{
-		Oid			t[4] = {INT4OID, TIMESTAMPTZOID, INT4OID, INT8OID};
-
-		/* from where the last claim ended (claim) */
-		plan_claim_above = LeadgenKeepPlan(CLAIM_SQL("q.priority > $3"), 3, t);
-		plan_claim_after = LeadgenKeepPlan(CLAIM_SQL("q.priority = $3 AND q.id > $4"), 4, t);
-		plan_claim_below = LeadgenKeepPlan(CLAIM_SQL("q.priority < $3"), 3, t);
-	}
-	{
-		Oid			t[1] = {INT8OID};
-
-		plan_claim_one = LeadgenKeepPlan(
-								   "DELETE FROM " S ".leads_pending p WHERE p.id = ANY (ARRAY("
-								   " SELECT q.id FROM " S ".leads_pending q WHERE q.id = $1 FOR UPDATE SKIP LOCKED))"
-								   CLAIM_COLUMNS, 1, t);
-	}
-	{
-		Oid			t[1] = {INT8ARRAYOID};
-
-		/* a batch redone takes the rows it had (those still there) */
-		plan_claim_ids = LeadgenKeepPlan(
-								   "DELETE FROM " S ".leads_pending p WHERE p.id = ANY (ARRAY("
-								   " SELECT q.id FROM " S ".leads_pending q WHERE q.id = ANY ($1) FOR UPDATE SKIP LOCKED))"
-								   CLAIM_COLUMNS, 1, t);
-	}
 	plan_coverage = LeadgenKeepPlan(
 							  "SELECT DISTINCT upper(s.st) || ':' || lower(t.ty)"
 							  "  FROM " S ".carriers c, unnest(c.states) s(st), unnest(c.insurance_types) t(ty)"
@@ -381,157 +310,6 @@ load_weights(LeadgenWeights *w)
 	w->source_names = (const char *const *) names;
 	w->source_points = points;
 	SPI_freetuptable(SPI_tuptable);
-}
-
-/* Claim order: highest priority first, then submission (id) order. */
-static int
-cmp_claim_order(const void *a, const void *b)
-{
-	const Lead *x = (const Lead *) a;
-	const Lead *y = (const Lead *) b;
-
-	if (x->priority != y->priority)
-		return x->priority > y->priority ? -1 : 1;
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return 0;
-}
-
-/*
- * claim_rows
- *		Run a claim statement for up to limit rows and append what it took
- *		to leads[at..]. Returns how many it took.
- */
-static int
-claim_rows(SPIPlanPtr plan, Datum *args, Lead *leads, int at)
-{
-	int			ret = SPI_execute_plan(plan, args, NULL, false, 0);
-	int			n;
-
-	if (ret != SPI_OK_DELETE_RETURNING)
-		elog(ERROR, "claiming pending leads failed: %s", SPI_result_code_string(ret));
-
-	n = (int) SPI_processed;
-	QueueAddActive(n);
-	active_added += n;
-	for (int i = 0; i < n; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		Lead	   *l = &leads[at + i];
-		bool		isnull;
-		Datum		d;
-
-		l->id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		l->payload = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 2, &isnull));
-		d = SPI_getbinval(tup, desc, 3, &isnull);
-		l->has_broker = !isnull;
-		l->broker_id = isnull ? 0 : DatumGetInt64(d);
-		l->external_id = SPI_getvalue(tup, desc, 4);
-		l->attempts = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
-		l->enqueued_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 6, &isnull));
-		l->priority = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
-	}
-	SPI_freetuptable(SPI_tuptable);
-	return n;
-}
-
-/*
- * claim
- *		Take due pending rows (or the one row one_id, or those of
- *		only_ids[0..n_only) still pending) for this transaction. Returns
- *		the leads, in priority then submission order.
- *
- * A claim reads the claim index from the queue's head, past the entries
- * of the rows earlier claims deleted, until VACUUM removes them; in a
- * backlog that is most of the index (autovacuum visits the table once a
- * minute at most), and the claim grew from 0.5 to over 1 ms a batch. So a
- * pipeline worker whose last claim took a full batch starts the next one
- * where that one ended: rows of a higher priority, then those of its last
- * row's priority after its id, then lower priorities, three statements
- * each reading the index from its own bound. Rows behind that point
- * cannot be new (ids grow) but can become due there: a retry whose
- * backoff ended, a submission that committed after later ones, rows of a
- * batch that failed in another worker. They are taken by the next claim
- * from the head: when a claim from the point takes nothing, when a claim
- * takes less than a full batch, and at least every CLAIM_FROM_HEAD_US.
- */
-static Lead *
-claim(int batch_size, int64 one_id, const int64 *only_ids, int n_only, TimestampTz now, int *nleads)
-{
-	Lead	   *leads;
-	int			n = 0;
-	int			want = one_id > 0 ? 1 : n_only > 0 ? n_only : batch_size;
-
-	leads = palloc0(sizeof(Lead) * Max(want, 1));
-	if (one_id > 0)
-	{
-		Datum		arg = Int64GetDatum(one_id);
-
-		n = claim_rows(plan_claim_one, &arg, leads, 0);
-	}
-	else if (n_only > 0)
-	{
-		Datum	   *idv = palloc(sizeof(Datum) * n_only);
-		Datum		arg;
-
-		for (int i = 0; i < n_only; i++)
-			idv[i] = Int64GetDatum(only_ids[i]);
-		arg = LeadgenMakeArray(idv, NULL, n_only, INT8OID);
-		n = claim_rows(plan_claim_ids, &arg, leads, 0);
-	}
-	else
-	{
-		Datum		args[4];
-
-		args[0] = Int32GetDatum(batch_size);
-		args[1] = TimestampTzGetDatum(now);
-		if (claim_hints && claim_hint_valid && now - claim_head_at < CLAIM_FROM_HEAD_US)
-		{
-			args[2] = Int32GetDatum(claim_hint_priority);
-			args[3] = Int64GetDatum(claim_hint_id);
-			n = claim_rows(plan_claim_above, args, leads, 0);
-			if (n < batch_size)
-			{
-				args[0] = Int32GetDatum(batch_size - n);
-				n += claim_rows(plan_claim_after, args, leads, n);
-			}
-			if (n < batch_size)
-			{
-				args[0] = Int32GetDatum(batch_size - n);
-				n += claim_rows(plan_claim_below, args, leads, n);
-			}
-			args[0] = Int32GetDatum(batch_size);
-		}
-		if (n == 0)
-		{
-			n = claim_rows(plan_claim, args, leads, 0);
-			claim_head_at = now;
-		}
-	}
-
-	/* DELETE ... RETURNING gives no order: restore the claim order. */
-	qsort(leads, n, sizeof(Lead), cmp_claim_order);
-	claim_hint_valid = one_id <= 0 && n_only == 0 && n == batch_size;
-	if (claim_hint_valid)
-	{
-		claim_hint_priority = leads[n - 1].priority;
-		claim_hint_id = leads[n - 1].id;
-	}
-	*nleads = n;
-	return leads;
-}
-
-/*
- * PipelineClaimFromLastEnd
- *		Let this process's claims start where its last one ended (claim);
- *		for the pipeline workers, which claim batch after batch.
- */
-void
-PipelineClaimFromLastEnd(bool on)
-{
-	claim_hints = on;
-	claim_hint_valid = false;
 }
 
 /*
@@ -871,7 +649,7 @@ process(int batch_size, int64 one_id, const int64 *only_ids, int n_only, bool lo
 	load_weights(&weights);
 
 	DuplicatesGateAcquire();
-	leads = claim(batch_size, one_id, only_ids, n_only, now, &n);
+	leads = Claim(batch_size, one_id, only_ids, n_only, now, &n);
 	*ids = MemoryContextAlloc(keep_cxt, sizeof(int64) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		(*ids)[i] = leads[i].id;
@@ -996,7 +774,7 @@ run_in_subxact(SubxactCall *call)
 		RollbackAndReleaseCurrentSubTransaction();
 		DuplicatesGateRelease();
 		/* the rows claimed are back in the queue, behind the claim's end */
-		claim_hint_valid = false;
+		ClaimForgetEnd();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		if (must_rethrow(edata))
@@ -1044,6 +822,7 @@ PipelineRunBatch(int batch_size, PipelineResult *res)
 	int			claimed;
 
 	prepare_plans();
+	ClaimPrepare();
 	PipelineResetActive();
 	res->claimed = res->processed = res->retried = res->dead = 0;
 	res->nsamples = 0;
@@ -1146,6 +925,5 @@ PipelineRunBatch(int batch_size, PipelineResult *res)
 void
 PipelineResetActive(void)
 {
-	QueueAddActive(-active_added);
-	active_added = 0;
+	ClaimResetActive();
 }

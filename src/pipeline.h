@@ -29,6 +29,5 @@ typedef struct PipelineResult
 
 extern int	PipelineRunBatch(int batch_size, PipelineResult *result);
 extern void PipelineResetActive(void);
-extern void PipelineClaimFromLastEnd(bool on);
 
 #endif							/* LEADGEN_PIPELINE_H */

@@ -50,6 +50,7 @@
 #include "utils/timestamp.h"
 
 #include "bgxact.h"
+#include "claim.h"
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
@@ -265,7 +266,7 @@ PipelineWorkerMain(Datum main_arg)
 
 	ShmemSetWorkerLatch(slot, MyLatch);
 	before_shmem_exit(worker_exit, Int32GetDatum(slot));
-	PipelineClaimFromLastEnd(true);
+	ClaimFromLastEnd(true);
 
 	memset(&res, 0, sizeof(res));
 	res.capacity = 10000;		/* the largest leadgen.batch_size */
@@ -307,7 +308,7 @@ PipelineWorkerMain(Datum main_arg)
 			MemoryContextSwitchTo(loop_cxt);
 			recover_from_error();
 			/* the batch's rows are back in the queue: claim from its head */
-			PipelineClaimFromLastEnd(true);
+			ClaimFromLastEnd(true);
 			more = false;
 		}
 		PG_END_TRY();
