@@ -124,5 +124,33 @@ is($node->safe_psql('postgres', q{
       FROM leadgen.agents WHERE email = 'solo@example.com'}),
    '1/1', "the agent's count is its assignments");
 
+# Gate tickets: a transaction that passes the gate again never waits for a
+# batch that started after its first pass (that batch may be waiting for
+# it). A processes p1 (email T) and stays open; B takes p2 (email T, phone
+# Q) and waits for A; A then takes p3 (phone Q) in the same transaction:
+# B holds Q, but B's ticket is younger, so A goes on instead of waiting
+# for B (which waits for A: a deadlock).
+my $p1 = submit('t@example.com', '4155550707');
+$a = $node->background_psql('postgres');
+$a->query_safe('BEGIN');
+is($a->query_safe('SELECT leadgen.process_pending(1, 1)'), '1', 'A processed p1, its transaction open');
+my $p2 = submit('t@example.com', '4155550808');
+$b = $node->background_psql('postgres');
+$b_pid = $b->query_safe('SELECT pg_backend_pid()');
+$b->query_until(qr/started/, "\\echo started\nSELECT leadgen.process_pending(1, 1);\n");
+ok($node->poll_query_until('postgres', qq{
+    SELECT count(*) = 1 FROM pg_locks WHERE pid = $b_pid AND NOT granted AND locktype = 'virtualxid'}),
+   'B waits for A');
+my $p3 = submit('p3@example.com', '4155550808');
+is($a->query_safe('SELECT leadgen.process_pending(1, 1)'), '1',
+   'A, passing the gate again, processed p3 without waiting for B');
+$a->query_safe('COMMIT');
+$a->quit;
+$b->quit;
+is($node->safe_psql('postgres', qq{SELECT status || ' of ' || (duplicate_of = $p1) FROM leadgen.leads WHERE id = $p2}),
+   'duplicate of true', 'p2, judged after A committed, is the duplicate of p1');
+is($node->safe_psql('postgres', qq{SELECT count(*) FROM leadgen.leads WHERE id IN ($p1, $p2, $p3)}), '3',
+   'the three written, no deadlock');
+
 $node->stop;
 done_testing();
