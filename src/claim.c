@@ -39,7 +39,6 @@ static SPIPlanPtr plan_claim_above = NULL;
 static SPIPlanPtr plan_claim_after = NULL;
 static SPIPlanPtr plan_claim_below = NULL;
 static SPIPlanPtr plan_claim_one = NULL;
-static SPIPlanPtr plan_claim_ids = NULL;
 #define CLAIM_COLUMNS \
 	" RETURNING p.id, p.payload, p.broker_id, p.external_id, p.attempts, p.enqueued_at, p.priority"
 
@@ -105,15 +104,6 @@ ClaimPrepare(void)
 								   " SELECT q.id FROM " S ".leads_pending q WHERE q.id = $1 FOR UPDATE SKIP LOCKED))"
 								   CLAIM_COLUMNS, 1, t);
 	}
-	{
-		Oid			t[1] = {INT8ARRAYOID};
-
-		/* a batch redone takes the rows it had (those still there) */
-		plan_claim_ids = LeadgenKeepPlan(
-								   "DELETE FROM " S ".leads_pending p WHERE p.id = ANY (ARRAY("
-								   " SELECT q.id FROM " S ".leads_pending q WHERE q.id = ANY ($1) FOR UPDATE SKIP LOCKED))"
-								   CLAIM_COLUMNS, 1, t);
-	}
 }
 
 /* Claim order: highest priority first, then submission (id) order. */
@@ -171,9 +161,8 @@ claim_rows(SPIPlanPtr plan, Datum *args, Lead *leads, int at)
 
 /*
  * Claim
- *		Take due pending rows (or the one row one_id, or those of
- *		only_ids[0..n_only) still pending) for this transaction. Returns
- *		the leads, in priority then submission order.
+ *		Take due pending rows (or the one row one_id) for this transaction.
+ *		Returns the leads, in priority then submission order.
  *
  * A claim reads the claim index from the queue's head, past the entries
  * of the rows earlier claims deleted, until VACUUM removes them; in a
@@ -190,11 +179,11 @@ claim_rows(SPIPlanPtr plan, Datum *args, Lead *leads, int at)
  * takes less than a full batch, and at least every CLAIM_FROM_HEAD_US.
  */
 Lead *
-Claim(int batch_size, int64 one_id, const int64 *only_ids, int n_only, TimestampTz now, int *nleads)
+Claim(int batch_size, int64 one_id, TimestampTz now, int *nleads)
 {
 	Lead	   *leads;
 	int			n = 0;
-	int			want = one_id > 0 ? 1 : n_only > 0 ? n_only : batch_size;
+	int			want = one_id > 0 ? 1 : batch_size;
 
 	leads = palloc0(sizeof(Lead) * Max(want, 1));
 	if (one_id > 0)
@@ -202,16 +191,6 @@ Claim(int batch_size, int64 one_id, const int64 *only_ids, int n_only, Timestamp
 		Datum		arg = Int64GetDatum(one_id);
 
 		n = claim_rows(plan_claim_one, &arg, leads, 0);
-	}
-	else if (n_only > 0)
-	{
-		Datum	   *idv = palloc(sizeof(Datum) * n_only);
-		Datum		arg;
-
-		for (int i = 0; i < n_only; i++)
-			idv[i] = Int64GetDatum(only_ids[i]);
-		arg = LeadgenMakeArray(idv, NULL, n_only, INT8OID);
-		n = claim_rows(plan_claim_ids, &arg, leads, 0);
 	}
 	else
 	{
@@ -245,7 +224,7 @@ Claim(int batch_size, int64 one_id, const int64 *only_ids, int n_only, Timestamp
 
 	/* DELETE ... RETURNING gives no order: restore the claim order. */
 	qsort(leads, n, sizeof(Lead), cmp_claim_order);
-	claim_hint_valid = one_id <= 0 && n_only == 0 && n == batch_size;
+	claim_hint_valid = one_id <= 0 && n == batch_size;
 	if (claim_hint_valid)
 	{
 		claim_hint_priority = leads[n - 1].priority;

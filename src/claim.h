@@ -16,8 +16,7 @@
 #include "lead.h"
 
 extern void ClaimPrepare(void);
-extern Lead *Claim(int batch_size, int64 one_id, const int64 *only_ids, int n_only,
-				   TimestampTz now, int *nleads);
+extern Lead *Claim(int batch_size, int64 one_id, TimestampTz now, int *nleads);
 extern void ClaimFromLastEnd(bool on);
 extern void ClaimForgetEnd(void);
 extern void ClaimResetActive(void);

@@ -164,8 +164,8 @@ static uint64 my_ticket = 0;
  * passed_gate_after_us
  *		Whether the holder vxid of a key first passed the gate after this
  *		transaction did: a later batch, which waits for this one, not the
- *		other way round. A transaction that passes the gate again (a batch
- *		redone with its agents locked, its leads retried one by one, or
+ *		other way round. A transaction that passes the gate again (its
+ *		leads retried one by one after its batch failed, or
  *		process_pending taking several batches) keeps its first ticket, so
  *		it never waits for a batch that may be waiting for it.
  */

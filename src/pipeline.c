@@ -87,6 +87,8 @@
 
 #define AGENT_DEACTIVATED_MSG	"an agent was deactivated while leads were being assigned to it"
 
+static bool is_agent_conflict(ErrorData *edata);
+
 
 /* Active carriers' coverage, "ST:type" strings sorted for bsearch. */
 typedef struct Coverage
@@ -695,49 +697,13 @@ sample_latency(const Lead *leads, int n, TimestampTz now, TimestampTz processed_
 }
 
 /*
- * process
- *		Claim and process one batch (or the row one_id). Returns the number
- *		of leads written. The ids claimed are copied to *ids (allocated in
- *		keep_cxt) before anything else can fail.
+ * judge_parts
+ *		Judge and write the batch's leads: whole, or in two parts when some
+ *		of them wait for a running batch.
  */
-static int
-process(int batch_size, int64 one_id, const int64 *only_ids, int n_only, bool lock_agents,
-		TimestampTz now, MemoryContext keep_cxt, int64 **ids, int *nids, PipelineResult *res)
+static void
+judge_parts(Lead *leads, int n, int nwait, bool lock_agents, TimestampTz now, PipelineResult *res)
 {
-	int			n;
-	int			nwait;
-	Lead	   *leads;
-	Coverage	cov;
-	LeadgenWeights weights;
-	int64		now_us = now + UNIX_EPOCH_OFFSET_US;
-
-	/*
-	 * Carriers and weights are read before the gate, to keep what it
-	 * serializes short: the claim, the rules (C) and the key locks.
-	 */
-	load_coverage(&cov);
-	load_weights(&weights);
-
-	DuplicatesGateAcquire();
-	leads = Claim(batch_size, one_id, only_ids, n_only, now, &n);
-	*ids = MemoryContextAlloc(keep_cxt, sizeof(int64) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-		(*ids)[i] = leads[i].id;
-	*nids = n;
-	if (n == 0)
-	{
-		DuplicatesGateRelease();
-		return 0;
-	}
-
-	for (int i = 0; i < n; i++)
-	{
-		LeadRead(leads[i].payload, &leads[i].in);
-		LeadgenValidate(&leads[i].in, now_us, state_served, &cov, &weights, &leads[i].v);
-	}
-	nwait = DuplicatesLockKeys(leads, n);
-	DuplicatesGateRelease();
-
 	/*
 	 * Leads sharing a contact key with a batch still running are judged
 	 * after its commit. With agents locked (a redo), or when every lead
@@ -777,6 +743,113 @@ process(int batch_size, int64 one_id, const int64 *only_ids, int n_only, bool lo
 		t = judge_and_write(order + nfree, n - nfree, false, order, nfree, order, n);
 		sample_latency(order + nfree, n - nfree, now, t, res);
 	}
+}
+
+/*
+ * judge_batch
+ *		Judge and write the batch (judge_parts). The optimistic assignment
+ *		(lock_agents false) runs in a subtransaction: when it meets a
+ *		concurrent change of an agent, its writes are undone and the batch
+ *		is judged again with its agents locked, keeping its claim and its
+ *		contact keys. Releasing the keys between the two tries (the batch's
+ *		own subtransaction rolled back, its rows claimed again) let a batch
+ *		that passed the gate meanwhile judge its later leads without this
+ *		batch's earlier ones: 4 duplicates missed in a full run of shape 6.
+ */
+static void
+judge_batch(Lead *leads, int n, int nwait, bool lock_agents, TimestampTz now, PipelineResult *res)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
+	int			nsamples = res->nsamples;
+
+	if (lock_agents)
+	{
+		judge_parts(leads, n, nwait, true, now, res);
+		return;
+	}
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		judge_parts(leads, n, nwait, false, now, res);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (!is_agent_conflict(edata))
+			ReThrowError(edata);
+	}
+	PG_END_TRY();
+	if (edata == NULL)
+		return;
+
+	/* again, from the rules' verdicts, with the agents locked */
+	res->nsamples = nsamples;
+	for (int i = 0; i < n; i++)
+	{
+		leads[i].has_dup = false;
+		leads[i].dup_of = 0;
+		leads[i].has_agent = false;
+		leads[i].agent_id = 0;
+	}
+	judge_parts(leads, n, nwait, true, now, res);
+}
+
+/*
+ * process
+ *		Claim and process one batch (or the row one_id). Returns the number
+ *		of leads written. The ids claimed are copied to *ids (allocated in
+ *		keep_cxt) before anything else can fail.
+ */
+static int
+process(int batch_size, int64 one_id, bool lock_agents, TimestampTz now, MemoryContext keep_cxt,
+		int64 **ids, int *nids, PipelineResult *res)
+{
+	int			n;
+	int			nwait;
+	Lead	   *leads;
+	Coverage	cov;
+	LeadgenWeights weights;
+	int64		now_us = now + UNIX_EPOCH_OFFSET_US;
+
+	/*
+	 * Carriers and weights are read before the gate, to keep what it
+	 * serializes short: the claim, the rules (C) and the key locks.
+	 */
+	load_coverage(&cov);
+	load_weights(&weights);
+
+	DuplicatesGateAcquire();
+	leads = Claim(batch_size, one_id, now, &n);
+	*ids = MemoryContextAlloc(keep_cxt, sizeof(int64) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		(*ids)[i] = leads[i].id;
+	*nids = n;
+	if (n == 0)
+	{
+		DuplicatesGateRelease();
+		return 0;
+	}
+
+	for (int i = 0; i < n; i++)
+	{
+		LeadRead(leads[i].payload, &leads[i].in);
+		LeadgenValidate(&leads[i].in, now_us, state_served, &cov, &weights, &leads[i].v);
+	}
+	nwait = DuplicatesLockKeys(leads, n);
+	DuplicatesGateRelease();
+
+	judge_batch(leads, n, nwait, lock_agents, now, res);
 	return n;
 }
 
@@ -808,8 +881,6 @@ typedef struct SubxactCall
 	MemoryContext keep_cxt;
 	int64	   *ids;
 	int			nids;
-	int64	   *only_ids;		/* a redo: the rows of the first try */
-	int			n_only;
 	int			processed;
 	ErrorData  *failure;		/* for FailureRecord */
 	PipelineResult *res;
@@ -829,9 +900,8 @@ run_in_subxact(SubxactCall *call)
 		if (call->failure != NULL)
 			FailureRecord(call->one_id, call->failure, call->res);
 		else
-			call->processed = process(call->batch_size, call->one_id, call->only_ids, call->n_only,
-									  call->lock_agents, call->now, call->keep_cxt, &call->ids,
-									  &call->nids, call->res);
+			call->processed = process(call->batch_size, call->one_id, call->lock_agents, call->now,
+									  call->keep_cxt, &call->ids, &call->nids, call->res);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -906,24 +976,6 @@ PipelineRunBatch(int batch_size, PipelineResult *res)
 
 	edata = run_in_subxact(&call);
 
-	/*
-	 * The optimistic assignment met a concurrent change of an agent: redo
-	 * the batch with the agents locked, on the rows it had (a claim from
-	 * the head could take later rows, judged then before a batch that
-	 * claimed earlier ones in between: this transaction's gate ticket is
-	 * older, so it does not wait for that batch).
-	 */
-	if (edata != NULL && is_agent_conflict(edata))
-	{
-		call.lock_agents = true;
-		call.only_ids = call.ids;
-		call.n_only = call.nids;
-		call.ids = NULL;
-		call.nids = 0;
-		call.processed = 0;
-		res->nsamples = 0;
-		edata = run_in_subxact(&call);
-	}
 	claimed = call.nids;
 	res->claimed = claimed;
 	if (edata == NULL)
