@@ -132,18 +132,10 @@ SELECT count(*) FILTER (WHERE status = 'duplicate') AS duplicates, count(*) AS l
   FROM leadgen.leads WHERE email_norm = 'everyone@example.com' AND details ? 'vehicles';
 SELECT pg_temp.autovacuum('{leadgen.leads}', true);
 
--- Every lead's pipeline event: the status then, quality_score,
--- rejection_reasons (when rejected), agent_id (an assignment made by that
--- batch) and duplicate_of (when set), attempt.
-SELECT count(*) > 0 AS events_checked,
-       count(*) FILTER (WHERE e.payload IS DISTINCT FROM jsonb_strip_nulls(jsonb_build_object(
-           'status', substr(e.type, 6), 'quality_score', l.quality_score,
-           'rejection_reasons', CASE WHEN cardinality(l.rejection_reasons) > 0 THEN to_jsonb(l.rejection_reasons) END,
-           'agent_id', a.agent_id, 'duplicate_of', l.duplicate_of, 'attempt', 1))) AS differing,
-       count(DISTINCT e.type) AS statuses
-  FROM leadgen.events e
-  JOIN leadgen.leads l ON e.entity_type = 'lead' AND e.entity_id = l.id AND e.source = 'pipeline'
-  LEFT JOIN leadgen.lead_assignments a ON a.lead_id = l.id AND a.assigned_at = l.processed_at;
+-- Every lead's pipeline event against the lead (pg_temp.event_check).
+\set events :abs_srcdir '/sql/include/events.sql'
+\i :events
+SELECT * FROM pg_temp.event_check();
 
 TRUNCATE leadgen.lead_assignments, leadgen.leads, leadgen.events, leadgen.lead_external_ids;
 DELETE FROM leadgen.carriers;
