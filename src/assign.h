@@ -22,7 +22,6 @@ typedef struct AssignAgent
 	LeadgenAgentRank rank;		/* id, count, max, rating */
 	char		state[3];
 	uint32		types;			/* bit i: the type LeadgenInsuranceTypeIndex gives i */
-	bool		used;			/* given a lead of this batch */
 } AssignAgent;
 
 extern AssignAgent *AssignAgentsOf(const AgentRow *rows, int n);

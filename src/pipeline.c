@@ -420,7 +420,6 @@ assign_agents(Lead *leads, int n, bool lock, const Lead *prior, int nprior)
 		best = AssignPick(agents, nagents, l->v.norm_state, l->v.norm_insurance_type);
 		if (best != NULL)
 		{
-			best->used = true;
 			best->rank.count++;
 			l->has_agent = true;
 			l->agent_id = best->rank.id;
