@@ -470,18 +470,7 @@ count_agents(const Lead *leads, int n, Datum *ids, Datum *counts)
 	return m;
 }
 
-/* pushJsonbValue helpers for event_payload */
-static void
-push_key(JsonbParseState **st, const char *key)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	pushJsonbValue(st, WJB_KEY, &k);
-}
-
+/* pushJsonbValue helpers for event_payload: a string (key, value or element) */
 static void
 push_string(JsonbParseState **st, JsonbIteratorToken token, const char *str)
 {
@@ -498,7 +487,7 @@ push_number(JsonbParseState **st, const char *key, int64 n)
 {
 	JsonbValue	v;
 
-	push_key(st, key);
+	push_string(st, WJB_KEY, key);
 	v.type = jbvNumeric;
 	v.val.numeric = int64_to_numeric(n);
 	pushJsonbValue(st, WJB_VALUE, &v);
@@ -519,12 +508,12 @@ event_payload(const Lead *l, int32 score)
 	JsonbValue *res;
 
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	push_key(&st, "status");
+	push_string(&st, WJB_KEY, "status");
 	push_string(&st, WJB_VALUE, l->status);
 	push_number(&st, "quality_score", score);
 	if (l->v.n_reasons > 0)
 	{
-		push_key(&st, "rejection_reasons");
+		push_string(&st, WJB_KEY, "rejection_reasons");
 		pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
 		for (int k = 0; k < l->v.n_reasons; k++)
 			push_string(&st, WJB_ELEM, l->v.codes[k]);
