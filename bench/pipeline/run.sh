@@ -505,6 +505,9 @@ submit_shape() {
 drain_shape() {
     local shape=$1 n=$2 before=$3 secs got
     shift 3
+    # the agents' counts before the drain, for the floor of the shape's rows
+    q "$@" -c "DROP TABLE IF EXISTS bench.shape_counts" \
+           -c "CREATE TABLE bench.shape_counts AS SELECT id, current_lead_count AS n FROM leadgen.agents"
     q "$@" -c "CHECKPOINT" -c "SELECT pg_stat_statements_reset()" >/dev/null
     local load0
     load0=$(q "$@" -c "SELECT (SELECT coalesce(sum(current_lead_count), 0) FROM leadgen.agents)
@@ -571,6 +574,53 @@ drain_shape() {
     save_statements "shape-$shape" "$@"
 }
 
+# The contract-writes floor of a shape's own rows (4a' on the leads the
+# shape's drain wrote, for shape 1 the 4a' of step 2): those leads, their
+# assignments and events taken out again and the agents' counts put back as
+# they were before the drain (with triggers off: an agent given room would
+# otherwise take older qualified leads), VACUUM, ANALYZE, then the same rows
+# written again by bench.contract_drain in two sessions, as 4a' writes step
+# 2's. The floor finds the freed space of the deleted rows where the drain
+# extended the tables: if anything, that favours the floor. $4: the
+# database (shape 3's).
+replay_shape() {
+    local shape=$1 n=$2 before=$3 secs got load0
+    local -x PGDATABASE=${4:-$PGDATABASE}
+    say "5.$shape'. contract-writes floor of shape $shape: its $n leads written again (lead, assignment, agent count, event), batches of 100, 2 sessions"
+    q -c "TRUNCATE bench.contract_queue" -c "
+        INSERT INTO bench.contract_queue
+        SELECT l.id, l, a.agent_id, e.payload
+          FROM leadgen.leads l
+          LEFT JOIN leadgen.lead_assignments a ON a.lead_id = l.id
+          JOIN leadgen.events e ON e.entity_type = 'lead' AND e.entity_id = l.id
+         WHERE l.id > $before" >/dev/null
+    [ "$(q -c "SELECT count(*) FROM bench.contract_queue")" = "$n" ] \
+        || die "5.$shape': the rows of the shape's $n leads are not all there"
+    q -c "BEGIN" -c "SET LOCAL session_replication_role = replica" \
+      -c "DELETE FROM leadgen.lead_assignments WHERE lead_id > $before" \
+      -c "DELETE FROM leadgen.events WHERE entity_type = 'lead' AND entity_id > $before" \
+      -c "DELETE FROM leadgen.leads WHERE id > $before" \
+      -c "UPDATE leadgen.agents a SET current_lead_count = s.n FROM bench.shape_counts s
+           WHERE a.id = s.id AND a.current_lead_count <> s.n" \
+      -c "COMMIT" >/dev/null
+    q -c "VACUUM leadgen.leads, leadgen.events, leadgen.lead_assignments, leadgen.agents, leadgen.leads_pending"
+    analyze_all
+    q -c "ANALYZE bench.contract_queue" -c "CHECKPOINT" -c "SELECT pg_stat_statements_reset()" >/dev/null
+    load0=$(q -c "SELECT (SELECT coalesce(sum(current_lead_count), 0) FROM leadgen.agents)
+                         - (SELECT count(*) FROM leadgen.lead_assignments)")
+    secs=$(two_sessions "contract-$shape" -c "SET plan_cache_mode = force_generic_plan" \
+                                          -c "CALL bench.contract_drain('contract-$shape', @S@, 100)")
+    got=$(q -F ' ' -c "
+        SELECT (SELECT count(*) FROM leadgen.leads WHERE id > $before),
+               (SELECT count(*) FROM leadgen.events e WHERE e.entity_type = 'lead' AND e.entity_id > $before),
+               (SELECT coalesce(sum(current_lead_count), 0) FROM leadgen.agents)
+                 - (SELECT count(*) FROM leadgen.lead_assignments) = $load0,
+               (SELECT count(*) FROM bench.contract_queue)")
+    [ "$got" = "$n $n t 0" ] || die "5.$shape': wrote wrong rows (leads, events, agent counts consistent, left): $got"
+    put "shape_floor_$shape" "$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')"
+    save_statements "contract-$shape"
+}
+
 last_lead_id() { q "$@" -c "SELECT last_value FROM leadgen.lead_id_seq"; }
 
 # Shapes 2 and 4 to 7 in the benchmark's database: the warm-up and
@@ -588,6 +638,7 @@ measure_shape() {
     submit_shape "$shape"
     analyze_all
     drain_shape "$shape" "$n" "$before"
+    replay_shape "$shape" "$n" "$before"
     q -c "CALL bench.shape_end()"
 }
 
@@ -639,6 +690,7 @@ measure_shape_fresh() {
     [ "$(q -d fresh -c "SELECT count(*) FROM pg_stats WHERE schemaname = 'leadgen'")" = 0 ] \
         || die "shape 3: the fresh database has statistics before its drain"
     drain_shape 3 "$n" 0 -d fresh
+    replay_shape 3 "$n" 0 fresh
 }
 
 # Back to the benchmark's database after shape 3 (also when it failed).
@@ -658,6 +710,7 @@ measure_shape_backlog() {
     submit_shape 7
     analyze_all
     drain_shape 7 "$n" "$before"
+    replay_shape 7 "$n" "$before"
     q -c "CALL bench.shape_end()"
 }
 
@@ -789,6 +842,7 @@ report() {
             local k best_s="" worst_s="" best_v="" worst_v="" v what
             RES[shape_1]=${RES[drain_100]:-}
             RES[shape_n_1]=$N
+            RES[shape_floor_1]=${RES[contract]:-}
             declare -A SHAPE_WHAT=(
                 [1]="step 2's leads: six types, ten states, 3% duplicates, 5% rejections, 200 agents"
                 [2]="auto leads of CA only, each a new person; 200 agents of CA with room"
@@ -798,26 +852,37 @@ report() {
                 [6]="step 2's leads, 30% of them an earlier lead's payload again"
                 [7]="step 2's leads copied as other people, all pending before the workers start")
             echo
-            echo "Shapes of data (step 5), each drained by the workers at batch_size 100, beside the floors of this run (4a, 4a'):"
+            echo "Shapes of data (step 5), each drained by the workers at batch_size 100, beside the floors of this run (4a, 4a') and the contract-writes floor of the shape's own rows (its leads, assignments, counts and events written again the same way; shape 1's is 4a'):"
             echo
-            echo "| shape | data | leads | leads/s | / contract-writes floor | / plain-SQL floor |"
-            echo "|---|---|---|---|---|---|"
+            echo "| shape | data | leads | leads/s | / contract-writes floor | own rows' floor, leads/s | / own rows' floor | / plain-SQL floor |"
+            echo "|---|---|---|---|---|---|---|---|"
+            # worst and best by leads/s (w_, b_) and by the ratio to the
+            # floor of the shape's own rows (ow_, ob_)
+            local ov ow_s="" ob_s="" ow_v="" ob_v=""
             for k in 1 2 3 4 5 6 7; do
                 v=${RES[shape_$k]:-}
+                ov=$(ratio "$v" "${RES[shape_floor_$k]:-}")
                 if [ -n "$v" ]; then
                     if [ -z "$best_v" ] || awk -v a="$v" -v b="$best_v" 'BEGIN { exit !(a > b) }'; then best_v=$v; best_s=$k; fi
                     if [ -z "$worst_v" ] || awk -v a="$v" -v b="$worst_v" 'BEGIN { exit !(a < b) }'; then worst_v=$v; worst_s=$k; fi
                 fi
-                echo "| $k ${SHAPE_NAMES[$k]} | ${SHAPE_WHAT[$k]} | $(fmt "${RES[shape_n_$k]:-}") | $(result "shape_$k" leads/s "shape$k") | $(ratio "$v" "${RES[contract]:-}") | $(ratio "$v" "${RES[floor]:-}") |"
+                if [ "$ov" != - ]; then
+                    if [ -z "$ob_v" ] || awk -v a="$ov" -v b="$ob_v" 'BEGIN { exit !(a > b) }'; then ob_v=$ov; ob_s=$k; fi
+                    if [ -z "$ow_v" ] || awk -v a="$ov" -v b="$ow_v" 'BEGIN { exit !(a < b) }'; then ow_v=$ov; ow_s=$k; fi
+                fi
+                echo "| $k ${SHAPE_NAMES[$k]} | ${SHAPE_WHAT[$k]} | $(fmt "${RES[shape_n_$k]:-}") | $(result "shape_$k" leads/s "shape$k") | $(ratio "$v" "${RES[contract]:-}") | $(fmt "${RES[shape_floor_$k]:-}") | $ov | $(ratio "$v" "${RES[floor]:-}") |"
             done
-            local r_worst r_min
+            local r_worst r_min r_own
             r_worst=$(ratio "$worst_v" "$best_v")
             r_min=$(ratio "$worst_v" "${RES[contract]:-}")
+            r_own=$(ratio "$ow_v" "$ob_v")
             echo
             echo "| target | value | verdict |"
             echo "|---|---|---|"
-            echo "| every shape / contract-writes floor >= 1.0 | worst: shape ${worst_s:--} ${SHAPE_NAMES[${worst_s:-0}]:-}, $r_min | $(verdict "$r_min" ">=" 1.0) |"
-            echo "| worst shape / best shape >= 0.8 | shape ${worst_s:--} / shape ${best_s:--}: $r_worst | $(verdict "$r_worst" ">=" 0.8) |"
+            echo "| every shape / contract-writes floor (4a', step 2's rows) >= 1.0 | worst: shape ${worst_s:--} ${SHAPE_NAMES[${worst_s:-0}]:-}, $r_min | $(verdict "$r_min" ">=" 1.0) |"
+            echo "| every shape / contract-writes floor of its own rows >= 1.0 | worst: shape ${ow_s:--} ${SHAPE_NAMES[${ow_s:-0}]:-}, ${ow_v:--} | $(verdict "${ow_v:--}" ">=" 1.0) |"
+            echo "| worst shape / best shape >= 0.8, in leads/s | shape ${worst_s:--} / shape ${best_s:--}: $r_worst | $(verdict "$r_worst" ">=" 0.8) |"
+            echo "| worst shape / best shape >= 0.8, each against the floor of its own rows | shape ${ow_s:--} / shape ${ob_s:--}: $r_own | $(verdict "$r_own" ">=" 0.8) |"
             echo "| end-to-end p99 at $E2E_RATE leads/s < 50 ms, shapes 1 and 2 | ${RES[e2e_p99]:--} ms, ${RES[e2e2_p99]:--} ms | $(verdict "${RES[e2e_p99]:--}" "<" 50), $(verdict "${RES[e2e2_p99]:--}" "<" 50) |"
         fi
         echo

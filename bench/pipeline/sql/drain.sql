@@ -1,6 +1,7 @@
--- The drain's clock (bench/pipeline): bench.timings and bench.drain(), in
--- the benchmark's database (setup.sql includes this file) and in the
--- fresh-install database of shape 3 (run.sh loads it there alone).
+-- The drain's clock (bench/pipeline): bench.timings and bench.drain(), and
+-- the contract-writes floor (its queue and sessions), in the benchmark's
+-- database (setup.sql includes this file) and in the fresh-install
+-- database of shape 3 (run.sh loads it there alone).
 -- Expects the schema bench.
 
 -- Start and end of each session of a measurement (server clock).
@@ -27,5 +28,55 @@ BEGIN
         COMMIT;
     END LOOP;
     INSERT INTO bench.timings VALUES (label, 0, t0, clock_timestamp(), NULL);
+END;
+$$;
+
+-- The contract's writes alone: the rows pg_leadgen wrote in a measurement
+-- (step 2's leads, or a shape's), each lead with its assignment's agent and
+-- its event's payload, moved again into the same tables with nothing
+-- computed.
+CREATE TABLE bench.contract_queue (id bigint PRIMARY KEY, lead leadgen.leads NOT NULL, agent_id bigint,
+                                   event_payload jsonb NOT NULL);
+
+-- One session of the contract-writes floor: claim 100 queued rows with
+-- SKIP LOCKED and write what pg_leadgen writes for them, in one statement
+-- and one transaction: the lead (every index and check of the contract),
+-- the assignment (its foreign keys), the agents' counts (locked in id
+-- order, as pg_leadgen does) and the event. No validation, scoring,
+-- duplicate lookup or choice of agent.
+CREATE PROCEDURE bench.contract_drain(label text, session int, batch int DEFAULT 100)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+    moved bigint := 0;
+    k bigint;
+BEGIN
+    LOOP
+        WITH c AS (
+            DELETE FROM bench.contract_queue q
+             WHERE q.id = ANY (ARRAY(SELECT x.id FROM bench.contract_queue x ORDER BY x.id LIMIT batch FOR UPDATE SKIP LOCKED))
+            RETURNING q.*
+        ), l AS (
+            INSERT INTO leadgen.leads SELECT (c.lead).* FROM c RETURNING 1
+        ), a AS (
+            INSERT INTO leadgen.lead_assignments (lead_id, lead_created_at, agent_id, status, assigned_at)
+            SELECT c.id, (c.lead).created_at, c.agent_id, 'assigned', now()
+              FROM c WHERE c.agent_id IS NOT NULL RETURNING 1
+        ), lk AS (
+            SELECT x.id FROM leadgen.agents x WHERE x.id IN (SELECT c.agent_id FROM c) ORDER BY x.id FOR NO KEY UPDATE
+        ), g AS (
+            UPDATE leadgen.agents ag SET current_lead_count = ag.current_lead_count + n.n
+              FROM (SELECT c.agent_id, count(*)::int AS n FROM c WHERE c.agent_id IS NOT NULL GROUP BY 1) n
+             WHERE ag.id = n.agent_id AND (SELECT count(*) FROM lk) >= 0 RETURNING 1
+        ), e AS (
+            INSERT INTO leadgen.events (entity_type, entity_id, type, source, payload, "timestamp")
+            SELECT 'lead', c.id, 'lead.' || (c.lead).status, 'pipeline', c.event_payload, now() FROM c RETURNING 1
+        )
+        SELECT count(*) INTO k FROM l;
+        COMMIT;
+        EXIT WHEN k = 0;
+        moved := moved + k;
+    END LOOP;
+    INSERT INTO bench.timings VALUES (label, session, t0, clock_timestamp(), moved);
 END;
 $$;
