@@ -471,10 +471,7 @@ measure_contract() {
     q -c "DELETE FROM leadgen.lead_assignments" -c "UPDATE leadgen.agents SET current_lead_count = 0 WHERE current_lead_count <> 0" \
       -c "ANALYZE bench.contract_queue, leadgen.lead_assignments, leadgen.agents" -c "CHECKPOINT" \
       -c "SELECT pg_stat_statements_reset()" >/dev/null
-    # generic plans, as pg_leadgen's write uses: the foreign-key checks are
-    # otherwise planned for every row
-    secs=$(two_sessions contract -c "SET plan_cache_mode = force_generic_plan" \
-                                 -c "CALL bench.contract_drain('contract', @S@, 100)")
+    secs=$(two_sessions contract -c "CALL bench.contract_drain('contract', @S@, 100)")
     left=$(q -c "SELECT count(*) FROM bench.contract_queue")
     [ "$left" = 0 ] || die "4a': $left rows left of $N"
     check_leads contract
@@ -608,8 +605,7 @@ replay_shape() {
     q -c "ANALYZE bench.contract_queue" -c "CHECKPOINT" -c "SELECT pg_stat_statements_reset()" >/dev/null
     load0=$(q -c "SELECT (SELECT coalesce(sum(current_lead_count), 0) FROM leadgen.agents)
                          - (SELECT count(*) FROM leadgen.lead_assignments)")
-    secs=$(two_sessions "contract-$shape" -c "SET plan_cache_mode = force_generic_plan" \
-                                          -c "CALL bench.contract_drain('contract-$shape', @S@, 100)")
+    secs=$(two_sessions "contract-$shape" -c "CALL bench.contract_drain('contract-$shape', @S@, 100)")
     got=$(q -F ' ' -c "
         SELECT (SELECT count(*) FROM leadgen.leads WHERE id > $before),
                (SELECT count(*) FROM leadgen.events e WHERE e.entity_type = 'lead' AND e.entity_id > $before),

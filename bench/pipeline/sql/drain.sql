@@ -43,21 +43,33 @@ CREATE TABLE bench.contract_queue (id bigint PRIMARY KEY, lead leadgen.leads NOT
 -- and one transaction: the lead (every index and check of the contract),
 -- the assignment (its foreign keys), the agents' counts (locked in id
 -- order, as pg_leadgen does) and the event. No validation, scoring,
--- duplicate lookup or choice of agent.
+-- duplicate lookup or choice of agent. Planned as pg_leadgen plans its
+-- write: generic plans (the foreign-key checks are otherwise planned for
+-- every row), by key (no sequential or bitmap scan: never analyzed, the
+-- fresh database of shape 3 planned the checks as sequential scans). Each
+-- session claims after the last id it took, as a pipeline worker claims
+-- after its last full batch: from the head, every claim would walk the
+-- dead entries of the rows already taken, and in that database no
+-- autovacuum removes them.
 CREATE PROCEDURE bench.contract_drain(label text, session int, batch int DEFAULT 100)
 LANGUAGE plpgsql AS $$
 DECLARE
     t0 timestamptz := clock_timestamp();
     moved bigint := 0;
     k bigint;
+    last bigint := 0;
+    top bigint;
 BEGIN
+    PERFORM set_config('plan_cache_mode', 'force_generic_plan', false),
+            set_config('enable_seqscan', 'off', false), set_config('enable_bitmapscan', 'off', false);
     LOOP
         WITH c AS (
             DELETE FROM bench.contract_queue q
-             WHERE q.id = ANY (ARRAY(SELECT x.id FROM bench.contract_queue x ORDER BY x.id LIMIT batch FOR UPDATE SKIP LOCKED))
+             WHERE q.id = ANY (ARRAY(SELECT x.id FROM bench.contract_queue x WHERE x.id > last ORDER BY x.id LIMIT batch
+                                FOR UPDATE SKIP LOCKED))
             RETURNING q.*
         ), l AS (
-            INSERT INTO leadgen.leads SELECT (c.lead).* FROM c RETURNING 1
+            INSERT INTO leadgen.leads SELECT (c.lead).* FROM c RETURNING id
         ), a AS (
             INSERT INTO leadgen.lead_assignments (lead_id, lead_created_at, agent_id, status, assigned_at)
             SELECT c.id, (c.lead).created_at, c.agent_id, 'assigned', now()
@@ -72,10 +84,11 @@ BEGIN
             INSERT INTO leadgen.events (entity_type, entity_id, type, source, payload, "timestamp")
             SELECT 'lead', c.id, 'lead.' || (c.lead).status, 'pipeline', c.event_payload, now() FROM c RETURNING 1
         )
-        SELECT count(*) INTO k FROM l;
+        SELECT count(*), max(l.id) INTO k, top FROM l;
         COMMIT;
         EXIT WHEN k = 0;
         moved := moved + k;
+        last := top;
     END LOOP;
     INSERT INTO bench.timings VALUES (label, session, t0, clock_timestamp(), moved);
 END;
