@@ -351,7 +351,7 @@ measure_drain() {
     q -c "SELECT count(leadgen.lead_submit_batch(payloads)) FROM bench.batches" >/dev/null
     analyze_all
     q -c "CHECKPOINT" -c "SELECT pg_stat_statements_reset()" >/dev/null
-    # the observer's own polling uses the claim index, never a sort of the queue
+    # the observer's own polling reads the primary key from the lowest id it saw, never the table
     q -c "SET enable_seqscan = off" -c "SET enable_sort = off" -c "CALL bench.drain('drain-$bs')"
     secs=$(q -c "SELECT extract(epoch FROM t_end - t_start) FROM bench.timings WHERE label = 'drain-$bs'")
     put "drain_$bs" "$(awk -v n="$N" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')"
