@@ -340,6 +340,19 @@ measure_ingest() {
     q -c "TRUNCATE leadgen.leads_pending"
 }
 
+# The rows pg_leadgen wrote for the leads l that match $1 (SQL), queued
+# for the contract-writes floor: each lead with its assignment's agent and
+# its event's payload.
+queue_contract() {
+    q -c "TRUNCATE bench.contract_queue" -c "
+        INSERT INTO bench.contract_queue
+        SELECT l.id, l, a.agent_id, e.payload
+          FROM leadgen.leads l
+          LEFT JOIN leadgen.lead_assignments a ON a.lead_id = l.id
+          JOIN leadgen.events e ON e.entity_type = 'lead' AND e.entity_id = l.id
+         WHERE $1" >/dev/null
+}
+
 measure_drain() {
     local bs=$1 secs
     say "2. drain: $N pending leads, leadgen.batch_size = $bs, ${WORKERS} workers"
@@ -359,13 +372,7 @@ measure_drain() {
     check_leads "drain-$bs"
     if [ "$bs" = 100 ]; then
         # what was written, for the contract-writes floor (4a')
-        q -c "TRUNCATE bench.contract_queue" -c "
-            INSERT INTO bench.contract_queue
-            SELECT l.id, l, a.agent_id, e.payload
-              FROM leadgen.leads l
-              LEFT JOIN leadgen.lead_assignments a ON a.lead_id = l.id
-              JOIN leadgen.events e ON e.entity_type = 'lead' AND e.entity_id = l.id
-             WHERE l.details->>'tracking_id' ~ '^bench-[0-9]+\$' AND substr(l.details->>'tracking_id', 7)::bigint <= $N" >/dev/null
+        queue_contract "l.details->>'tracking_id' ~ '^bench-[0-9]+\$' AND substr(l.details->>'tracking_id', 7)::bigint <= $N"
         q -c "TRUNCATE bench.reference" -c "
             INSERT INTO bench.reference
             SELECT details->>'tracking_id', status, quality_score, rejection_reasons, bench.lead_digest(l)
@@ -584,13 +591,7 @@ replay_shape() {
     local shape=$1 n=$2 before=$3 secs got load0
     local -x PGDATABASE=${4:-$PGDATABASE}
     say "5.$shape'. contract-writes floor of shape $shape: its $n leads written again (lead, assignment, agent count, event), batches of 100, 2 sessions"
-    q -c "TRUNCATE bench.contract_queue" -c "
-        INSERT INTO bench.contract_queue
-        SELECT l.id, l, a.agent_id, e.payload
-          FROM leadgen.leads l
-          LEFT JOIN leadgen.lead_assignments a ON a.lead_id = l.id
-          JOIN leadgen.events e ON e.entity_type = 'lead' AND e.entity_id = l.id
-         WHERE l.id > $before" >/dev/null
+    queue_contract "l.id > $before"
     [ "$(q -c "SELECT count(*) FROM bench.contract_queue")" = "$n" ] \
         || die "5.$shape': the rows of the shape's $n leads are not all there"
     q -c "BEGIN" -c "SET LOCAL session_replication_role = replica" \
