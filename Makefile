@@ -50,7 +50,7 @@ DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0
 DATA        = updates/$(EXTENSION)--0.1.0.sql
 
 # Regression tests, one per feature, in order.
-REGRESS     = 00_setup meta schema partitions roles preload submit rules scoring assignment duplicates queue cron perf advisor capacity archive api gateway_role security security_doc reinstall 99_cleanup
+REGRESS     = 00_setup meta schema partitions roles preload submit rules scoring assignment duplicates queue cron perf advisor capacity archive api gateway_role security security_doc reinstall null_args 99_cleanup
 REGRESS_OUT ?= results_dir
 REGRESS_OPTS = --load-extension=plpgsql --outputdir=$(REGRESS_OUT)
 

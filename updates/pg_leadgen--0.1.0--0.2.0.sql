@@ -274,6 +274,11 @@ DECLARE
     v_kind "char";
     v_result jsonb;
 BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'tbl must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'Pass a table or a partitioned table, e.g. ''leadgen.leads''.';
+    END IF;
     SELECT relkind INTO v_kind FROM pg_catalog.pg_class WHERE oid = tbl;
     IF v_kind IS NULL OR v_kind NOT IN ('r', 'p', 'm') THEN
         RAISE EXCEPTION '"%" is not a table', tbl
@@ -346,6 +351,11 @@ DECLARE
     v_kind "char";
     v_job @extschema@.jobs;
 BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'tbl must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'Pass a table, e.g. ''leadgen.leads''.';
+    END IF;
     SELECT relkind INTO v_kind FROM pg_catalog.pg_class WHERE oid = tbl;
     IF v_kind IS NULL OR v_kind NOT IN ('r', 'p', 'm') THEN
         RAISE EXCEPTION '"%" is not a table', tbl
@@ -526,6 +536,11 @@ DECLARE
     v_pred text;
     v_target regclass;
 BEGIN
+    IF p.table_name IS NULL THEN
+        RAISE EXCEPTION 'the policy''s table must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'Name the table with its schema, e.g. leadgen.events.';
+    END IF;
     IF v_rel IS NULL THEN
         RAISE EXCEPTION 'table "%" does not exist', p.table_name
             USING ERRCODE = 'undefined_table', HINT = 'Name the table with its schema, e.g. leadgen.events.';
@@ -586,6 +601,11 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r @extschema@.queues;
 BEGIN
+    IF queue IS NULL THEN
+        RAISE EXCEPTION 'the queue name must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'The queues of pg_leadgen are "leads" and "maintenance".';
+    END IF;
     SELECT * INTO r FROM @extschema@.queues q WHERE q.name = queue;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'queue "%" does not exist', queue
@@ -1679,5 +1699,194 @@ BEGIN
          WHERE id = v_run;
         RETURN NEXT;
     END LOOP;
+END;
+$$;
+
+-- 0.2.0: a NULL name, table or list gets its own error (22004) instead of
+-- a message about "<NULL>".
+CREATE OR REPLACE FUNCTION @extschema@.job_row(job_name text) RETURNS @extschema@.jobs
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r @extschema@.jobs;
+BEGIN
+    IF job_name IS NULL THEN
+        RAISE EXCEPTION 'the job name must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'SELECT name FROM leadgen.jobs lists the jobs.';
+    END IF;
+    SELECT * INTO r FROM @extschema@.jobs j WHERE j.name = job_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'job "%" does not exist', job_name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM leadgen.jobs lists the jobs.';
+    END IF;
+    RETURN r;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.api_list_spec(resource text)
+RETURNS TABLE (tbl text, default_fields text[], all_fields text[], filters jsonb, sorts text[])
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF resource IS NULL THEN
+        RAISE EXCEPTION 'the list name must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'The lists are leads, agents and carriers.';
+    END IF;
+    CASE resource
+    WHEN 'leads' THEN
+        tbl := '@extschema@.leads';
+        default_fields := ARRAY['id', 'external_id', 'broker_id', 'source', 'status', 'insurance_type',
+                                'first_name', 'last_name', 'email', 'phone', 'date_of_birth', 'zip_code',
+                                'city', 'state', 'quality_score', 'rejection_reasons', 'duplicate_of',
+                                'created_at', 'processed_at'];
+        all_fields := default_fields || ARRAY['details'];
+        filters := '{"status": "t.status = $",
+                     "insurance_type": "t.insurance_type = lower($::text)",
+                     "state": "t.state = upper($::text)",
+                     "zip_code": "t.zip_code = $",
+                     "broker_id": "t.broker_id = $::bigint",
+                     "scope_broker": "t.broker_id = $::bigint",
+                     "source": "t.source = $",
+                     "created_after": "t.created_at >= $::timestamptz",
+                     "created_before": "t.created_at < $::timestamptz"}';
+        sorts := ARRAY['created_at', 'quality_score', 'id'];
+    WHEN 'agents' THEN
+        tbl := '@extschema@.agents';
+        default_fields := ARRAY['id', 'name', 'state', 'city', 'specializations', 'is_active',
+                                'current_lead_count', 'max_leads', 'rating', 'created_at'];
+        all_fields := default_fields || ARRAY['email'];
+        filters := '{"state": "t.state = upper($::text)",
+                     "city": "t.city = $",
+                     "is_active": "t.is_active = $::boolean",
+                     "specialization": "lower($::text) = ANY (t.specializations)"}';
+        sorts := ARRAY['id', 'rating', 'current_lead_count'];
+    WHEN 'carriers' THEN
+        tbl := '@extschema@.carriers';
+        default_fields := ARRAY['id', 'name', 'is_active', 'partnership_status', 'partnership_tier',
+                                'performance_score', 'states', 'insurance_types', 'created_at'];
+        all_fields := default_fields;
+        filters := '{"is_active": "t.is_active = $::boolean",
+                     "partnership_status": "t.partnership_status = $",
+                     "partnership_tier": "t.partnership_tier = $",
+                     "state": "upper($::text) = ANY (t.states)",
+                     "insurance_type": "lower($::text) = ANY (t.insurance_types)"}';
+        sorts := ARRAY['id', 'performance_score'];
+    ELSE
+        RAISE EXCEPTION 'unknown list "%"', resource
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'The lists are leads, agents and carriers.';
+    END CASE;
+    RETURN NEXT;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.perf_slow_queries(lim integer DEFAULT 10, min_calls bigint DEFAULT 1,
+                                              order_by text DEFAULT 'total', query_filter text DEFAULT NULL,
+                                              all_databases boolean DEFAULT false)
+RETURNS TABLE (rank integer, queryid bigint, query text, database name, username name,
+               calls bigint, total_ms numeric, mean_ms numeric, max_ms numeric, rows bigint,
+               rows_per_call numeric, cache_hit_pct numeric, share_pct numeric, n_plus_one boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rel text := @extschema@.pgss_relation();
+BEGIN
+    IF lim IS NULL THEN
+        RAISE EXCEPTION 'lim must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'Pass how many statements to list, from 1 to 1000.';
+    END IF;
+    IF lim IS NULL OR lim < 1 OR lim > 1000 THEN
+        RAISE EXCEPTION 'lim must be between 1 and 1000, not %', lim
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF order_by IS NULL OR order_by NOT IN ('total', 'mean', 'calls', 'io') THEN
+        RAISE EXCEPTION 'order_by must be one of total, mean, calls, io, not %', coalesce(quote_literal(order_by), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN QUERY EXECUTE format($q$
+        WITH s AS (
+            SELECT p.queryid, p.query, p.dbid, p.userid, sum(p.calls)::bigint AS calls,
+                   sum(p.total_exec_time) AS total_ms, max(p.max_exec_time) AS max_ms, sum(p.rows)::bigint AS rows,
+                   sum(p.shared_blks_hit) AS hit, sum(p.shared_blks_read) AS rd
+              FROM %s p
+             WHERE ($3 OR p.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
+               AND p.calls >= $2
+               AND ($4 IS NULL OR p.query ILIKE '%%' || $4 || '%%')
+             GROUP BY p.queryid, p.query, p.dbid, p.userid
+        ), t AS (
+            SELECT sum(total_ms) AS all_ms,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY calls) AS median_calls FROM s
+        )
+        SELECT (row_number() OVER (ORDER BY CASE $5 WHEN 'total' THEN s.total_ms
+                                                   WHEN 'mean' THEN s.total_ms / greatest(s.calls, 1)
+                                                   WHEN 'calls' THEN s.calls::float8
+                                                   ELSE s.rd::float8 END DESC, s.queryid))::integer,
+               s.queryid, s.query, d.datname, r.rolname, s.calls,
+               round(s.total_ms::numeric, 3), round((s.total_ms / greatest(s.calls, 1))::numeric, 3),
+               round(s.max_ms::numeric, 3), s.rows,
+               round(s.rows::numeric / greatest(s.calls, 1), 2),
+               CASE WHEN s.hit + s.rd > 0 THEN round((100 * s.hit / (s.hit + s.rd))::numeric, 2) END,
+               round((100 * s.total_ms / nullif(t.all_ms, 0))::numeric, 2),
+               (s.calls >= 100 AND s.calls >= 10 * t.median_calls
+                AND s.total_ms / greatest(s.calls, 1) < 1
+                AND s.rows <= s.calls
+                AND s.query ~* '^\s*select' AND s.query ~ '=\s*\$[0-9]+') AS n_plus_one
+          FROM s CROSS JOIN t
+          LEFT JOIN pg_catalog.pg_database d ON d.oid = s.dbid
+          LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.userid
+         ORDER BY 1
+         LIMIT $1
+    $q$, v_rel) USING lim, min_calls, all_databases, query_filter, order_by;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.api_key_create(name text, tier text, broker_id bigint DEFAULT NULL) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_key text := 'lg_' || replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', '');
+BEGIN
+    IF tier IS NULL THEN
+        RAISE EXCEPTION 'the key''s tier must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'The tiers are partner, admin and internal.';
+    END IF;
+    IF tier IS NULL OR tier NOT IN ('partner', 'admin', 'internal') THEN
+        RAISE EXCEPTION 'invalid API key tier "%"', tier
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The tiers are partner, admin and internal.';
+    END IF;
+    IF api_key_create.broker_id IS NOT NULL AND tier <> 'partner' THEN
+        RAISE EXCEPTION 'only a partner key can be bound to a broker'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Create the key with tier ''partner'', or without a broker.';
+    END IF;
+    INSERT INTO @extschema@.api_keys (name, tier, broker_id, key_hash, key_prefix)
+    VALUES (api_key_create.name, api_key_create.tier, api_key_create.broker_id,
+            sha256(convert_to(v_key, 'UTF8')), left(v_key, 11));
+    RETURN v_key;
+EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION 'an API key named "%" already exists', api_key_create.name
+        USING ERRCODE = 'duplicate_object',
+              HINT = 'Revoke it with leadgen.api_key_revoke() and delete it, or choose another name.';
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.api_key_revoke(name text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF api_key_revoke.name IS NULL THEN
+        RAISE EXCEPTION 'the key name must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'SELECT name FROM leadgen.api_keys lists the keys.';
+    END IF;
+    UPDATE @extschema@.api_keys k SET revoked_at = coalesce(k.revoked_at, now())
+     WHERE k.name = api_key_revoke.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'API key "%" does not exist', api_key_revoke.name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT name FROM leadgen.api_keys lists the keys.';
+    END IF;
+    PERFORM pg_notify('leadgen_changes', json_build_object('source', 'api_keys', 'op', 'revoke')::text);
+    RETURN true;
 END;
 $$;

@@ -95,6 +95,11 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r @extschema@.queues;
 BEGIN
+    IF queue IS NULL THEN
+        RAISE EXCEPTION 'the queue name must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'The queues of pg_leadgen are "leads" and "maintenance".';
+    END IF;
     SELECT * INTO r FROM @extschema@.queues q WHERE q.name = queue;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'queue "%" does not exist', queue

@@ -77,6 +77,11 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r @extschema@.jobs;
 BEGIN
+    IF job_name IS NULL THEN
+        RAISE EXCEPTION 'the job name must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'SELECT name FROM leadgen.jobs lists the jobs.';
+    END IF;
     SELECT * INTO r FROM @extschema@.jobs j WHERE j.name = job_name;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'job "%" does not exist', job_name

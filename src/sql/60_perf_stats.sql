@@ -47,6 +47,11 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_rel text := @extschema@.pgss_relation();
 BEGIN
+    IF lim IS NULL THEN
+        RAISE EXCEPTION 'lim must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'Pass how many statements to list, from 1 to 1000.';
+    END IF;
     IF lim IS NULL OR lim < 1 OR lim > 1000 THEN
         RAISE EXCEPTION 'lim must be between 1 and 1000, not %', lim
             USING ERRCODE = 'invalid_parameter_value';
@@ -135,6 +140,11 @@ DECLARE
     v_kind "char";
     v_result jsonb;
 BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'tbl must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'Pass a table or a partitioned table, e.g. ''leadgen.leads''.';
+    END IF;
     SELECT relkind INTO v_kind FROM pg_catalog.pg_class WHERE oid = tbl;
     IF v_kind IS NULL OR v_kind NOT IN ('r', 'p', 'm') THEN
         RAISE EXCEPTION '"%" is not a table', tbl

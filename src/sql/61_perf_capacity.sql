@@ -330,6 +330,11 @@ DECLARE
     v_kind "char";
     v_job @extschema@.jobs;
 BEGIN
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'tbl must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'Pass a table, e.g. ''leadgen.leads''.';
+    END IF;
     SELECT relkind INTO v_kind FROM pg_catalog.pg_class WHERE oid = tbl;
     IF v_kind IS NULL OR v_kind NOT IN ('r', 'p', 'm') THEN
         RAISE EXCEPTION '"%" is not a table', tbl

@@ -58,6 +58,11 @@ DECLARE
     v_pred text;
     v_target regclass;
 BEGIN
+    IF p.table_name IS NULL THEN
+        RAISE EXCEPTION 'the policy''s table must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'Name the table with its schema, e.g. leadgen.events.';
+    END IF;
     IF v_rel IS NULL THEN
         RAISE EXCEPTION 'table "%" does not exist', p.table_name
             USING ERRCODE = 'undefined_table', HINT = 'Name the table with its schema, e.g. leadgen.events.';

@@ -29,6 +29,11 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_key text := 'lg_' || replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', '');
 BEGIN
+    IF tier IS NULL THEN
+        RAISE EXCEPTION 'the key''s tier must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'The tiers are partner, admin and internal.';
+    END IF;
     IF tier IS NULL OR tier NOT IN ('partner', 'admin', 'internal') THEN
         RAISE EXCEPTION 'invalid API key tier "%"', tier
             USING ERRCODE = 'invalid_parameter_value',
@@ -56,6 +61,11 @@ COMMENT ON FUNCTION @extschema@.api_key_create(text, text, bigint) IS
 CREATE FUNCTION @extschema@.api_key_revoke(name text) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF api_key_revoke.name IS NULL THEN
+        RAISE EXCEPTION 'the key name must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'SELECT name FROM leadgen.api_keys lists the keys.';
+    END IF;
     UPDATE @extschema@.api_keys k SET revoked_at = coalesce(k.revoked_at, now())
      WHERE k.name = api_key_revoke.name;
     IF NOT FOUND THEN
@@ -238,6 +248,11 @@ CREATE FUNCTION @extschema@.api_list_spec(resource text)
 RETURNS TABLE (tbl text, default_fields text[], all_fields text[], filters jsonb, sorts text[])
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF resource IS NULL THEN
+        RAISE EXCEPTION 'the list name must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'The lists are leads, agents and carriers.';
+    END IF;
     CASE resource
     WHEN 'leads' THEN
         tbl := '@extschema@.leads';

@@ -45,6 +45,11 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp A
 DECLARE
     v regclass;
 BEGIN
+    IF name IS NULL THEN
+        RAISE EXCEPTION 'the table name must not be null'
+            USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'Name a table as schema.table, or a table of leadgen or public.';
+    END IF;
     IF name ~ '^[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*$' THEN
         v := to_regclass(name);
     ELSIF name ~ '^[A-Za-z_][A-Za-z0-9_$]*$' THEN
