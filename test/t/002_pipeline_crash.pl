@@ -9,22 +9,16 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use LeadgenPipeline;
 
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init;
-$node->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
-leadgen.database = 'postgres'
+my $node = LeadgenPipeline::node('crash', q{
 leadgen.workers = 2
 leadgen.batch_size = 50
 leadgen.poll_interval = '200ms'
 restart_after_crash = on
 max_wal_size = '1GB'
 });
-$node->start;
 $node->safe_psql('postgres', q{
-    SET client_min_messages = warning;
-    CREATE EXTENSION pg_leadgen CASCADE;
     INSERT INTO leadgen.carriers (name, states, insurance_types)
     VALUES ('All States', '{CA,NY,TX,FL,IL,WA}', '{auto,home,renters,life,health,commercial}');
     -- 60 agents with room for 12,000 leads in all: some leads stay qualified.

@@ -18,28 +18,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use LeadgenPipeline;
 
-my $node = PostgreSQL::Test::Cluster->new('dup_wait');
-$node->init;
-$node->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
-leadgen.database = 'postgres'
-leadgen.workers = 0
-});
-$node->start;
-$node->safe_psql('postgres', q{
-    SET client_min_messages = warning;
-    CREATE EXTENSION pg_leadgen CASCADE;
-    INSERT INTO leadgen.carriers (name, states, insurance_types) VALUES ('Wait Carrier', '{CA,TX}', '{auto}');
-    CREATE FUNCTION public.lead(email text, phone text, st text DEFAULT 'CA') RETURNS jsonb LANGUAGE sql AS $$
-        SELECT jsonb_strip_nulls(jsonb_build_object(
-            'source', 'web_form', 'insurance_type', 'auto', 'first_name', 'Ana', 'last_name', 'Lopez',
-            'email', email, 'phone', phone, 'date_of_birth', '1980-01-01',
-            'zip_code', CASE st WHEN 'TX' THEN '75001' ELSE '94103' END, 'state', st, 'tcpa_consent', true,
-            'consent_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-            'vehicles', '[{"year": 2019, "make": "Toyota", "model": "Camry"}]'::jsonb))
-    $$;
-});
+my $node = LeadgenPipeline::node('dup_wait', "leadgen.workers = 0\n");
+$node->safe_psql('postgres',
+	q{INSERT INTO leadgen.carriers (name, states, insurance_types) VALUES ('Wait Carrier', '{CA,TX}', '{auto}')});
 
 sub submit
 {

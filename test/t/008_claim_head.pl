@@ -7,28 +7,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use LeadgenPipeline;
 
-my $node = PostgreSQL::Test::Cluster->new('claim_head');
-$node->init;
-$node->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
-leadgen.database = 'postgres'
-leadgen.workers = 1
-leadgen.batch_size = 10
-});
-$node->start;
+my $node = LeadgenPipeline::node('claim_head', "leadgen.workers = 1\nleadgen.batch_size = 10\n");
 $node->safe_psql('postgres', q{
-    SET client_min_messages = warning;
-    CREATE EXTENSION pg_leadgen CASCADE;
     INSERT INTO leadgen.carriers (name, states, insurance_types) VALUES ('Head Carrier', '{CA}', '{auto}');
     SELECT leadgen.queue_pause('leads');
     SELECT count(leadgen.lead_submit_batch((
-        SELECT jsonb_agg(jsonb_build_object(
-            'source', 'web_form', 'insurance_type', 'auto', 'first_name', 'Ana', 'last_name', 'Lopez',
-            'email', 'head' || g || '@example.com', 'date_of_birth', '1980-01-01',
-            'zip_code', '94103', 'state', 'CA', 'tcpa_consent', true,
-            'consent_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-            'vehicles', '[{"year": 2019, "make": "Toyota", "model": "Camry"}]'::jsonb))
+        SELECT jsonb_agg(public.lead('head' || g || '@example.com', NULL))
           FROM generate_series(b * 1000 + 1, b * 1000 + 1000) g)))
       FROM generate_series(0, 29) b;
 });
