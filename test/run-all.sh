@@ -104,9 +104,12 @@ run_prove() {
     local rc=$?
     local p f
     p=$(grep -cE '^[[:space:]]*ok [0-9]+' "$out")
-    f=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$out")
+    # a failure a test marks TODO (a known limitation of a component, with
+    # the evidence the test checked) is printed, not counted
+    f=$(grep -E '^[[:space:]]*not ok [0-9]+' "$out" | grep -cv '# TODO')
     [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
     report "$name" "$p" "$f"
+    grep -E '^[[:space:]]*not ok [0-9]+.*# TODO' "$out" | sed "s/^[[:space:]]*/$name: known, not counted: /"
     if [ $rc -ne 0 ]; then
         tail -60 "$out"
         rm -rf "$LOGDIR/$name-logs"
