@@ -340,7 +340,7 @@ diag(sprintf('switchover: %d leads acknowledged, lost %d, duplicated %d', $n2_ac
 # monitor finds no healthy standby in the quorum and assigns the primary
 # wait_primary, where its synchronous_standby_names is empty and commits
 # are acknowledged without the standby, which has stopped replicating by
-# then (1 run in 5 here at 2026-12-06: 150 of 285 leads). The leads
+# then (1 run in 19 here on 2026-12-06: 150 of 285 leads). The leads
 # acknowledged in that window go with the old primary's timeline
 # (docs/HA.md, "Planned switchover"). Only that case is a TODO; a loss
 # without it, a duplicate or a broken lead fails.
