@@ -36,11 +36,7 @@ LeadgenGate *leadgen_gate = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
-/*
- * leadgen_shmem_request
- *		Ask for our block while the postmaster sizes shared memory.
- */
-/* one slot per BackendId (1 .. MaxBackends), slot 0 unused */
+/* The claim gate's tickets: one slot per BackendId (1 .. MaxBackends), slot 0 unused. */
 static Size
 gate_size(void)
 {
@@ -48,6 +44,10 @@ gate_size(void)
 					mul_size(MaxBackends + 1, sizeof(LeadgenGateSlot)));
 }
 
+/*
+ * leadgen_shmem_request
+ *		Ask for our blocks while the postmaster sizes shared memory.
+ */
 static void
 leadgen_shmem_request(void)
 {

@@ -308,7 +308,7 @@ PipelineWorkerMain(Datum main_arg)
 			MemoryContextSwitchTo(loop_cxt);
 			recover_from_error();
 			/* the batch's rows are back in the queue: claim from its head */
-			ClaimFromLastEnd(true);
+			ClaimForgetEnd();
 			more = false;
 		}
 		PG_END_TRY();
