@@ -1795,7 +1795,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
               HINT = 'Pass how many statements to list, from 1 to 1000.';
     END IF;
-    IF lim IS NULL OR lim < 1 OR lim > 1000 THEN
+    IF lim < 1 OR lim > 1000 THEN
         RAISE EXCEPTION 'lim must be between 1 and 1000, not %', lim
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -1850,7 +1850,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
               HINT = 'The tiers are partner, admin and internal.';
     END IF;
-    IF tier IS NULL OR tier NOT IN ('partner', 'admin', 'internal') THEN
+    IF tier NOT IN ('partner', 'admin', 'internal') THEN
         RAISE EXCEPTION 'invalid API key tier "%"', tier
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'The tiers are partner, admin and internal.';

@@ -52,7 +52,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
               HINT = 'Pass how many statements to list, from 1 to 1000.';
     END IF;
-    IF lim IS NULL OR lim < 1 OR lim > 1000 THEN
+    IF lim < 1 OR lim > 1000 THEN
         RAISE EXCEPTION 'lim must be between 1 and 1000, not %', lim
             USING ERRCODE = 'invalid_parameter_value';
     END IF;

@@ -34,7 +34,7 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
               HINT = 'The tiers are partner, admin and internal.';
     END IF;
-    IF tier IS NULL OR tier NOT IN ('partner', 'admin', 'internal') THEN
+    IF tier NOT IN ('partner', 'admin', 'internal') THEN
         RAISE EXCEPTION 'invalid API key tier "%"', tier
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'The tiers are partner, admin and internal.';
