@@ -853,19 +853,21 @@ report() {
             echo
             echo "| shape | data | leads | leads/s | / contract-writes floor | own rows' floor, leads/s | / own rows' floor | / plain-SQL floor |"
             echo "|---|---|---|---|---|---|---|---|"
-            # worst and best by leads/s (w_, b_) and by the ratio to the
-            # floor of the shape's own rows (ow_, ob_)
+            # worst and best by leads/s (worst_, best_) and by the ratio to
+            # the floor of the shape's own rows (ow_, ob_); above A B: A > B
+            # or B is not set yet
+            above() { [ -z "$2" ] || awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
             local ov ow_s="" ob_s="" ow_v="" ob_v=""
             for k in 1 2 3 4 5 6 7; do
                 v=${RES[shape_$k]:-}
                 ov=$(ratio "$v" "${RES[shape_floor_$k]:-}")
                 if [ -n "$v" ]; then
-                    if [ -z "$best_v" ] || awk -v a="$v" -v b="$best_v" 'BEGIN { exit !(a > b) }'; then best_v=$v; best_s=$k; fi
-                    if [ -z "$worst_v" ] || awk -v a="$v" -v b="$worst_v" 'BEGIN { exit !(a < b) }'; then worst_v=$v; worst_s=$k; fi
+                    if above "$v" "$best_v"; then best_v=$v; best_s=$k; fi
+                    if [ -z "$worst_v" ] || above "$worst_v" "$v"; then worst_v=$v; worst_s=$k; fi
                 fi
                 if [ "$ov" != - ]; then
-                    if [ -z "$ob_v" ] || awk -v a="$ov" -v b="$ob_v" 'BEGIN { exit !(a > b) }'; then ob_v=$ov; ob_s=$k; fi
-                    if [ -z "$ow_v" ] || awk -v a="$ov" -v b="$ow_v" 'BEGIN { exit !(a < b) }'; then ow_v=$ov; ow_s=$k; fi
+                    if above "$ov" "$ob_v"; then ob_v=$ov; ob_s=$k; fi
+                    if [ -z "$ow_v" ] || above "$ow_v" "$ov"; then ow_v=$ov; ow_s=$k; fi
                 fi
                 echo "| $k ${SHAPE_NAMES[$k]} | ${SHAPE_WHAT[$k]} | $(fmt "${RES[shape_n_$k]:-}") | $(result "shape_$k" leads/s "shape$k") | $(ratio "$v" "${RES[contract]:-}") | $(fmt "${RES[shape_floor_$k]:-}") | $ov | $(ratio "$v" "${RES[floor]:-}") |"
             done
