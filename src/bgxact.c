@@ -26,9 +26,11 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "pgstat.h"
+#include "storage/lmgr.h"
 #include "utils/backend_status.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -156,11 +158,25 @@ BgXactForgetReadiness(void)
  *		read-only (default_transaction_read_only, as a failover tool may
  *		set while it drains a node): then they wait. Caller holds a
  *		transaction.
+ *
+ *		The extension is locked (shared) for the rest of the transaction,
+ *		before any of its tables: DROP EXTENSION locks it exclusively
+ *		before it drops anything, so the two meet there, in one order.
+ *		Without it, a launcher's statement that had locked one table
+ *		waited for the next while DROP EXTENSION, holding that one, waited
+ *		for the first: a deadlock, which the regression suite's cleanup
+ *		met. A DROP EXTENSION that held the lock has committed when it is
+ *		granted: look again.
  */
 bool
 LeadgenDatabaseReady(void)
 {
-	if (!OidIsValid(get_extension_oid(LEADGEN_EXTENSION_NAME, true)))
+	Oid			ext = get_extension_oid(LEADGEN_EXTENSION_NAME, true);
+
+	if (!OidIsValid(ext))
+		return false;
+	LockDatabaseObject(ExtensionRelationId, ext, 0, AccessShareLock);
+	if (get_extension_oid(LEADGEN_EXTENSION_NAME, true) != ext)
 		return false;
 	if (XactReadOnly || RecoveryInProgress())
 		return false;

@@ -122,6 +122,29 @@ $node->safe_psql('other', q{
 ok($node->poll_query_until('other', q{SELECT status FROM leadgen.job_runs WHERE job_name = 'probe'}, 'succeeded'),
    'a job run by hand in a database the launcher does not serve runs');
 is($node->safe_psql('other', 'SELECT db FROM public.ran_here'), 'other', '... in that database');
+
+# DROP EXTENSION and the launcher take their locks in one order: the
+# launcher locks the extension before any of its tables, DROP EXTENSION
+# locks it before it drops anything. A DROP EXTENSION left open in a
+# transaction holds the launcher at the extension's lock, not at a table
+# (where it held one table while waiting for another that DROP EXTENSION
+# held: a deadlock); once it rolls back, the launcher goes on.
+my $drop = $node->background_psql('postgres');
+$drop->query_safe(q{BEGIN; DROP TABLE leadgen.lead_assignments, leadgen.leads, leadgen.events; DROP EXTENSION pg_leadgen});
+ok($node->poll_query_until('postgres', q{
+    SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+     WHERE a.backend_type = 'pg_leadgen launcher' AND NOT l.granted
+       AND l.locktype = 'object' AND l.classid = 'pg_extension'::regclass}, '1'),
+   'with DROP EXTENSION open, the launcher waits at the extension lock');
+is($node->safe_psql('postgres', q{
+    SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+     WHERE a.backend_type = 'pg_leadgen launcher' AND l.locktype = 'relation'}), '0',
+   '... holding no table');
+$drop->query_safe('ROLLBACK');
+$drop->quit;
+$node->safe_psql('postgres', q{UPDATE leadgen.jobs SET next_run_at = now() WHERE name = 'partition_maintenance'});
+ok($node->poll_query_until('postgres', q{SELECT next_run_at > now() FROM leadgen.jobs WHERE name = 'partition_maintenance'}),
+   'rolled back, the launcher runs the due job');
 $node->stop;
 
 # Without shared_preload_libraries: objects install, a WARNING with a hint says what does not run.
