@@ -14,7 +14,7 @@ EXTENSION   = pg_leadgen
 EXTVERSION  = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
 
 MODULE_big  = pg_leadgen
-OBJS        = src/pg_leadgen.o src/spiutil.o src/guc.o src/shmem.o src/worker.o src/bgxact.o src/submit.o src/leadread.o src/pipeline.o src/claim.o src/duplicates.o src/failure.o src/dupscan.o src/agentscan.o src/agentrank.o src/assign.o src/queue.o src/scheduler.o src/security.o src/archive.o src/cron.o src/perf.o src/api.o src/listpage.o src/listroute.o src/validate.o src/zipstate.o
+OBJS        = src/pg_leadgen.o src/spiutil.o src/guc.o src/shmem.o src/worker.o src/bgxact.o src/submit.o src/leadread.o src/pipeline.o src/claim.o src/duplicates.o src/failure.o src/dupscan.o src/agentscan.o src/agentrank.o src/assign.o src/queue.o src/scheduler.o src/security.o src/archive.o src/cron.o src/perf.o src/api.o src/listpage.o src/listroute.o src/validate.o src/zipstate.o src/replication.o
 
 # SQL sources, concatenated in this order into the versioned install script.
 SQL_SRC     = src/sql/00_schema.sql \
@@ -25,6 +25,7 @@ SQL_SRC     = src/sql/00_schema.sql \
               src/sql/40_pipeline.sql \
               src/sql/50_scheduler.sql \
               src/sql/51_queues.sql \
+              src/sql/52_replication.sql \
               src/sql/60_perf_stats.sql \
               src/sql/61_perf_capacity.sql \
               src/sql/62_perf_bottlenecks.sql \
@@ -42,6 +43,7 @@ SQL_SRC     = src/sql/00_schema.sql \
 # new in this release, whole.
 UPDATE_SRC  = updates/$(EXTENSION)--0.1.0--0.2.0.sql \
               src/sql/51_queues.sql \
+              src/sql/52_replication.sql \
               src/sql/65_perf_metrics.sql \
               src/sql/71_api_routes.sql \
               src/sql/91_api_roles.sql \

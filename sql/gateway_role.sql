@@ -17,12 +17,14 @@ SELECT p.proowner::regrole AS owner, r.rolsuper AS superuser, count(*) AS route_
   FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
  WHERE p.pronamespace = 'leadgen'::regnamespace AND p.proname LIKE 'api\_%' AND p.prosecdef
  GROUP BY 1, 2 ORDER BY 1;
--- What leadgen_api holds: EXECUTE on the route functions, USAGE on the
--- schema, nothing on any relation.
+-- What leadgen_api holds: EXECUTE on the route functions and on
+-- wait_for_standby (which runs as its caller and reads no table), USAGE on
+-- the schema, nothing on any relation.
 SELECT count(*) AS relation_privileges
   FROM pg_class c, aclexplode(c.relacl) a
  WHERE c.relnamespace = 'leadgen'::regnamespace AND a.grantee = 'leadgen_api'::regrole;
-SELECT p.oid::regprocedure AS executable_by_leadgen_api, p.proowner::regrole AS owner
+SELECT p.oid::regprocedure AS executable_by_leadgen_api,
+       CASE WHEN p.prosecdef THEN p.proowner::regrole::text ELSE '(its caller)' END AS runs_as
   FROM pg_proc p, aclexplode(p.proacl) a
  WHERE p.pronamespace = 'leadgen'::regnamespace AND a.grantee = 'leadgen_api'::regrole
  ORDER BY p.oid::regprocedure::text COLLATE "C";

@@ -36,6 +36,7 @@
 #include "pg_leadgen.h"
 #include "pipeline.h"
 #include "queue.h"
+#include "replication.h"
 #include "scheduler.h"
 #include "security.h"
 #include "shmem.h"
@@ -629,6 +630,22 @@ pg_leadgen_wake_at_commit(PG_FUNCTION_ARGS)
 {
 	SubmitWakeAtCommit();
 	PG_RETURN_VOID();
+}
+
+/*---- replication ----*/
+
+PG_FUNCTION_INFO_V1(pg_leadgen_wait_for_standby);
+
+/*
+ * pg_leadgen_wait_for_standby
+ *		wait_for_standby(timeout_ms int): whether a physical standby has
+ *		flushed everything this primary wrote before the call, waiting up
+ *		to timeout_ms for it (replication.c).
+ */
+Datum
+pg_leadgen_wait_for_standby(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(StandbyWaitFlush(PG_GETARG_INT32(0)));
 }
 
 /*---- list pages ----*/

@@ -1,0 +1,115 @@
+/*-------------------------------------------------------------------------
+ *
+ * replication.c
+ *		wait_for_standby(): whether a physical standby has flushed every
+ *		WAL record this primary wrote before the call. A client that calls
+ *		it after its commit, and acknowledges the commit only on true, never
+ *		acknowledges a change that a failover can take back: however
+ *		synchronous_standby_names is set at that moment. A failover manager
+ *		may empty that setting while it promotes a standby (pg_auto_failover
+ *		does in wait_primary), and the primary then commits without any
+ *		standby (docs/HA.md).
+ *
+ *		The standbys' positions are the walsenders' in shared memory, as
+ *		pg_stat_replication shows them; reading them here needs no
+ *		privilege (pg_stat_replication hides them from a role without
+ *		pg_read_all_stats), and no statement is run.
+ *
+ * Copyright (c) 2026, pg_leadgen developers
+ *
+ * IDENTIFICATION
+ *		src/replication.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xlog.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "replication/walsender.h"
+#include "replication/walsender_private.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "storage/spin.h"
+#include "utils/timestamp.h"
+
+#include "replication.h"
+
+/* How often the positions are looked at while waiting. */
+#define STANDBY_POLL_MS	1
+
+/*
+ * standby_has
+ *		Whether a walsender streaming to a physical standby (or a WAL
+ *		receiver such as pg_receivewal) reports WAL flushed at or past
+ *		target. A logical walsender's position is its subscriber's, which
+ *		holds no copy of this server: it is connected to a database, a
+ *		physical one is not.
+ */
+static bool
+standby_has(XLogRecPtr target)
+{
+	for (int i = 0; i < max_wal_senders; i++)
+	{
+		WalSnd	   *w = &WalSndCtl->walsnds[i];
+		pid_t		pid;
+		WalSndState state;
+		XLogRecPtr	flush;
+		PGPROC	   *proc;
+
+		SpinLockAcquire(&w->mutex);
+		pid = w->pid;
+		state = w->state;
+		flush = w->flush;
+		SpinLockRelease(&w->mutex);
+
+		if (pid == 0 || state != WALSNDSTATE_STREAMING || XLogRecPtrIsInvalid(flush) || flush < target)
+			continue;
+		proc = BackendPidGetProc(pid);
+		if (proc != NULL && !OidIsValid(proc->databaseId))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * StandbyWaitFlush
+ *		Wait up to timeout_ms for a standby to flush everything written
+ *		here so far: the WAL insert position at the call, flushed locally
+ *		first (a commit made with synchronous_commit off may not be yet).
+ *		Everything committed before the call is behind that position.
+ *		Returns whether a standby got there in time.
+ */
+bool
+StandbyWaitFlush(int timeout_ms)
+{
+	XLogRecPtr	target;
+	TimestampTz until;
+
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("wait_for_standby() runs on a primary, and this server is a standby"),
+				 errhint("Connect to the primary (target_session_attrs=read-write).")));
+	if (timeout_ms < 0 || timeout_ms > STANDBY_WAIT_MAX_MS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout_ms must be between 0 and %d, not %d", STANDBY_WAIT_MAX_MS, timeout_ms)));
+
+	target = GetXLogInsertRecPtr();
+	XLogFlush(target);
+	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+	for (;;)
+	{
+		if (standby_has(target))
+			return true;
+		if (GetCurrentTimestamp() >= until)
+			return false;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, STANDBY_POLL_MS,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
