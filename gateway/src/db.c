@@ -608,6 +608,52 @@ exec_pooled(PGconn *pg, const char *sql, int nparams, const char *const *params)
 	return NULL;
 }
 
+/*
+ * --ack-standby-ms: after a lead submission committed on c, whether a
+ * physical standby has flushed it (leadgen.wait_for_standby, on the same
+ * server: WAL positions are a server's own). When none has within the
+ * time, or the question fails, ans says so (503 not_replicated): the
+ * leads are committed on the primary, and sent again with the same
+ * external_id they are stored once, so the client's retry is safe; what
+ * it must not get is an acknowledgement that a failover can take back.
+ */
+static bool
+standby_confirmed(Conn *c, Answer *ans)
+{
+	static const char sql[] = "SELECT leadgen.wait_for_standby($1::integer)";
+	char		ms[16];
+	const char *p[1] = {ms};
+	const char *name;
+	PGresult   *r = NULL;
+	bool		ok;
+	char		details[48];
+
+	snprintf(ms, sizeof(ms), "%d", gw_settings.ack_standby_ms);
+	if (gw_settings.pooler)
+		r = exec_pooled(c->pg, sql, 1, p);
+	else if ((name = stmt_name(c, sql, ans)) != NULL)
+		r = PQexecPrepared(c->pg, name, 1, p, NULL, NULL, 0);
+	ok = r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (ok)
+		return true;
+	if (PQstatus(c->pg) != CONNECTION_OK)
+	{
+		conn_drop(c);
+		c->next_try = 0;
+	}
+	free(ans->body);
+	snprintf(details, sizeof(details), "{\"ack_standby_ms\":%d}", gw_settings.ack_standby_ms);
+	ans->status = 503;
+	ans->retry_after = 2;
+	ans->body = error_json("not_replicated",
+						   "No standby confirmed this write in time. It is committed on the primary; send it "
+						   "again with the same external_id, which stores it once.",
+						   details, &ans->len);
+	return false;
+}
+
 static Conn *
 pick(DbTarget target, bool *is_replica)
 {
@@ -647,7 +693,8 @@ idle_conn_closed(PGconn *pg)
 }
 
 /*
- * Run sql (prepared once per connection) on the target's connection. A read (retry) whose connection turns out lost is run once
+ * Run sql (prepared once per connection) on the target's connection
+ * (DB_PRIMARY_ACK: see standby_confirmed). A read (retry) whose connection turns out lost is run once
  * more on a new connection; a write is never sent twice, so before sending
  * one an idle connection the server closed is replaced.
  */
@@ -702,7 +749,14 @@ db_exec(DbTarget target, const char *sql, int nparams, const char *const *params
 				r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
 		}
 		if (r && (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK))
+		{
+			if (target == DB_PRIMARY_ACK && gw_settings.ack_standby_ms > 0 && !standby_confirmed(c, ans))
+			{
+				PQclear(r);
+				return NULL;
+			}
 			return r;
+		}
 		if (r == NULL || PQstatus(c->pg) != CONNECTION_OK)
 		{
 			/*

@@ -204,6 +204,7 @@ void		answer_fail(Answer *ans, int status, const char *message);
 typedef enum DbTarget
 {
 	DB_PRIMARY,
+	DB_PRIMARY_ACK,				/* the primary; a write answered once a standby has it (--ack-standby-ms) */
 	DB_READ						/* the replica when there is one and it is up */
 } DbTarget;
 void		db_config(const char *primary, const char *replica);
@@ -305,6 +306,7 @@ typedef struct Settings
 	bool		pooler;			/* through a pooler in transaction mode: nothing kept in a session */
 	const char *listen_db;		/* the listener's direct connection, or NULL (--db) */
 	bool		reuse_port;		/* share the port (SO_REUSEPORT) */
+	int			ack_standby_ms; /* lead submissions wait this long for a standby; 0: they do not */
 } Settings;
 extern Settings gw_settings;
 void		settings_load(int argc, char **argv);	/* exits on a bad value, --help, --version */

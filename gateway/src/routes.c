@@ -77,11 +77,15 @@ run_json(Request *req, const char *sql, int n, const char *const *params, DbTarg
 	PQclear(r);
 }
 
-/* A statement answering (status, body): the extension decided the status. */
+/*
+ * A statement answering (status, body): the extension decided the status.
+ * Only lead submissions use it: answered once a standby has them when
+ * --ack-standby-ms asks for that.
+ */
 static void
 run_status_body(const char *sql, int n, const char *const *params, Answer *ans)
 {
-	PGresult   *r = db_exec(DB_PRIMARY, sql, n, params, ans, false);
+	PGresult   *r = db_exec(DB_PRIMARY_ACK, sql, n, params, ans, false);
 
 	if (r == NULL)
 		return;

@@ -57,6 +57,9 @@ usage(FILE *out)
 			"                      Forwarded header names the client (LEADGEN_GATEWAY_TRUSTED_PROXIES, default none)\n"
 			"  --reuse-port        share the port with other processes that ask the same (SO_REUSEPORT);\n"
 			"                      without it a port in use is an error (LEADGEN_GATEWAY_REUSE_PORT=1)\n"
+			"  --ack-standby-ms MS answer a lead submission only once a physical standby has flushed it,\n"
+			"                      waiting up to MS (at most the statement timeout); else 503 not_replicated\n"
+			"                      (LEADGEN_GATEWAY_ACK_STANDBY_MS, default 0: answer at the primary's commit)\n"
 			"  --version           the gateway's version and the pg_leadgen version it speaks\n"
 			"  --routes            the route table, one \"METHOD /path/{}\" a line, and exit\n"
 			"  --help              this text\n"
@@ -135,6 +138,8 @@ apply(const char *name, const char *v)
 	}
 	else if (strcmp(name, "reuse-port") == 0)
 		gw_settings.reuse_port = flag("--reuse-port", v);
+	else if (strcmp(name, "ack-standby-ms") == 0)
+		gw_settings.ack_standby_ms = (int) number("--ack-standby-ms", v, 0, 60000);
 	else
 	{
 		fprintf(stderr, "leadgen-gateway: unknown option --%s\n", name);
@@ -148,7 +153,7 @@ settings_load(int argc, char **argv)
 {
 	static const char *const names[] = {"port", "bind", "db", "replica", "threads", "cache-mb", "max-body",
 		"access-log", "drain-seconds", "statement-timeout-ms", "admin-statement-timeout-ms", "pooler", "listen-db",
-	"trusted-proxies", "reuse-port"};
+	"trusted-proxies", "reuse-port", "ack-standby-ms"};
 	/* options that take no value */
 	static const char *const flags[] = {"pooler", "reuse-port"};
 

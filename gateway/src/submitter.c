@@ -96,7 +96,7 @@ submit_one(Request *req, Answer *ans)
 		snprintf(broker, sizeof(broker), "%lld", (long long) req->broker);
 	p[0] = req->body.data;
 	p[1] = broker[0] ? broker : NULL;
-	r = db_exec(DB_PRIMARY, "SELECT status, body FROM leadgen.api_lead_submit($1::jsonb, $2::bigint)", 2, p, ans,
+	r = db_exec(DB_PRIMARY_ACK, "SELECT status, body FROM leadgen.api_lead_submit($1::jsonb, $2::bigint)", 2, p, ans,
 				false);
 	if (r == NULL)
 		return;
@@ -134,7 +134,7 @@ submit_batch(Pending **items, int n)
 	buf_puts(&brokers, "}");
 	p[0] = payloads.data;
 	p[1] = brokers.data;
-	r = db_exec(DB_PRIMARY, "SELECT ord, status, body FROM leadgen.api_lead_submit_many($1::text[], $2::bigint[])",
+	r = db_exec(DB_PRIMARY_ACK, "SELECT ord, status, body FROM leadgen.api_lead_submit_many($1::text[], $2::bigint[])",
 				2, p, &err, false);
 	buf_free(&payloads);
 	buf_free(&brokers);

@@ -1,7 +1,7 @@
 # Only in the pass through pgbouncer (transaction mode): what goes wrong
 # without --pooler is a server error (5xx), never the client's (400); and
 # --pooler without --listen-db runs without a cache rather than with one
-# that nothing invalidates.
+# that nothing invalidates; --ack-standby-ms works through it.
 
 area_pooler() {
     section "pooler"
@@ -48,4 +48,7 @@ area_pooler() {
         not_ok "pooler: a gateway with --pooler and no --listen-db starts" "GET /health 200" "no"
     fi
     GW_OPTS=("${saved[@]}")
+
+    # ---- --ack-standby-ms through pgbouncer (options.sh)
+    ack_standby_check
 }
