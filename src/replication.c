@@ -25,6 +25,7 @@
 #include "postgres.h"
 
 #include "access/xlog.h"
+#include "access/xlog_internal.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "replication/walsender.h"
@@ -75,11 +76,31 @@ standby_has(XLogRecPtr target)
 }
 
 /*
+ * written_end
+ *		The end of the WAL written so far. GetXLogInsertRecPtr() gives
+ *		where the next record starts: past a page's header when the last
+ *		record ended on the page boundary, a position no one has written,
+ *		that the primary cannot flush nor a standby confirm until more WAL
+ *		comes. The boundary is the end then.
+ */
+static XLogRecPtr
+written_end(void)
+{
+	XLogRecPtr	p = GetXLogInsertRecPtr();
+
+	if (XLogSegmentOffset(p, wal_segment_size) == SizeOfXLogLongPHD)
+		return p - SizeOfXLogLongPHD;
+	if (p % XLOG_BLCKSZ == SizeOfXLogShortPHD)
+		return p - SizeOfXLogShortPHD;
+	return p;
+}
+
+/*
  * StandbyWaitFlush
  *		Wait up to timeout_ms for a standby to flush everything written
- *		here so far: the WAL insert position at the call, flushed locally
- *		first (a commit made with synchronous_commit off may not be yet).
- *		Everything committed before the call is behind that position.
+ *		here so far: the end of the WAL inserted at the call, flushed
+ *		locally first (a commit made with synchronous_commit off may not
+ *		be yet). Everything committed before the call is behind it.
  *		Returns whether a standby got there in time.
  */
 bool
@@ -98,7 +119,7 @@ StandbyWaitFlush(int timeout_ms)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("timeout_ms must be between 0 and %d, not %d", STANDBY_WAIT_MAX_MS, timeout_ms)));
 
-	target = GetXLogInsertRecPtr();
+	target = written_end();
 	XLogFlush(target);
 	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 	for (;;)
