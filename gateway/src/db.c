@@ -609,6 +609,25 @@ exec_pooled(PGconn *pg, const char *sql, int nparams, const char *const *params)
 }
 
 /*
+ * Whether a lead submission's result acknowledges a lead: a row whose
+ * status column is 2xx (stored now, or already stored). Refusals only
+ * (400, 422, ...) wrote nothing a standby must have: they are answered as
+ * they are.
+ */
+static bool
+acknowledges(const PGresult *r)
+{
+	int			col = PQfnumber(r, "status");
+
+	if (col < 0)
+		return true;
+	for (int i = 0; i < PQntuples(r); i++)
+		if (atoi(PQgetvalue(r, i, col)) < 300)
+			return true;
+	return false;
+}
+
+/*
  * --ack-standby-ms: after a lead submission committed on c, whether a
  * physical standby has flushed it (leadgen.wait_for_standby, on the same
  * server: WAL positions are a server's own). When none has within the
@@ -643,6 +662,7 @@ standby_confirmed(Conn *c, Answer *ans)
 		conn_drop(c);
 		c->next_try = 0;
 	}
+	metrics_not_replicated();
 	free(ans->body);
 	snprintf(details, sizeof(details), "{\"ack_standby_ms\":%d}", gw_settings.ack_standby_ms);
 	ans->status = 503;
@@ -750,7 +770,8 @@ db_exec(DbTarget target, const char *sql, int nparams, const char *const *params
 		}
 		if (r && (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK))
 		{
-			if (target == DB_PRIMARY_ACK && gw_settings.ack_standby_ms > 0 && !standby_confirmed(c, ans))
+			if (target == DB_PRIMARY_ACK && gw_settings.ack_standby_ms > 0 && acknowledges(r) &&
+				!standby_confirmed(c, ans))
 			{
 				PQclear(r);
 				return NULL;

@@ -31,8 +31,14 @@ ack_standby_check() {
         "$(sql "SELECT count(*) FROM leadgen.lead_external_ids WHERE external_id = '$ext'")"
     KEY=$K_PARTNER GW=$agw req POST /api/v1/leads/batch -H 'Content-Type: application/json' --data-binary "[$(lead_json)]"
     expect_error "options: --ack-standby-ms without a standby: a batch" 503 not_replicated
+    KEY=$K_PARTNER GW=$agw req POST /api/v1/leads -H 'Content-Type: application/json' \
+        --data-binary "$(lead_json | jq -c '.first_name = 5')"
+    expect_error "options: --ack-standby-ms: a refused lead (first_name 5) is answered as refused, not 503" 422 invalid_lead
     KEY=$K_INTERNAL GW=$agw req GET /api/v1/agents
     expect_status "options: --ack-standby-ms: reads are answered" 200
+    GW=$agw req GET /metrics
+    expect_eq "options: --ack-standby-ms: /metrics counts the two unconfirmed commits" 2 \
+        "$(awk '/^leadgen_gateway_not_replicated_total/ { print $NF }' "$RQ_B")"
     gw_stop "$A" 20
     expect_eq "options: the --ack-standby-ms gateway exits 0 on SIGTERM" 0 "$GW_RC" "stderr: $(tail -5 "$WORK/$A.stderr" | tr '\n' ' ')"
 }
