@@ -252,6 +252,7 @@ bool		writes_recent(const Request *req);
 /* metrics.c */
 void		metrics_observe(int route, int status, double seconds);
 void		metrics_rate_limited(void);
+void		metrics_not_replicated(void);
 /* What /metrics shows of the other modules, gathered by its route. */
 typedef struct MetricsGauges
 {

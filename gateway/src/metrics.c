@@ -25,6 +25,7 @@ static atomic_uint_fast64_t counts[MAX_ROUTES][NCODES + 1];
 static atomic_uint_fast64_t buckets[MAX_ROUTES][NBOUNDS + 1];
 static atomic_uint_fast64_t sum_us[MAX_ROUTES];
 static atomic_uint_fast64_t rate_limited;
+static atomic_uint_fast64_t not_replicated;
 static atomic_int inflight;
 
 /* A request was received (1) or answered (-1). */
@@ -67,6 +68,13 @@ void
 metrics_rate_limited(void)
 {
 	atomic_fetch_add_explicit(&rate_limited, 1, memory_order_relaxed);
+}
+
+/* A lead submission was answered 503 not_replicated (--ack-standby-ms). */
+void
+metrics_not_replicated(void)
+{
+	atomic_fetch_add_explicit(&not_replicated, 1, memory_order_relaxed);
 }
 
 static void
@@ -145,6 +153,8 @@ metrics_render(Buf *b, const Route *routes, int nroutes, const MetricsGauges *g)
 			   "# TYPE leadgen_gateway_cache_bytes gauge\nleadgen_gateway_cache_bytes %zu\n"
 			   "# HELP leadgen_gateway_rate_limited_total Requests answered 429 (over their rate limit).\n"
 			   "# TYPE leadgen_gateway_rate_limited_total counter\nleadgen_gateway_rate_limited_total %llu\n"
+			   "# HELP leadgen_gateway_not_replicated_total Lead submissions answered 503 because no standby confirmed them within --ack-standby-ms.\n"
+			   "# TYPE leadgen_gateway_not_replicated_total counter\nleadgen_gateway_not_replicated_total %llu\n"
 			   "# HELP leadgen_gateway_db_connections Database connections of the database workers and submitters, by state.\n"
 			   "# TYPE leadgen_gateway_db_connections gauge\n"
 			   "leadgen_gateway_db_connections{state=\"up\"} %d\n"
@@ -159,5 +169,6 @@ metrics_render(Buf *b, const Route *routes, int nroutes, const MetricsGauges *g)
 			   "# TYPE leadgen_gateway_in_flight_requests gauge\nleadgen_gateway_in_flight_requests %d\n",
 			   (unsigned long long) g->cache_hits, (unsigned long long) g->cache_misses,
 			   (unsigned long long) g->cache_evictions, g->cache_bytes, (unsigned long long) atomic_load(&rate_limited),
+			   (unsigned long long) atomic_load(&not_replicated),
 			   g->db_up, g->db_down, g->db_workers, g->db_busy, g->db_queue, atomic_load(&inflight));
 }
