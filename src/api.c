@@ -638,14 +638,23 @@ PG_FUNCTION_INFO_V1(pg_leadgen_wait_for_standby);
 
 /*
  * pg_leadgen_wait_for_standby
- *		wait_for_standby(timeout_ms int): whether a physical standby has
- *		flushed everything this primary wrote before the call, waiting up
- *		to timeout_ms for it (replication.c).
+ *		wait_for_standby(timeout_ms int, scope text): whether a physical
+ *		standby has flushed this session's last commit (scope 'session')
+ *		or everything this primary wrote before the call ('server'),
+ *		waiting up to timeout_ms for it (replication.c).
  */
 Datum
 pg_leadgen_wait_for_standby(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(StandbyWaitFlush(PG_GETARG_INT32(0)));
+	char	   *scope = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	if (strcmp(scope, "session") != 0 && strcmp(scope, "server") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("scope must be 'session' or 'server', not \"%s\"", scope),
+				 errhint("'session' waits for this session's last commit; 'server', for all WAL written so far "
+						 "(through a pooler in transaction mode, where the last commit may be another client's).")));
+	PG_RETURN_BOOL(StandbyWaitFlush(PG_GETARG_INT32(0), strcmp(scope, "session") == 0));
 }
 
 /*---- list pages ----*/

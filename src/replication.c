@@ -1,14 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * replication.c
- *		wait_for_standby(): whether a physical standby has flushed every
- *		WAL record this primary wrote before the call. A client that calls
- *		it after its commit, and acknowledges the commit only on true, never
- *		acknowledges a change that a failover can take back: however
- *		synchronous_standby_names is set at that moment. A failover manager
- *		may empty that setting while it promotes a standby (pg_auto_failover
- *		does in wait_primary), and the primary then commits without any
- *		standby (docs/HA.md).
+ *		wait_for_standby(): whether a physical standby has flushed this
+ *		session's last commit, or every WAL record this primary wrote
+ *		before the call. A client that calls it after its commit, and
+ *		acknowledges the commit only on true, never acknowledges a change
+ *		that a failover can take back, however synchronous_standby_names
+ *		is set at that moment. A failover manager may empty that setting
+ *		while it promotes a standby (pg_auto_failover does in
+ *		wait_primary), and the primary then commits without any standby
+ *		(docs/HA.md).
  *
  *		The standbys' positions are the walsenders' in shared memory, as
  *		pg_stat_replication shows them; reading them here needs no
@@ -38,8 +39,13 @@
 
 #include "replication.h"
 
-/* How often the positions are looked at while waiting. */
-#define STANDBY_POLL_MS	1
+/*
+ * How often the positions are looked at while waiting: at once, then
+ * after 1 ms, doubling to 8 ms (a wait for a standby that is down costs a
+ * waiting backend little CPU; one that is a moment behind answers soon).
+ */
+#define STANDBY_POLL_FIRST_MS	1
+#define STANDBY_POLL_MAX_MS		8
 
 /*
  * standby_has
@@ -97,17 +103,22 @@ written_end(void)
 
 /*
  * StandbyWaitFlush
- *		Wait up to timeout_ms for a standby to flush everything written
- *		here so far: the end of the WAL inserted at the call, flushed
- *		locally first (a commit made with synchronous_commit off may not
- *		be yet). Everything committed before the call is behind it.
- *		Returns whether a standby got there in time.
+ *		Wait up to timeout_ms for a standby to flush the WAL the caller
+ *		cares about, flushed locally first (a commit made with
+ *		synchronous_commit off may not be yet). session: up to the end of
+ *		this session's last commit (XactLastCommitEnd; a session that has
+ *		committed nothing has nothing to wait for). Otherwise up to the end
+ *		of all WAL written at the call, which covers every commit made
+ *		before it, whichever session made it (a pooled connection cannot
+ *		know its last commit was its own), and also the later WAL of
+ *		other sessions. Returns whether a standby got there in time.
  */
 bool
-StandbyWaitFlush(int timeout_ms)
+StandbyWaitFlush(int timeout_ms, bool session)
 {
 	XLogRecPtr	target;
 	TimestampTz until;
+	long		nap = STANDBY_POLL_FIRST_MS;
 
 	if (RecoveryInProgress())
 		ereport(ERROR,
@@ -119,7 +130,9 @@ StandbyWaitFlush(int timeout_ms)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("timeout_ms must be between 0 and %d, not %d", STANDBY_WAIT_MAX_MS, timeout_ms)));
 
-	target = written_end();
+	target = session ? XactLastCommitEnd : written_end();
+	if (XLogRecPtrIsInvalid(target))
+		return true;
 	XLogFlush(target);
 	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 	for (;;)
@@ -128,9 +141,9 @@ StandbyWaitFlush(int timeout_ms)
 			return true;
 		if (GetCurrentTimestamp() >= until)
 			return false;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, STANDBY_POLL_MS,
-						 PG_WAIT_EXTENSION);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, nap, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		nap = Min(nap * 2, STANDBY_POLL_MAX_MS);
 	}
 }

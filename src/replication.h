@@ -16,6 +16,6 @@
 /* The longest wait_for_standby() accepts, in milliseconds. */
 #define STANDBY_WAIT_MAX_MS	60000
 
-extern bool StandbyWaitFlush(int timeout_ms);
+extern bool StandbyWaitFlush(int timeout_ms, bool session);
 
 #endif							/* LEADGEN_REPLICATION_H */

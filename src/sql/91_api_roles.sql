@@ -75,7 +75,7 @@ $api$;
 -- A durable acknowledgement (52_replication.sql, new in 0.2.0): for whoever
 -- submits leads, the gateway included. Not SECURITY DEFINER: it reads
 -- shared memory and runs no statement.
-GRANT EXECUTE ON FUNCTION @extschema@.wait_for_standby(integer) TO leadgen_writer, leadgen_api;
+GRANT EXECUTE ON FUNCTION @extschema@.wait_for_standby(integer, text) TO leadgen_writer, leadgen_api;
 
 -- What the route functions read and write, as leadgen_api_owner; also the
 -- rights of the jobs scheduled over HTTP, which it owns (their commands

@@ -10,8 +10,10 @@
 # the durable gateway acknowledged is there; the plain gateway's last one
 # is not (the loss the setting exists to prevent). A retry with the same
 # external_id, once a standby streams again, is acknowledged and stores the
-# lead once. The function itself: true with a standby, false without,
-# an error on a standby and for a bad timeout.
+# lead once; a confirmation that cannot be asked is no "yes" either. The
+# function itself: a session's last commit or all WAL ('server'), true
+# with a standby, false without or with only a logical subscriber, errors
+# on a standby and for a bad timeout or scope.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -39,7 +41,7 @@ sub poll
 }
 
 my $primary = PostgreSQL::Test::Cluster->new('ack_primary');
-$primary->init(allows_streaming => 1);
+$primary->init(allows_streaming => 'logical');
 $primary->append_conf('postgresql.conf', q{
 shared_preload_libraries = 'pg_leadgen,pg_stat_statements'
 leadgen.database = 'postgres'
@@ -61,25 +63,57 @@ my $key = $primary->safe_psql('postgres', q{
 ($key) = $key =~ /^(lg_\w+)$/m;
 ok($key, 'the extension, a gateway role and a partner key');
 
-# The function, before any standby: nothing has the WAL
-is($primary->safe_psql('postgres', 'SELECT leadgen.wait_for_standby(0)'), 'f', 'without a standby: false at once');
+# The function, before any standby: nothing has the WAL. A session that
+# committed something waits for its last commit (scope 'session', the
+# default); one that committed nothing has nothing to wait for; scope
+# 'server' waits for all WAL written.
+$primary->safe_psql('postgres', 'CREATE TABLE public.ack_probe (x int)');
+is($primary->safe_psql('postgres', 'INSERT INTO public.ack_probe VALUES (1); SELECT leadgen.wait_for_standby(0)'), 'f',
+   "without a standby, after the session's commit: false at once");
 my $t0 = time;
-is($primary->safe_psql('postgres', 'SELECT leadgen.wait_for_standby(300)'), 'f', 'and false after waiting 300 ms');
+is($primary->safe_psql('postgres', 'INSERT INTO public.ack_probe VALUES (2); SELECT leadgen.wait_for_standby(300)'), 'f',
+   'and false after waiting 300 ms');
 cmp_ok(time - $t0, '>=', 0.3, 'it waited its timeout');
+is($primary->safe_psql('postgres', 'SELECT leadgen.wait_for_standby(0)'), 't',
+   'a session that committed nothing: true (nothing of its own to lose)');
+is($primary->safe_psql('postgres', q{SELECT leadgen.wait_for_standby(0, 'server')}), 'f',
+   "scope 'server' from that session: false (the WAL others wrote)");
 my ($rc, $out, $err) = $primary->psql('postgres', 'SELECT leadgen.wait_for_standby(-1)', extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($err, qr/22023.*timeout_ms must be between 0 and 60000, not -1/, 'a negative timeout: 22023');
 ($rc, $out, $err) = $primary->psql('postgres', 'SELECT leadgen.wait_for_standby(60001)');
 like($err, qr/timeout_ms must be between 0 and 60000, not 60001/, 'a timeout over a minute: an error');
+($rc, $out, $err) = $primary->psql('postgres', q{SELECT leadgen.wait_for_standby(0, 'cluster')}, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/22023.*scope must be 'session' or 'server', not "cluster"/, 'an unknown scope: 22023');
+
+# A logical subscriber is not a standby: its walsender streams and reports
+# the subscriber's flushes, but the subscriber holds no copy of this server
+my $sub = PostgreSQL::Test::Cluster->new('ack_subscriber');
+$sub->init;
+$sub->start;
+$sub->safe_psql('postgres', 'CREATE TABLE public.ack_probe (x int)');
+$primary->safe_psql('postgres', 'CREATE PUBLICATION ack_pub FOR TABLE public.ack_probe');
+$sub->safe_psql('postgres', "CREATE SUBSCRIPTION ack_sub CONNECTION 'host=" . $primary->host . ' port=' . $primary->port . " dbname=postgres' PUBLICATION ack_pub");
+$sub->wait_for_subscription_sync($primary, 'ack_sub');
+my $lsn = $primary->safe_psql('postgres', 'INSERT INTO public.ack_probe VALUES (10); SELECT pg_current_wal_insert_lsn()');
+ok($primary->poll_query_until('postgres', "SELECT bool_or(flush_lsn >= '$lsn') FROM pg_stat_replication"),
+   "the subscriber's walsender reports the insert flushed");
+is($primary->safe_psql('postgres', q{INSERT INTO public.ack_probe VALUES (11); SELECT leadgen.wait_for_standby(1000)}), 'f',
+   'a logical subscriber alone does not count as a standby');
+$sub->safe_psql('postgres', 'DROP SUBSCRIPTION ack_sub');
+$sub->stop;
 
 $primary->backup('base');
 my $standby = PostgreSQL::Test::Cluster->new('ack_standby');
 $standby->init_from_backup($primary, 'base', has_streaming => 1);
 $standby->start;
 $primary->wait_for_catchup($standby);
-is($primary->safe_psql('postgres', q{SET ROLE ack_gateway; SELECT leadgen.wait_for_standby(5000)}), 't',
+is($primary->safe_psql('postgres', q{SET ROLE ack_gateway; SELECT leadgen.wait_for_standby(5000, 'server')}), 't',
    "with a streaming standby: true, for the gateway's role (no pg_read_all_stats)");
+is($primary->safe_psql('postgres', q{INSERT INTO public.ack_probe VALUES (3); SELECT leadgen.wait_for_standby(5000)}), 't',
+   "and after the session's own commit");
 ($rc, $out, $err) = $standby->psql('postgres', 'SELECT leadgen.wait_for_standby(0)', extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($err, qr/25006.*runs on a primary, and this server is a standby/, 'on the standby: 25006');
+# (a logical subscriber's walsender is not a standby: it has a database)
 like($err, qr/HINT:\s+Connect to the primary/, 'with a hint');
 
 # The two gateways, on the primary only
@@ -175,5 +209,15 @@ for my $ext ('durable-2', 'durable-2')
 is(stored($standby, 'durable-2'), '1', 'and stored once');
 $standby->wait_for_catchup($standby2);
 is(stored($standby2, 'durable-2'), '1', 'and on the new standby');
+
+# The question itself failing (here: EXECUTE revoked) is no "yes": 503,
+# with the reason in the gateway's log, not blamed on the standby
+$standby->safe_psql('postgres', 'REVOKE EXECUTE ON FUNCTION leadgen.wait_for_standby(integer, text) FROM leadgen_api');
+$r = post('durable', '/api/v1/leads', lead('durable-5'));
+is($r->{status}, 503, 'the confirmation refused: 503');
+like($r->{content}, qr/could not be asked/, '... saying the question failed');
+like(slurp_file("$PostgreSQL::Test::Utils::log_path/ack_gateway_durable2.log"),
+     qr/could not ask whether a standby has the write: 42501 permission denied for function wait_for_standby/,
+     "... and the gateway's log says why");
 
 done_testing();
