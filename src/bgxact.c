@@ -41,15 +41,39 @@
 #include "pg_leadgen.h"
 
 /*
+ * lock_extension
+ *		Lock pg_leadgen (shared) for the rest of the transaction, before
+ *		any of its tables: DROP EXTENSION locks it exclusively before it
+ *		drops anything, so the two meet there, in one order. Without it, a
+ *		launcher's statement that had locked one table waited for the next
+ *		while DROP EXTENSION, holding that one, waited for the first: a
+ *		deadlock, which the regression suite's cleanup met. Returns whether
+ *		pg_leadgen exists once the lock is held: a DROP EXTENSION that held
+ *		it has committed when it is granted.
+ */
+static bool
+lock_extension(void)
+{
+	Oid			ext = get_extension_oid(LEADGEN_EXTENSION_NAME, true);
+
+	if (!OidIsValid(ext))
+		return false;
+	LockDatabaseObject(ExtensionRelationId, ext, 0, AccessShareLock);
+	return get_extension_oid(LEADGEN_EXTENSION_NAME, true) == ext;
+}
+
+/*
  * BgXactBegin
- *		Begin a transaction, connect to SPI and push a snapshot; show
- *		activity (when not NULL) as the worker's statement.
+ *		Begin a transaction, lock pg_leadgen (lock_extension), connect to
+ *		SPI and push a snapshot; show activity (when not NULL) as the
+ *		worker's statement.
  */
 void
 BgXactBegin(const char *activity)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	(void) lock_extension();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (activity != NULL)
@@ -157,26 +181,13 @@ BgXactForgetReadiness(void)
  *		one that is promoted starts them), but a primary can still be made
  *		read-only (default_transaction_read_only, as a failover tool may
  *		set while it drains a node): then they wait. Caller holds a
- *		transaction.
- *
- *		The extension is locked (shared) for the rest of the transaction,
- *		before any of its tables: DROP EXTENSION locks it exclusively
- *		before it drops anything, so the two meet there, in one order.
- *		Without it, a launcher's statement that had locked one table
- *		waited for the next while DROP EXTENSION, holding that one, waited
- *		for the first: a deadlock, which the regression suite's cleanup
- *		met. A DROP EXTENSION that held the lock has committed when it is
- *		granted: look again.
+ *		transaction; pg_leadgen stays locked for the rest of it
+ *		(lock_extension).
  */
 bool
 LeadgenDatabaseReady(void)
 {
-	Oid			ext = get_extension_oid(LEADGEN_EXTENSION_NAME, true);
-
-	if (!OidIsValid(ext))
-		return false;
-	LockDatabaseObject(ExtensionRelationId, ext, 0, AccessShareLock);
-	if (get_extension_oid(LEADGEN_EXTENSION_NAME, true) != ext)
+	if (!lock_extension())
 		return false;
 	if (XactReadOnly || RecoveryInProgress())
 		return false;
