@@ -639,11 +639,18 @@ acknowledges(const PGresult *r)
 static bool
 standby_confirmed(Conn *c, Answer *ans)
 {
-	static const char sql[] = "SELECT leadgen.wait_for_standby($1::integer)";
+	/*
+	 * Its own connection: this session's last commit. Through a pooler
+	 * the server connection may have served another client since: all
+	 * WAL written so far, which holds this commit too.
+	 */
+	const char *sql = gw_settings.pooler ? "SELECT leadgen.wait_for_standby($1::integer, 'server')"
+		: "SELECT leadgen.wait_for_standby($1::integer, 'session')";
 	char		ms[16];
 	const char *p[1] = {ms};
 	const char *name;
 	PGresult   *r = NULL;
+	bool		answered;
 	bool		ok;
 	char		details[48];
 
@@ -652,13 +659,28 @@ standby_confirmed(Conn *c, Answer *ans)
 		r = exec_pooled(c->pg, sql, 1, p);
 	else if ((name = stmt_name(c, sql, ans)) != NULL)
 		r = PQexecPrepared(c->pg, name, 1, p, NULL, NULL, 0);
-	ok = r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-		strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	answered = r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+	ok = answered && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	if (!answered)
+	{
+		/*
+		 * Not a "no" from the database but no answer: say why where the
+		 * operator looks (a revoked grant, pg_leadgen older than 0.2.0, a
+		 * statement timeout shorter than the wait, a lost connection).
+		 */
+		const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+		const char *conn_msg = PQerrorMessage(c->pg);
+
+		fprintf(stderr, "leadgen-gateway: --ack-standby-ms: could not ask whether a standby has the write: %s %.*s\n",
+				state ? state : "-", msg ? (int) strlen(msg) : (int) strcspn(conn_msg, "\n"), msg ? msg : conn_msg);
+	}
 	PQclear(r);
 	if (ok)
 		return true;
-	if (PQstatus(c->pg) != CONNECTION_OK)
+	if (r == NULL || PQstatus(c->pg) != CONNECTION_OK)
 	{
+		/* a failed pooled exchange may leave the connection mid-pipeline */
 		conn_drop(c);
 		c->next_try = 0;
 	}
@@ -668,8 +690,11 @@ standby_confirmed(Conn *c, Answer *ans)
 	ans->status = 503;
 	ans->retry_after = 2;
 	ans->body = error_json("not_replicated",
-						   "No standby confirmed this write in time. It is committed on the primary; send it "
-						   "again with the same external_id, which stores it once.",
+						   answered ? "No standby confirmed this write in time. It is committed on the primary; "
+						   "a lead sent again with the same external_id is stored once (one without an "
+						   "external_id is stored again)."
+						   : "Whether a standby has this write could not be asked. It is committed on the "
+						   "primary; a lead sent again with the same external_id is stored once.",
 						   details, &ans->len);
 	return false;
 }

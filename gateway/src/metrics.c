@@ -153,7 +153,7 @@ metrics_render(Buf *b, const Route *routes, int nroutes, const MetricsGauges *g)
 			   "# TYPE leadgen_gateway_cache_bytes gauge\nleadgen_gateway_cache_bytes %zu\n"
 			   "# HELP leadgen_gateway_rate_limited_total Requests answered 429 (over their rate limit).\n"
 			   "# TYPE leadgen_gateway_rate_limited_total counter\nleadgen_gateway_rate_limited_total %llu\n"
-			   "# HELP leadgen_gateway_not_replicated_total Lead submissions answered 503 because no standby confirmed them within --ack-standby-ms.\n"
+			   "# HELP leadgen_gateway_not_replicated_total Commits of lead submissions no standby confirmed within --ack-standby-ms (every request of one answered 503).\n"
 			   "# TYPE leadgen_gateway_not_replicated_total counter\nleadgen_gateway_not_replicated_total %llu\n"
 			   "# HELP leadgen_gateway_db_connections Database connections of the database workers and submitters, by state.\n"
 			   "# TYPE leadgen_gateway_db_connections gauge\n"

@@ -58,7 +58,7 @@ usage(FILE *out)
 			"  --reuse-port        share the port with other processes that ask the same (SO_REUSEPORT);\n"
 			"                      without it a port in use is an error (LEADGEN_GATEWAY_REUSE_PORT=1)\n"
 			"  --ack-standby-ms MS answer a lead submission only once a physical standby has flushed it,\n"
-			"                      waiting up to MS (at most the statement timeout); else 503 not_replicated\n"
+			"                      waiting up to MS (below --statement-timeout-ms); else 503 not_replicated\n"
 			"                      (LEADGEN_GATEWAY_ACK_STANDBY_MS, default 0: answer at the primary's commit)\n"
 			"  --version           the gateway's version and the pg_leadgen version it speaks\n"
 			"  --routes            the route table, one \"METHOD /path/{}\" a line, and exit\n"
@@ -214,6 +214,13 @@ settings_load(int argc, char **argv)
 	{
 		fprintf(stderr, "leadgen-gateway: --db (or LEADGEN_GATEWAY_DB) is required\n");
 		usage(stderr);
+		exit(2);
+	}
+	if (gw_settings.ack_standby_ms >= gw_settings.statement_timeout_ms)
+	{
+		/* the wait is a statement of a lead route: its timeout would cut it short */
+		fprintf(stderr, "leadgen-gateway: --ack-standby-ms (%d) must be below --statement-timeout-ms (%d)\n",
+				gw_settings.ack_standby_ms, gw_settings.statement_timeout_ms);
 		exit(2);
 	}
 }

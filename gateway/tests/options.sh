@@ -54,6 +54,14 @@ area_options() {
         grep -q -- "$o" <<<"$help" || missing="$missing $o"
     done
     expect_eq "options: --help exits 0 and lists every option of the README" "0 none missing" "$rc ${missing:-none missing}"
+    timeout 10 env "${GW_ENV[@]}" "$GW_BIN" --db "$CONNINFO" --port "$(free_port 24080)" --statement-timeout-ms 400 --ack-standby-ms 2000 >/dev/null 2>"$WORK/ackopt.stderr"
+    rc=$?
+    if [ "$rc" = 2 ] && grep -q -- '--ack-standby-ms (2000) must be below --statement-timeout-ms (400)' "$WORK/ackopt.stderr"; then
+        ok "options: --ack-standby-ms not below --statement-timeout-ms is refused at start (exit 2)"
+    else
+        not_ok "options: --ack-standby-ms not below --statement-timeout-ms is refused at start" "exit 2 and a message" \
+            "exit $rc" "$(head -3 "$WORK/ackopt.stderr")"
+    fi
     env "${GW_ENV[@]}" "$GW_BIN" --db "$CONNINFO" --no-such-option 1 >/dev/null 2>"$WORK/badopt.stderr"
     rc=$?
     if [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ]; then
