@@ -28,6 +28,8 @@ use FindBin;
 my $gw_bin = "$FindBin::Bin/../../gateway/leadgen-gateway";
 plan skip_all => "the gateway is not built ($gw_bin)" unless -x $gw_bin;
 
+sub uniq_lines { my %seen; return grep { !$seen{$_}++ } split /\n/, $_[0]; }
+
 sub poll
 {
 	my ($seconds, $cond) = @_;
@@ -111,6 +113,29 @@ is($primary->safe_psql('postgres', q{SET ROLE ack_gateway; SELECT leadgen.wait_f
    "with a streaming standby: true, for the gateway's role (no pg_read_all_stats)");
 is($primary->safe_psql('postgres', q{INSERT INTO public.ack_probe VALUES (3); SELECT leadgen.wait_for_standby(5000)}), 't',
    "and after the session's own commit");
+
+# Synchronous replication on, and another session writing WAL all along:
+# a commit returns once the standby has flushed it, so the session's own
+# commit is always confirmed at once (timeout 0), however much WAL others
+# have written since (scope 'server' would wait for theirs too).
+$primary->safe_psql('postgres', q{ALTER SYSTEM SET synchronous_standby_names = '*'; SELECT pg_reload_conf()});
+ok($primary->poll_query_until('postgres', q{SELECT sync_state = 'sync' FROM pg_stat_replication}), 'the standby is synchronous');
+my $lsn0 = $primary->safe_psql('postgres', 'SELECT pg_current_wal_insert_lsn()');
+my $bulk = $primary->background_psql('postgres');
+$bulk->query_until(qr/started/, q{\echo started
+DO $$ BEGIN FOR i IN 1 .. 2000000 LOOP INSERT INTO public.ack_probe VALUES (i); END LOOP; END $$;
+});
+ok($primary->poll_query_until('postgres', "SELECT pg_current_wal_insert_lsn() - '$lsn0' > 2000000"),
+   'another session writes WAL');
+my $answers = $primary->safe_psql('postgres', join('', map { "INSERT INTO public.ack_probe VALUES ($_); SELECT leadgen.wait_for_standby(0);\n" } 1 .. 50));
+my $lsn1 = $primary->safe_psql('postgres', 'SELECT pg_current_wal_insert_lsn()');
+is(join('', sort { $a cmp $b } uniq_lines($answers)), 't', 'under a concurrent write, each commit is confirmed at once (50 of 50)')
+  or diag($answers);
+ok($primary->safe_psql('postgres', qq{SELECT pg_current_wal_insert_lsn() > '$lsn1' AND count(*) = 1 FROM pg_stat_activity WHERE query LIKE 'DO \$\$ BEGIN FOR i%' AND state = 'active'}) eq 't',
+   '... while the other session was still writing');
+$bulk->quit;
+$primary->safe_psql('postgres', q{ALTER SYSTEM RESET synchronous_standby_names; SELECT pg_reload_conf()});
+ok($primary->poll_query_until('postgres', q{SELECT sync_state = 'async' FROM pg_stat_replication}), 'asynchronous again');
 ($rc, $out, $err) = $standby->psql('postgres', 'SELECT leadgen.wait_for_standby(0)', extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($err, qr/25006.*runs on a primary, and this server is a standby/, 'on the standby: 25006');
 # (a logical subscriber's walsender is not a standby: it has a database)
