@@ -31,6 +31,7 @@ int			leadgen_workers = 2;
 int			leadgen_batch_size = 100;
 int			leadgen_poll_interval = 1000;
 int			leadgen_max_payload_size = 65536;
+char	   *leadgen_standby_names = NULL;
 
 /*
  * GucInit
@@ -124,6 +125,16 @@ GucInit(bool preloading)
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("leadgen.standby_names",
+							   gettext_noop("Sets which WAL receivers wait_for_standby() counts as standbys."),
+							   gettext_noop("Their application_name values, comma-separated, each may end with *; "
+											"* alone: every physical receiver but pg_basebackup and pg_receivewal."),
+							   &leadgen_standby_names,
+							   "*",
+							   PGC_SIGHUP,
+							   GUC_LIST_INPUT,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved(LEADGEN_GUC_PREFIX);
 }

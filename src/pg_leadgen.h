@@ -32,6 +32,7 @@ extern int	leadgen_workers;
 extern int	leadgen_batch_size;
 extern int	leadgen_poll_interval;
 extern int	leadgen_max_payload_size;
+extern char *leadgen_standby_names;
 extern void GucInit(bool preloading);
 
 /* worker.c */

@@ -14,7 +14,8 @@
  *		The standbys' positions are the walsenders' in shared memory, as
  *		pg_stat_replication shows them; reading them here needs no
  *		privilege (pg_stat_replication hides them from a role without
- *		pg_read_all_stats), and no statement is run.
+ *		pg_read_all_stats), and no statement is run. Which receivers are
+ *		standbys: leadgen.standby_names (receiver_counts).
  *
  * Copyright (c) 2026, pg_leadgen developers
  *
@@ -35,8 +36,10 @@
 #include "storage/proc.h"
 #include "storage/procarray.h"
 #include "storage/spin.h"
+#include "utils/backend_status.h"
 #include "utils/timestamp.h"
 
+#include "pg_leadgen.h"
 #include "replication.h"
 
 /*
@@ -48,12 +51,69 @@
 #define STANDBY_POLL_MAX_MS		8
 
 /*
+ * name_counts
+ *		Whether a receiver of this application_name counts as a standby
+ *		(leadgen.standby_names): an entry equal to it, or ending with *
+ *		and a prefix of it; * alone counts every receiver but pg_basebackup
+ *		(a base backup's WAL stream) and pg_receivewal (a WAL archive):
+ *		neither is a server a failover can promote.
+ */
+static bool
+name_counts(const char *appname)
+{
+	char	   *list = pstrdup(leadgen_standby_names ? leadgen_standby_names : "");
+	bool		counts = false;
+
+	for (char *entry = strtok(list, ","); entry != NULL && !counts; entry = strtok(NULL, ","))
+	{
+		size_t		len;
+
+		while (*entry == ' ')
+			entry++;
+		len = strlen(entry);
+		while (len > 0 && entry[len - 1] == ' ')
+			entry[--len] = '\0';
+		if (strcmp(entry, "*") == 0)
+			counts = strcmp(appname, "pg_basebackup") != 0 && strcmp(appname, "pg_receivewal") != 0;
+		else if (len > 0 && entry[len - 1] == '*')
+			counts = strncmp(appname, entry, len - 1) == 0;
+		else
+			counts = strcmp(appname, entry) == 0;
+	}
+	pfree(list);
+	return counts;
+}
+
+/*
+ * receiver_counts
+ *		Whether the walsender pid serves a physical receiver that counts: it
+ *		is connected to no database (a logical walsender is, and its
+ *		subscriber holds no copy of this server) and its application_name
+ *		counts (name_counts). The names come from a fresh snapshot of the
+ *		backends' status, taken only for a walsender already far enough.
+ */
+static bool
+receiver_counts(pid_t pid)
+{
+	PGPROC	   *proc = BackendPidGetProc(pid);
+
+	if (proc == NULL || OidIsValid(proc->databaseId))
+		return false;
+	pgstat_clear_backend_activity_snapshot();
+	for (int i = 1; i <= pgstat_fetch_stat_numbackends(); i++)
+	{
+		LocalPgBackendStatus *l = pgstat_fetch_stat_local_beentry(i);
+
+		if (l != NULL && l->backendStatus.st_procpid == pid)
+			return name_counts(l->backendStatus.st_appname ? l->backendStatus.st_appname : "");
+	}
+	return false;
+}
+
+/*
  * standby_has
- *		Whether a walsender streaming to a physical standby (or a WAL
- *		receiver such as pg_receivewal) reports WAL flushed at or past
- *		target. A logical walsender's position is its subscriber's, which
- *		holds no copy of this server: it is connected to a database, a
- *		physical one is not.
+ *		Whether a walsender streaming to a receiver that counts
+ *		(receiver_counts) reports WAL flushed at or past target.
  */
 static bool
 standby_has(XLogRecPtr target)
@@ -64,7 +124,6 @@ standby_has(XLogRecPtr target)
 		pid_t		pid;
 		WalSndState state;
 		XLogRecPtr	flush;
-		PGPROC	   *proc;
 
 		SpinLockAcquire(&w->mutex);
 		pid = w->pid;
@@ -74,8 +133,7 @@ standby_has(XLogRecPtr target)
 
 		if (pid == 0 || state != WALSNDSTATE_STREAMING || XLogRecPtrIsInvalid(flush) || flush < target)
 			continue;
-		proc = BackendPidGetProc(pid);
-		if (proc != NULL && !OidIsValid(proc->databaseId))
+		if (receiver_counts(pid))
 			return true;
 	}
 	return false;

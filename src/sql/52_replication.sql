@@ -7,6 +7,8 @@
 --                   commit made before it (a connection through a pooler
 --                   in transaction mode cannot know its last commit was
 --                   its own).
+-- The receivers that count: physical ones named by leadgen.standby_names
+-- (default: every one but pg_basebackup and pg_receivewal).
 -- Called after a commit, true means a failover keeps that commit, whatever
 -- synchronous_standby_names said when it was made; false means it may not
 -- (no standby streaming, or one too far behind). The gateway's

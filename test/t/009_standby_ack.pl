@@ -12,8 +12,9 @@
 # external_id, once a standby streams again, is acknowledged and stores the
 # lead once; a confirmation that cannot be asked is no "yes" either. The
 # function itself: a session's last commit or all WAL ('server'), true
-# with a standby, false without or with only a logical subscriber, errors
-# on a standby and for a bad timeout or scope.
+# with a standby, false without or with only a logical subscriber or a
+# pg_receivewal (unless leadgen.standby_names names it), errors on a
+# standby and for a bad timeout or scope.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -103,6 +104,37 @@ is($primary->safe_psql('postgres', q{INSERT INTO public.ack_probe VALUES (11); S
    'a logical subscriber alone does not count as a standby');
 $sub->safe_psql('postgres', 'DROP SUBSCRIPTION ack_sub');
 $sub->stop;
+
+{
+# pg_receivewal (here --synchronous: it reports each flush) is a WAL
+# archive, not a standby: the default leadgen.standby_names ('*') leaves it
+# out; named, it counts; a name that is not its own does not
+my $walarch = "$PostgreSQL::Test::Utils::tmp_check/ack_walarchive";
+mkdir $walarch;
+delete local $ENV{PGAPPNAME};    # the tests' own name would replace pg_receivewal's
+my $receiver = IPC::Run::start([ 'pg_receivewal', '--synchronous', '--no-loop', '-D', $walarch,
+	'-d', 'host=' . $primary->host . ' port=' . $primary->port ],
+	'>>', "$PostgreSQL::Test::Utils::log_path/ack_receivewal.log", '2>>', "$PostgreSQL::Test::Utils::log_path/ack_receivewal.log");
+$lsn = $primary->safe_psql('postgres', 'INSERT INTO public.ack_probe VALUES (12); SELECT pg_current_wal_insert_lsn()');
+ok($primary->poll_query_until('postgres', "SELECT bool_or(flush_lsn >= '$lsn') FROM pg_stat_replication WHERE application_name = 'pg_receivewal'"),
+   'pg_receivewal reports the insert flushed');
+is($primary->safe_psql('postgres', q{INSERT INTO public.ack_probe VALUES (13); SELECT leadgen.wait_for_standby(1000)}), 'f',
+   "pg_receivewal alone does not count (leadgen.standby_names '*')");
+sub standby_names
+{
+	my ($v) = @_;
+	$primary->safe_psql('postgres', "ALTER SYSTEM SET leadgen.standby_names = '$v'; SELECT pg_reload_conf()");
+	return $primary->poll_query_until('postgres', 'SHOW leadgen.standby_names', $v);
+}
+standby_names('other, pg_receive*');
+is($primary->safe_psql('postgres', q{INSERT INTO public.ack_probe VALUES (14); SELECT leadgen.wait_for_standby(5000)}), 't',
+   "named by a prefix in leadgen.standby_names, it counts");
+standby_names('pg_receivewal_not');
+is($primary->safe_psql('postgres', q{INSERT INTO public.ack_probe VALUES (15); SELECT leadgen.wait_for_standby(1000)}), 'f',
+   'another name does not');
+$primary->safe_psql('postgres', 'ALTER SYSTEM RESET leadgen.standby_names; SELECT pg_reload_conf()');
+$receiver->kill_kill;
+}
 
 $primary->backup('base');
 my $standby = PostgreSQL::Test::Cluster->new('ack_standby');
