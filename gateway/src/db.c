@@ -680,7 +680,11 @@ standby_confirmed(Conn *c, Answer *ans)
 		return true;
 	if (r == NULL || PQstatus(c->pg) != CONNECTION_OK)
 	{
-		/* a failed pooled exchange may leave the connection mid-pipeline */
+		/*
+		 * no result at all: the connection failed, or a pooled exchange
+		 * did (which may leave it mid-pipeline), or the statement could
+		 * not be prepared: start again on a new one
+		 */
 		conn_drop(c);
 		c->next_try = 0;
 	}
@@ -739,9 +743,10 @@ idle_conn_closed(PGconn *pg)
 
 /*
  * Run sql (prepared once per connection) on the target's connection
- * (DB_PRIMARY_ACK: see standby_confirmed). A read (retry) whose connection turns out lost is run once
- * more on a new connection; a write is never sent twice, so before sending
- * one an idle connection the server closed is replaced.
+ * (DB_PRIMARY_ACK: see standby_confirmed). A read (retry) whose connection
+ * turns out lost is run once more on a new connection; a write is never
+ * sent twice, so before sending one an idle connection the server closed
+ * is replaced.
  */
 PGresult *
 db_exec(DbTarget target, const char *sql, int nparams, const char *const *params, Answer *ans, bool retry)
