@@ -693,6 +693,7 @@ standby_confirmed(Conn *c, Answer *ans)
 	snprintf(details, sizeof(details), "{\"ack_standby_ms\":%d}", gw_settings.ack_standby_ms);
 	ans->status = 503;
 	ans->retry_after = 2;
+	ans->committed = true;
 	ans->body = error_json("not_replicated",
 						   answered ? "No standby confirmed this write in time. It is committed on the primary; "
 						   "a lead sent again with the same external_id is stored once (one without an "
@@ -742,8 +743,11 @@ idle_conn_closed(PGconn *pg)
 }
 
 /*
- * Run sql (prepared once per connection) on the target's connection
- * (DB_PRIMARY_ACK: see standby_confirmed). A read (retry) whose connection
+ * Run sql (prepared once per connection) on the target's connection.
+ * DB_PRIMARY_ACK (see standby_confirmed): a result may come back with ans
+ * already answered 503 not_replicated (ans->committed); the caller gives
+ * that answer to the leads the result acknowledges, and its refusals
+ * their own. A read (retry) whose connection
  * turns out lost is run once more on a new connection; a write is never
  * sent twice, so before sending one an idle connection the server closed
  * is replaced.
@@ -800,12 +804,8 @@ db_exec(DbTarget target, const char *sql, int nparams, const char *const *params
 		}
 		if (r && (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK))
 		{
-			if (target == DB_PRIMARY_ACK && gw_settings.ack_standby_ms > 0 && acknowledges(r) &&
-				!standby_confirmed(c, ans))
-			{
-				PQclear(r);
-				return NULL;
-			}
+			if (target == DB_PRIMARY_ACK && gw_settings.ack_standby_ms > 0 && acknowledges(r))
+				(void) standby_confirmed(c, ans);
 			return r;
 		}
 		if (r == NULL || PQstatus(c->pg) != CONNECTION_OK)

@@ -76,6 +76,7 @@ typedef struct Answer
 	const char *content_type;
 	int			retry_after;	/* seconds, for 503 / 429 */
 	bool		from_cache;
+	bool		committed;		/* a 503 not_replicated: the write is committed on the primary */
 } Answer;
 
 typedef void (*RouteHandler) (struct Request *req, const struct Route *route, Answer *ans);

@@ -80,7 +80,8 @@ run_json(Request *req, const char *sql, int n, const char *const *params, DbTarg
 /*
  * A statement answering (status, body): the extension decided the status.
  * Only lead submissions use it: answered once a standby has them when
- * --ack-standby-ms asks for that.
+ * --ack-standby-ms asks for that (else 503 not_replicated, for the whole
+ * request).
  */
 static void
 run_status_body(const char *sql, int n, const char *const *params, Answer *ans)
@@ -89,6 +90,11 @@ run_status_body(const char *sql, int n, const char *const *params, Answer *ans)
 
 	if (r == NULL)
 		return;
+	if (ans->committed)
+	{
+		PQclear(r);
+		return;
+	}
 	answer_text(ans, atoi(PQgetvalue(r, 0, 0)), PQgetvalue(r, 0, 1), (size_t) PQgetlength(r, 0, 1));
 	PQclear(r);
 }
@@ -269,7 +275,7 @@ h_leads_batch(Request *req, const Route *route, Answer *ans)
 	p[1] = (ct && strncmp(ct, "application/x-ndjson", 20) == 0) ? "true" : "false";
 	p[2] = broker[0] ? broker : NULL;
 	run_status_body(route->sql, 3, p, ans);
-	if (ans->status < 300)
+	if (ans->status < 300 || ans->committed)
 		writes_note(req);
 }
 

@@ -100,7 +100,8 @@ submit_one(Request *req, Answer *ans)
 				false);
 	if (r == NULL)
 		return;
-	answer_from_row(ans, r, 0, 0);
+	if (!ans->committed)
+		answer_from_row(ans, r, 0, 0);
 	PQclear(r);
 }
 
@@ -144,11 +145,14 @@ submit_batch(Pending **items, int n)
 		Request    *req = items[i]->req;
 		Answer	   *ans = &req->deferred_answer;
 
-		if (r && i < PQntuples(r))
-			answer_from_row(ans, r, i, 1);
+		if (r && i < PQntuples(r) && !(err.committed && atoi(PQgetvalue(r, i, 1)) < 300))
+			answer_from_row(ans, r, i, 1);	/* a refusal keeps its answer when no standby confirmed */
 		else if (err.status >= 500)
 		{
-			/* the database failed the batch (down, cancelled): each gets a copy */
+			/*
+			 * the database failed the batch (down, cancelled), or no
+			 * standby confirmed its commit: each gets a copy
+			 */
 			*ans = err;
 			ans->body = err.body ? strdup(err.body) : NULL;
 			if (err.body && ans->body == NULL)
@@ -156,7 +160,7 @@ submit_batch(Pending **items, int n)
 		}
 		else
 			submit_one(req, ans);	/* one lead failed the batch: each on its own */
-		if (ans->status < 300)
+		if (ans->status < 300 || ans->committed)
 			writes_note(req);
 		req->answer_ready = true;
 		MHD_resume_connection(req->conn);

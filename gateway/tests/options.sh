@@ -39,8 +39,64 @@ ack_standby_check() {
     GW=$agw req GET /metrics
     expect_eq "options: --ack-standby-ms: /metrics counts the two unconfirmed commits" 2 \
         "$(awk '/^leadgen_gateway_not_replicated_total/ { print $NF }' "$RQ_B")"
+    _ack_mixed_batch "$agw"
     gw_stop "$A" 20
     expect_eq "options: the --ack-standby-ms gateway exits 0 on SIGTERM" 0 "$GW_RC" "stderr: $(tail -5 "$WORK/$A.stderr" | tr '\n' ' ')"
+}
+
+_ack_not_replicated() { KEY= GW=$1 req GET /metrics; awk '/^leadgen_gateway_not_replicated_total/ { print $NF }' "$RQ_B"; }
+
+_ack_post() {	# gateway name body: POST /api/v1/leads; writes name.code (status, the end in ms) and name.body
+    curl -s -o "$WORK/$2.body" -w '%{http_code}' --max-time 15 -H 'Expect:' -H "Authorization: Bearer $K_PARTNER" \
+        -H 'Content-Type: application/json' --data-binary "$3" "$1/api/v1/leads" >"$WORK/$2.code" 2>/dev/null
+    echo " $(ms_now)" >>"$WORK/$2.code"
+}
+
+# A refused lead submitted in one batch with an acknowledged one keeps its
+# 422; only the acknowledged lead gets the 503. Two valid leads, 50 ms
+# apart, keep both submitters waiting for the standby; a valid and a
+# refused lead sent meanwhile queue up and are taken as one batch. That
+# set-up is checked (the two first commits counted apart, the third batch
+# counted once, both first leads answered well after the pair was sent),
+# and tried up to three times.
+_ack_mixed_batch() {
+    local agw=$1 try before after t_pair ok_setup=no s1 e1 s2 e2 sv sr pids
+    for try in 1 2 3; do
+        before=$(_ack_not_replicated "$agw")
+        _ack_post "$agw" ackm1 "$(lead_json)" &
+        pids=$!
+        sleep 0.05
+        _ack_post "$agw" ackm2 "$(lead_json)" &
+        pids="$pids $!"
+        sleep 0.05
+        t_pair=$(ms_now)
+        _ack_post "$agw" ackmv "$(lead_json "ackm-$PASS_NAME-$$-$try")" &
+        pids="$pids $!"
+        _ack_post "$agw" ackmr "$(lead_json | jq -c '.first_name = 5')" &
+        wait $pids $!
+        after=$(_ack_not_replicated "$agw")
+        read -r s1 e1 <"$WORK/ackm1.code"
+        read -r s2 e2 <"$WORK/ackm2.code"
+        if [ "$s1 $s2" = "503 503" ] && [ $((after - before)) = 3 ] &&
+           [ $((e1 - t_pair)) -ge 100 ] && [ $((e2 - t_pair)) -ge 100 ]; then
+            ok_setup=yes
+            break
+        fi
+    done
+    if [ $ok_setup != yes ]; then
+        not_ok "options: --ack-standby-ms: a valid and a refused lead submitted in one batch" \
+            "two leads holding both submitters, then one batch of two" \
+            "after 3 tries: answers $s1 $s2, $((after - before)) unconfirmed commits, first answers $((e1 - t_pair)) and $((e2 - t_pair)) ms after the pair"
+        return
+    fi
+    read -r sv _ <"$WORK/ackmv.code"
+    read -r sr _ <"$WORK/ackmr.code"
+    expect_eq "options: --ack-standby-ms: in a batch with an acknowledged lead, a refused lead keeps its 422 invalid_lead" \
+        "422 invalid_lead" "$sr $(jq -r .error.code "$WORK/ackmr.body" 2>/dev/null)" "try $try"
+    expect_eq "options: --ack-standby-ms: in the same batch, the acknowledged lead is answered 503 not_replicated" \
+        "503 not_replicated" "$sv $(jq -r .error.code "$WORK/ackmv.body" 2>/dev/null)" "try $try"
+    expect_eq "options: --ack-standby-ms: that lead is committed" 1 \
+        "$(sql "SELECT count(*) FROM leadgen.lead_external_ids WHERE external_id = 'ackm-$PASS_NAME-$$-$try'")"
 }
 
 area_options() {
