@@ -85,6 +85,12 @@ SELECT leadgen.api_schedule_job(:'admin_key', '{"name": "x", "cron": "* * * * *"
 SELECT j->>'command' AS command, j->>'owner' AS owner
   FROM leadgen.api_schedule_job(:'admin_key', '{"name": "regress-optimize", "cron": "0 3 * * *", "job": "optimize_table", "table": "agents"}') x,
        LATERAL (SELECT x::jsonb AS j) y;
+-- ... and only the jobs scheduled over HTTP: a name of another role's job
+-- (here pg_leadgen's own partition maintenance, a superuser's) is refused,
+-- and the job is left as it was.
+SELECT leadgen.api_schedule_job(:'admin_key', '{"name": "partition_maintenance", "cron": "0 0 1 1 *", "job": "capacity_snapshot"}');
+\echo :SQLSTATE
+SELECT leadgen.api_schedule_job(:'admin_key', '{"name": "regress-optimize", "cron": "0 4 * * *", "job": "optimize_table", "table": "agents"}')::jsonb->>'schedule' AS rescheduled_own;
 
 -- A client's statement in analyze-query runs as leadgen_api_query, a reader.
 SELECT leadgen.api_analyze_query(:'admin_key', '{"query": "SELECT rolpassword FROM pg_authid"}');
@@ -95,6 +101,7 @@ SELECT leadgen.api_analyze_query(:'partner_key', '{"query": "SELECT 1"}');
 \echo :SQLSTATE
 SELECT (leadgen.api_analyze_query(:'admin_key', '{"query": "SELECT count(*) FROM leadgen.agents"}'))::jsonb ? 'plan' AS analyzed;
 RESET ROLE;
+SELECT owner, schedule, command FROM leadgen.jobs WHERE name = 'partition_maintenance';
 
 -- Clean up.
 DROP FUNCTION pg_temp.evil();

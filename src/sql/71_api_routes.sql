@@ -244,6 +244,14 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'The kinds are optimize_table (with "table"), archive (with "policy"), capacity_snapshot, partition_maintenance and assign_backlog.';
     END IF;
+    -- a name taken by a job of another role (pg_leadgen's own, a DBA's) is
+    -- not the gateway's to change
+    IF EXISTS (SELECT 1 FROM @extschema@.jobs j WHERE j.name = body->>'name' AND j.owner <> current_user) THEN
+        RAISE EXCEPTION 'job "%" belongs to role "%"', body->>'name',
+                        (SELECT j.owner FROM @extschema@.jobs j WHERE j.name = body->>'name')
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Over HTTP only the jobs scheduled over HTTP may be changed; choose another name, or change this job in the database as its owner.';
+    END IF;
     RETURN (SELECT row_to_json(j)::text
               FROM @extschema@.schedule_job(body->>'name', body->>'cron', coalesce(body->>'timezone', 'UTC'), v_command) j);
 END;
