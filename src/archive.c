@@ -301,9 +301,8 @@ parse_predicate(const char *sql, RawStmt *rs)
 char *
 ArchivePredicateCheck(Oid relid, const char *predicate, Oid owner)
 {
-	char	   *relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-													 get_rel_name(relid));
-	char	   *sql = psprintf("SELECT 1 FROM %s WHERE %s", relname, predicate);
+	char	   *relname;
+	char	   *sql;
 	List	   *raw;
 	RawStmt    *rs;
 	SelectStmt *sel;
@@ -312,6 +311,19 @@ ArchivePredicateCheck(Oid relid, const char *predicate, Oid owner)
 	PredicateWalk w;
 	SecurityRoleSwitch sw;
 	char	   *deparsed;
+
+	if (get_rel_name(relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errhint("Pass the policy's table by name, as a regclass.")));
+	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(owner)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role with OID %u does not exist", owner),
+				 errhint("Pass the policy's owner by name, as a regrole.")));
+	relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	sql = psprintf("SELECT 1 FROM %s WHERE %s", relname, predicate);
 
 	/* the statement as written: nothing but the WHERE clause is the text's */
 	raw = parse_predicate(sql, NULL);
