@@ -1545,8 +1545,7 @@ BEGIN
               WHERE (policy IS NULL AND a.enabled) OR a.name = policy ORDER BY a.name LOOP
         v_pred := @extschema@.archive_policy_verify(p);
         v_rel := p.table_name::regclass;
-        v_role := CASE WHEN p.predicate IS NOT NULL THEN quote_ident(p.owner)::regrole
-                       ELSE quote_ident(current_user)::regrole END;
+        v_role := quote_ident(p.owner)::regrole;
         policy_name := p.name;
         table_name := v_rel::text;
         strategy := p.strategy;
@@ -1616,8 +1615,13 @@ BEGIN
                 IF p.strategy = 'move' THEN
                     -- detached: nothing reaches it through the table any more
                     EXECUTE format('SELECT count(*) FROM %s', v_part) INTO v_n;
-                    EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM %s', v_target_rel, v_cols, v_cols, v_part);
-                    GET DIAGNOSTICS v_i = ROW_COUNT;
+                    -- appended as the owner (the target's triggers run as
+                    -- it), who may not own the detached table pg_partman
+                    -- made: it may read it now
+                    EXECUTE format('GRANT SELECT ON %s TO %s', v_part, v_role);
+                    v_i := (@extschema@.run_as(v_role, format('WITH i AS (INSERT INTO %s (%s) SELECT %s FROM %s RETURNING 1)'
+                                                              ' SELECT count(*) AS n FROM i',
+                                                              v_target_rel, v_cols, v_cols, v_part))->>'n')::bigint;
                     IF v_i <> v_n THEN
                         verified := false;
                         RAISE EXCEPTION 'archive policy "%": partition % had % rows but % were appended to %',

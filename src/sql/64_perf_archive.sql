@@ -121,12 +121,14 @@ CREATE TRIGGER archive_policies_check BEFORE INSERT OR UPDATE ON @extschema@.arc
 -- Run one policy, or every enabled one. dry_run counts what would go.
 -- Called through perf_archive(), which keeps the caller's search_path
 -- (pg_partman sets it for the session). Each policy is checked again first
--- (a row may have been written with the policy trigger disabled). The
--- statements that read or move rows run through run_as(): those of a
--- policy with a predicate as the policy's owner, so that the predicate
--- reads and writes only what its writer may; those of a policy by date
--- column alone (identifiers only) with this function's rights, as do
--- pg_partman's retention and the creation of a missing target.
+-- (a row may have been written with the policy trigger disabled). Every
+-- statement that reads or moves rows of the policy's tables runs through
+-- run_as(), as the policy's owner, a policy by date column alone too: the
+-- table may be a view calling the owner's functions, and the table and
+-- the target may have the owner's triggers, none of which may run with
+-- this function's rights. Only pg_partman's retention, the count of whole
+-- partitions and the creation of a missing target (no user code runs in
+-- them) take this function's rights.
 -- The rows of whole partitions count as rows qualifying and archived, as
 -- the dry run counts them; moved, they land in the target table named
 -- (pg_partman detaches the partitions, their rows are appended to the
@@ -162,8 +164,7 @@ BEGIN
               WHERE (policy IS NULL AND a.enabled) OR a.name = policy ORDER BY a.name LOOP
         v_pred := @extschema@.archive_policy_verify(p);
         v_rel := p.table_name::regclass;
-        v_role := CASE WHEN p.predicate IS NOT NULL THEN quote_ident(p.owner)::regrole
-                       ELSE quote_ident(current_user)::regrole END;
+        v_role := quote_ident(p.owner)::regrole;
         policy_name := p.name;
         table_name := v_rel::text;
         strategy := p.strategy;
@@ -233,8 +234,13 @@ BEGIN
                 IF p.strategy = 'move' THEN
                     -- detached: nothing reaches it through the table any more
                     EXECUTE format('SELECT count(*) FROM %s', v_part) INTO v_n;
-                    EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM %s', v_target_rel, v_cols, v_cols, v_part);
-                    GET DIAGNOSTICS v_i = ROW_COUNT;
+                    -- appended as the owner (the target's triggers run as
+                    -- it), who may not own the detached table pg_partman
+                    -- made: it may read it now
+                    EXECUTE format('GRANT SELECT ON %s TO %s', v_part, v_role);
+                    v_i := (@extschema@.run_as(v_role, format('WITH i AS (INSERT INTO %s (%s) SELECT %s FROM %s RETURNING 1)'
+                                                              ' SELECT count(*) AS n FROM i',
+                                                              v_target_rel, v_cols, v_cols, v_part))->>'n')::bigint;
                     IF v_i <> v_n THEN
                         verified := false;
                         RAISE EXCEPTION 'archive policy "%": partition % had % rows but % were appended to %',
