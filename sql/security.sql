@@ -353,6 +353,97 @@ SELECT action, reason, evidence->>'role' AS role
  WHERE action = 'unplanned' AND evidence->>'query' LIKE '%sec_test.%'
  ORDER BY reason;
 
+-- ---- Date-only archive policies run as their owner ----
+-- A policy without a predicate ran its statements with archive_run()'s
+-- (superuser) rights: the admin's own trigger on its own table, or a
+-- function of its view in a dry run, ran as superuser (and could make the
+-- admin one).
+GRANT CREATE ON SCHEMA sec_test TO regress_sec_admin;
+SET ROLE regress_sec_admin;
+CREATE TABLE sec_test.aged (id int, ts timestamptz);
+INSERT INTO sec_test.aged VALUES (1, '2020-01-01 00:00+00'), (2, '2020-01-02 00:00+00');
+CREATE TABLE sec_test.aged_archive (LIKE sec_test.aged);
+CREATE FUNCTION sec_test.who() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE '% % of sec_test.% runs as %', TG_WHEN, TG_OP, TG_TABLE_NAME, current_user;
+    RETURN coalesce(NEW, OLD);
+END $$;
+CREATE TRIGGER who BEFORE DELETE ON sec_test.aged FOR EACH ROW EXECUTE FUNCTION sec_test.who();
+CREATE TRIGGER who BEFORE INSERT ON sec_test.aged_archive FOR EACH ROW EXECUTE FUNCTION sec_test.who();
+CREATE FUNCTION sec_test.seen(t timestamptz) RETURNS timestamptz LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'sec_test.seen() runs as %', current_user;
+    RETURN t;
+END $$;
+CREATE VIEW sec_test.aged_view AS SELECT id, sec_test.seen(ts) AS ts FROM sec_test.aged;
+INSERT INTO leadgen.archive_policies (name, table_name, age_column, older_than, strategy)
+VALUES ('sec-aged-view', 'sec_test.aged_view', 'ts', '1 day', 'delete');
+SELECT policy_name, rows_qualifying, was_dry_run FROM leadgen.perf_archive('sec-aged-view', true);
+INSERT INTO leadgen.archive_policies (name, table_name, age_column, older_than, strategy, target, batch_size)
+VALUES ('sec-aged', 'sec_test.aged', 'ts', '1 day', 'move', 'sec_test.aged_archive', 1);
+SELECT policy_name, rows_qualifying, rows_archived, verified FROM leadgen.perf_archive('sec-aged');
+SELECT rolsuper FROM pg_roles WHERE rolname = current_user;
+RESET ROLE;
+SELECT (SELECT count(*) FROM sec_test.aged) AS left_behind, (SELECT count(*) FROM sec_test.aged_archive) AS archived;
+DELETE FROM leadgen.archive_policies WHERE name IN ('sec-aged', 'sec-aged-view');
+
+-- archive_predicate_check with a table or an owner that does not exist:
+-- an error (it crashed the backend on a table OID that is no table).
+SET ROLE regress_sec_admin;
+SELECT leadgen.archive_predicate_check(0, 'true', 'regress_sec_admin');
+\echo SQLSTATE :SQLSTATE
+SELECT leadgen.archive_predicate_check(4294967294, 'true', 'regress_sec_admin');
+\echo SQLSTATE :SQLSTATE
+RESET ROLE;
+SELECT leadgen.archive_predicate_check('leadgen.brokers', 'true', 0);
+\echo SQLSTATE :SQLSTATE
+
+-- ---- Names in public do not reach pg_leadgen's statements ----
+-- Its statements call built-in functions by name. A function of the same
+-- name in a schema of the search_path matching the arguments better ran
+-- instead, in the session of whoever submitted or processed leads (in the
+-- background workers, as superuser: test/t/010_search_path.pl). In a new
+-- session, so that the statements are prepared with these functions there.
+CREATE FUNCTION public.nextval(text) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'public.nextval(text) runs as %', current_user;
+    RETURN pg_catalog.nextval($1::regclass);
+END $$;
+CREATE FUNCTION public.power(integer, integer) RETURNS double precision LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'public.power(integer, integer) runs as %', current_user;
+    RETURN pg_catalog.power($1::float8, $2::float8);
+END $$;
+CREATE FUNCTION public.unnest(bigint[]) RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'public.unnest(bigint[]) runs as %', current_user;
+    RETURN QUERY SELECT pg_catalog.unnest($1);
+END $$;
+CREATE FUNCTION sec_test.fail_transient() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.first_name = 'Retry' THEN
+        RAISE EXCEPTION 'simulated serialization failure' USING ERRCODE = 'serialization_failure';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER sec_fail_transient BEFORE INSERT ON leadgen.leads FOR EACH ROW EXECUTE FUNCTION sec_test.fail_transient();
+DELETE FROM leadgen.leads_pending;  -- the leads of the sections above stay unwritten
+\c
+\set SHOW_CONTEXT never
+SET ROLE regress_sec_writer;
+SELECT leadgen.lead_submit(jsonb_build_object(
+           'source', 'web_form', 'insurance_type', 'auto', 'first_name', f, 'last_name', 'Public',
+           'email', 'sec.public.' || f || '@example.com', 'zip_code', '94103', 'state', 'CA', 'city', 'San Francisco',
+           'tcpa_consent', true,
+           'consent_at', to_char((now() - interval '1 hour') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))) > 0 AS submitted
+  FROM unnest(ARRAY['Plain', 'Retry']) f;
+RESET ROLE;
+SELECT leadgen.process_pending() AS written;
+SELECT payload->>'first_name' AS first_name, attempts, last_error FROM leadgen.leads_pending WHERE payload->>'last_name' = 'Public';
+DROP TRIGGER sec_fail_transient ON leadgen.leads;
+DROP FUNCTION public.nextval(text), public.power(integer, integer), public.unnest(bigint[]);
+DELETE FROM leadgen.leads_pending WHERE payload->>'last_name' = 'Public';
+
 \set ON_ERROR_STOP 1
 
 -- ---- Clean up ----

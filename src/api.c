@@ -136,8 +136,9 @@ submit_one(Jsonb *payload, int32 priority, bool *created)
 	List	   *problems;
 	char	   *refusal = NULL;
 	int64		id;
+	int			guc_level;
 
-	SPI_connect();
+	guc_level = LeadgenSPIConnect();
 	SubmitScopeOfRole(GetOuterUserId(), &scope);
 	problems = SubmitCheckScoped(&payload, &keys, &scope, &refusal);
 	if (problems != NIL)
@@ -145,7 +146,7 @@ submit_one(Jsonb *payload, int32 priority, bool *created)
 	if (refusal != NULL)
 		raise_refusal(refusal);
 	id = SubmitEnqueue(payload, &keys, priority, created);
-	SPI_finish();
+	LeadgenSPIFinish(guc_level);
 	return id;
 }
 
@@ -167,8 +168,9 @@ pg_leadgen_lead_check(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	MemoryContext caller = CurrentMemoryContext;
 	ArrayType  *result;
+	int			guc_level;
 
-	SPI_connect();
+	guc_level = LeadgenSPIConnect();
 	SubmitScopeOfRole(GetOuterUserId(), &scope);
 	problems = SubmitCheckScoped(&payload, &keys, &scope, &refusal);
 	if (refusal != NULL)
@@ -180,7 +182,7 @@ pg_leadgen_lead_check(PG_FUNCTION_ARGS)
 	foreach(lc, problems)
 		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
 	result = construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT);
-	SPI_finish();
+	LeadgenSPIFinish(guc_level);
 	PG_RETURN_ARRAYTYPE_P(result);
 }
 
@@ -298,11 +300,12 @@ pg_leadgen_lead_submit_batch(PG_FUNCTION_ARGS)
 	MemoryContext caller = CurrentMemoryContext;
 	SubmitScope scope;
 	Datum		result;
+	int			guc_level;
 
-	SPI_connect();
+	guc_level = LeadgenSPIConnect();
 	SubmitScopeOfRole(GetOuterUserId(), &scope);
 	result = submit_batch(payloads, priority, &scope, caller);
-	SPI_finish();
+	LeadgenSPIFinish(guc_level);
 	PG_RETURN_DATUM(result);
 }
 
@@ -319,15 +322,16 @@ pg_leadgen_lead_submit_batch_scoped(PG_FUNCTION_ARGS)
 	SubmitScope scope;
 	Datum		result;
 	MemoryContext caller = CurrentMemoryContext;
+	int			guc_level;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	scope.kind = PG_ARGISNULL(2) ? SUBMIT_SCOPE_ANY : SUBMIT_SCOPE_BROKER;
 	scope.broker_id = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
 	scope.role = InvalidOid;
-	SPI_connect();
+	guc_level = LeadgenSPIConnect();
 	result = submit_batch(PG_GETARG_JSONB_P(0), PG_GETARG_INT32(1), &scope, caller);
-	SPI_finish();
+	LeadgenSPIFinish(guc_level);
 	PG_RETURN_DATUM(result);
 }
 
@@ -439,6 +443,7 @@ pg_leadgen_api_lead_submit(PG_FUNCTION_ARGS)
 	bool		nulls[2] = {false, false};
 	int			status;
 	HeapTupleHeader result;
+	int			guc_level;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -448,13 +453,13 @@ pg_leadgen_api_lead_submit(PG_FUNCTION_ARGS)
 				 errmsg("the lead payload must not be null"),
 				 errhint("Pass the lead as a JSON object.")));
 
-	SPI_connect();
+	guc_level = LeadgenSPIConnect();
 	values[1] = CStringGetTextDatum(api_submit(PG_GETARG_JSONB_P(0), !PG_ARGISNULL(1),
 											   PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1), &status));
 	values[0] = Int32GetDatum(status);
 	/* the row, copied out of SPI's memory before SPI_finish frees it */
 	result = SPI_returntuple(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls), tupdesc);
-	SPI_finish();
+	LeadgenSPIFinish(guc_level);
 	PG_RETURN_DATUM(HeapTupleHeaderGetDatum(result));
 }
 
@@ -477,6 +482,7 @@ pg_leadgen_api_lead_submit_many(PG_FUNCTION_ARGS)
 	int			n;
 	int			nb = 0;
 	MemoryContext item_cxt;
+	int			guc_level;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
@@ -489,7 +495,7 @@ pg_leadgen_api_lead_submit_many(PG_FUNCTION_ARGS)
 
 	item_cxt = AllocSetContextCreate(CurrentMemoryContext, "api_lead_submit_many item",
 									 ALLOCSET_DEFAULT_SIZES);
-	SPI_connect();
+	guc_level = LeadgenSPIConnect();
 	for (int i = 0; i < n; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(item_cxt);
@@ -513,7 +519,7 @@ pg_leadgen_api_lead_submit_many(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(item_cxt);
 	}
-	SPI_finish();
+	LeadgenSPIFinish(guc_level);
 	return (Datum) 0;
 }
 
@@ -536,6 +542,7 @@ pg_leadgen_process_pending(PG_FUNCTION_ARGS)
 	int64		taken = 0;
 	int64		written = 0;
 	PipelineResult res;
+	int			guc_level;
 
 	if (batch < 1 || batch > 10000)
 		ereport(ERROR,
@@ -547,7 +554,7 @@ pg_leadgen_process_pending(PG_FUNCTION_ARGS)
 	res.wait_us = palloc(sizeof(int64) * batch);
 	res.proc_us = palloc(sizeof(int64) * batch);
 
-	SPI_connect();
+	guc_level = LeadgenSPIConnect();
 	for (;;)
 	{
 		int			want = batch;
@@ -565,7 +572,7 @@ pg_leadgen_process_pending(PG_FUNCTION_ARGS)
 		QueueRecordResult(&res);
 		CHECK_FOR_INTERRUPTS();
 	}
-	SPI_finish();
+	LeadgenSPIFinish(guc_level);
 	PG_RETURN_INT64(written);
 }
 

@@ -28,6 +28,7 @@
 #include "utils/builtins.h"
 
 #include "assign.h"
+#include "spiutil.h"
 #include "validate.h"
 
 /* An insurance type as a bit, for agents' specializations. */
@@ -110,8 +111,9 @@ AssignAgentFor(const char *state, const char *insurance_type, int64 only_agent)
 	AssignAgent *best;
 	int			n;
 	int			kept = 0;
+	int			guc_level;
 
-	SPI_connect();
+	guc_level = LeadgenSPIConnect();
 	rows = AgentScanByStates(states, 1, &n);
 	if (only_agent != 0)
 	{
@@ -122,6 +124,6 @@ AssignAgentFor(const char *state, const char *insurance_type, int64 only_agent)
 	}
 	agents = AssignAgentsOf(rows, n);
 	best = AssignPick(agents, n, state, insurance_type);
-	SPI_finish();
+	LeadgenSPIFinish(guc_level);
 	return best ? best->rank.id : 0;
 }

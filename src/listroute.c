@@ -44,6 +44,7 @@
 
 #include "listroute.h"
 #include "pg_leadgen.h"
+#include "spiutil.h"
 
 #define LIST_PLANS_MAX		256
 #define LIST_SHAPE_KEY_MAX	1024
@@ -238,6 +239,7 @@ ListRouteRun(const char *resource, ArrayType *filters, ArrayType *values, const 
 	text	   *result;
 	bool		isnull;
 	Datum		d;
+	int			guc_level;
 
 	if (ARR_NDIM(filters) > 1 || ARR_NDIM(values) > 1)
 		ereport(ERROR,
@@ -251,7 +253,7 @@ ListRouteRun(const char *resource, ArrayType *filters, ArrayType *values, const 
 				 errmsg("%d filters were given with %d values", nf, nv),
 				 errhint("Give one value for each filter, in the same order.")));
 
-	SPI_connect();
+	guc_level = LeadgenSPIConnect();
 	p = list_plan(resource, filters, fields, sort, cursor != NULL);
 	if (p->nparams != 3 + nf)
 		elog(ERROR, "a list statement has %d parameters, not %d", p->nparams, 3 + nf);
@@ -282,6 +284,6 @@ ListRouteRun(const char *resource, ArrayType *filters, ArrayType *values, const 
 		elog(ERROR, "a list statement answered a null page");
 	result = (text *) SPI_palloc(VARSIZE_ANY(DatumGetPointer(d)));
 	memcpy(result, DatumGetPointer(d), VARSIZE_ANY(DatumGetPointer(d)));
-	SPI_finish();
+	LeadgenSPIFinish(guc_level);
 	return result;
 }

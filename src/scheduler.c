@@ -68,6 +68,7 @@
 #include "cron.h"
 #include "pg_leadgen.h"
 #include "scheduler.h"
+#include "spiutil.h"
 
 #define S LEADGEN_SCHEMA_NAME
 
@@ -221,9 +222,10 @@ SchedulerStartRun(const char *job_name)
 	int64		run_id;
 	int64	   *item;
 	MemoryContext old;
+	int			guc_level;
 
 	args[0] = CStringGetTextDatum(job_name);
-	SPI_connect();
+	guc_level = LeadgenSPIConnect();
 	if (SPI_execute("SELECT " S ".job_runs_sweep()", false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not sweep the job runs");
 	if (SPI_execute("SELECT 1 FROM " S ".queues WHERE name = 'maintenance' AND paused", true, 1) != SPI_OK_SELECT)
@@ -247,7 +249,7 @@ SchedulerStartRun(const char *job_name)
 				 errmsg("job \"%s\" does not exist", job_name),
 				 errhint("SELECT name FROM leadgen.jobs lists the jobs.")));
 	run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
+	LeadgenSPIFinish(guc_level);
 
 	if (!runs_callback_registered)
 	{
@@ -481,6 +483,7 @@ JobWorkerMain(Datum main_arg)
 	char	   *volatile command = NULL;
 	char	   *volatile job_name = NULL;
 	char	   *owner = NULL;
+	char	   *volatile owner_path = NULL;
 	volatile Oid owner_id = InvalidOid;
 	bool		owner_super = false;
 	Oid			worker_user;
@@ -492,6 +495,7 @@ JobWorkerMain(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(dboid));
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	LeadgenPinSessionSearchPath();
 	pgstat_report_appname(LEADGEN_JOB_TYPE);
 	cxt = AllocSetContextCreate(TopMemoryContext, "pg_leadgen job", ALLOCSET_DEFAULT_SIZES);
 
@@ -502,7 +506,15 @@ JobWorkerMain(Datum main_arg)
 		Datum		args[1];
 
 		args[0] = Int64GetDatum(run_id);
-		if (SPI_execute_with_args("SELECT j.command, j.name, j.owner FROM " S ".job_runs r JOIN " S ".jobs j ON j.id = r.job_id"
+		/*
+		 * the search_path the owner's sessions start with here (its
+		 * setting in this database, anywhere, the database's), else the
+		 * server's
+		 */
+		if (SPI_execute_with_args("SELECT j.command, j.name, j.owner,"
+								  "       coalesce(" S ".role_search_path((SELECT a.oid FROM pg_catalog.pg_roles a WHERE a.rolname = j.owner)),"
+								  "                (SELECT s.reset_val FROM pg_catalog.pg_settings s WHERE s.name = 'search_path'))"
+								  "  FROM " S ".job_runs r JOIN " S ".jobs j ON j.id = r.job_id"
 								  " WHERE r.id = $1", 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read job run " INT64_FORMAT, run_id);
 		if (SPI_processed == 1)
@@ -512,6 +524,7 @@ JobWorkerMain(Datum main_arg)
 			command = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 			job_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 			owner = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+			owner_path = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 			owner_id = get_role_oid(owner, true);
 			owner_super = OidIsValid(owner_id) && superuser_arg(owner_id);
 			MemoryContextSwitchTo(old);
@@ -534,18 +547,24 @@ JobWorkerMain(Datum main_arg)
 	 * Run as the owner; SET ROLE and SET SESSION AUTHORIZATION are refused.
 	 * The owner is also the outer user, the role SECURITY DEFINER functions
 	 * check as their caller (GetOuterUserId()), so that a job's calls are
-	 * judged as its owner's, not as the worker's superuser's.
+	 * judged as its owner's, not as the worker's superuser's. The outcome
+	 * is recorded as the worker's superuser: the owner may have no right on
+	 * leadgen.job_runs.
 	 */
-	SetCurrentRoleId(owner_id, owner_super);
 	GetUserIdAndSecContext(&worker_user, &worker_sec);
+	SetCurrentRoleId(owner_id, owner_super);
 	PG_TRY();
 	{
 		char	   *tag;
 		MemoryContext old;
 
+		/* the command in its owner's search_path; the bookkeeping in ours */
+		if (owner_path != NULL)
+			SetConfigOption("search_path", owner_path, PGC_SUSET, PGC_S_SESSION);
 		SetUserIdAndSecContext(owner_id, worker_sec | SECURITY_LOCAL_USERID_CHANGE);
 		tag = execute_top_level(command);
 		SetUserIdAndSecContext(worker_user, worker_sec);
+		LeadgenPinSessionSearchPath();
 		old = MemoryContextSwitchTo(cxt);
 		tag = pstrdup(tag);
 		MemoryContextSwitchTo(old);
@@ -563,6 +582,7 @@ JobWorkerMain(Datum main_arg)
 		/* also out of a transaction block the command opened */
 		AbortOutOfAnyTransaction();
 		SetUserIdAndSecContext(worker_user, worker_sec);
+		LeadgenPinSessionSearchPath();
 		debug_query_string = NULL;
 		set_run_status(run_id, "failed",
 					   psprintf("%s: %s", unpack_sql_state(edata->sqlerrcode), edata->message), true);

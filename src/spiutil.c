@@ -18,9 +18,59 @@
 #include "postgres.h"
 
 #include "utils/array.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 
 #include "spiutil.h"
+
+/*
+ * LeadgenSPIConnect
+ *		SPI_connect, and search_path = pg_catalog, pg_temp until
+ *		LeadgenSPIFinish (given the level this returns) or the end of the
+ *		(sub)transaction on error. pg_leadgen's statements name its own
+ *		objects with their schema, but they call built-in functions and
+ *		operators by name: in the caller's search_path a function of the
+ *		same name in a schema anyone may write (power(integer, integer) in
+ *		public) matches an argument list better than the built-in one and
+ *		would run instead, in the caller's session. The kept plans record
+ *		the path they were made in (PostgreSQL plans them again when it
+ *		differs), so they are always made and run in this one.
+ */
+int
+LeadgenSPIConnect(void)
+{
+	int			level;
+
+	SPI_connect();
+	level = NewGUCNestLevel();
+	(void) set_config_option("search_path", LEADGEN_SAFE_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+/*
+ * LeadgenSPIFinish
+ *		The caller's search_path back, and SPI_finish.
+ */
+void
+LeadgenSPIFinish(int guc_level)
+{
+	AtEOXact_GUC(true, guc_level);
+	SPI_finish();
+}
+
+/*
+ * LeadgenPinSessionSearchPath
+ *		search_path = pg_catalog, pg_temp for the whole session of a
+ *		background worker, which runs as the bootstrap superuser: its
+ *		statements (and pg_leadgen's functions they call) never resolve a
+ *		name in a schema other roles write.
+ */
+void
+LeadgenPinSessionSearchPath(void)
+{
+	SetConfigOption("search_path", LEADGEN_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_SESSION);
+}
 
 /*
  * LeadgenKeepPlan

@@ -56,6 +56,7 @@
 #include "queue.h"
 #include "scheduler.h"
 #include "shmem.h"
+#include "spiutil.h"
 
 #define BACKLOG_SWEEP_MS	30000
 
@@ -196,6 +197,7 @@ LauncherMain(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnection(leadgen_database, NULL, 0);
+	LeadgenPinSessionSearchPath();
 	pgstat_report_appname(LEADGEN_LAUNCHER_TYPE);
 	ereport(LOG,
 			(errmsg("pg_leadgen launcher started in database \"%s\"", leadgen_database)));
@@ -262,6 +264,7 @@ PipelineWorkerMain(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnection(leadgen_database, NULL, 0);
+	LeadgenPinSessionSearchPath();
 	pgstat_report_appname(LEADGEN_WORKER_TYPE);
 
 	ShmemSetWorkerLatch(slot, MyLatch);
