@@ -103,6 +103,8 @@ typedef struct ArgLimit
 /* The major.minor of pg_leadgen this gateway speaks (checked by /ready). */
 #define GW_SPEAKS		"0.2"
 #define GW_READY_TIMEOUT_MS 2000
+/* The longest X-Request-Id taken from a request (a sane token). */
+#define GW_REQUEST_ID_MAX	64
 /* X-RateLimit-Limit and -Remaining of answers no limit applies to */
 #define GW_UNLIMITED	"2147483647"
 
@@ -136,7 +138,7 @@ typedef struct Request
 	Target		target;
 	bool		started;
 	double		t0;
-	char		request_id[40];
+	char		request_id[GW_REQUEST_ID_MAX + 1];
 	/* the body */
 	Buf			body;
 	bool		too_large;

@@ -289,7 +289,7 @@ request_start(Request *req, struct MHD_Connection *conn, const char *method)
 	strcpy(req->rl[0], "0");
 	strcpy(req->rl[1], "0");
 	strcpy(req->rl[2], "0");
-	if (rid && token_ok(rid, 64))
+	if (rid && token_ok(rid, GW_REQUEST_ID_MAX))
 		snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
 	else
 		snprintf(req->request_id, sizeof(req->request_id), "%08llx-%08llx", instance_tag,

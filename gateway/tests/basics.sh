@@ -119,6 +119,19 @@ area_basics() {
     else
         not_ok "basics: an insane X-Request-Id is replaced by a generated one" "a generated id" "'$got'" "$(evidence)"
     fi
+    # the longest id taken is 64 characters: echoed whole; 65 is replaced
+    local rid64 rid65
+    rid64=$(printf '%s%064d' "$rid-" 0 | cut -c1-64)
+    rid65=${rid64}x
+    req GET /api/v1/config -H "X-Request-Id: $rid64"
+    expect_eq "basics: a 64-character X-Request-Id is echoed whole" "$rid64" "$(hdr X-Request-Id)" "$(evidence)"
+    req GET /api/v1/config -H "X-Request-Id: $rid65"
+    got=$(hdr X-Request-Id)
+    if [ -n "$got" ] && [ "$got" != "$rid65" ] && [ "$got" != "$rid64" ]; then
+        ok "basics: a 65-character X-Request-Id is replaced by a generated one ($got)"
+    else
+        not_ok "basics: a 65-character X-Request-Id is replaced by a generated one" "a generated id" "'$got'" "$(evidence)"
+    fi
     req GET /api/v1/no-such-route -H "X-Request-Id: $rid-404"
     expect_eq "basics: a sane X-Request-Id is echoed on an error answer (404)" "$rid-404" "$(hdr X-Request-Id)" "$(evidence)"
     req GET /health
