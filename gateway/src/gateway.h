@@ -202,6 +202,7 @@ bool		gzip_buffer(const char *in, size_t len, char **out, size_t *outlen);
 char	   *error_json(const char *code, const char *message, const char *details_json, size_t *len);
 const char *error_code(int status);
 void		answer_fail(Answer *ans, int status, const char *message);
+bool		media_type_is(const char *ct, const char *type);
 
 /* db.c */
 typedef enum DbTarget

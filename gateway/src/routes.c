@@ -272,7 +272,7 @@ h_leads_batch(Request *req, const Route *route, Answer *ans)
 	}
 	broker_text(req, broker, sizeof(broker));
 	p[0] = req->body.data;
-	p[1] = (ct && strncmp(ct, "application/x-ndjson", 20) == 0) ? "true" : "false";
+	p[1] = media_type_is(ct, "application/x-ndjson") ? "true" : "false";
 	p[2] = broker[0] ? broker : NULL;
 	run_status_body(route->sql, 3, p, ans);
 	if (ans->status < 300 || ans->committed)

@@ -38,12 +38,7 @@ tier_allows(Tier tier, Access access)
 static bool
 content_type_ok(const char *ct, bool ndjson_too)
 {
-	if (ct == NULL)
-		return false;
-	if (strncasecmp(ct, "application/json", 16) == 0 && (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' '))
-		return true;
-	return ndjson_too && strncasecmp(ct, "application/x-ndjson", 20) == 0 &&
-		(ct[20] == '\0' || ct[20] == ';' || ct[20] == ' ');
+	return media_type_is(ct, "application/json") || (ndjson_too && media_type_is(ct, "application/x-ndjson"));
 }
 
 /*

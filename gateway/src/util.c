@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <zlib.h>
@@ -411,4 +412,22 @@ answer_fail(Answer *ans, int status, const char *message)
 {
 	ans->status = status;
 	ans->body = error_json(error_code(status), message, NULL, &ans->len);
+}
+
+/*
+ * Whether a Content-Type header names the media type type (given in lower
+ * case), parameters aside: media types are case-insensitive (RFC 9110,
+ * 8.3.1), so Application/JSON is application/json.
+ */
+bool
+media_type_is(const char *ct, const char *type)
+{
+	size_t		n = strlen(type);
+
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return strncasecmp(ct, type, n) == 0 &&
+		(ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
 }

@@ -89,6 +89,12 @@ area_leads() {
     expect_status "leads: POST /api/v1/leads/batch as NDJSON (2 leads, a blank line, a broken line)" 202
     expect_jq "leads: NDJSON batch answers accepted 2, rejected 1, one error" \
         '.accepted == 2 and .rejected == 1 and (.errors|length) == 1'
+    # media types are case-insensitive: Application/X-NDJSON is NDJSON too
+    printf '%s\n%s\n' "$(lead_json)" "$(lead_json)" >"$WORK/batch-case.ndjson"
+    KEY=$K_PARTNER req POST /api/v1/leads/batch -H 'Content-Type: Application/X-NDJSON; charset=UTF-8' \
+        --data-binary "@$WORK/batch-case.ndjson"
+    expect_status "leads: POST /api/v1/leads/batch as Application/X-NDJSON (two lines)" 202
+    expect_jq "leads: ... is read as NDJSON (accepted 2, rejected 0)" '.accepted == 2 and .rejected == 0'
 
     # A partner key bound to a broker.
     KEY=$K_BOUND submit_lead
