@@ -185,6 +185,7 @@ const char *target_arg(const Target *t, const char *key);
 bool		parse_int(const char *s, long long lo, long long hi, long long *out);
 bool		token_ok(const char *s, size_t maxlen);
 bool		glob_match(const char *pat, const char *s);
+bool		accepts_gzip_value(const char *accept_encoding);
 const char *arg_too_long(const Route *route, const Target *t, const char *const *caps, size_t *max);
 
 /* util.c */

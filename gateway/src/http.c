@@ -74,22 +74,6 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_Re
 }
 
 static bool
-accepts_gzip(struct MHD_Connection *conn)
-{
-	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	const char *g;
-
-	if (ae == NULL || (g = strstr(ae, "gzip")) == NULL)
-		return false;
-	g += 4;
-	while (*g == ' ')
-		g++;
-	if (strncmp(g, ";q=", 3) == 0)
-		return strtod(g + 3, NULL) > 0;
-	return true;
-}
-
-static bool
 etag_matches(struct MHD_Connection *conn, const char *etag)
 {
 	const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -144,6 +128,22 @@ header_list_add(void *cls, enum MHD_ValueKind kind, const char *key, const char 
 		buf_puts(&h->values, value);
 	}
 	return MHD_YES;
+}
+
+/*
+ * Whether the client accepts gzip: every Accept-Encoding line, joined into
+ * one list, read as RFC 9110 says (accepts_gzip_value).
+ */
+static bool
+accepts_gzip(struct MHD_Connection *conn)
+{
+	HeaderList	ae = {MHD_HTTP_HEADER_ACCEPT_ENCODING, {0}};
+	bool		ok;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, header_list_add, &ae);
+	ok = accepts_gzip_value(ae.values.data);
+	buf_free(&ae.values);
+	return ok;
 }
 
 /*
@@ -215,7 +215,7 @@ send_answer(Request *req, Answer *ans, const char *ratelimit[3], const char *all
 			gz = false;
 		}
 	}
-	if (!gz && ans->len > 1024 && accepts_gzip(conn))
+	if (!gz && ans->len > 1024 && req->gzip_ok)
 	{
 		char	   *z;
 		size_t		zlen;

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gateway.h"
 
@@ -383,4 +384,112 @@ glob_match(const char *pat, const char *s)
 	while (*pat == '*')
 		pat++;
 	return *pat == '\0';
+}
+
+/*---- Accept-Encoding (RFC 9110, 12.5.3) ----*/
+
+static bool
+is_tchar(int c)
+{
+	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static const char *
+skip_ows(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/*
+ * A qvalue at *sp ("0", "0.5", "1.000": at most three decimals, at most
+ * 1) in thousandths, *sp moved past it; -1 when it is none.
+ */
+static int
+qvalue(const char **sp)
+{
+	const char *s = *sp;
+	int			q;
+	int			scale = 100;
+
+	if (*s != '0' && *s != '1')
+		return -1;
+	q = (*s++ - '0') * 1000;
+	if (*s == '.')
+	{
+		s++;
+		for (int i = 0; i < 3 && isdigit((unsigned char) *s); i++, s++, scale /= 10)
+			q += (*s - '0') * scale;
+	}
+	if (isdigit((unsigned char) *s) || q > 1000)
+		return -1;
+	*sp = s;
+	return q;
+}
+
+/*
+ * Whether an Accept-Encoding value lets the answer be gzipped: a list of
+ * codings (names case-insensitive: gzip, x-gzip, identity, * for any
+ * other), each with an optional weight "; q=" (whitespace allowed around
+ * ";" and "="). gzip is acceptable when the list names it (or x-gzip)
+ * with q above 0, or does not name it and gives * q above 0. An element
+ * that does not parse is left out, as if it were not there.
+ */
+bool
+accepts_gzip_value(const char *v)
+{
+	int			gzip_q = -1;	/* thousandths; -1 not named */
+	int			star_q = -1;
+
+	if (v == NULL)
+		return false;
+	while (*v)
+	{
+		const char *name;
+		size_t		len;
+		int			q = 1000;
+		bool		ok = true;
+
+		v = skip_ows(v);
+		name = v;
+		while (is_tchar((unsigned char) *v))
+			v++;
+		len = (size_t) (v - name);
+		v = skip_ows(v);
+		while (ok && *v == ';')
+		{
+			/* a parameter: only the weight is defined */
+			v = skip_ows(v + 1);
+			if ((*v == 'q' || *v == 'Q') && *(v = skip_ows(v + 1)) == '=')
+			{
+				v = skip_ows(v + 1);
+				if ((q = qvalue(&v)) < 0)
+					ok = false;
+				v = skip_ows(v);
+			}
+			else
+				ok = false;
+		}
+		if (*v != ',' && *v != '\0')
+			ok = false;
+		/* the rest of a malformed element is skipped to the next comma */
+		while (*v && *v != ',')
+			v++;
+		if (*v == ',')
+			v++;
+		if (!ok || len == 0)
+			continue;
+		if ((len == 4 && strncasecmp(name, "gzip", 4) == 0) || (len == 6 && strncasecmp(name, "x-gzip", 6) == 0))
+		{
+			if (gzip_q < 0)
+				gzip_q = q;
+		}
+		else if (len == 1 && *name == '*')
+		{
+			if (star_q < 0)
+				star_q = q;
+		}
+	}
+	return gzip_q >= 0 ? gzip_q > 0 : star_q > 0;
 }

@@ -174,6 +174,39 @@ area_basics() {
     KEY=$K_PARTNER req GET '/api/v1/leads?limit=1&fields=id' -H 'Accept-Encoding: gzip'
     expect_no_hdr "basics: a small list (limit=1&fields=id) is not gzipped" Content-Encoding 'gzip'
 
+    # Accept-Encoding read as RFC 9110 says: names case-insensitive, q=0
+    # refuses, whitespace around ; and =, * for the codings not named. On
+    # an uncached route and a cached one (its first answer and the cached
+    # copy: the cache keeps a gzip and a plain variant).
+    local ae i=0 u
+    local -a refused=('gzip; q=0' 'gzip;Q=0' 'br;q=1, gzip; q=0' 'nogzip' 'identity' '*;q=0' 'gzip;q=0.000, *')
+    local -a accepted=('GZIP' 'gzip ; q = 0.5' 'br;q=1, gzip; q=0.001' '*' 'deflate, *;q=0.1')
+    for ae in "${refused[@]}" "${accepted[@]}"; do
+        i=$((i + 1))
+        local want=plain
+        [ "$i" -gt "${#refused[@]}" ] && want=gzip
+        u="/api/v1/carriers?limit=$((400 + i))&sort=-id"
+        for what in uncached MISS HIT; do
+            if [ "$what" = uncached ]; then
+                req GET /openapi.json -H "Accept-Encoding: $ae"
+            else
+                req GET "$u" -H "Accept-Encoding: $ae"
+            fi
+            local got=plain on=$u
+            [ "$(hdr Content-Encoding)" = gzip ] && got=gzip
+            [ "$what" = uncached ] && on=/openapi.json
+            expect_eq "basics: Accept-Encoding '$ae' on $on ($what) is $want" "$want" "$got" "$(evidence)"
+            if [ "$what" != uncached ] && [ "$PASS_NAME" != proxy ]; then
+                expect_hdr "basics: ... X-Cache $what" X-Cache "^$what\$"
+            fi
+        done
+    done
+    # the cached entry's other variant, for a client that accepts gzip
+    req GET "$u" -H 'Accept-Encoding: gzip'
+    expect_hdr "basics: the same cached URL for Accept-Encoding: gzip is gzipped" Content-Encoding '^gzip$'
+    req GET "/api/v1/carriers?limit=401&sort=-id" -H 'Accept-Encoding: gzip'
+    expect_hdr "basics: ... also when its first answer was plain (gzip; q=0)" Content-Encoding '^gzip$'
+
     # ---- ETag and If-None-Match
     local etag
     req GET /api/v1/config
