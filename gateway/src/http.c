@@ -352,6 +352,7 @@ typedef struct HeadCheck
 	const char *content_length;
 	bool		lengths_differ;
 	const char *transfer_encoding;
+	int			transfer_encodings;	/* Transfer-Encoding lines */
 } HeadCheck;
 
 static enum MHD_Result
@@ -369,7 +370,12 @@ head_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *val
 		h->content_length = value;
 	}
 	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
-		h->transfer_encoding = value;
+	{
+		/* libmicrohttpd reads the first line; the first is kept here too */
+		if (h->transfer_encoding == NULL)
+			h->transfer_encoding = value;
+		h->transfer_encodings++;
+	}
 	return MHD_YES;
 }
 
@@ -382,13 +388,15 @@ head_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *val
 static const char *
 head_refusal(Request *req, struct MHD_Connection *conn, int *status)
 {
-	HeadCheck	h = {NULL, false, NULL};
+	HeadCheck	h = {NULL, false, NULL, 0};
 	long long	n;
 
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, head_header, &h);
 	*status = 400;
 	if (h.lengths_differ)
 		return "Content-Length is given more than once, with different values.";
+	if (h.transfer_encodings > 1)
+		return "Transfer-Encoding is given more than once; send it once (chunked).";
 	if (h.content_length && h.transfer_encoding)
 		return "Content-Length and Transfer-Encoding together make the body's length ambiguous; send one of them.";
 	if (h.transfer_encoding && strcasecmp(h.transfer_encoding, "chunked") != 0)

@@ -173,6 +173,18 @@ area_hardening() {
         raw_answer "$port" "$WORK/hard.req" "$WORK/hard.ans"
         expect_raw_json "hardening: libmicrohttpd-level refusal: $name" "$WORK/hard.ans" "$codes"
     done
+    # Transfer-Encoding on two lines, in either order: refused at once
+    # (libmicrohttpd reads the first line only), not left waiting for a body.
+    local te t0
+    for te in 'identity|chunked' 'chunked|identity' 'chunked|chunked'; do
+        printf 'POST /api/v1/leads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: %s\r\nTransfer-Encoding: %s\r\n\r\n2\r\n{}\r\n0\r\n\r\n' \
+            "${te%|*}" "${te#*|}" >"$WORK/hard.req"
+        t0=$(ms_now)
+        raw_answer "$port" "$WORK/hard.req" "$WORK/hard.ans"
+        t0=$(( $(ms_now) - t0 ))
+        expect_raw_json "hardening: Transfer-Encoding: ${te%|*} then Transfer-Encoding: ${te#*|}" "$WORK/hard.ans" "400|501"
+        expect_cmd "hardening: ... answered and closed within 2 s (${t0} ms)" "under 2000 ms" test "$t0" -lt 2000
+    done
     # A request line that is not HTTP at all: the library closes the
     # connection without an answer (no hook is called), never a 5xx.
     printf 'GARBAGE\r\n\r\n' >"$WORK/hard.req"
