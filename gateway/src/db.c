@@ -159,8 +159,11 @@ db_thread_stats(int *up, int *down)
 
 /*
  * The HTTP status of a SQLSTATE. Client mistakes the database found (bad
- * values, unknown names, refused queries) are 4xx; a lost connection 503;
- * a cancelled statement 504; the rest 500, without any SQL in the body.
+ * values, unknown names, refused queries, and every class a client's own
+ * statement can raise through analyze-query) are 4xx; a lost connection
+ * 503; a cancelled statement 504; the rest (the server's own trouble:
+ * classes 40, 58, 72, F0, HV, XX, ...) 500, without any SQL in the body.
+ * gateway/openapi.json (info.description) documents this table.
  */
 int
 db_status_for_sqlstate(const char *s)
@@ -183,6 +186,7 @@ db_status_for_sqlstate(const char *s)
 		{"42501", 403},			/* insufficient_privilege */
 		{"42P01", 404},			/* undefined_table */
 		{"42704", 404},			/* undefined_object */
+		{"42883", 404},			/* undefined_function */
 		{"P0002", 404},			/* no_data_found */
 		{"23505", 409},			/* unique_violation */
 		{"57014", 504},			/* query_canceled (statement timeout) */
@@ -195,9 +199,33 @@ db_status_for_sqlstate(const char *s)
 		{"55000", 422},			/* a prerequisite is missing (an extension, enough snapshots) */
 		{"0A", 400},			/* feature not supported, e.g. a refused statement */
 		{"54", 400},			/* program limits: input nested or sized past them */
-		{"P0001", 400},			/* raise_exception */
+		{"P0", 400},			/* PL/pgSQL: raise_exception, too_many_rows, assert_failure */
 		{"25006", 503},			/* read-only transaction: a standby, or a primary being demoted */
 		{"25", 400},			/* invalid transaction state (statements that need their own) */
+
+		/*
+		 * What a client's own statement (analyze-query) can raise besides:
+		 * its mistakes, never the server's.
+		 */
+		{"09", 400},			/* triggered action exception */
+		{"0B", 400},			/* invalid transaction initiation */
+		{"0F", 400},			/* locator exception */
+		{"0L", 400},			/* invalid grantor */
+		{"0P", 400},			/* invalid role specification */
+		{"0Z", 400},			/* diagnostics exception */
+		{"20", 400},			/* case not found (a CASE without ELSE in PL/pgSQL) */
+		{"21", 400},			/* cardinality violation: a scalar subquery with more than one row */
+		{"24", 400},			/* invalid cursor state */
+		{"27", 400},			/* triggered data change violation */
+		{"2B", 400},			/* dependent objects still exist */
+		{"2D", 400},			/* invalid transaction termination */
+		{"2F", 400},			/* SQL routine exception: a function that ended without RETURN */
+		{"34", 400},			/* invalid cursor name */
+		{"38", 400},			/* external routine exception */
+		{"39", 400},			/* external routine invocation exception */
+		{"3B", 400},			/* savepoint exception */
+		{"3D", 400},			/* invalid catalog name */
+		{"44", 400},			/* WITH CHECK OPTION violation */
 	};
 
 	if (s == NULL)

@@ -190,4 +190,20 @@ area_errors() {
     expect_error "errors: POST /api/v1/leads/batch as text/csv" 415
     KEY=$K_PARTNER req POST $L -H 'Content-Type: application/json; charset=utf-8' --data-binary "$(lead_json)"
     expect_status "errors: application/json; charset=utf-8 is accepted" 202
+
+    # ---- SQLSTATE: what a client's own statement raises (analyze-query)
+    # is its mistake: 400 with the SQLSTATE, never 500.
+    local k_sqlstate q
+    newkey k_sqlstate "t-admin-sqlstate-$PASS_NAME" admin
+    sql 'CREATE OR REPLACE FUNCTION public.gw_assert_fails() RETURNS integer LANGUAGE plpgsql STABLE AS $f$BEGIN ASSERT false, $$a failed assertion$$; RETURN 1; END$f$' >/dev/null
+    sql 'CREATE OR REPLACE FUNCTION public.gw_no_return() RETURNS integer LANGUAGE plpgsql STABLE AS $f$BEGIN END$f$' >/dev/null
+    for q in 'SELECT (SELECT 1 UNION SELECT 2)|21000' \
+             'SELECT count(*) FROM leadgen.agents WHERE 1 = (SELECT generate_series(1, 2))|21000' \
+             'SELECT public.gw_assert_fails()|P0004' 'SELECT public.gw_no_return()|2F005'; do
+        KEY=$k_sqlstate req POST /api/v1/performance/database/analyze-query -H 'Content-Type: application/json' \
+            --data-binary "$(jq -cn --arg q "${q%|*}" '{query: $q, analyze: true}')"
+        expect_error "errors: analyze-query of ${q%|*} (SQLSTATE ${q#*|})" 400
+        expect_eq "errors: ... with details.sqlstate ${q#*|}" "${q#*|}" "$(jqb .error.details.sqlstate)" "$(evidence)"
+    done
+    sql 'DROP FUNCTION public.gw_assert_fails(), public.gw_no_return()' >/dev/null
 }
