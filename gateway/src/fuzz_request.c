@@ -293,6 +293,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in[size] = '\0';
 	json_round_trip(in);
 	forwarded_client(in);
+	(void) accepts_gzip_value(in);
+	{
+		const char *v;
+		size_t		n;
+
+		if (json_member(in, size, "wait", &v, &n) == JSON_FOUND && (v < in || v + n > in + size))
+			abort();			/* a member's value lies within the body */
+	}
 	uri = in;
 	if ((sp = strchr(in, ' ')) != NULL)
 	{

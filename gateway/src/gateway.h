@@ -186,6 +186,14 @@ bool		parse_int(const char *s, long long lo, long long hi, long long *out);
 bool		token_ok(const char *s, size_t maxlen);
 bool		glob_match(const char *pat, const char *s);
 bool		accepts_gzip_value(const char *accept_encoding);
+typedef enum JsonMember
+{
+	JSON_BAD,					/* not JSON (or not UTF-8, or nested too deep) */
+	JSON_NOT_OBJECT,
+	JSON_ABSENT,
+	JSON_FOUND
+} JsonMember;
+JsonMember	json_member(const char *json, size_t len, const char *name, const char **val, size_t *vlen);
 const char *arg_too_long(const Route *route, const Target *t, const char *const *caps, size_t *max);
 
 /* util.c */

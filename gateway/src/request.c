@@ -493,3 +493,304 @@ accepts_gzip_value(const char *v)
 	}
 	return gzip_q >= 0 ? gzip_q > 0 : star_q > 0;
 }
+
+/*---- a JSON body's top-level members ----*/
+
+#define JSON_MAX_DEPTH	256
+
+typedef struct JsonScan
+{
+	const char *p;
+	const char *end;
+} JsonScan;
+
+static void
+json_ws(JsonScan *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int
+hex4(const char *s)
+{
+	int			v = 0;
+
+	for (int i = 0; i < 4; i++)
+	{
+		int			h = hexval((unsigned char) s[i]);
+
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/*
+ * A string at j->p (its opening quote), j->p moved past it. With key, its
+ * value is written there (at most keylen - 1 bytes, NUL-terminated; a
+ * longer value, or a character outside ASCII, is written as "\x01" so that
+ * it matches no name). False when it is not a valid JSON string, or one
+ * PostgreSQL's jsonb refuses (\u0000, an unpaired surrogate).
+ */
+static bool
+json_string(JsonScan *j, char *key, size_t keylen)
+{
+	size_t		n = 0;
+	bool		odd = false;
+
+	j->p++;
+	while (j->p < j->end && *j->p != '"')
+	{
+		unsigned char c = (unsigned char) *j->p;
+		int			ch = c;
+
+		if (c < 0x20)
+			return false;
+		if (c == '\\')
+		{
+			if (j->end - j->p < 2)
+				return false;
+			c = (unsigned char) j->p[1];
+			j->p += 2;
+			switch (c)
+			{
+				case '"':
+				case '\\':
+				case '/':
+					ch = c;
+					break;
+				case 'b':
+				case 'f':
+				case 'n':
+				case 'r':
+				case 't':
+					ch = ' ';	/* none of the names has one */
+					break;
+				case 'u':
+					if (j->end - j->p < 4 || (ch = hex4(j->p)) <= 0)
+						return false;
+					j->p += 4;
+					if (ch >= 0xDC00 && ch <= 0xDFFF)
+						return false;
+					if (ch >= 0xD800 && ch <= 0xDBFF)
+					{
+						int			lo;
+
+						if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
+							(lo = hex4(j->p + 2)) < 0xDC00 || lo > 0xDFFF)
+							return false;
+						j->p += 6;
+					}
+					break;
+				default:
+					return false;
+			}
+		}
+		else
+			j->p++;
+		if (ch >= 0x80)
+			odd = true;
+		if (key && n + 1 < keylen)
+			key[n++] = (char) ch;
+		else
+			odd = true;
+	}
+	if (j->p >= j->end)
+		return false;
+	j->p++;
+	if (key)
+	{
+		if (odd)
+		{
+			key[0] = '\x01';
+			n = 1;
+		}
+		key[n] = '\0';
+	}
+	return true;
+}
+
+static bool json_value(JsonScan *j, int depth);
+
+static bool
+json_number(JsonScan *j)
+{
+	const char *p = j->p;
+
+	if (p < j->end && *p == '-')
+		p++;
+	if (p < j->end && *p == '0')
+		p++;
+	else if (p < j->end && *p >= '1' && *p <= '9')
+		while (p < j->end && isdigit((unsigned char) *p))
+			p++;
+	else
+		return false;
+	if (p < j->end && *p == '.')
+	{
+		if (++p >= j->end || !isdigit((unsigned char) *p))
+			return false;
+		while (p < j->end && isdigit((unsigned char) *p))
+			p++;
+	}
+	if (p < j->end && (*p == 'e' || *p == 'E'))
+	{
+		p++;
+		if (p < j->end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= j->end || !isdigit((unsigned char) *p))
+			return false;
+		while (p < j->end && isdigit((unsigned char) *p))
+			p++;
+	}
+	j->p = p;
+	return true;
+}
+
+static bool
+json_word(JsonScan *j, const char *w)
+{
+	size_t		n = strlen(w);
+
+	if ((size_t) (j->end - j->p) < n || strncmp(j->p, w, n) != 0)
+		return false;
+	j->p += n;
+	return true;
+}
+
+/* An array or object's members, j->p at its opening bracket. */
+static bool
+json_container(JsonScan *j, int depth)
+{
+	char		close = *j->p == '{' ? '}' : ']';
+
+	if (depth >= JSON_MAX_DEPTH)
+		return false;
+	j->p++;
+	json_ws(j);
+	if (j->p < j->end && *j->p == close)
+	{
+		j->p++;
+		return true;
+	}
+	for (;;)
+	{
+		if (close == '}')
+		{
+			if (j->p >= j->end || *j->p != '"' || !json_string(j, NULL, 0))
+				return false;
+			json_ws(j);
+			if (j->p >= j->end || *j->p++ != ':')
+				return false;
+		}
+		if (!json_value(j, depth + 1))
+			return false;
+		json_ws(j);
+		if (j->p >= j->end)
+			return false;
+		if (*j->p == close)
+		{
+			j->p++;
+			return true;
+		}
+		if (*j->p++ != ',')
+			return false;
+		json_ws(j);
+	}
+}
+
+static bool
+json_value(JsonScan *j, int depth)
+{
+	json_ws(j);
+	if (j->p >= j->end)
+		return false;
+	switch (*j->p)
+	{
+		case '{':
+		case '[':
+			return json_container(j, depth);
+		case '"':
+			return json_string(j, NULL, 0);
+		case 't':
+			return json_word(j, "true");
+		case 'f':
+			return json_word(j, "false");
+		case 'n':
+			return json_word(j, "null");
+		default:
+			return json_number(j);
+	}
+}
+
+/*
+ * The member name of a JSON body that must be an object: JSON_FOUND with
+ * its value's text in *val, *vlen (the last one when the name is given
+ * twice, as jsonb keeps it), JSON_ABSENT, JSON_NOT_OBJECT (valid JSON of
+ * another type), or JSON_BAD (not JSON, not UTF-8, or nested deeper than
+ * JSON_MAX_DEPTH). An empty body is an empty object.
+ */
+JsonMember
+json_member(const char *json, size_t len, const char *name, const char **val, size_t *vlen)
+{
+	JsonScan	j = {json, json + len};
+	JsonMember	found = JSON_ABSENT;
+	char		key[64];
+
+	/* UTF-8 and no NUL (json is NUL-terminated, as utf8_sequence wants) */
+	for (size_t i = 0, n, bad; i < len; i += n)
+		if (json[i] == '\0' || (n = utf8_sequence((const unsigned char *) json + i, &bad)) == 0)
+			return JSON_BAD;
+	json_ws(&j);
+	if (j.p == j.end)
+		return JSON_ABSENT;
+	if (*j.p != '{')
+	{
+		if (!json_value(&j, 0))
+			return JSON_BAD;
+		json_ws(&j);
+		return j.p == j.end ? JSON_NOT_OBJECT : JSON_BAD;
+	}
+	j.p++;
+	json_ws(&j);
+	if (j.p < j.end && *j.p == '}')
+		j.p++;
+	else
+		for (;;)
+		{
+			const char *v;
+			bool		match;
+
+			if (j.p >= j.end || *j.p != '"' || !json_string(&j, key, sizeof(key)))
+				return JSON_BAD;
+			match = strcmp(key, name) == 0;
+			json_ws(&j);
+			if (j.p >= j.end || *j.p++ != ':')
+				return JSON_BAD;
+			json_ws(&j);
+			v = j.p;
+			if (!json_value(&j, 1))
+				return JSON_BAD;
+			if (match)
+			{
+				found = JSON_FOUND;
+				*val = v;
+				*vlen = (size_t) (j.p - v);
+			}
+			json_ws(&j);
+			if (j.p >= j.end)
+				return JSON_BAD;
+			if (*j.p == '}')
+			{
+				j.p++;
+				break;
+			}
+			if (*j.p++ != ',')
+				return JSON_BAD;
+			json_ws(&j);
+		}
+	json_ws(&j);
+	return j.p == j.end ? found : JSON_BAD;
+}

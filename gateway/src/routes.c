@@ -521,18 +521,72 @@ h_with_gateway_figures(Request *req, const Route *route, Answer *ans)
 	buf_free(&g);
 }
 
+/* Whether the JSON value text v[0..n) is the word w. */
+static bool
+json_is(const char *v, size_t n, const char *w)
+{
+	return n == strlen(w) && strncmp(v, w, n) == 0;
+}
+
+/*
+ * What is wrong with a pause's body, or NULL: wait a boolean, timeout_ms
+ * an integer from 0 to 25000 (either null or absent for the default).
+ * Checked before anything is paused: the wait reads them in a statement
+ * of its own, after the pause has committed.
+ */
+static const char *
+pause_body_problem(const Request *req)
+{
+	const char *v;
+	size_t		n;
+	char		num[16];
+	long long	ms;
+
+	switch (json_member(req->body.data ? req->body.data : "", req->body.len, "wait", &v, &n))
+	{
+		case JSON_BAD:
+			return "The body is not valid JSON.";
+		case JSON_NOT_OBJECT:
+			return "The body must be a JSON object, e.g. {\"wait\": true, \"timeout_ms\": 10000}.";
+		case JSON_FOUND:
+			if (!json_is(v, n, "true") && !json_is(v, n, "false") && !json_is(v, n, "null"))
+				return "wait must be true or false.";
+			break;
+		case JSON_ABSENT:
+			break;
+	}
+	if (json_member(req->body.data ? req->body.data : "", req->body.len, "timeout_ms", &v, &n) == JSON_FOUND &&
+		!json_is(v, n, "null"))
+	{
+		if (n >= sizeof(num))
+			return "timeout_ms must be an integer from 0 to 25000.";
+		memcpy(num, v, n);
+		num[n] = '\0';
+		if (!parse_int(num, 0, 25000, &ms))
+			return "timeout_ms must be an integer from 0 to 25000.";
+	}
+	return NULL;
+}
+
 /*
  * Pause a queue, then (sql2, a statement of its own: the workers see the
  * pause once it is committed) wait until what it had claimed has finished
- * when the body asks for it.
+ * when the body asks for it. A bad body is refused before the pause.
  */
 static void
 h_queue_pause(Request *req, const Route *route, Answer *ans)
 {
 	const char *p[4] = {req->key, req->caps[0], body_or_empty(req), NULL};
-	PGresult   *r = db_exec(DB_PRIMARY, route->sql, 3, p, ans, false);
+	const char *problem = pause_body_problem(req);
+	PGresult   *r;
 	char	   *paused;
 
+	if (problem)
+	{
+		answer_error(ans, 400, "bad_request", problem);
+		return;
+	}
+	r = db_exec(DB_PRIMARY, route->sql, 3, p, ans, false);
 	if (r == NULL)
 		return;
 	paused = strdup(PQgetvalue(r, 0, 0));
@@ -678,7 +732,9 @@ const Route gw_routes[] = {
 	{ROUTE("POST", "/api/v1/performance/jobs/schedule", h_sql, ACCESS_ADMIN),
 	.sql = "SELECT leadgen.api_schedule_job($1, $2::jsonb)"},
 	{ROUTE("POST", "/api/v1/performance/jobs/{}/pause", h_queue_pause, ACCESS_ADMIN), .rate_bucket = "queue",
-		.rate_limit = 60, .sql = "SELECT leadgen.api_queue_pause($1, $2) FROM (SELECT $3::jsonb) b",
+		.rate_limit = 60,
+		/* the body is read (a MATERIALIZED CTE) before the queue is paused */
+		.sql = "WITH b AS MATERIALIZED (SELECT $3::jsonb) SELECT leadgen.api_queue_pause($1, $2) FROM b",
 	.sql2 = "SELECT leadgen.api_queue_wait_idle($1, $2, $3::jsonb, $4)"},
 	{ROUTE("POST", "/api/v1/performance/jobs/{}/drain", h_sql, ACCESS_ADMIN), .rate_bucket = "queue", .rate_limit = 60,
 	.sql = "SELECT leadgen.api_queue_drain($1, $2, $3::jsonb)"},

@@ -74,6 +74,17 @@ area_errors() {
     KEY=$K_PARTNER req GET "$L?zip_code=%00"
     expect_status "errors: a NUL byte in the query (zip_code=%00) is 400" 400
 
+    # A pause whose body is wrong is refused before anything is paused.
+    local pb
+    sql "SELECT leadgen.queue_resume('leads')" >/dev/null
+    for pb in '{"wait":"x"}' '{"wait":true,"timeout_ms":"abc"}' '{"wait":true,"timeout_ms":99999}' \
+              '{"timeout_ms":-1}' '{"timeout_ms":1.5}' '[true]' '{"wait":true,'; do
+        KEY=$K_ADMIN_ERR req POST /api/v1/performance/jobs/leads/pause -H 'Content-Type: application/json' --data-binary "$pb"
+        expect_error "errors: POST jobs/leads/pause with the body $pb" 400
+        expect_eq "errors: ... and the leads queue is not paused" f "$(sql "SELECT paused FROM leadgen.queues WHERE name = 'leads'")"
+    done
+    sql "SELECT leadgen.queue_resume('leads')" >/dev/null
+
     # ---- 401
     KEY=lg_0000000000000000000000000000000000000000000000000000000000000000 req GET "$L?limit=1"
     expect_error "errors: an unknown key (Bearer) on /api/v1/leads" 401
