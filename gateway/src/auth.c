@@ -160,19 +160,15 @@ auth_check(Request *req, const char *key, Answer *ans, bool may_block)
  * RATE_NEEDS_DB, with nothing filled, when the database must be asked and
  * may_block is false.
  */
+static RateResult take(const char *bucket, int limit, Answer *ans, char *hdr_limit, char *hdr_remaining,
+						char *hdr_reset, bool may_block);
+
 RateResult
 rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *hdr_remaining, char *hdr_reset,
 		  bool may_block)
 {
 	char		bucket[96];
 	int			limit;
-	uint64_t	h;
-	BlockSlot  *b;
-	double		now = now_seconds();
-	char		limtxt[16];
-	const char *p[2];
-	PGresult   *r;
-	bool		allowed;
 
 	if (route->exempt || req->tier == TIER_INTERNAL)
 	{
@@ -203,6 +199,39 @@ rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *
 		snprintf(bucket, sizeof(bucket), "key:%lld", (long long) req->key_id);
 		limit = 1000;
 	}
+	return take(bucket, limit, ans, hdr_limit, hdr_remaining, hdr_reset, may_block);
+}
+
+/*
+ * A request refused for its credentials (401: no key where one is
+ * needed, or an unknown or revoked key) is taken from its client
+ * address's anonymous bucket, on every route, so that guessing keys is
+ * limited like anonymous traffic (429 past it). A valid key is never
+ * held up by that bucket: only failures count in it.
+ */
+RateResult
+rate_take_unauthenticated(Request *req, Answer *ans, char *hdr_limit, char *hdr_remaining, char *hdr_reset,
+						  bool may_block)
+{
+	char		bucket[96];
+
+	snprintf(bucket, sizeof(bucket), "ip:%s", req->client);
+	return take(bucket, 100, ans, hdr_limit, hdr_remaining, hdr_reset, may_block);
+}
+
+/* Take one request from a bucket of limit a minute (see rate_take). */
+static RateResult
+take(const char *bucket, int limit, Answer *ans, char *hdr_limit, char *hdr_remaining, char *hdr_reset,
+	 bool may_block)
+{
+	uint64_t	h;
+	BlockSlot  *b;
+	double		now = now_seconds();
+	char		limtxt[16];
+	const char *p[2];
+	PGresult   *r;
+	bool		allowed;
+
 	snprintf(hdr_limit, 16, "%d", limit);
 
 	/* known to be over the limit: answer here, without asking the database */

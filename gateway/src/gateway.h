@@ -258,6 +258,8 @@ typedef enum RateResult
 } RateResult;
 RateResult	rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *hdr_remaining,
 					  char *hdr_reset, bool may_block);
+RateResult	rate_take_unauthenticated(Request *req, Answer *ans, char *hdr_limit, char *hdr_remaining,
+									  char *hdr_reset, bool may_block);
 void		auth_forget_keys(void);
 void		writes_note(const Request *req);
 bool		writes_recent(const Request *req);

@@ -121,6 +121,30 @@ serve_route(Request *req, Answer *ans, char *allow, size_t allowlen)
 }
 
 /*
+ * A 401 (message) that counts in the client address's anonymous bucket
+ * (rate_take_unauthenticated): the 401, or a 429 past the limit. False,
+ * with nothing answered, when the database must be asked and may_block is
+ * false.
+ */
+static bool
+unauthenticated(Request *req, Answer *ans, const char *message, bool may_block)
+{
+	free(ans->body);
+	memset(ans, 0, sizeof(*ans));
+	switch (rate_take_unauthenticated(req, ans, req->rl[0], req->rl[1], req->rl[2], may_block))
+	{
+		case RATE_NEEDS_DB:
+			return false;
+		case RATE_REFUSED:
+			return true;
+		case RATE_OK:
+			break;
+	}
+	answer_fail(ans, 401, message);
+	return true;
+}
+
+/*
  * Serve the request as far as it goes: key, tier, rate limit, body, cache,
  * handler. With may_block false (on an HTTP thread) it stops at the first
  * step that needs the database, with nothing answered, and returns false;
@@ -145,13 +169,16 @@ serve_request(Request *req, Answer *ans, bool may_block, char *etag, bool *gz)
 		rc = auth_check(req, req->key, ans, may_block);
 		if (rc == AUTH_NEEDS_DB)
 			return false;
+		if (rc == 401)
+			return unauthenticated(req, ans, "The API key is not valid (unknown or revoked).", may_block);
 		if (rc != 0)
 			return true;
 	}
 	if (!tier_allows(req->tier, route->access))
 	{
 		if (req->tier == TIER_ANONYMOUS)
-			answer_fail(ans, 401, "This route needs an API key (Authorization: Bearer <key> or X-API-Key).");
+			return unauthenticated(req, ans, "This route needs an API key (Authorization: Bearer <key> or X-API-Key).",
+								   may_block);
 		else
 			answer_fail(ans, 403, route->access == ACCESS_ADMIN ? "This route needs an admin API key."
 				 : "This API key's tier may not call this route.");

@@ -1,5 +1,6 @@
-# Rate limits: anonymous clients 100/min per address, admin changing
-# routes 10/min per key, queue control 60/min per key apart from them;
+# Rate limits: anonymous clients 100/min per address (401s, made-up keys
+# included, count there), admin changing routes 10/min per key, queue
+# control 60/min per key apart from them;
 # 429 with Retry-After (the same as X-RateLimit-Reset) and
 # X-RateLimit-Remaining 0.
 # Each burst comes from an address of its own (127.P.N.1), so that no
@@ -13,6 +14,19 @@ burst() {
     : >"$WORK/burst.urls"
     for _ in $(seq 1 "$n"); do echo "$GW$path" >>"$WORK/burst.urls"; done
     curl_many "$WORK/burst.urls" "$@" | cut -d' ' -f1 >"$WORK/burst.codes"
+}
+
+# burst_keys N PATH: N GETs of PATH in one curl (keep-alive), each with
+# an API key of its own that does not exist; the codes to $WORK/burst.codes.
+burst_keys() {
+    local n=$1 path=$2 i cfg=$WORK/burst-keys.cfg
+    : >"$cfg"
+    for i in $(seq 1 "$n"); do
+        [ "$i" -gt 1 ] && echo next >>"$cfg"
+        printf 'url = "%s"\noutput = "/dev/null"\nheader = "Authorization: Bearer lg_guess_%s_%s_%s"\nwrite-out = "%%{http_code}\\n"\n' \
+            "$GW$path" "$PASSNO" "$RANDOM" "$i" >>"$cfg"
+    done
+    curl -s --path-as-is --max-time 30 ${SRC:+--interface "$SRC"} -K "$cfg" 2>/dev/null >"$WORK/burst.codes"
 }
 
 area_ratelimit() {
@@ -72,6 +86,22 @@ area_ratelimit() {
         X-RateLimit-Limit '^2147483647$'
     KEY=$K_ADMIN_RL req GET /api/v1/performance/database/size
     expect_status "ratelimit: the same admin key still reads (GETs are 1000/min)" 200
+    # ---- guessed keys: each 401 counts in the address's anonymous bucket
+    SRC=127.$PASSNO.24.1
+    away_from_minute_edge
+    burst_keys 120 /api/v1/config
+    expect_eq "ratelimit: 120 GETs with 120 made-up keys from one address: 100 are 401" 100 \
+        "$(grep -c '^401$' "$WORK/burst.codes")" "codes: $(sort "$WORK/burst.codes" | uniq -c | paste -sd' ' -)"
+    expect_eq "ratelimit: ... and the 20 after them 429" 20 "$(tail -20 "$WORK/burst.codes" | grep -c '^429$')" \
+        "codes: $(sort "$WORK/burst.codes" | uniq -c | paste -sd' ' -)"
+    KEY=lg_guess_one_more req GET /api/v1/performance/database/size
+    expect_error "ratelimit: the guessing address's next made-up key, on another route" 429
+    expect_hdr "ratelimit: ... with Retry-After" Retry-After '^[1-9][0-9]*$'
+    KEY=$K_PARTNER req GET /api/v1/config
+    expect_status "ratelimit: a valid key from that address is not held up (200)" 200
+    SRC=127.$PASSNO.25.1 KEY=lg_guess_elsewhere req GET /api/v1/config
+    expect_error "ratelimit: a made-up key from another address is 401" 401
+    expect_hdr "ratelimit: ... counted in that address's window (X-RateLimit-Limit 100)" X-RateLimit-Limit '^100$'
     SRC=127.$PASSNO.23.1 req GET /metrics
     # (each gateway counts its own: the proxy pass's two are summed)
     pass_metrics >"$WORK/metrics.all"
