@@ -64,6 +64,7 @@ static _Thread_local Conn tl_replica;
 static _Thread_local char *tl_replica_info;	/* replica_info, its hosts rotated for this thread */
 static atomic_uint n_threads;
 static _Thread_local int tl_timeout_ms;	/* 0: the default class's */
+static _Thread_local int tl_report_ms;	/* the timeout a 504 reports, when shorter (0: tl_timeout_ms) */
 static atomic_int n_up;
 static atomic_int n_down;
 
@@ -112,6 +113,18 @@ void
 db_set_timeout(int ms)
 {
 	tl_timeout_ms = ms;
+	tl_report_ms = 0;
+}
+
+/*
+ * A shorter timeout this request's statement applies itself (analyze-query's
+ * timeout_ms): the one a 504 reports in details.timeout_ms, until the next
+ * db_set_timeout.
+ */
+void
+db_report_timeout(int ms)
+{
+	tl_report_ms = ms;
 }
 
 static int
@@ -518,7 +531,8 @@ set_error(PGresult *r, PGconn *pg, Answer *ans)
 	buf_puts(&d, "{\"sqlstate\":");
 	buf_json_string(&d, state ? state : "");
 	if (status == 504)
-		buf_printf(&d, ",\"timeout_ms\":%d", timeout_wanted());
+		buf_printf(&d, ",\"timeout_ms\":%d",
+				   tl_report_ms > 0 && tl_report_ms < timeout_wanted() ? tl_report_ms : timeout_wanted());
 	if (hint && status != 500)
 	{
 		buf_puts(&d, ",\"hint\":");

@@ -227,6 +227,7 @@ int			db_status_for_sqlstate(const char *sqlstate);
 int			db_cancel_all(void);	/* cancel every statement in progress; how many were asked */
 void		db_thread_stats(int *up, int *down);
 void		db_set_timeout(int ms);	/* this thread's statement timeout from now on */
+void		db_report_timeout(int ms);	/* a shorter one the statement applies itself, for a 504 */
 /* A connection of its own (target: libpq's target_session_attrs unless the conninfo sets it). */
 PGconn	   *db_connect(const char *conninfo, const char *target, int *timeout_ms, bool session);
 

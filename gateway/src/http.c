@@ -286,8 +286,9 @@ request_start(Request *req, struct MHD_Connection *conn, const char *method)
 
 	req->conn = conn;
 	req->method = method;
-	strcpy(req->rl[0], "0");
-	strcpy(req->rl[1], "0");
+	/* until a limit applies (rate_take): the number clients parse as none */
+	strcpy(req->rl[0], GW_UNLIMITED);
+	strcpy(req->rl[1], GW_UNLIMITED);
 	strcpy(req->rl[2], "0");
 	if (rid && token_ok(rid, GW_REQUEST_ID_MAX))
 		snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
@@ -564,7 +565,8 @@ write_answer(struct MHD_Connection *conn, unsigned int status, const char *rid, 
 	if (ci == NULL)
 		return false;
 	buf_printf(&b, "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n"
-			   "Content-Length: %zu\r\nX-Request-Id: %s\r\nX-RateLimit-Limit: 0\r\nX-RateLimit-Remaining: 0\r\n"
+			   "Content-Length: %zu\r\nX-Request-Id: %s\r\nX-RateLimit-Limit: " GW_UNLIMITED "\r\n"
+			   "X-RateLimit-Remaining: " GW_UNLIMITED "\r\n"
 			   "X-RateLimit-Reset: 0\r\n\r\n", status, reason ? reason : "Error", len, rid);
 	buf_append(&b, body, len);
 	while (off < b.len)
@@ -610,8 +612,8 @@ MHD_queue_response(struct MHD_Connection *conn, unsigned int status, struct MHD_
 	}
 	MHD_add_response_header(json, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
 	MHD_add_response_header(json, "X-Request-Id", rid);
-	MHD_add_response_header(json, "X-RateLimit-Limit", "0");
-	MHD_add_response_header(json, "X-RateLimit-Remaining", "0");
+	MHD_add_response_header(json, "X-RateLimit-Limit", GW_UNLIMITED);
+	MHD_add_response_header(json, "X-RateLimit-Remaining", GW_UNLIMITED);
 	MHD_add_response_header(json, "X-RateLimit-Reset", "0");
 	ret = library_queue(conn, status, json);
 	MHD_destroy_response(json);

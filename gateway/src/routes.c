@@ -6,6 +6,7 @@
  *
  * Copyright (c) 2026, pg_leadgen developers
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,7 +323,7 @@ list_page(Request *req, const Route *route, const char *resource, Answer *ans)
 
 	if ((v = target_arg(t, "limit")) != NULL)
 	{
-		if (!parse_int(v, 1, 1000000000, &limit))
+		if (!parse_int(v, 1, LLONG_MAX, &limit))
 		{
 			answer_error(ans, 400, "bad_request", "limit must be an integer from 1 (it is capped at 500).");
 			return;
@@ -423,6 +424,37 @@ h_sql(Request *req, const Route *route, Answer *ans)
 		p[n++] = body_or_empty(req);
 	run_json(req, route->sql, n, p, strcmp(route->method, "GET") == 0 ? read_target(req) : DB_PRIMARY, ans,
 			 NULL);
+}
+
+/*
+ * analyze-query: h_sql, with the body's timeout_ms (the extension cancels
+ * the statement past it) as the timeout a 504 reports when it is shorter
+ * than the route's.
+ */
+static void
+h_analyze_query(Request *req, const Route *route, Answer *ans)
+{
+	const char *v;
+	size_t		n;
+	char		num[16];
+	long long	ms;
+
+	if (req->body.len && json_member(req->body.data, req->body.len, "timeout_ms", &v, &n) == JSON_FOUND)
+	{
+		if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
+		{
+			v++;				/* the extension reads "200" as 200 too */
+			n -= 2;
+		}
+		if (n < sizeof(num))
+		{
+			memcpy(num, v, n);
+			num[n] = '\0';
+			if (parse_int(num, 1, INT_MAX, &ms) && ms < route_timeout_ms(route))
+				db_report_timeout((int) ms);
+		}
+	}
+	h_sql(req, route, ans);
 }
 
 static void
@@ -704,7 +736,7 @@ const Route gw_routes[] = {
 	{ROUTE("GET", "/api/v1/analytics/summary", h_sql, ACCESS_PUBLIC), .cache_ttl = 30,
 	.reads = true, .sql = "SELECT leadgen.api_analytics_summary()"},
 
-	{ROUTE("POST", "/api/v1/performance/database/analyze-query", h_sql, ACCESS_ADMIN),
+	{ROUTE("POST", "/api/v1/performance/database/analyze-query", h_analyze_query, ACCESS_ADMIN),
 	.sql = "SELECT leadgen.api_analyze_query($1, $2::jsonb)"},
 	{ROUTE("GET", "/api/v1/performance/database/indexing-strategy", h_sql, ACCESS_INTERNAL),
 	.sql = "SELECT leadgen.api_indexing_strategy()"},

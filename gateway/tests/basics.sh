@@ -155,6 +155,12 @@ area_basics() {
     req GET /api/v1/no-such-route
     expect_hdr "basics: a 404 has X-RateLimit-Remaining too" X-RateLimit-Remaining '^[0-9]+$'
     expect_hdr "basics: a 404 has X-Request-Id too" X-Request-Id '.'
+    # no limit applies to an answer given before any is taken: the number
+    # the docs give for none, as for /health
+    expect_hdr "basics: a 404 (no limit applies) has X-RateLimit-Limit 2147483647" X-RateLimit-Limit '^2147483647$'
+    expect_hdr "basics: ... and X-RateLimit-Remaining 2147483647" X-RateLimit-Remaining '^2147483647$'
+    req GET '/api/v1/agents?x=%zz'
+    expect_hdr "basics: a 400 before routing (a bad escape) has X-RateLimit-Limit 2147483647" X-RateLimit-Limit '^2147483647$'
 
     # ---- gzip
     req GET /openapi.json -H 'Accept-Encoding: gzip'

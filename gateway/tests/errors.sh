@@ -13,6 +13,13 @@ area_errors() {
     expect_error "errors: limit=abc" 400
     KEY=$K_PARTNER req GET "$L?limit=-5"
     expect_status "errors: limit=-5 is 400" 400
+    # every positive limit is capped at 500, however large (within 10 digits)
+    local l
+    for l in 1000000000 1000000001 9999999999; do
+        KEY=$K_PARTNER req GET "$L?limit=$l&fields=id"
+        expect_status "errors: limit=$l is capped (200)" 200
+        expect_jq "errors: ... at 500" '.limit == 500'
+    done
     KEY=$K_PARTNER req GET "$L?offset=xyz"
     expect_error "errors: offset=xyz" 400
     KEY=$K_PARTNER req GET "$L?sort=bogus"
@@ -217,4 +224,9 @@ area_errors() {
         expect_eq "errors: ... with details.sqlstate ${q#*|}" "${q#*|}" "$(jqb .error.details.sqlstate)" "$(evidence)"
     done
     sql 'DROP FUNCTION public.gw_assert_fails(), public.gw_no_return()' >/dev/null
+    # past the body's own timeout_ms: a 504 that gives that timeout
+    KEY=$k_sqlstate req POST /api/v1/performance/database/analyze-query -H 'Content-Type: application/json' \
+        --data-binary '{"query":"SELECT count(*) FROM generate_series(1, 200000000)","analyze":true,"timeout_ms":200}'
+    expect_error "errors: analyze-query past its timeout_ms 200" 504
+    expect_jq "errors: ... says details.timeout_ms 200 (the timeout that applied)" '.error.details.timeout_ms == 200'
 }
