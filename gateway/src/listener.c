@@ -2,8 +2,9 @@
  * listener.c
  *		The listener thread: its own connection, LISTEN leadgen_changes. A
  *		notification says which source changed (pipeline, backlog, agents,
- *		carriers, api_keys, or this gateway's invalidate and warm requests);
- *		the cached answers depending on it are dropped, or the remembered
+ *		carriers, api_keys, archive, or this gateway's invalidate and warm
+ *		requests); the cached answers depending on it are dropped (all of
+ *		them for an archive run, or a source not known), or the remembered
  *		keys. After a lost connection everything is dropped: changes may
  *		have been missed. It connects to --listen-db (behind a pooler,
  *		where LISTEN does not work) or --db, always to the writable server.

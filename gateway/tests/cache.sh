@@ -20,6 +20,36 @@ _config_serves_new_state() {
     jq -e --arg s "$NEW_STATE" '.states_served.commercial | index($s) != null' "$RQ_B" >/dev/null 2>&1
 }
 
+_lead_gone() { KEY=$K_PARTNER req GET "/api/v1/leads/$1"; [ "$STATUS" = 404 ]; }
+
+# An archive run over HTTP that removes a lead: the cached answers that
+# held it are dropped (the run's change notification), so the next read of
+# the lead, cached until then, is 404 at once, not after the cache's TTL.
+_cache_archive_check() {
+    local pol="gw-archive-$PASS_NAME-$$"
+    KEY=$K_PARTNER submit_lead
+    if [ -z "$LEAD_ID" ] || ! poll 10 lead_in_db "$LEAD_ID"; then
+        not_ok "cache: a lead for the archive test is processed" "lead in leadgen.leads within 10 s" "not there" "$(evidence)"
+        return
+    fi
+    sql "DELETE FROM leadgen.lead_assignments WHERE lead_id = $LEAD_ID;
+         INSERT INTO leadgen.archive_policies (name, table_name, predicate, older_than, strategy)
+         VALUES ('$pol', 'leadgen.leads', 'id = $LEAD_ID', '1 day', 'delete')" >/dev/null
+    KEY=$K_PARTNER req GET "/api/v1/leads/$LEAD_ID"
+    KEY=$K_PARTNER req GET "/api/v1/leads/$LEAD_ID"
+    expect_hdr "cache: GET /api/v1/leads/$LEAD_ID is cached" X-Cache '^HIT$'
+    KEY=$K_ADMIN_CACHE req POST /api/v1/performance/database/archive \
+        -H 'Content-Type: application/json' --data-binary "{\"policy\":\"$pol\"}"
+    expect_status "cache: POST database/archive of the lead's policy (admin)" 200
+    expect_eq "cache: the archive run removed the lead" 0 "$(sql "SELECT count(*) FROM leadgen.leads WHERE id = $LEAD_ID")"
+    if poll 3 _lead_gone "$LEAD_ID"; then
+        ok "cache: after the archive run GET /api/v1/leads/$LEAD_ID is 404 (the cached answer dropped)"
+    else
+        not_ok "cache: after the archive run the cached lead is dropped" "404 within 3 s" "$STATUS, X-Cache $(hdr X-Cache)" "$(evidence)"
+    fi
+    sql "DELETE FROM leadgen.archive_policies WHERE name = '$pol'" >/dev/null
+}
+
 area_cache() {
     section "cache"
     SRC=127.$PASSNO.2.1
@@ -107,4 +137,6 @@ area_cache() {
     expect_hdr "cache: the bound partner's first GET of the same URL is a MISS (scope in the key)" X-Cache '^MISS$'
     expect_jq "cache: the bound partner's list holds only its broker's leads" \
         "(.data|length) > 0 and all(.data[]; .broker_id == $BROKER_NORTH)"
+
+    _cache_archive_check
 }

@@ -320,6 +320,11 @@ BEGIN
            SET partitions = partitions_archived, rows_qualifying = archive_run.rows_qualifying,
                rows_done = rows_archived, batches = archive_run.batches, finished_at = clock_timestamp()
          WHERE id = v_run;
+        -- rows gone (or copied): the gateway's cached answers may hold them
+        IF NOT $2 AND (rows_archived > 0 OR partitions_archived > 0) THEN
+            PERFORM pg_notify('leadgen_changes', json_build_object('source', 'archive', 'policy', p.name,
+                                                                   'table', v_rel::text)::text);
+        END IF;
         RETURN NEXT;
     END LOOP;
 END;
