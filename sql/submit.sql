@@ -34,6 +34,11 @@ SELECT leadgen.lead_submit(format('{"broker_id": %s}', :retired)::jsonb);
 SELECT leadgen.lead_submit(jsonb_build_object('external_id', repeat('x', 300)));
 \echo SQLSTATE :SQLSTATE
 SELECT leadgen.lead_submit(jsonb_build_object('notes', repeat('x', 70000)));
+\echo SQLSTATE :SQLSTATE
+-- a known string key past 1000 bytes (its column is indexed: such a lead
+-- was accepted, then failed in the worker for good)
+SELECT leadgen.lead_submit(jsonb_build_object('source', repeat('s', 1001), 'city', repeat('c', 5000)));
+\echo SQLSTATE :SQLSTATE
 SELECT leadgen.lead_check('{"zip_code": 94103, "state": ["CA"]}');
 SELECT leadgen.lead_check(pg_temp.lead());
 SELECT count(*) AS pending_after_refusals FROM leadgen.leads_pending;
@@ -42,6 +47,11 @@ SELECT count(*) AS pending_after_refusals FROM leadgen.leads_pending;
 SET leadgen.max_payload_size = '128kB';
 SELECT leadgen.lead_submit(jsonb_build_object('notes', repeat('x', 70000))) > 0 AS accepted_under_raised_limit;
 RESET leadgen.max_payload_size;
+-- The limit is on the JSON text: 20,000 small numbers are 40 kB of text
+-- (and 240 kB of jsonb); 1000 bytes of a known string key are accepted.
+SELECT leadgen.lead_submit(jsonb_build_object('source', repeat('s', 1000),
+                                              'notes', (SELECT jsonb_agg(1) FROM generate_series(1, 20000)))) > 0
+       AS accepted_by_its_text_size;
 
 -- A repeated external_id of the same broker returns the original id and
 -- creates nothing; another broker (or none) is another key.

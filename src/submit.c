@@ -57,6 +57,22 @@
 
 #define LEADGEN_EXTERNAL_ID_MAX 255
 
+/*
+ * The longest value of the other known string keys: their columns are
+ * indexed (source, the normalized email and phone, ...), and a value past
+ * what an index row holds would be accepted here and fail its lead in the
+ * worker. Far above any real name, address or source.
+ */
+#define LEADGEN_STRING_MAX 1000
+
+/*
+ * JSON text is at most this many times its jsonb size (an escaped control
+ * character is 6 characters of text for 1 byte), plus a little: a payload
+ * whose jsonb is that small is within the limit without being written out.
+ */
+#define JSON_TEXT_PER_JSONB 6
+#define JSON_TEXT_SLACK 64
+
 static SPIPlanPtr plan_broker = NULL;
 static SPIPlanPtr plan_extid_insert = NULL;
 static SPIPlanPtr plan_extid_lookup = NULL;
@@ -127,10 +143,20 @@ SubmitCheckScoped(Jsonb **payloadp, SubmitKeys *keys, const SubmitScope *scope, 
 
 	if (!JB_ROOT_IS_OBJECT(payload) || JB_ROOT_IS_SCALAR(payload))
 		return list_make1(pstrdup("The payload must be a JSON object."));
-	if (leadgen_max_payload_size > 0 && size > (Size) leadgen_max_payload_size)
-		problems = lappend(problems,
-						   psprintf("The payload is %zu bytes, over the limit of %d bytes (leadgen.max_payload_size).",
-									size, leadgen_max_payload_size));
+
+	/*
+	 * The limit is on the payload as JSON text, the bytes a client sends
+	 * (jsonb stores a small number in 8 or more bytes, a text of 1 or 2)
+	 */
+	if (leadgen_max_payload_size > 0 &&
+		size * JSON_TEXT_PER_JSONB + JSON_TEXT_SLACK > (Size) leadgen_max_payload_size)
+	{
+		size = strlen(JsonbToCString(NULL, &payload->root, VARSIZE(payload)));
+		if (size > (Size) leadgen_max_payload_size)
+			problems = lappend(problems,
+							   psprintf("The payload is %zu bytes of JSON, over the limit of %d bytes (leadgen.max_payload_size).",
+										size, leadgen_max_payload_size));
+	}
 
 	for (int i = 0; i < lead_nkeys; i++)
 	{
@@ -152,7 +178,12 @@ SubmitCheckScoped(Jsonb **payloadp, SubmitKeys *keys, const SubmitScope *scope, 
 			continue;
 		}
 
-		if (strcmp(lead_keys[i].name, "broker_id") == 0)
+		if (kind == LEAD_KEY_STRING && v.val.string.len > LEADGEN_STRING_MAX &&
+			strcmp(lead_keys[i].name, "external_id") != 0)
+			problems = lappend(problems,
+							   psprintf("Key \"%s\" is %d bytes long, over the limit of %d.",
+										lead_keys[i].name, v.val.string.len, LEADGEN_STRING_MAX));
+		else if (strcmp(lead_keys[i].name, "broker_id") == 0)
 		{
 			Datum		d = NumericGetDatum(v.val.numeric);
 			char	   *txt = DatumGetCString(DirectFunctionCall1(numeric_out, d));
