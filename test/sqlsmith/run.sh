@@ -14,8 +14,9 @@
 # once per role with a fixed seed (each query in a transaction it rolls
 # back, 1 s statement timeout), restricted to the tables of pg_leadgen and
 # the other extensions (--exclude-catalog; the catalog's functions and
-# operators stay in). The server log then says whether any backend or
-# worker was terminated by a signal and whether the postmaster restarted.
+# operators stay in); the roles run at the same time, one per core. The
+# server log then says whether any backend or worker was terminated by a
+# signal and whether the postmaster restarted.
 #
 # Prints ok / not ok lines, SQLsmith's own report (errors by kind) per
 # role, and last "N passed, N failed"; exits non-zero when anything failed.
@@ -159,28 +160,26 @@ signal_deaths() {
         { on = 0 }'
 }
 
-smith() {	# role seed
-    local role=$1 seed=$2 log0 t rc ran calls named done_calls secs
-    log0=$(stat -c %s "$SERVER_LOG")
-    sql "SELECT pg_stat_reset()" >/dev/null
-    echo "--- sqlsmith as $role: $QUERIES queries, seed $seed, at most $BOUND s${SCOPE:+, $SCOPE}"
+# One role's run, in the background: its exit status and seconds in
+# $WORK/ROLE.rc.
+smith_run() {	# role seed
+    local role=$1 seed=$2 t rc
     t=$(date +%s)
     timeout -k 10 "$BOUND" sqlsmith --target="host=127.0.0.1 port=$PORT dbname=$DB user=$role" \
         --seed="$seed" --max-queries="$QUERIES" "${SCOPE[@]}" --verbose --dump-all-queries \
         2>"$WORK/$role.err" | awk "$CALLS_AWK" >"$WORK/$role.calls"
     rc=${PIPESTATUS[0]}
-    secs=$(( $(date +%s) - t ))
-    # its backends gone, their function statistics are flushed
-    for _ in $(seq 1 100); do
-        [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'sqlsmith%'")" = 0 ] && break
-        sleep 0.1
-    done
-    sleep 1	# a worker that dies of a query's doing has said so by now
+    echo "$rc $(( $(date +%s) - t ))" >"$WORK/$role.rc"
+}
 
+# What one role's run did: all its queries run, and its report.
+smith_report() {	# role seed
+    local role=$1 seed=$2 rc secs ran calls named
+    read -r rc secs <"$WORK/$role.rc"
     ran=$(grep -oE '^queries: [0-9]+' "$WORK/$role.err" | tail -1 | cut -d' ' -f2)
     ran=${ran:-0}
     if [ "$rc" -eq 0 ] && [ "$ran" -eq "$QUERIES" ]; then
-        ok "sqlsmith as $role ran $ran queries ($secs s)"
+        ok "sqlsmith as $role ran $ran queries, seed $seed ($secs s)"
     else
         not_ok "sqlsmith as $role runs $QUERIES queries within $BOUND s" \
             "it ran $ran in $secs s, exit status $rc$([ "$rc" -eq 124 ] && echo ' (the wall-clock bound)')" \
@@ -189,46 +188,69 @@ smith() {	# role seed
     fi
     # the last of its reports (every 800 queries or so, and at the end)
     sed -n '/^queries: /h; /^queries: /!H; ${x; p}' "$WORK/$role.err" >"$LOGDIR/sqlsmith-$role.report"
-
-    local crashes restarts
-    crashes=$(log_from "$log0" | grep -c 'terminated by signal')
-    restarts=$(log_from "$log0" | grep -c 'all server processes terminated; reinitializing')
-    if [ "$crashes" -eq 0 ]; then
-        ok "0 backends terminated by a signal in $ran queries as $role"
-    else
-        signal_deaths "$log0" >>"$LOGDIR/sqlsmith-crashes.log"
-        not_ok "0 backends terminated by a signal in $ran queries as $role" \
-            "$crashes in the server log (seed $seed); each with what it was running" \
-            "(all of it in .test/sqlsmith-crashes.log):" \
-            "$(signal_deaths "$log0" | cut -c1-300 | head -80)"
-    fi
-    if [ "$restarts" -eq 0 ]; then
-        ok "0 crash-restarts of the postmaster as $role"
-    else
-        not_ok "0 crash-restarts of the postmaster as $role" "$restarts: all server processes terminated; reinitializing"
-    fi
-
     read -r calls named <"$WORK/$role.calls"
-    done_calls=$(sql "SELECT format('%s calls of %s functions', coalesce(sum(calls), 0), count(*))
-                        FROM pg_stat_user_functions WHERE schemaname IN ('leadgen', 'sqlsmith') AND calls > 0")
-    if [ "${calls:-0}" -gt 0 ] && [[ $done_calls =~ ^[1-9] ]]; then
-        ok "queries as $role called pg_leadgen's functions: $calls queries named $(wc -w <<<"$named") of them; $done_calls completed"
+    if [ "${calls:-0}" -gt 0 ]; then
+        ok "queries as $role name pg_leadgen's functions: $calls queries named $(wc -w <<<"$named") of them"
     else
-        not_ok "queries as $role call pg_leadgen's functions" "${calls:-0} queries named one; $done_calls completed"
+        not_ok "queries as $role name pg_leadgen's functions" "${calls:-0} queries named one"
     fi
     echo "    named: $named"
-    echo "    completed: $(sql "SELECT string_agg(schemaname || '.' || funcname || ' ' || calls, ', ' ORDER BY calls DESC, funcname)
-                               FROM pg_stat_user_functions WHERE schemaname IN ('leadgen', 'sqlsmith') AND calls > 0")"
     # without the grammar's statistics (in .test/sqlsmith-ROLE.report)
     echo "    sqlsmith's report (errors by kind):"
     sed '/^impedance report/,$d; s/^/      /' "$LOGDIR/sqlsmith-$role.report"
 }
 
+# The roles run at once (one each per core); the server log and the
+# function statistics are then read for all of them.
+log0=$(stat -c %s "$SERVER_LOG")
+sql "SELECT pg_stat_reset()" >/dev/null
 seed=$SEED
+pids=()
 for role in $ROLES; do
-    smith "$role" "$seed"
+    echo "--- sqlsmith as $role: $QUERIES queries, seed $seed, at most $BOUND s${SCOPE:+, $SCOPE}"
+    smith_run "$role" "$seed" &
+    pids+=($!)
     seed=$((seed + 1))
 done
+wait "${pids[@]}"
+# their backends gone, their function statistics are flushed
+for _ in $(seq 1 100); do
+    [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'sqlsmith%'")" = 0 ] && break
+    sleep 0.1
+done
+sleep 1	# a worker that dies of a query's doing has said so by now
+
+seed=$SEED
+for role in $ROLES; do
+    smith_report "$role" "$seed"
+    seed=$((seed + 1))
+done
+
+crashes=$(log_from "$log0" | grep -c 'terminated by signal')
+restarts=$(log_from "$log0" | grep -c 'all server processes terminated; reinitializing')
+if [ "$crashes" -eq 0 ]; then
+    ok "0 backends terminated by a signal in the queries of $ROLES"
+else
+    signal_deaths "$log0" >>"$LOGDIR/sqlsmith-crashes.log"
+    not_ok "0 backends terminated by a signal in the queries of $ROLES" \
+        "$crashes in the server log (seeds from $SEED); each with what it was running" \
+        "(all of it in .test/sqlsmith-crashes.log):" \
+        "$(signal_deaths "$log0" | cut -c1-300 | head -80)"
+fi
+if [ "$restarts" -eq 0 ]; then
+    ok "0 crash-restarts of the postmaster in the queries of $ROLES"
+else
+    not_ok "0 crash-restarts of the postmaster in the queries of $ROLES" "$restarts: all server processes terminated; reinitializing"
+fi
+done_calls=$(sql "SELECT format('%s calls of %s functions', coalesce(sum(calls), 0), count(*))
+                    FROM pg_stat_user_functions WHERE schemaname IN ('leadgen', 'sqlsmith') AND calls > 0")
+if [[ $done_calls =~ ^[1-9] ]]; then
+    ok "pg_leadgen's functions completed in the queries: $done_calls"
+else
+    not_ok "pg_leadgen's functions complete in the queries" "$done_calls"
+fi
+echo "    completed: $(sql "SELECT string_agg(schemaname || '.' || funcname || ' ' || calls, ', ' ORDER BY calls DESC, funcname)
+                           FROM pg_stat_user_functions WHERE schemaname IN ('leadgen', 'sqlsmith') AND calls > 0")"
 
 # ---------------------------------------------------------------- after
 
