@@ -115,6 +115,23 @@ broker_text(Request *req, char *out, size_t len)
 		out[0] = '\0';
 }
 
+/*
+ * The statement timeout of a route's class, in milliseconds: also how long
+ * its request may wait for a database worker. The readiness probe's is
+ * short, so that it answers within a probe's usual timeout whatever the
+ * database does.
+ */
+int
+route_timeout_ms(const Route *route)
+{
+	int			ms = route->access == ACCESS_ADMIN ? gw_settings.admin_statement_timeout_ms
+		: gw_settings.statement_timeout_ms;
+
+	if (route->timeout_ms && ms > route->timeout_ms)
+		ms = route->timeout_ms;
+	return ms;
+}
+
 /* ---- plain routes ---- */
 
 static void

@@ -42,23 +42,6 @@ content_type_ok(const char *ct, bool ndjson_too)
 }
 
 /*
- * The statement timeout of a route's class, in milliseconds: also how long
- * its request may wait for a database worker. The readiness probe's is
- * short, so that it answers within a probe's usual timeout whatever the
- * database does.
- */
-int
-route_timeout_ms(const Route *route)
-{
-	int			ms = route->access == ACCESS_ADMIN ? gw_settings.admin_statement_timeout_ms
-		: gw_settings.statement_timeout_ms;
-
-	if (route->timeout_ms && ms > route->timeout_ms)
-		ms = route->timeout_ms;
-	return ms;
-}
-
-/*
  * Route the request: its target parsed, its route found, its arguments
  * within their lengths. False, with the refusal in ans (414, 400, 404,
  * 405 with the methods the path takes in allow), when it has no route.
