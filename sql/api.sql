@@ -225,5 +225,9 @@ SELECT j->'insurance_types' AS types, j->'states_served'->'auto' AS auto_states,
   FROM (SELECT leadgen.api_config()::jsonb AS j) x;
 SELECT (j->>'total')::integer >= 7 AS counted, j ? 'conversion_rate' AS has_rates, j->'throughput' ? 'last_hour' AS throughput
   FROM (SELECT leadgen.api_analytics_summary()::jsonb AS j) x;
+-- the window: 1 to 3650 days
+SELECT leadgen.api_analytics_summary(7)::jsonb->'window_days' AS window_days;
+SELECT leadgen.api_analytics_summary(-5);
+SELECT leadgen.api_analytics_summary(2147483647);
 SELECT leadgen.api_dead_letter('leads')::jsonb - 'data' AS dead_letter;
 SELECT leadgen.api_dead_letter('nope');

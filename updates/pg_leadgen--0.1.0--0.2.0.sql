@@ -1899,3 +1899,45 @@ BEGIN
     RETURN true;
 END;
 $$;
+
+-- 0.2.0: the window of the analytics summary is checked (1 to 3650 days).
+-- GET /api/v1/analytics/summary: leads of the last `days` days.
+CREATE OR REPLACE FUNCTION @extschema@.api_analytics_summary(days integer DEFAULT 30) RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF days IS NULL OR days NOT BETWEEN 1 AND 3650 THEN
+        RAISE EXCEPTION 'the window is % days', coalesce(days::text, 'null')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give a number of days from 1 to 3650.';
+    END IF;
+    RETURN (WITH l AS (
+        SELECT status, insurance_type, state, created_at
+          FROM @extschema@.leads
+         WHERE created_at >= now() - make_interval(days => days)
+    ), n AS (
+        SELECT count(*) AS total,
+               count(*) FILTER (WHERE status = 'assigned') AS assigned,
+               count(*) FILTER (WHERE status = 'rejected') AS rejected,
+               count(*) FILTER (WHERE created_at >= now() - interval '1 hour') AS last_hour,
+               count(*) FILTER (WHERE created_at >= now() - interval '1 day') AS last_day
+          FROM l
+    )
+    SELECT json_build_object(
+        'window_days', days,
+        'total', n.total,
+        'by_status', (SELECT coalesce(json_object_agg(status, c ORDER BY status), '{}')
+                        FROM (SELECT status, count(*) c FROM l GROUP BY status) x),
+        'by_insurance_type', (SELECT coalesce(json_object_agg(insurance_type, c ORDER BY insurance_type), '{}')
+                                FROM (SELECT insurance_type, count(*) c FROM l
+                                       WHERE insurance_type IS NOT NULL GROUP BY insurance_type) x),
+        'by_state', (SELECT coalesce(json_object_agg(state, c ORDER BY state), '{}')
+                       FROM (SELECT state, count(*) c FROM l WHERE state IS NOT NULL GROUP BY state) x),
+        'conversion_rate', CASE WHEN n.total > 0 THEN round(n.assigned::numeric / n.total, 4) ELSE 0 END,
+        'rejection_rate', CASE WHEN n.total > 0 THEN round(n.rejected::numeric / n.total, 4) ELSE 0 END,
+        'throughput', json_build_object('last_hour', n.last_hour, 'last_day', n.last_day,
+                                        'per_minute_last_hour', round(n.last_hour / 60.0, 2)),
+        'pending', (SELECT count(*) FROM @extschema@.leads_pending),
+        'dead_letter', (SELECT count(*) FROM @extschema@.leads_dead_letter))::text
+      FROM n);
+END;
+$$;

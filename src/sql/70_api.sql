@@ -550,8 +550,14 @@ $$;
 
 -- GET /api/v1/analytics/summary: leads of the last `days` days.
 CREATE FUNCTION @extschema@.api_analytics_summary(days integer DEFAULT 30) RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    WITH l AS (
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF days IS NULL OR days NOT BETWEEN 1 AND 3650 THEN
+        RAISE EXCEPTION 'the window is % days', coalesce(days::text, 'null')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give a number of days from 1 to 3650.';
+    END IF;
+    RETURN (WITH l AS (
         SELECT status, insurance_type, state, created_at
           FROM @extschema@.leads
          WHERE created_at >= now() - make_interval(days => days)
@@ -579,7 +585,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
                                         'per_minute_last_hour', round(n.last_hour / 60.0, 2)),
         'pending', (SELECT count(*) FROM @extschema@.leads_pending),
         'dead_letter', (SELECT count(*) FROM @extschema@.leads_dead_letter))::text
-      FROM n
+      FROM n);
+END;
 $$;
 
 -- GET /api/v1/performance/jobs/{queue}/dead-letter
