@@ -444,6 +444,47 @@ DROP TRIGGER sec_fail_transient ON leadgen.leads;
 DROP FUNCTION public.nextval(text), public.power(integer, integer), public.unnest(bigint[]);
 DELETE FROM leadgen.leads_pending WHERE payload->>'last_name' = 'Public';
 
+-- ---- Second review: what an admin, a reader and the gateway could reach ----
+-- leadgen_admin held TRIGGER on every table: its trigger (a function in
+-- pg_temp) on a table pg_leadgen writes ran as the superuser who writes it.
+SET ROLE regress_sec_admin;
+CREATE FUNCTION pg_temp.sec_esc() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER sec_esc BEFORE INSERT ON leadgen.leads_pending FOR EACH ROW EXECUTE FUNCTION pg_temp.sec_esc();
+\echo SQLSTATE :SQLSTATE
+CREATE TRIGGER sec_esc BEFORE UPDATE ON leadgen.jobs FOR EACH ROW EXECUTE FUNCTION pg_temp.sec_esc();
+\echo SQLSTATE :SQLSTATE
+-- Starting, draining or rescheduling another role's job left it to the
+-- caller (the owner was decided again at every UPDATE); only a new command
+-- or owner decides it now.
+UPDATE leadgen.jobs SET next_run_at = next_run_at, schedule = '8 * * * *' WHERE name = 'partition_maintenance';
+RESET ROLE;
+SELECT owner, schedule FROM leadgen.jobs WHERE name = 'partition_maintenance';
+UPDATE leadgen.jobs SET schedule = '7 * * * *' WHERE name = 'partition_maintenance';
+SELECT name, owner FROM leadgen.schedule_job('sec-owned', '0 4 * * *', 'UTC', 'SELECT 1');
+SET ROLE regress_sec_admin;
+UPDATE leadgen.jobs SET command = 'SELECT 2' WHERE name = 'sec-owned';
+RESET ROLE;
+SELECT owner, command FROM leadgen.jobs WHERE name = 'sec-owned';
+-- The slow-query report showed utility statements as written, passwords
+-- included, to the gateway's internal keys; a query_filter could probe
+-- them.
+ALTER ROLE regress_sec_reader PASSWORD 'sec-Hunter2-secret';
+ALTER ROLE regress_sec_reader PASSWORD NULL;
+SELECT count(*) AS shown_with_password
+  FROM leadgen.perf_slow_queries(1000, 1, 'total', NULL, true) WHERE query LIKE '%Hunter2%';
+SELECT count(*) AS found_by_filter FROM leadgen.perf_slow_queries(1000, 1, 'total', 'Hunter2', true);
+SELECT count(*) > 0 AS alter_role_listed
+  FROM leadgen.perf_slow_queries(1000, 1, 'total', 'ALTER ROLE statement', true);
+SELECT leadgen.statement_shown(q) FROM (VALUES
+    ($$ALTER ROLE x PASSWORD 'p'$$), ('/* a comment */ select $1'), ('-- a line
+  WITH a AS (SELECT 1) SELECT * FROM a'), ('(SELECT 1) UNION SELECT 2'), ('CREATE USER MAPPING FOR x SERVER s'),
+    ('vacuum'), ('')) v(q);
+-- Payloads with fewer broker scopes than leads: the extra leads went
+-- unscoped (for any broker).
+SELECT * FROM leadgen.api_lead_submit_many(ARRAY['{}', '{}'], ARRAY[1]::bigint[]);
+\echo SQLSTATE :SQLSTATE
+DROP FUNCTION pg_temp.sec_esc();
+
 \set ON_ERROR_STOP 1
 
 -- ---- Clean up ----

@@ -490,8 +490,16 @@ pg_leadgen_api_lead_submit_many(PG_FUNCTION_ARGS)
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), TEXTOID, -1, false, TYPALIGN_INT,
 					  &payloads, &payload_nulls, &n);
 	if (!PG_ARGISNULL(1))
+	{
 		deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 						  &brokers, &broker_nulls, &nb);
+		/* a lead without its scope would be submitted for any broker */
+		if (nb != n)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%d payloads were given with %d broker scopes", n, nb),
+					 errhint("Give one scope for each payload, NULL for a key bound to no broker.")));
+	}
 
 	item_cxt = AllocSetContextCreate(CurrentMemoryContext, "api_lead_submit_many item",
 									 ALLOCSET_DEFAULT_SIZES);

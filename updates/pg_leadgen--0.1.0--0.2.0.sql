@@ -500,7 +500,12 @@ GRANT EXECUTE ON FUNCTION @extschema@.writer_owner(name) TO leadgen_admin;
 CREATE OR REPLACE FUNCTION @extschema@.jobs_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    NEW.owner := @extschema@.writer_owner(NEW.owner);
+    -- Who the command runs as: its writer, unless a superuser names
+    -- another. Only a change of the command or the owner decides it again;
+    -- starting, draining or rescheduling a job leaves its owner as it is.
+    IF TG_OP = 'INSERT' OR NEW.command IS DISTINCT FROM OLD.command OR NEW.owner IS DISTINCT FROM OLD.owner THEN
+        NEW.owner := @extschema@.writer_owner(NEW.owner);
+    END IF;
     IF TG_OP = 'INSERT' AND NEW.once AND NEW.next_run_at IS NOT NULL THEN
         RETURN NEW;             -- a one-off run at the time given
     END IF;
@@ -1789,6 +1794,19 @@ BEGIN
 END;
 $$;
 
+-- The text of a statement as the reports show it: a query (SELECT, WITH,
+-- INSERT, UPDATE, DELETE, MERGE, VALUES, TABLE), whose constants
+-- pg_stat_statements has replaced by $n, whole; any other statement only
+-- by its first words ("<ALTER ROLE statement>"): PostgreSQL keeps a
+-- utility statement's text as written, passwords (ALTER ROLE ... PASSWORD,
+-- CREATE USER MAPPING ... OPTIONS) included.
+CREATE FUNCTION @extschema@.statement_shown(query text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN b ~* '^(select|with|insert|update|delete|merge|values|table)\M' OR b ~ '^\(' THEN query
+                ELSE '<' || upper(coalesce(substring(b FROM '^([A-Za-z]+(\s+[A-Za-z]+)?)'), 'unknown')) || ' statement>' END
+      FROM (SELECT regexp_replace(query, '^(\s|/\*.*?\*/|--[^\n]*(\n|$))*', '') AS b) x
+$$;
+
 CREATE OR REPLACE FUNCTION @extschema@.perf_slow_queries(lim integer DEFAULT 10, min_calls bigint DEFAULT 1,
                                               order_by text DEFAULT 'total', query_filter text DEFAULT NULL,
                                               all_databases boolean DEFAULT false)
@@ -1817,10 +1835,10 @@ BEGIN
             SELECT p.queryid, p.query, p.dbid, p.userid, sum(p.calls)::bigint AS calls,
                    sum(p.total_exec_time) AS total_ms, max(p.max_exec_time) AS max_ms, sum(p.rows)::bigint AS rows,
                    sum(p.shared_blks_hit) AS hit, sum(p.shared_blks_read) AS rd
-              FROM %s p
+              FROM (SELECT x.*, @extschema@.statement_shown(x.query) AS shown FROM %s x) p
              WHERE ($3 OR p.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
                AND p.calls >= $2
-               AND ($4 IS NULL OR p.query ILIKE '%%' || $4 || '%%')
+               AND ($4 IS NULL OR p.shown ILIKE '%%' || $4 || '%%')
              GROUP BY p.queryid, p.query, p.dbid, p.userid
         ), t AS (
             SELECT sum(total_ms) AS all_ms,
@@ -1830,7 +1848,7 @@ BEGIN
                                                    WHEN 'mean' THEN s.total_ms / greatest(s.calls, 1)
                                                    WHEN 'calls' THEN s.calls::float8
                                                    ELSE s.rd::float8 END DESC, s.queryid))::integer,
-               s.queryid, s.query, d.datname, r.rolname, s.calls,
+               s.queryid, @extschema@.statement_shown(s.query), d.datname, r.rolname, s.calls,
                round(s.total_ms::numeric, 3), round((s.total_ms / greatest(s.calls, 1))::numeric, 3),
                round(s.max_ms::numeric, 3), s.rows,
                round(s.rows::numeric / greatest(s.calls, 1), 2),
@@ -1939,5 +1957,141 @@ BEGIN
         'pending', (SELECT count(*) FROM @extschema@.leads_pending),
         'dead_letter', (SELECT count(*) FROM @extschema@.leads_dead_letter))::text
       FROM n);
+END;
+$$;
+
+-- 0.2.0: a long query is named by its session and query_id, not its text
+-- (readers and the gateway may call perf_bottlenecks()).
+CREATE OR REPLACE FUNCTION @extschema@.perf_bottlenecks()
+RETURNS TABLE (rank integer, component text, severity text, finding text, value numeric, threshold numeric,
+               recommendation text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_max numeric := current_setting('max_connections')::numeric;
+BEGIN
+    RETURN QUERY
+    WITH f AS (
+        -- buffer cache
+        SELECT 'cache'::text AS component,
+               CASE WHEN hit < 95 THEN 'critical' ELSE 'warning' END AS severity,
+               'buffer cache hit ratio of the database is low'::text AS finding, hit AS value, 99::numeric AS threshold,
+               'Raise shared_buffers, or find the queries that read most (perf_slow_queries(order_by => ''io'')).'::text AS recommendation
+          FROM (SELECT round(100.0 * blks_hit / nullif(blks_hit + blks_read, 0), 2) AS hit
+                  FROM pg_catalog.pg_stat_database WHERE datname = current_database()) x
+         WHERE hit < 99 AND (SELECT blks_hit + blks_read FROM pg_catalog.pg_stat_database WHERE datname = current_database()) > 10000
+        UNION ALL
+        -- connections
+        SELECT 'connections', CASE WHEN n > 0.95 * v_max THEN 'critical' ELSE 'warning' END,
+               'connections above 80% of max_connections', round(100.0 * n / v_max, 2), 80,
+               'Put a connection pooler in front, or lower the pools of the applications (perf_connection_pool()).'
+          FROM (SELECT count(*) AS n FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend') x
+         WHERE n > 0.8 * v_max
+        UNION ALL
+        SELECT 'connections', CASE WHEN age > 300 THEN 'critical' ELSE 'warning' END,
+               format('session %s (%s) idle in transaction', pid, coalesce(nullif(application_name, ''), usename::text)),
+               round(age, 1), 60,
+               'Commit or roll back; set idle_in_transaction_session_timeout.'
+          FROM (SELECT pid, application_name, usename, extract(epoch FROM now() - state_change)::numeric AS age
+                  FROM pg_catalog.pg_stat_activity WHERE state LIKE 'idle in transaction%') x
+         WHERE age > 60
+        UNION ALL
+        -- long queries and transactions
+        SELECT 'queries', CASE WHEN age > 300 THEN 'critical' ELSE 'warning' END,
+               format('query of session %s (%s) running for %s s, query_id %s', pid,
+                      coalesce(nullif(application_name, ''), usename::text), round(age), coalesce(query_id::text, 'unknown')),
+               round(age, 1), 30,
+               'Look at its plan (perf_analyze_query; its text is in pg_stat_activity and pg_stat_statements, for those who may read them), or cancel it (pg_cancel_backend).'
+          FROM (SELECT pid, application_name, usename, query_id, extract(epoch FROM now() - query_start)::numeric AS age
+                  FROM pg_catalog.pg_stat_activity
+                 WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()) x
+         WHERE age > 30
+        UNION ALL
+        SELECT 'transactions', CASE WHEN age > 3600 THEN 'critical' ELSE 'warning' END,
+               format('transaction of session %s open for %s s', pid, round(age)), round(age, 1), 300,
+               'Long transactions hold back vacuum and hold locks: end it, or set transaction_timeout in the application.'
+          FROM (SELECT pid, extract(epoch FROM now() - xact_start)::numeric AS age
+                  FROM pg_catalog.pg_stat_activity WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()
+                   AND backend_type = 'client backend') x
+         WHERE age > 300
+        UNION ALL
+        -- locks
+        SELECT 'locks', CASE WHEN n > 10 THEN 'critical' ELSE 'warning' END,
+               'sessions waiting on locks', n::numeric, 0,
+               'Find the blockers: SELECT pid, pg_blocking_pids(pid), query FROM pg_stat_activity WHERE wait_event_type = ''Lock''.'
+          FROM (SELECT count(*) AS n FROM pg_catalog.pg_stat_activity WHERE wait_event_type = 'Lock') x
+         WHERE n > 0
+        UNION ALL
+        -- the xmin horizon
+        SELECT 'vacuum', 'warning', format('replication slot %s holds the xmin horizon back', slot_name),
+               age(coalesce(xmin, catalog_xmin))::numeric, 1000000,
+               'Drop the slot if its consumer is gone (pg_drop_replication_slot), or let it catch up.'
+          FROM pg_catalog.pg_replication_slots
+         WHERE age(coalesce(xmin, catalog_xmin)) > 1000000
+        UNION ALL
+        SELECT 'vacuum', CASE WHEN age(backend_xmin) > 10000000 THEN 'critical' ELSE 'warning' END,
+               format('session %s holds the xmin horizon back (vacuum cannot remove newer dead rows)', pid),
+               age(backend_xmin)::numeric, 1000000,
+               'End the long transaction or query of that session.'
+          FROM pg_catalog.pg_stat_activity
+         WHERE backend_xmin IS NOT NULL AND age(backend_xmin) > 1000000
+        UNION ALL
+        -- dead tuples and sequential scans
+        SELECT 'tables', CASE WHEN dead_pct > 50 THEN 'critical' ELSE 'warning' END,
+               format('%s has %s%% dead rows', relid::regclass, dead_pct), dead_pct, 20,
+               format('VACUUM (ANALYZE) %s (perf_optimize_table), and check autovacuum settings for it.', relid::regclass)
+          FROM (SELECT relid, round(100.0 * n_dead_tup / nullif(n_live_tup + n_dead_tup, 0), 2) AS dead_pct
+                  FROM pg_catalog.pg_stat_user_tables WHERE n_live_tup + n_dead_tup > 1000) x
+         WHERE dead_pct > 20
+        UNION ALL
+        SELECT 'tables', 'warning',
+               format('%s (%s rows) is read by sequential scans (%s of %s scans)', relid::regclass, n_live_tup, seq_scan, seq_scan + coalesce(idx_scan, 0)),
+               round(100.0 * seq_scan / nullif(seq_scan + coalesce(idx_scan, 0), 0), 2), 50,
+               'perf_indexing_strategy() proposes the index the workload needs.'
+          FROM pg_catalog.pg_stat_user_tables
+         WHERE n_live_tup > 100000 AND seq_scan > 100 AND seq_scan > coalesce(idx_scan, 0)
+        UNION ALL
+        -- the queue
+        SELECT 'queue', CASE WHEN depth > 100000 THEN 'critical' ELSE 'warning' END,
+               'leads waiting in the queue', depth::numeric, 10000,
+               'Add pipeline workers (leadgen.workers) or raise leadgen.batch_size; check that the queue is not paused.'
+          FROM (SELECT count(*) AS depth FROM @extschema@.leads_pending WHERE next_attempt_at <= now()) x
+         WHERE depth > 10000
+        UNION ALL
+        SELECT 'queue', CASE WHEN age > 300 THEN 'critical' ELSE 'warning' END,
+               'the oldest waiting lead is old', round(age, 1), 60,
+               'Check that the workers run (leadgen.preloaded(), pg_stat_activity) and the queue is not paused (queue_metrics).'
+          FROM (SELECT extract(epoch FROM now() - min(enqueued_at))::numeric AS age
+                  FROM @extschema@.leads_pending WHERE next_attempt_at <= now()) x
+         WHERE age > 60
+        UNION ALL
+        SELECT 'queue', 'warning', 'the leads queue is paused', 1, 0, 'SELECT * FROM leadgen.queue_resume(''leads'');'
+          FROM @extschema@.queues WHERE name = 'leads' AND paused
+        UNION ALL
+        -- partitions ahead
+        SELECT 'partitions', 'critical', format('%s has only %s monthly partitions ahead', t.parent_table, ahead), ahead::numeric, 2,
+               'SELECT * FROM leadgen.run_maintenance(); and check that the partition_maintenance job runs.'
+          FROM @extschema@.partitioned_tables t
+          CROSS JOIN LATERAL (SELECT count(*) AS ahead FROM @extschema@.partitions(t.parent_table::regclass) p
+                               WHERE NOT p.is_default AND p.range_from > now()) x
+         WHERE ahead < 2
+    )
+    SELECT (row_number() OVER (ORDER BY CASE f.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
+                                        f.component, f.finding))::integer,
+           f.component, f.severity, f.finding, f.value, f.threshold, f.recommendation
+      FROM f
+     ORDER BY 1;
+
+    -- slow statements, when pg_stat_statements is there
+    BEGIN
+        RETURN QUERY
+        SELECT 1000 + s.rank, 'queries'::text, 'warning'::text,
+               format('statement %s takes %s ms on average over %s calls', s.queryid, s.mean_ms, s.calls),
+               s.mean_ms, 100::numeric,
+               'perf_analyze_query() on it shows where the time goes.'::text
+          FROM @extschema@.perf_slow_queries(5, 10, 'mean') s
+         WHERE s.mean_ms > 100;
+    EXCEPTION WHEN object_not_in_prerequisite_state THEN
+        NULL;
+    END;
 END;
 $$;

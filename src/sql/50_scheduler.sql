@@ -58,7 +58,12 @@ CREATE INDEX job_runs_created_at_idx ON @extschema@.job_runs (created_at);
 CREATE FUNCTION @extschema@.jobs_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    NEW.owner := @extschema@.writer_owner(NEW.owner);
+    -- Who the command runs as: its writer, unless a superuser names
+    -- another. Only a change of the command or the owner decides it again;
+    -- starting, draining or rescheduling a job leaves its owner as it is.
+    IF TG_OP = 'INSERT' OR NEW.command IS DISTINCT FROM OLD.command OR NEW.owner IS DISTINCT FROM OLD.owner THEN
+        NEW.owner := @extschema@.writer_owner(NEW.owner);
+    END IF;
     IF TG_OP = 'INSERT' AND NEW.once AND NEW.next_run_at IS NOT NULL THEN
         RETURN NEW;             -- a one-off run at the time given
     END IF;

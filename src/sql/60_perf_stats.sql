@@ -37,6 +37,19 @@ $$;
 -- (time), mean, calls or io (blocks read). A likely N+1 pattern is a cheap
 -- single-row lookup by a parameter called at least 10 times as often as
 -- the median statement (and at least 100 times).
+-- The text of a statement as the reports show it: a query (SELECT, WITH,
+-- INSERT, UPDATE, DELETE, MERGE, VALUES, TABLE), whose constants
+-- pg_stat_statements has replaced by $n, whole; any other statement only
+-- by its first words ("<ALTER ROLE statement>"): PostgreSQL keeps a
+-- utility statement's text as written, passwords (ALTER ROLE ... PASSWORD,
+-- CREATE USER MAPPING ... OPTIONS) included.
+CREATE FUNCTION @extschema@.statement_shown(query text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN b ~* '^(select|with|insert|update|delete|merge|values|table)\M' OR b ~ '^\(' THEN query
+                ELSE '<' || upper(coalesce(substring(b FROM '^([A-Za-z]+(\s+[A-Za-z]+)?)'), 'unknown')) || ' statement>' END
+      FROM (SELECT regexp_replace(query, '^(\s|/\*.*?\*/|--[^\n]*(\n|$))*', '') AS b) x
+$$;
+
 CREATE FUNCTION @extschema@.perf_slow_queries(lim integer DEFAULT 10, min_calls bigint DEFAULT 1,
                                               order_by text DEFAULT 'total', query_filter text DEFAULT NULL,
                                               all_databases boolean DEFAULT false)
@@ -65,10 +78,10 @@ BEGIN
             SELECT p.queryid, p.query, p.dbid, p.userid, sum(p.calls)::bigint AS calls,
                    sum(p.total_exec_time) AS total_ms, max(p.max_exec_time) AS max_ms, sum(p.rows)::bigint AS rows,
                    sum(p.shared_blks_hit) AS hit, sum(p.shared_blks_read) AS rd
-              FROM %s p
+              FROM (SELECT x.*, @extschema@.statement_shown(x.query) AS shown FROM %s x) p
              WHERE ($3 OR p.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
                AND p.calls >= $2
-               AND ($4 IS NULL OR p.query ILIKE '%%' || $4 || '%%')
+               AND ($4 IS NULL OR p.shown ILIKE '%%' || $4 || '%%')
              GROUP BY p.queryid, p.query, p.dbid, p.userid
         ), t AS (
             SELECT sum(total_ms) AS all_ms,
@@ -78,7 +91,7 @@ BEGIN
                                                    WHEN 'mean' THEN s.total_ms / greatest(s.calls, 1)
                                                    WHEN 'calls' THEN s.calls::float8
                                                    ELSE s.rd::float8 END DESC, s.queryid))::integer,
-               s.queryid, s.query, d.datname, r.rolname, s.calls,
+               s.queryid, @extschema@.statement_shown(s.query), d.datname, r.rolname, s.calls,
                round(s.total_ms::numeric, 3), round((s.total_ms / greatest(s.calls, 1))::numeric, 3),
                round(s.max_ms::numeric, 3), s.rows,
                round(s.rows::numeric / greatest(s.calls, 1), 2),

@@ -36,9 +36,11 @@ BEGIN
         UNION ALL
         -- long queries and transactions
         SELECT 'queries', CASE WHEN age > 300 THEN 'critical' ELSE 'warning' END,
-               format('query of session %s running for %s s: %s', pid, round(age), left(query, 80)), round(age, 1), 30,
-               'Look at its plan (perf_analyze_query), or cancel it (pg_cancel_backend).'
-          FROM (SELECT pid, query, extract(epoch FROM now() - query_start)::numeric AS age
+               format('query of session %s (%s) running for %s s, query_id %s', pid,
+                      coalesce(nullif(application_name, ''), usename::text), round(age), coalesce(query_id::text, 'unknown')),
+               round(age, 1), 30,
+               'Look at its plan (perf_analyze_query; its text is in pg_stat_activity and pg_stat_statements, for those who may read them), or cancel it (pg_cancel_backend).'
+          FROM (SELECT pid, application_name, usename, query_id, extract(epoch FROM now() - query_start)::numeric AS age
                   FROM pg_catalog.pg_stat_activity
                  WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()) x
          WHERE age > 30

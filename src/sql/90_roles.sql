@@ -67,7 +67,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.lead_submit(jsonb, integer), @extschema@.l
                           @extschema@.lead_submit_batch(jsonb, integer), @extschema@.lead_check(jsonb)
     TO leadgen_writer;
 
--- Admin: everything.
+-- Admin: everything (but TRIGGER on the tables: 91_api_roles.sql).
 GRANT ALL ON ALL TABLES IN SCHEMA @extschema@ TO leadgen_admin;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA @extschema@ TO leadgen_admin;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO leadgen_admin;

@@ -126,3 +126,10 @@ GRANT EXECUTE ON FUNCTION @extschema@.api_require(text, text), @extschema@.api_t
 GRANT leadgen_reader TO leadgen_api_query;
 GRANT EXECUTE ON FUNCTION @extschema@.api_require(text, text) TO leadgen_api_query;
 
+
+-- leadgen_admin gets every privilege on the tables but TRIGGER (new in
+-- 0.2.0): its trigger on a table pg_leadgen writes would run as whoever
+-- writes it, the superuser who owns the SECURITY DEFINER functions and
+-- runs the workers. A trigger function in pg_temp was enough to become
+-- superuser.
+REVOKE TRIGGER ON ALL TABLES IN SCHEMA @extschema@ FROM leadgen_admin;
