@@ -313,7 +313,12 @@ writes_note(const Request *req)
 	pthread_mutex_unlock(&lock);
 }
 
-/* Whether this client wrote in the last few seconds (its reads then go to the primary). */
+/*
+ * Whether this client wrote in the last few seconds (its reads then go to
+ * the primary). A slot holds the last writer of its hash: another client
+ * that wrote since shares it, and is taken for this one (the read goes to
+ * the primary, which has every write), never the other way round.
+ */
 bool
 writes_recent(const Request *req)
 {
@@ -321,7 +326,7 @@ writes_recent(const Request *req)
 	bool		recent;
 
 	pthread_mutex_lock(&lock);
-	recent = writes[h % WRITE_SLOTS].h == h && writes[h % WRITE_SLOTS].at + WRITE_STICKY > now_seconds();
+	recent = writes[h % WRITE_SLOTS].at + WRITE_STICKY > now_seconds();
 	pthread_mutex_unlock(&lock);
 	return recent;
 }

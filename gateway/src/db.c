@@ -848,6 +848,7 @@ db_exec(DbTarget target, const char *sql, int nparams, const char *const *params
 		{
 			if (target == DB_PRIMARY_ACK && gw_settings.ack_standby_ms > 0 && acknowledges(r))
 				(void) standby_confirmed(c, ans);
+			ans->from_replica = is_replica;
 			return r;
 		}
 		if (r == NULL || PQstatus(c->pg) != CONNECTION_OK)

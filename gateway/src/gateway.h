@@ -77,6 +77,7 @@ typedef struct Answer
 	int			retry_after;	/* seconds, for 503 / 429 */
 	bool		from_cache;
 	bool		committed;		/* a 503 not_replicated: the write is committed on the primary */
+	bool		from_replica;	/* read on a replica: not cached (it may be older than the change notifications) */
 } Answer;
 
 typedef void (*RouteHandler) (struct Request *req, const struct Route *route, Answer *ans);

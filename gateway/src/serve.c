@@ -229,7 +229,14 @@ serve_request(Request *req, Answer *ans, bool may_block, char *etag, bool *gz)
 	}
 
 	route->handler(req, route, ans);
-	if (cacheable && !req->submit && ans->status == 200)
+
+	/*
+	 * Not an answer read on a replica: the change notifications the cache
+	 * follows come from the primary, before the replica has the change, so
+	 * such an answer could outlive them (read-your-writes of the next
+	 * client, and a staleness of the cache's TTL instead of the lag)
+	 */
+	if (cacheable && !req->submit && ans->status == 200 && !ans->from_replica)
 	{
 		char		tag[32];
 

@@ -118,6 +118,33 @@ area_replica() {
         not_ok "replica: another client's read still comes from a replica" "200 without the new agent" "status $STATUS" "$(evidence)"
     fi
 
+    # With the cache on: an answer read on a replica is not cached (the
+    # agent's change notification came from the primary before the replica
+    # had it; cached, it lasted the TTL and a writer's next read got it).
+    local C=rc-$PASS_NAME
+    if gw_start "$C" "$(free_port 20080)" \
+            --replica "host=127.0.0.1,127.0.0.1 port=$p1,$p2 dbname=$DB user=postgres target_session_attrs=prefer-standby"; then
+        local cgw=http://127.0.0.1:${GW_PORT[$C]} x1 x2
+        KEY=$k_reader GW=$cgw _read_is_stale "$name"
+        x1=$(hdr X-Cache)
+        KEY=$k_reader GW=$cgw _read_is_stale "$name"
+        x2=$(hdr X-Cache)
+        expect_eq "replica: with the cache on, a read from a replica (stale) is not cached: the same read again is no HIT" \
+            "MISS MISS" "$x1 $x2" "$(evidence)"
+        KEY=$k_writer GW=$cgw submit_lead
+        expect_status "replica: with the cache on, a write" 202
+        KEY=$k_writer GW=$cgw req GET "/api/v1/agents?state=OR&fields=name&limit=500"
+        if [ "$STATUS" = 200 ] && _probe_listed "$name"; then
+            ok "replica: with the cache on, the writer's next read comes from the primary, not a cached replica answer"
+        else
+            not_ok "replica: with the cache on, the writer reads its own writes" "200 with the new agent" \
+                "status $STATUS, X-Cache $(hdr X-Cache)" "$(evidence)"
+        fi
+        gw_stop "$C" 20
+    else
+        not_ok "replica: a gateway with --replica and the cache starts" "GET /health 200" "no" "$(tail -20 "$WORK/$C.stderr")"
+    fi
+
     # the database workers start at different replicas of the list
     if poll 10 _both_replicas_read "$p1" "$p2"; then
         ok "replica: reads spread over both replicas (each has a gateway connection)"

@@ -340,6 +340,13 @@ pass_start_proxy() {
     fi
     ok "proxy: $(nginx -v 2>&1 | sed 's/.*: //') on port $nport in front of two gateways (deploy/nginx/leadgen-gateway.conf)"
     GW=http://127.0.0.1:$nport
+    # a client's own Forwarded header does not reach the gateways: it would
+    # name any address (another client's rate limit, a fresh one)
+    local rid="fwd-spoof-$$" got
+    SRC=127.$PASSNO.44.1 req GET /api/v1/config -H 'Forwarded: for=198.51.100.2' -H "X-Request-Id: $rid"
+    got=$(cat "$WORK/$MAIN.access" "$WORK/$MAIN-2.access" 2>/dev/null | grep -h -F -- "$rid" | tail -1 | jq -r .client 2>/dev/null)
+    expect_eq "proxy: through nginx, a client's own Forwarded header is dropped: the gateway logs the client's address" \
+        "127.$PASSNO.44.1" "$got"
 }
 pass_stop_proxy() {
     local a b
