@@ -338,6 +338,10 @@ void		access_log_close(void);
 /* proxy.c: which peers may say who the client is */
 const char *proxy_config(const char *list);	/* NULL, or what is wrong with the list */
 bool		proxy_trusted(const struct sockaddr *peer);
+
+#define GW_CONN_PER_ADDRESS 256	/* open connections from one address (not a trusted proxy) */
+bool		conn_admit(const struct sockaddr *peer);
+void		conn_count(const struct sockaddr *peer, int delta);
 bool		proxy_client(const char *forwarded, const char *x_forwarded_for, char *out, size_t len);
 
 /* http.c */

@@ -627,6 +627,26 @@ MHD_queue_response(struct MHD_Connection *conn, unsigned int status, struct MHD_
  * gateways of two checkouts on one port would split a client's requests
  * between two databases.
  */
+/* libmicrohttpd's accept policy: at most GW_CONN_PER_ADDRESS from one address. */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	(void) cls;
+	(void) addrlen;
+	return conn_admit(addr) ? MHD_YES : MHD_NO;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	(void) cls;
+	(void) socket_context;
+	if (ci != NULL)
+		conn_count(ci->client_addr, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+}
+
 struct MHD_Daemon *
 http_start(void)
 {
@@ -669,13 +689,14 @@ http_start(void)
 	 */
 	reuse[0].option = gw_settings.reuse_port ? MHD_OPTION_LISTENING_ADDRESS_REUSE : MHD_OPTION_END;
 	workers_start(gw_settings.threads, serve_waiting);
-	d = MHD_start_daemon(flags, (uint16_t) gw_settings.port, NULL, NULL, on_request, NULL,
+	d = MHD_start_daemon(flags, (uint16_t) gw_settings.port, on_accept, NULL, on_request, NULL,
 						 MHD_OPTION_SOCK_ADDR, addr,
 						 MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) gw_settings.threads,
 						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 15,
 						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4096,
 						 MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 						 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+						 MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 						 MHD_OPTION_ARRAY, reuse,
 						 MHD_OPTION_END);
 	return d;

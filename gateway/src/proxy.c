@@ -14,6 +14,8 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +150,61 @@ proxy_trusted(const struct sockaddr *peer)
 	else
 		return false;
 	return addr_parse(txt, &family, a) && trusted(family, a);
+}
+
+/*
+ * Open connections by peer address, so that one address cannot hold every
+ * connection the gateway takes (4096): a client that sends its request a
+ * byte at a time is never idle for the 15 s timeout. Counted in slots by a
+ * hash of the address (addresses sharing a slot share its count); trusted
+ * proxies, which carry many clients, are not counted.
+ */
+#define CONN_SLOTS 4096
+static atomic_int conn_open[CONN_SLOTS];
+
+static int
+conn_slot(const struct sockaddr *peer)
+{
+	const unsigned char *p;
+	size_t		n;
+	uint32_t	h = 2166136261u;
+
+	if (peer == NULL || proxy_trusted(peer))
+		return -1;
+	if (peer->sa_family == AF_INET)
+	{
+		p = (const unsigned char *) &((const struct sockaddr_in *) peer)->sin_addr;
+		n = 4;
+	}
+	else if (peer->sa_family == AF_INET6)
+	{
+		p = (const unsigned char *) &((const struct sockaddr_in6 *) peer)->sin6_addr;
+		n = 16;
+	}
+	else
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return (int) (h % CONN_SLOTS);
+}
+
+/* Whether a new connection from peer is taken (fewer than GW_CONN_PER_ADDRESS open). */
+bool
+conn_admit(const struct sockaddr *peer)
+{
+	int			slot = conn_slot(peer);
+
+	return slot < 0 || atomic_load(&conn_open[slot]) < GW_CONN_PER_ADDRESS;
+}
+
+/* A connection from peer opened (delta 1) or closed (-1). */
+void
+conn_count(const struct sockaddr *peer, int delta)
+{
+	int			slot = conn_slot(peer);
+
+	if (slot >= 0)
+		atomic_fetch_add(&conn_open[slot], delta);
 }
 
 /*

@@ -45,6 +45,57 @@ _hard_unlock() {
     sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hardening-lock'" >/dev/null
 }
 
+# One address holds at most 256 connections (a client trickling its
+# request a byte at a time is never idle long enough to be closed): 260
+# held from one address, 256 are kept and the rest closed at once; another
+# address is served meanwhile; once they close, the first is served again.
+_conn_cap_check() {
+    local port=${GW_PORT[$MAIN]} out
+    out=$(python3 - "$port" "127.$PASSNO.45.1" <<'PY'
+import socket, sys, time, select, urllib.request
+port, src = int(sys.argv[1]), sys.argv[2]
+held = []
+for _ in range(260):
+    s = socket.socket()
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")   # a request never finished
+    held.append(s)
+time.sleep(0.5)
+closed = 0
+for s in held:
+    r, _, _ = select.select([s], [], [], 0)
+    if r:
+        try:
+            if s.recv(1) == b"":
+                closed += 1
+        except OSError:
+            closed += 1
+def health(addr):
+    s = socket.socket()
+    s.settimeout(3)
+    try:
+        s.bind((addr, 0))
+        s.connect(("127.0.0.1", port))
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        return s.recv(12).decode(errors="replace")[9:12] or "closed"
+    except OSError:
+        return "closed"
+    finally:
+        s.close()
+other = health(src[:-1] + "2")
+same = health(src)
+for s in held:
+    s.close()
+time.sleep(0.5)
+after = health(src)
+print(260 - closed, closed, other, same, after)
+PY
+)
+    expect_eq "hardening: 260 unfinished requests from one address: 256 held, 4 closed; another address served; the same refused, then served once they close" \
+        "256 4 200 closed 200" "$out"
+}
+
 area_hardening() {
     section "hardening"
     SRC=127.$PASSNO.50.1
@@ -274,6 +325,7 @@ area_hardening() {
 
     "$GW_BIN" --db "$CONNINFO" --statement-timeout-ms 50 >"$WORK/hard.opt" 2>&1
     expect_eq "hardening: --statement-timeout-ms 50 (under 100) is refused with exit 2" 2 "$?" "$(cat "$WORK/hard.opt")"
+    _conn_cap_check
 }
 
 _is_200_at() { req GET "$1"; [ "$STATUS" = 200 ]; }
