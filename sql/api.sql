@@ -31,6 +31,10 @@ SELECT allowed, remaining, retry_after FROM leadgen.api_rate_take('api-test', 3,
 SELECT allowed, remaining, retry_after FROM leadgen.api_rate_take('api-test', 3, 3600);
 SELECT allowed, remaining, retry_after > 0 AS must_wait FROM leadgen.api_rate_take('api-test', 3, 3600);
 SELECT allowed, remaining FROM leadgen.api_rate_take('api-other', 3, 3600);
+-- A call on the same bucket with another window counts apart: it cannot
+-- reset the exhausted one.
+SELECT allowed FROM leadgen.api_rate_take('api-test', 1000, 7);
+SELECT allowed, remaining FROM leadgen.api_rate_take('api-test', 3, 3600);
 SELECT leadgen.api_rate_take('api-test', 0, 60);
 
 -- List statements: identifiers only from the list's spec; every request

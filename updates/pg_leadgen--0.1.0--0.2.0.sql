@@ -2095,3 +2095,64 @@ BEGIN
     END;
 END;
 $$;
+
+-- 0.2.0: a rate-limit bucket counts per window length (a call with another
+-- window, or the sweep of a shorter one, reset it).
+CREATE OR REPLACE FUNCTION @extschema@.api_rate_take(bucket text, lim integer, window_seconds integer DEFAULT 60)
+RETURNS TABLE (allowed boolean, remaining integer, reset_seconds integer, retry_after integer)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_now    double precision := extract(epoch FROM clock_timestamp());
+    v_ws     double precision;
+    v_start  timestamptz;
+    r        @extschema@.api_rate_limits;
+    v_f      double precision;
+    v_used   double precision;
+    v_next   double precision;
+    -- a bucket counts per window length: a call with another window (or a
+    -- sweep by a shorter one) cannot reset it
+    v_key    text := bucket || '/' || window_seconds;
+BEGIN
+    IF lim IS NULL OR lim < 1 OR window_seconds IS NULL OR window_seconds < 1 THEN
+        RAISE EXCEPTION 'a rate limit needs a positive limit and window'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_ws := floor(v_now / window_seconds) * window_seconds;
+    v_start := to_timestamp(v_ws);
+    INSERT INTO @extschema@.api_rate_limits AS t (bucket, window_start)
+    VALUES (v_key, v_start)
+    ON CONFLICT ON CONSTRAINT api_rate_limits_pkey DO UPDATE
+       SET prev_count = CASE WHEN t.window_start = v_start THEN t.prev_count
+                             WHEN t.window_start = v_start - make_interval(secs => window_seconds) THEN t.cur_count
+                             ELSE 0 END,
+           cur_count = CASE WHEN t.window_start = v_start THEN t.cur_count ELSE 0 END,
+           window_start = v_start
+    RETURNING t.* INTO r;
+    v_f := (v_now - v_ws) / window_seconds;
+    v_used := r.prev_count * (1 - v_f) + r.cur_count;
+    allowed := v_used + 1 <= lim;
+    IF allowed THEN
+        UPDATE @extschema@.api_rate_limits t SET cur_count = t.cur_count + 1 WHERE t.bucket = v_key;
+        v_used := v_used + 1;
+        retry_after := 0;
+    ELSE
+        -- When does the weighted count leave room for one more request?
+        IF r.cur_count + 1 <= lim THEN
+            v_next := v_ws + window_seconds * (1 - (lim - r.cur_count - 1)::double precision / greatest(r.prev_count, 1));
+        ELSE
+            v_next := v_ws + window_seconds * (2 - (lim - 1)::double precision / greatest(r.cur_count, 1));
+        END IF;
+        retry_after := greatest(1, ceil(v_next - v_now))::integer;
+    END IF;
+    remaining := greatest(0, floor(lim - v_used))::integer;
+    reset_seconds := greatest(1, ceil(v_ws + window_seconds - v_now))::integer;
+    -- Buckets idle for more than two of their windows count nothing: drop
+    -- some now and then.
+    IF random() < 0.001 THEN
+        DELETE FROM @extschema@.api_rate_limits t
+         WHERE t.window_start < clock_timestamp()
+                                - make_interval(secs => 2 * coalesce(substring(t.bucket FROM '/([0-9]+)$')::double precision, 0));
+    END IF;
+    RETURN NEXT;
+END;
+$$;

@@ -746,6 +746,20 @@ standby_confirmed(Conn *c, Answer *ans)
 	return false;
 }
 
+/*
+ * Whether a connection's server is a standby, as it reports (in_hot_standby,
+ * PostgreSQL 14 and later; a server that does not say is taken for one):
+ * --replica with prefer-standby falls back to a primary when no standby
+ * answers.
+ */
+static bool
+on_standby(PGconn *pg)
+{
+	const char *v = PQparameterStatus(pg, "in_hot_standby");
+
+	return v == NULL || strcmp(v, "off") != 0;
+}
+
 static Conn *
 pick(DbTarget target, bool *is_replica)
 {
@@ -848,7 +862,7 @@ db_exec(DbTarget target, const char *sql, int nparams, const char *const *params
 		{
 			if (target == DB_PRIMARY_ACK && gw_settings.ack_standby_ms > 0 && acknowledges(r))
 				(void) standby_confirmed(c, ans);
-			ans->from_replica = is_replica;
+			ans->from_replica = is_replica && on_standby(c->pg);
 			return r;
 		}
 		if (r == NULL || PQstatus(c->pg) != CONNECTION_OK)

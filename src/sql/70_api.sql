@@ -111,6 +111,9 @@ DECLARE
     v_f      double precision;
     v_used   double precision;
     v_next   double precision;
+    -- a bucket counts per window length: a call with another window (or a
+    -- sweep by a shorter one) cannot reset it
+    v_key    text := bucket || '/' || window_seconds;
 BEGIN
     IF lim IS NULL OR lim < 1 OR window_seconds IS NULL OR window_seconds < 1 THEN
         RAISE EXCEPTION 'a rate limit needs a positive limit and window'
@@ -119,7 +122,7 @@ BEGIN
     v_ws := floor(v_now / window_seconds) * window_seconds;
     v_start := to_timestamp(v_ws);
     INSERT INTO @extschema@.api_rate_limits AS t (bucket, window_start)
-    VALUES (api_rate_take.bucket, v_start)
+    VALUES (v_key, v_start)
     ON CONFLICT ON CONSTRAINT api_rate_limits_pkey DO UPDATE
        SET prev_count = CASE WHEN t.window_start = v_start THEN t.prev_count
                              WHEN t.window_start = v_start - make_interval(secs => window_seconds) THEN t.cur_count
@@ -131,7 +134,7 @@ BEGIN
     v_used := r.prev_count * (1 - v_f) + r.cur_count;
     allowed := v_used + 1 <= lim;
     IF allowed THEN
-        UPDATE @extschema@.api_rate_limits t SET cur_count = t.cur_count + 1 WHERE t.bucket = api_rate_take.bucket;
+        UPDATE @extschema@.api_rate_limits t SET cur_count = t.cur_count + 1 WHERE t.bucket = v_key;
         v_used := v_used + 1;
         retry_after := 0;
     ELSE
@@ -145,10 +148,12 @@ BEGIN
     END IF;
     remaining := greatest(0, floor(lim - v_used))::integer;
     reset_seconds := greatest(1, ceil(v_ws + window_seconds - v_now))::integer;
-    -- Buckets idle for more than two windows count nothing: drop some now and then.
+    -- Buckets idle for more than two of their windows count nothing: drop
+    -- some now and then.
     IF random() < 0.001 THEN
         DELETE FROM @extschema@.api_rate_limits t
-         WHERE t.window_start < clock_timestamp() - make_interval(secs => 2 * window_seconds);
+         WHERE t.window_start < clock_timestamp()
+                                - make_interval(secs => 2 * coalesce(substring(t.bucket FROM '/([0-9]+)$')::double precision, 0));
     END IF;
     RETURN NEXT;
 END;
