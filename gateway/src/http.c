@@ -51,7 +51,6 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	req->uri = strdup(uri ? uri : "/");
 	req->t0 = now_seconds();
 	req->cache = "-";
-	metrics_inflight_add(1);
 	return req;
 }
 
@@ -65,12 +64,13 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_Re
 	(void) toe;
 	if (req == NULL)
 		return;
+	if (req->started)
+		metrics_inflight_add(-1);
 	target_free(&req->target);
 	buf_free(&req->body);
 	free(req->uri);
 	free(req);
 	*req_cls = NULL;
-	metrics_inflight_add(-1);
 }
 
 static bool
@@ -447,7 +447,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		const char *refusal;
 		int			status;
 
+		/*
+		 * in flight from here, its head complete (what a drain waits for:
+		 * not a client still sending its head)
+		 */
 		req->started = true;
+		metrics_inflight_add(1);
 		req->max_body = serve_body_max(req->uri, method);
 		if ((refusal = head_refusal(req, conn, &status)) != NULL)
 		{

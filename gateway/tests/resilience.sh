@@ -178,6 +178,25 @@ area_resilience() {
     expect_cmd "resilience: ... with a JSON error body" "valid JSON" is_json "$WORK/hang.body"
     sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()" >/dev/null
     wait "$locker" 2>/dev/null || true
+
+    # ---- SIGTERM while a client is still sending its head: no request of
+    # its is in flight, so the drain does not wait for it (it waited
+    # --drain-seconds and 5 s more for a client that never finished).
+    local P=partial-$PASS_NAME
+    if gw_start "$P" "$(free_port 20090)" --drain-seconds 3; then
+        exec 9<>"/dev/tcp/127.0.0.1/${GW_PORT[$P]}"
+        printf 'GET /health HTTP/1.1\r\nHost: a\r\n' >&9
+        sleep 0.3
+        t0=$(ms_now)
+        kill -TERM "${GW_PID[$P]}"
+        gw_wait "$P" 15
+        took=$(( $(ms_now) - t0 ))
+        exec 9<&- 9>&-
+        expect_eq "resilience: SIGTERM with a client still sending its head: exits 0 (in $took ms)" 0 "$GW_RC"
+        expect_cmd "resilience: ... without waiting --drain-seconds (3 s) for it ($took ms)" "under 2000 ms" test "$took" -lt 2000
+    else
+        not_ok "resilience: a gateway with --drain-seconds 3 starts" "GET /health 200" "no"
+    fi
 }
 
 _lead_waits_on_lock() {
