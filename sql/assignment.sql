@@ -158,6 +158,19 @@ SELECT pg_temp.autovacuum('{leadgen.agents}', true);
 \i :events
 SELECT * FROM pg_temp.event_check();
 
+-- A NULL among a carrier's states made a NULL key of the coverage list
+-- and crashed every batch (a worker in a crash loop, the lead never
+-- retried). It is refused; one written before 0.2.0 (the check dropped
+-- here) is passed over.
+\set VERBOSITY terse
+INSERT INTO leadgen.carriers (name, states, insurance_types) VALUES ('Null State', '{NULL,NV}', '{auto}');
+\set VERBOSITY default
+BEGIN;
+ALTER TABLE leadgen.carriers DROP CONSTRAINT carriers_states_check;
+INSERT INTO leadgen.carriers (name, states, insurance_types) VALUES ('Null State', '{NULL,NV}', '{auto}');
+SELECT * FROM pg_temp.verdict(pg_temp.lead('{"state": "NV", "zip_code": "89501", "city": "Reno"}'));
+ROLLBACK;
+
 TRUNCATE leadgen.lead_assignments, leadgen.leads, leadgen.events, leadgen.lead_external_ids;
 DELETE FROM leadgen.agents;
 DELETE FROM leadgen.carriers;

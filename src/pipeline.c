@@ -116,7 +116,7 @@ prepare_plans(void)
 	plan_coverage = LeadgenKeepPlan(
 							  "SELECT DISTINCT upper(s.st) || ':' || lower(t.ty)"
 							  "  FROM " S ".carriers c, unnest(c.states) s(st), unnest(c.insurance_types) t(ty)"
-							  " WHERE c.is_active", 0, NULL);
+							  " WHERE c.is_active AND s.st IS NOT NULL AND t.ty IS NOT NULL", 0, NULL);
 	plan_weights = LeadgenKeepPlan("SELECT component, points FROM " S ".scoring_weights", 0, NULL);
 	{
 		Oid			t[1] = {INT8ARRAYOID};

@@ -44,7 +44,7 @@ CREATE TABLE @extschema@.carriers (
     partnership_tier    text NOT NULL DEFAULT 'standard'
                         CHECK (partnership_tier IN ('standard', 'silver', 'gold', 'platinum')),
     performance_score   numeric(5,2) NOT NULL DEFAULT 0 CHECK (performance_score BETWEEN 0 AND 100),
-    states              text[] NOT NULL DEFAULT '{}',
+    states              text[] NOT NULL DEFAULT '{}' CHECK (array_position(states, NULL) IS NULL),
     insurance_types     text[] NOT NULL DEFAULT '{}'
                         CHECK (insurance_types <@ @extschema@.insurance_types()),
     created_at          timestamptz NOT NULL DEFAULT now()
