@@ -144,13 +144,17 @@ json_string(JsonbContainer *c, const char *key)
 /*
  * json_number
  *		A numeric member as a double; *is_int tells whether it was written
- *		as a JSON integer (no fraction, no exponent).
+ *		as a JSON integer (no fraction, no exponent). A number the double
+ *		rounds (more digits than it holds) is moved one step toward its
+ *		true value, so that it compares with a whole bound as the number
+ *		does: 10000000.0000000000001 is over 10,000,000.
  */
 static bool
 json_number(JsonbContainer *c, const char *key, double *out, bool *is_int)
 {
 	JsonbValue	v;
 	char	   *txt;
+	int			cmp;
 
 	if (c == NULL || getKeyJsonValueFromContainer(c, key, strlen(key), &v) == NULL)
 		return false;
@@ -161,7 +165,22 @@ json_number(JsonbContainer *c, const char *key, double *out, bool *is_int)
 	*out = strtod(txt, NULL);
 	if (!isfinite(*out))
 		return false;
+	cmp = DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(v.val.numeric),
+											DirectFunctionCall1(float8_numeric, Float8GetDatum(*out))));
+	if (cmp > 0)
+		*out = nextafter(*out, INFINITY);
+	else if (cmp < 0)
+		*out = nextafter(*out, -INFINITY);
 	return true;
+}
+
+/* Whether key is present with a value other than JSON null. */
+static bool
+json_present(JsonbContainer *c, const char *key)
+{
+	JsonbValue	v;
+
+	return c != NULL && getKeyJsonValueFromContainer(c, key, strlen(key), &v) != NULL && v.type != jbvNull;
 }
 
 static JsonbContainer *
@@ -229,6 +248,8 @@ LeadRead(Jsonb *payload, LeadgenLead *in)
 		in->has_property = true;
 		in->has_year_built = json_number(c, "year_built", &in->year_built, &in->year_built_is_int);
 		in->has_property_value = json_number(c, "value", &in->property_value, &is_int);
+		/* a value of another type, or past a double, is no absent value */
+		in->property_value_bad = !in->has_property_value && json_present(c, "value");
 	}
 
 	in->has_coverage = json_number(root, "coverage_amount", &in->coverage_amount, &is_int);

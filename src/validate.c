@@ -789,6 +789,8 @@ property_valid(const LeadgenLead *lead, int this_year)
 		return false;
 	if (lead->year_built < PROPERTY_MIN_YEAR || lead->year_built > this_year)
 		return false;
+	if (lead->property_value_bad)
+		return false;
 	if (lead->has_property_value &&
 		(lead->property_value < PROPERTY_MIN_VALUE ||
 		 lead->property_value > PROPERTY_MAX_VALUE))

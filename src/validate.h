@@ -124,6 +124,7 @@ typedef struct LeadgenLead
 	double		year_built;
 	bool		has_property_value;
 	double		property_value;
+	bool		property_value_bad; /* present (not null) but no finite number */
 
 	/* life */
 	bool		has_coverage;

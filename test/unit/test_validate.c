@@ -1027,6 +1027,8 @@ test_property(void)
 	l.has_property_value = false;
 	expect_codes("value absent", &l, "");
 	expect_score("home without value: no completeness", &l, 85);
+	l.property_value_bad = true;
+	expect_codes("value present but no finite number (\"5\", true, 1e400)", &l, "INVALID_PROPERTY");
 }
 
 static void

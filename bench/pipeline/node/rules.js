@@ -332,6 +332,8 @@ function propertyValid(p, thisYear) {
   if (!isWhole(yb)) return false;
   if (yb.value < 1800 || yb.value > thisYear) return false;
   const value = num(p, 'value');
+  // present (not null) but no finite number: invalid, not absent
+  if (value === null && p.value !== undefined && p.value !== null) return false;
   if (value !== null && (value.value < 10000 || value.value > 50000000)) return false;
   return true;
 }
