@@ -142,6 +142,33 @@ is_space(char c)
 		c == '\v' || c == '\f';
 }
 
+/*
+ * The length in bytes of the white-space character s starts with, 0 when
+ * it starts with another: Unicode's White_Space (the ASCII ones, U+0085,
+ * U+00A0, U+1680, U+2000 to U+200A, U+2028, U+2029, U+202F, U+205F,
+ * U+3000), in UTF-8. A name of a no-break space alone is no name.
+ */
+static int
+space_len(const char *s)
+{
+	const unsigned char *u = (const unsigned char *) s;
+
+	if (is_space(s[0]))
+		return 1;
+	if (u[0] == 0xC2 && (u[1] == 0x85 || u[1] == 0xA0))
+		return 2;
+	if (u[0] == 0xE1 && u[1] == 0x9A && u[2] == 0x80)
+		return 3;
+	if (u[0] == 0xE2 && u[1] == 0x80 &&
+		((u[2] >= 0x80 && u[2] <= 0x8A) || u[2] == 0xA8 || u[2] == 0xA9 || u[2] == 0xAF))
+		return 3;
+	if (u[0] == 0xE2 && u[1] == 0x81 && u[2] == 0x9F)
+		return 3;
+	if (u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80)
+		return 3;
+	return 0;
+}
+
 static bool
 is_digit(char c)
 {
@@ -191,17 +218,21 @@ LeadgenReasonCode(LeadgenReason reason)
 
 /*
  * LeadgenIsAbsent
- *		Is this string field absent: NULL, empty or only white space?
+ *		Is this string field absent: NULL, empty or only white space
+ *		(Unicode's, space_len)?
  */
 bool
 LeadgenIsAbsent(const char *s)
 {
+	int			n;
+
 	if (s == NULL)
 		return true;
-	for (; *s != '\0'; s++)
+	while (*s != '\0')
 	{
-		if (!is_space(*s))
+		if ((n = space_len(s)) == 0)
 			return false;
+		s += n;
 	}
 	return true;
 }
@@ -262,7 +293,7 @@ LeadgenNormalizeEmail(const char *s, char out[LEADGEN_EMAIL_BUFSIZE])
 		/* count every byte except UTF-8 continuation bytes */
 		if (((unsigned char) s[i] & 0xC0) != 0x80)
 			nchars++;
-		if (is_space(s[i]))
+		if (space_len(s + i) > 0)
 			return false;
 		if (s[i] == '@')
 		{

@@ -467,7 +467,9 @@ test_email(void)
 		"a@b@example.com", "ana @example.com", "ana@exa mple.com",
 		"ana@example.com ", " ana@example.com", "ana\t@example.com",
 		"ana@example..com", "ana@.example.com", "ana@example.com.",
-		"ana@."
+		"ana@.",
+		/* Unicode white space: no-break, ideographic, line separator */
+		"ana\xc2\xa0x@example.com", "ana@example\xe3\x80\x80.com", "ana\xe2\x80\xa8@example.com"
 	};
 	char		buf[LEADGEN_EMAIL_BUFSIZE];
 	char		longmail[600];
@@ -1495,6 +1497,13 @@ test_misc(void)
 	check(LeadgenIsAbsent(NULL) && LeadgenIsAbsent("") &&
 		  LeadgenIsAbsent(" \t\n\r\v\f") && !LeadgenIsAbsent(" x "),
 		  "absent strings");
+	/* U+00A0, U+3000, U+2000, U+200A, U+202F, U+205F, U+1680, U+0085 */
+	check(LeadgenIsAbsent("\xc2\xa0") && LeadgenIsAbsent("\xe3\x80\x80 ") &&
+		  LeadgenIsAbsent("\xe2\x80\x80\xe2\x80\x8a\xe2\x80\xaf\xe2\x81\x9f\xe1\x9a\x80\xc2\x85"),
+		  "strings of Unicode white space are absent");
+	/* U+200B (zero width) is no white space; é is a letter */
+	check(!LeadgenIsAbsent("\xe2\x80\x8b") && !LeadgenIsAbsent("\xc3\xa9") && !LeadgenIsAbsent("\xc2\xa0x"),
+		  "a zero-width space, a letter, or text after a no-break space is present");
 	for (r = 0; r < LEADGEN_N_REASONS; r++)
 		check(LeadgenReasonCode((LeadgenReason) r) != NULL,
 			  "reason %d has a code", r);

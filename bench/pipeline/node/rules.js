@@ -91,6 +91,12 @@ function isSpace(c) {
   return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
 }
 
+// Unicode's White_Space (what isAbsent and normalizeEmail count as white
+// space; phones keep the ASCII separators of isSpace)
+function isWhiteSpace(c) {
+  return isSpace(c) || /^[\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/.test(c);
+}
+
 function isDigit(c) {
   return c >= '0' && c <= '9';
 }
@@ -129,7 +135,7 @@ function arr(o, key) {
 
 function isAbsent(s) {
   if (s === null || s === undefined) return true;
-  for (let i = 0; i < s.length; i++) if (!isSpace(s[i])) return false;
+  for (let i = 0; i < s.length; i++) if (!isWhiteSpace(s[i])) return false;
   return true;
 }
 
@@ -141,7 +147,7 @@ function normalizeEmail(s) {
   let nAt = 0;
   let at = 0;
   for (let i = 0; i < s.length; i++) {
-    if (isSpace(s[i])) return null;
+    if (isWhiteSpace(s[i])) return null;
     if (s[i] === '@') {
       nAt++;
       at = i;
