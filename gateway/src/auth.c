@@ -40,8 +40,7 @@ typedef struct BlockSlot
 
 typedef struct WriteSlot
 {
-	uint64_t	h;
-	double		at;
+	double		at;				/* when a client of this slot last wrote */
 } WriteSlot;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -154,6 +153,17 @@ auth_check(Request *req, const char *key, Answer *ans, bool may_block)
 }
 
 /*
+ * The bucket of a client without a valid key (its address) in bucket;
+ * returns its limit a minute.
+ */
+static int
+anonymous_bucket(const Request *req, char *bucket, size_t len)
+{
+	snprintf(bucket, len, "ip:%s", req->client);
+	return 100;
+}
+
+/*
  * Take one request from the caller's shared window. Fills the three
  * X-RateLimit values; RATE_OK, or RATE_REFUSED with a 429 in ans when
  * over the limit (or the database's status when it cannot be asked); or
@@ -190,10 +200,7 @@ rate_take(Request *req, const Route *route, Answer *ans, char *hdr_limit, char *
 		limit = 10;
 	}
 	else if (req->tier == TIER_ANONYMOUS)
-	{
-		snprintf(bucket, sizeof(bucket), "ip:%s", req->client);
-		limit = 100;
-	}
+		limit = anonymous_bucket(req, bucket, sizeof(bucket));
 	else
 	{
 		snprintf(bucket, sizeof(bucket), "key:%lld", (long long) req->key_id);
@@ -214,9 +221,9 @@ rate_take_unauthenticated(Request *req, Answer *ans, char *hdr_limit, char *hdr_
 						  bool may_block)
 {
 	char		bucket[96];
+	int			limit = anonymous_bucket(req, bucket, sizeof(bucket));
 
-	snprintf(bucket, sizeof(bucket), "ip:%s", req->client);
-	return take(bucket, 100, ans, hdr_limit, hdr_remaining, hdr_reset, may_block);
+	return take(bucket, limit, ans, hdr_limit, hdr_remaining, hdr_reset, may_block);
 }
 
 /* Take one request from a bucket of limit a minute (see rate_take). */
@@ -308,7 +315,6 @@ writes_note(const Request *req)
 	uint64_t	h = client_hash(req);
 
 	pthread_mutex_lock(&lock);
-	writes[h % WRITE_SLOTS].h = h;
 	writes[h % WRITE_SLOTS].at = now_seconds();
 	pthread_mutex_unlock(&lock);
 }

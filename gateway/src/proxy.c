@@ -15,7 +15,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,27 +164,24 @@ static atomic_int conn_open[CONN_SLOTS];
 static int
 conn_slot(const struct sockaddr *peer)
 {
-	const unsigned char *p;
+	const void *p;
 	size_t		n;
-	uint32_t	h = 2166136261u;
 
 	if (peer == NULL || proxy_trusted(peer))
 		return -1;
 	if (peer->sa_family == AF_INET)
 	{
-		p = (const unsigned char *) &((const struct sockaddr_in *) peer)->sin_addr;
+		p = &((const struct sockaddr_in *) peer)->sin_addr;
 		n = 4;
 	}
 	else if (peer->sa_family == AF_INET6)
 	{
-		p = (const unsigned char *) &((const struct sockaddr_in6 *) peer)->sin6_addr;
+		p = &((const struct sockaddr_in6 *) peer)->sin6_addr;
 		n = 16;
 	}
 	else
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return (int) (h % CONN_SLOTS);
+	return (int) (fnv1a(p, n) % CONN_SLOTS);
 }
 
 /* Whether a new connection from peer is taken (fewer than GW_CONN_PER_ADDRESS open). */
