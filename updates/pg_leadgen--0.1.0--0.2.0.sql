@@ -1832,14 +1832,14 @@ BEGIN
     END IF;
     RETURN QUERY EXECUTE format($q$
         WITH s AS (
-            SELECT p.queryid, p.query, p.dbid, p.userid, sum(p.calls)::bigint AS calls,
+            SELECT p.queryid, p.shown AS query, p.dbid, p.userid, sum(p.calls)::bigint AS calls,
                    sum(p.total_exec_time) AS total_ms, max(p.max_exec_time) AS max_ms, sum(p.rows)::bigint AS rows,
                    sum(p.shared_blks_hit) AS hit, sum(p.shared_blks_read) AS rd
               FROM (SELECT x.*, @extschema@.statement_shown(x.query) AS shown FROM %s x) p
              WHERE ($3 OR p.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))
                AND p.calls >= $2
                AND ($4 IS NULL OR p.shown ILIKE '%%' || $4 || '%%')
-             GROUP BY p.queryid, p.query, p.dbid, p.userid
+             GROUP BY p.queryid, p.query, p.shown, p.dbid, p.userid
         ), t AS (
             SELECT sum(total_ms) AS all_ms,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY calls) AS median_calls FROM s
@@ -1848,7 +1848,7 @@ BEGIN
                                                    WHEN 'mean' THEN s.total_ms / greatest(s.calls, 1)
                                                    WHEN 'calls' THEN s.calls::float8
                                                    ELSE s.rd::float8 END DESC, s.queryid))::integer,
-               s.queryid, @extschema@.statement_shown(s.query), d.datname, r.rolname, s.calls,
+               s.queryid, s.query, d.datname, r.rolname, s.calls,
                round(s.total_ms::numeric, 3), round((s.total_ms / greatest(s.calls, 1))::numeric, 3),
                round(s.max_ms::numeric, 3), s.rows,
                round(s.rows::numeric / greatest(s.calls, 1), 2),
