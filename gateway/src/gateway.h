@@ -341,7 +341,7 @@ bool		proxy_trusted(const struct sockaddr *peer);
 
 #define GW_CONN_PER_ADDRESS 256	/* open connections from one address (not a trusted proxy) */
 bool		conn_admit(const struct sockaddr *peer);
-void		conn_count(const struct sockaddr *peer, int delta);
+void		conn_closed(const struct sockaddr *peer);
 bool		proxy_client(const char *forwarded, const char *x_forwarded_for, char *out, size_t len);
 
 /* http.c */

@@ -648,8 +648,8 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context, enu
 
 	(void) cls;
 	(void) socket_context;
-	if (ci != NULL)
-		conn_count(ci->client_addr, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+	if (ci != NULL && toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		conn_closed(ci->client_addr);
 }
 
 struct MHD_Daemon *

@@ -184,23 +184,32 @@ conn_slot(const struct sockaddr *peer)
 	return (int) (fnv1a(p, n) % CONN_SLOTS);
 }
 
-/* Whether a new connection from peer is taken (fewer than GW_CONN_PER_ADDRESS open). */
+/*
+ * Whether a new connection from peer is taken (fewer than
+ * GW_CONN_PER_ADDRESS open): its place is taken here, at once, so that
+ * connections accepted at the same time on several threads cannot pass
+ * the cap together (counted when they started, 257 were held once).
+ * conn_closed gives it back.
+ */
 bool
 conn_admit(const struct sockaddr *peer)
 {
 	int			slot = conn_slot(peer);
 
-	return slot < 0 || atomic_load(&conn_open[slot]) < GW_CONN_PER_ADDRESS;
+	if (slot < 0 || atomic_fetch_add(&conn_open[slot], 1) < GW_CONN_PER_ADDRESS)
+		return true;
+	atomic_fetch_sub(&conn_open[slot], 1);
+	return false;
 }
 
-/* A connection from peer opened (delta 1) or closed (-1). */
+/* A connection conn_admit took has closed. */
 void
-conn_count(const struct sockaddr *peer, int delta)
+conn_closed(const struct sockaddr *peer)
 {
 	int			slot = conn_slot(peer);
 
 	if (slot >= 0)
-		atomic_fetch_add(&conn_open[slot], delta);
+		atomic_fetch_sub(&conn_open[slot], 1);
 }
 
 /*
