@@ -1,7 +1,8 @@
 -- Duplicates: same normalized email or phone and same insurance type as a
 -- lead of the last 30 days (edge included), across batches and within one;
 -- status duplicate, score 0, a reference to the original. Rejected leads
--- are not originals.
+-- are not originals. Leads processed out of submission order: one
+-- original per contact, the lead judged first.
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set helpers :abs_srcdir '/sql/include/leads.sql'
 \i :helpers
@@ -85,6 +86,52 @@ SELECT leadgen.process_pending();
 SELECT l.id = :multi AS multi, l.duplicate_of = :by_phone AS refers_to_phone_lead,
        l.duplicate_of = :tie_low AS refers_to_lowest_id
   FROM leadgen.leads l WHERE l.id IN (:multi, :tie) ORDER BY l.id;
+
+-- Out of submission order, one original per contact: the lead judged
+-- first is the original and the other, judged later, is its duplicate
+-- whichever was submitted first (the window reaches 30 days either side).
+-- A higher priority, across batches: the later submission, at priority
+-- 10, is claimed and judged alone first.
+SELECT leadgen.lead_submit(pg_temp.lead('{"first_name": "Low", "email": "prio@example.com"}'), 0) AS prio_low \gset
+SELECT leadgen.lead_submit(pg_temp.lead('{"first_name": "High", "email": "prio@example.com"}'), 10) AS prio_high \gset
+SELECT leadgen.process_pending(1) AS judged_first;
+SELECT leadgen.process_pending();
+SELECT first_name, status, CASE duplicate_of WHEN :prio_high THEN 'High' WHEN :prio_low THEN 'Low' END AS duplicate_of
+  FROM leadgen.leads WHERE id IN (:prio_low, :prio_high) ORDER BY id;
+-- In one batch, the earlier submission is the original whatever the claim
+-- order (priority 10 claimed first).
+SELECT leadgen.lead_submit(pg_temp.lead('{"first_name": "Low", "phone": "415-555-0177"}'), 0) AS batch_low \gset
+SELECT leadgen.lead_submit(pg_temp.lead('{"first_name": "High", "phone": "(415) 555-0177"}'), 10) AS batch_high \gset
+SELECT leadgen.process_pending();
+SELECT first_name, status, CASE duplicate_of WHEN :batch_high THEN 'High' WHEN :batch_low THEN 'Low' END AS duplicate_of
+  FROM leadgen.leads WHERE id IN (:batch_low, :batch_high) ORDER BY id;
+-- A retry from the dead letter, after its twin submitted later was
+-- processed: the twin stays the original.
+SELECT name, paused FROM leadgen.queue_pause('leads');
+SELECT leadgen.lead_submit(pg_temp.lead('{"first_name": "Drained", "email": "retry@example.com"}')) AS drained \gset
+SELECT leadgen.queue_drain('leads') AS drained_count;
+SELECT name, paused FROM leadgen.queue_resume('leads');
+SELECT leadgen.lead_submit(pg_temp.lead('{"first_name": "Twin", "email": "retry@example.com"}')) AS twin \gset
+SELECT leadgen.process_pending();
+SELECT leadgen.queue_retry_dead('leads', ARRAY[:drained]::bigint[]) AS requeued;
+SELECT leadgen.process_pending();
+SELECT first_name, status, CASE duplicate_of WHEN :twin THEN 'Twin' WHEN :drained THEN 'Drained' END AS duplicate_of
+  FROM leadgen.leads WHERE id IN (:drained, :twin) ORDER BY id;
+-- The window's far edge: a lead made exactly 720 hours after the new
+-- lead's submission is its original; one a microsecond later is not.
+SELECT leadgen.lead_submit(pg_temp.lead('{"email": "late-edge@example.com"}')) AS late_edge \gset
+SELECT leadgen.lead_submit(pg_temp.lead('{"email": "past-late-edge@example.com"}')) AS past_late \gset
+SELECT nextval('leadgen.lead_id_seq') AS late_orig \gset
+INSERT INTO leadgen.leads (id, status, quality_score, insurance_type, email_norm, created_at)
+SELECT :late_orig, 'qualified', 50, 'auto', 'late-edge@example.com', p.enqueued_at + interval '720 hours'
+  FROM leadgen.leads_pending p WHERE p.id = :late_edge
+UNION ALL
+SELECT nextval('leadgen.lead_id_seq'), 'qualified', 50, 'auto', 'past-late-edge@example.com',
+       p.enqueued_at + interval '720 hours' + interval '1 microsecond'
+  FROM leadgen.leads_pending p WHERE p.id = :past_late;
+SELECT leadgen.process_pending();
+SELECT l.email, l.status, l.duplicate_of = :late_orig AS refers_to_later_lead
+  FROM leadgen.leads l WHERE l.id IN (:late_edge, :past_late) ORDER BY l.id;
 
 -- The probes read their index and nothing else, whatever the planner's
 -- statistics say (a probe planned from them once walked the whole window

@@ -9,6 +9,17 @@
  * originals are looked up in leadgen.leads by index scans driven from C
  * (dupscan.c) and earlier in the batch.
  *
+ * Leads processed out of submission order (a higher priority, a retry
+ * after a failure, a retry from the dead letter) follow one rule: of two
+ * leads of one contact submitted within 30 days of each other, one only
+ * is an original. The lead judged first is; the other, judged later,
+ * finds it in leadgen.leads whether it was submitted before or after it
+ * (the window reaches 30 days either side), and is its duplicate: a lead
+ * already written, given to an agent and announced is never made a
+ * duplicate afterwards. Within a batch, every lead is judged against the
+ * batch's leads submitted before it (by submission time, then id),
+ * whatever the claim order.
+ *
  * Concurrent batches: each takes its contact keys as transaction locks
  * (DuplicatesLockKeys) under the claim gate (DuplicatesGateAcquire, from
  * the claim to the key locks); its leads that share a key with a batch
@@ -48,14 +59,23 @@
 #define LEADGEN_DUP_LOCK_CLASS	1818715751	/* advisory lock class of duplicate keys */
 #define LEADGEN_GATE_CLASS		1818715752	/* advisory lock class of the claim gate */
 
+/* Whether the lead (at, id) was submitted before the lead (at2, id2). */
+static inline bool
+earlier(TimestampTz at, int64 id, TimestampTz at2, int64 id2)
+{
+	return at < at2 || (at == at2 && id < id2);
+}
+
 /*
  * dup_probe
  *		Look up the original of each eligible lead's email (DUP_EMAIL) or
- *		phone in leadgen.leads (dupscan.c: index scans, no planner) and
- *		keep, per lead, the earliest found so far in found/best_at/best_ref.
+ *		phone in leadgen.leads (dupscan.c: index scans, no planner), in
+ *		the 30 days either side of its submission, and keep, per lead, the
+ *		earliest found so far in found/best_at/best_id/best_ref.
  */
 static void
-dup_probe(DupContact contact, Lead *leads, int n, bool *found, TimestampTz *best_at, int64 *best_ref)
+dup_probe(DupContact contact, Lead *leads, int n, bool *found, TimestampTz *best_at, int64 *best_id,
+		  int64 *best_ref)
 {
 	DupProbe   *probes = palloc0(sizeof(DupProbe) * n);
 	int		   *idx = palloc(sizeof(int) * n);
@@ -72,7 +92,7 @@ dup_probe(DupContact contact, Lead *leads, int n, bool *found, TimestampTz *best
 		probes[m].insurance_type = leads[i].v.norm_insurance_type;
 		probes[m].self_id = leads[i].id;
 		probes[m].lo = leads[i].enqueued_at - DUPLICATE_WINDOW_US;
-		probes[m].hi = leads[i].enqueued_at;
+		probes[m].hi = leads[i].enqueued_at + DUPLICATE_WINDOW_US;
 		m++;
 	}
 	DupScan(contact, probes, m);
@@ -80,10 +100,12 @@ dup_probe(DupContact contact, Lead *leads, int n, bool *found, TimestampTz *best
 	{
 		int			i = idx[k];
 
-		if (probes[k].found && (!found[i] || probes[k].at < best_at[i]))
+		if (probes[k].found &&
+			(!found[i] || earlier(probes[k].at, probes[k].id, best_at[i], best_id[i])))
 		{
 			found[i] = true;
 			best_at[i] = probes[k].at;
+			best_id[i] = probes[k].id;
 			best_ref[i] = probes[k].ref;
 		}
 	}
@@ -361,47 +383,69 @@ DuplicatesGateRelease(void)
 		elog(WARNING, "pg_leadgen claim gate was not held");
 }
 
+static int
+cmp_submission(const void *a, const void *b, void *arg)
+{
+	const Lead *leads = (const Lead *) arg;
+	const Lead *x = &leads[*(const int *) a];
+	const Lead *y = &leads[*(const int *) b];
+
+	if (x->enqueued_at != y->enqueued_at)
+		return x->enqueued_at < y->enqueued_at ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id ? 1 : 0;
+}
+
 /*
  * DuplicatesFind
  *		Mark eligible leads whose normalized email or phone matches a
  *		non-rejected lead of the same insurance type created in the 30 days
- *		up to their own submission (edge included): in leadgen.leads, or
- *		earlier in this batch. The reference is the original lead (the
- *		earliest match's own original).
+ *		either side of their own submission (edges included) in
+ *		leadgen.leads, or submitted in the 30 days before them in this
+ *		batch. The reference is the original lead (the earliest match's own
+ *		original). Batch leads are judged in submission order, so that a
+ *		batch lead's original is known before the later ones look at it.
  */
 void
 DuplicatesFind(Lead *leads, int n)
 {
 	bool	   *found = palloc0(sizeof(bool) * n);
 	TimestampTz *best_at = palloc0(sizeof(TimestampTz) * n);
+	int64	   *best_id = palloc0(sizeof(int64) * n);
 	int64	   *best_ref = palloc0(sizeof(int64) * n);
+	int		   *order = palloc(sizeof(int) * Max(n, 1));
 
-	dup_probe(DUP_EMAIL, leads, n, found, best_at, best_ref);
-	dup_probe(DUP_PHONE, leads, n, found, best_at, best_ref);
+	dup_probe(DUP_EMAIL, leads, n, found, best_at, best_id, best_ref);
+	dup_probe(DUP_PHONE, leads, n, found, best_at, best_id, best_ref);
 
 	for (int i = 0; i < n; i++)
+		order[i] = i;
+	qsort_arg(order, n, sizeof(int), cmp_submission, leads);
+
+	for (int a = 0; a < n; a++)
 	{
+		int			i = order[a];
 		Lead	   *l = &leads[i];
 
 		if (l->v.n_reasons > 0)
 			continue;
 
-		/* earlier leads of this batch */
-		for (int j = 0; j < i; j++)
+		/* the batch's leads submitted before it, judged already */
+		for (int b = 0; b < a; b++)
 		{
-			Lead	   *o = &leads[j];
+			Lead	   *o = &leads[order[b]];
 
 			if (o->v.n_reasons > 0 || strcmp(o->v.norm_insurance_type, l->v.norm_insurance_type) != 0)
 				continue;
-			if (o->enqueued_at < l->enqueued_at - DUPLICATE_WINDOW_US || o->enqueued_at > l->enqueued_at)
+			if (o->enqueued_at < l->enqueued_at - DUPLICATE_WINDOW_US)
 				continue;
 			if (!((o->v.norm_email[0] && strcmp(o->v.norm_email, l->v.norm_email) == 0) ||
 				  (o->v.norm_phone[0] && strcmp(o->v.norm_phone, l->v.norm_phone) == 0)))
 				continue;
-			if (!found[i] || o->enqueued_at < best_at[i])
+			if (!found[i] || earlier(o->enqueued_at, o->id, best_at[i], best_id[i]))
 			{
 				found[i] = true;
 				best_at[i] = o->enqueued_at;
+				best_id[i] = o->id;
 				best_ref[i] = o->has_dup ? o->dup_of : o->id;
 			}
 		}
@@ -413,4 +457,3 @@ DuplicatesFind(Lead *leads, int n)
 		}
 	}
 }
-

@@ -9,10 +9,11 @@
  *	   priority first, then submission order) with FOR UPDATE SKIP LOCKED,
  *	   deleting them in the same statement;
  *	2. run the eligibility rules and the score on each (validate.c, plain C);
- *	3. find duplicates, against the leads of the last 30 days (index scans
- *	   driven from C, dupscan.c) and within the batch, after locking the
- *	   batch's contact keys so that concurrent batches see each other's
- *	   leads; steps 1 to the key locks run under the claim gate, so that
+ *	3. find duplicates, against the leads of the 30 days either side of
+ *	   each lead's submission (index scans driven from C, dupscan.c) and
+ *	   the batch's earlier submissions, after locking the batch's
+ *	   contact keys so that concurrent batches see each other's leads;
+ *	   steps 1 to the key locks run under the claim gate, so that
  *	   batches take their keys in the order they claimed (duplicates.c);
  *	4. read the agents that could take the batch's eligible leads (index
  *	   scans driven from C, agentscan.c) and pick each lead's agent in

@@ -531,43 +531,35 @@ drain_shape() {
     read -r leads events counts_ok leftover breakdown <<<"$got"
     [ "$leads" = "$n" ] && [ "$events" = "$n" ] && [ "$counts_ok" = t ] && [ "$leftover" = 0 ] \
         || die "shape $shape wrote wrong rows: leads $leads of $n, events $events, agent counts consistent: $counts_ok, pending+dead $leftover"
-    # DOMAIN.md's duplicate rule: a lead with a non-rejected lead of its
-    # type and email or phone made before it, within 30 days (720 hours),
-    # is a duplicate (missed: it is not); a duplicate has one (extra: it has
-    # none). Leads made in the same microsecond (one lead_submit_batch) are
-    # each in the other's window: one of them is the original, either.
-    # The check is planned on fresh statistics and probes each contact
-    # index by equality (one EXISTS per key, not an OR): planned on the
-    # statistics of before the drain, a probe of shape 5 walked an index
-    # of the month's partition for every lead and ran for over 15 minutes.
+    # DOMAIN.md's duplicate rule, with leads judged out of submission
+    # order (docs/DECISIONS.md): a lead is a duplicate when a non-rejected
+    # lead of its type and email or phone, made within 30 days (720 hours)
+    # either side of it, was judged before it: processed earlier, or in
+    # the same write (one processed_at) and submitted before it (time,
+    # then id). Missed: it has one and is not a duplicate; extra: it is a
+    # duplicate without one. The check is planned on fresh statistics and
+    # probes each contact index by equality (one EXISTS per key, not an
+    # OR): planned on the statistics of before the drain, a probe of shape
+    # 5 walked an index of the month's partition for every lead and ran
+    # for over 15 minutes.
     local missed extra
     q "$@" -c "ANALYZE leadgen.leads" >/dev/null
     read -r missed extra <<<"$(q "$@" -F ' ' -c "
-        SELECT count(*) FILTER (WHERE status <> 'duplicate' AND (earlier OR tie_original)),
-               count(*) FILTER (WHERE status = 'duplicate' AND NOT (earlier OR tie))
+        SELECT count(*) FILTER (WHERE status <> 'duplicate' AND judged_before),
+               count(*) FILTER (WHERE status = 'duplicate' AND NOT judged_before)
           FROM (SELECT m.status,
                        EXISTS (SELECT 1 FROM leadgen.leads o
                                 WHERE o.email_norm = m.email_norm AND o.insurance_type = m.insurance_type
-                                  AND o.created_at >= m.created_at - interval '720 hours'
-                                  AND o.created_at < m.created_at AND o.status <> 'rejected')
+                                  AND o.created_at BETWEEN m.created_at - interval '720 hours'
+                                                       AND m.created_at + interval '720 hours'
+                                  AND (o.processed_at, o.created_at, o.id) < (m.processed_at, m.created_at, m.id)
+                                  AND o.status <> 'rejected')
                        OR EXISTS (SELECT 1 FROM leadgen.leads o
                                    WHERE o.phone_norm = m.phone_norm AND o.insurance_type = m.insurance_type
-                                     AND o.created_at >= m.created_at - interval '720 hours'
-                                     AND o.created_at < m.created_at AND o.status <> 'rejected') AS earlier,
-                       EXISTS (SELECT 1 FROM leadgen.leads o
-                                WHERE o.email_norm = m.email_norm AND o.insurance_type = m.insurance_type
-                                  AND o.created_at = m.created_at AND o.id <> m.id AND o.status <> 'rejected')
-                       OR EXISTS (SELECT 1 FROM leadgen.leads o
-                                   WHERE o.phone_norm = m.phone_norm AND o.insurance_type = m.insurance_type
-                                     AND o.created_at = m.created_at AND o.id <> m.id AND o.status <> 'rejected') AS tie,
-                       EXISTS (SELECT 1 FROM leadgen.leads o
-                                WHERE o.email_norm = m.email_norm AND o.insurance_type = m.insurance_type
-                                  AND o.created_at = m.created_at AND o.id <> m.id
-                                  AND o.status NOT IN ('rejected', 'duplicate'))
-                       OR EXISTS (SELECT 1 FROM leadgen.leads o
-                                   WHERE o.phone_norm = m.phone_norm AND o.insurance_type = m.insurance_type
-                                     AND o.created_at = m.created_at AND o.id <> m.id
-                                     AND o.status NOT IN ('rejected', 'duplicate')) AS tie_original
+                                     AND o.created_at BETWEEN m.created_at - interval '720 hours'
+                                                          AND m.created_at + interval '720 hours'
+                                     AND (o.processed_at, o.created_at, o.id) < (m.processed_at, m.created_at, m.id)
+                                     AND o.status <> 'rejected') AS judged_before
                   FROM leadgen.leads m WHERE m.id > $before AND m.status <> 'rejected') x")"
     [ "$missed" = 0 ] && [ "$extra" = 0 ] \
         || die "shape $shape: duplicates differ from the rule: $missed missed, $extra marked wrongly"

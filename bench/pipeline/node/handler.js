@@ -5,7 +5,8 @@
 //   1. the rules and the score (rules.js, a port of DOMAIN.md's rules);
 //   2. an eligible lead: duplicate check by a SQL query on the normalized
 //      email or phone, same insurance type, non-rejected leads created in
-//      the 30 days up to this lead's submission;
+//      the 30 days either side of this lead's submission (a lead judged
+//      before an earlier twin is that twin's original, as in pg_leadgen);
 //   3. an eligible, non-duplicate lead: pick an agent with one UPDATE ...
 //      RETURNING (lowest current_lead_count / max_leads, then highest
 //      rating, then lowest id, only where current_lead_count < max_leads),
@@ -30,7 +31,7 @@ const SQL = {
     SELECT coalesce(duplicate_of, id) AS ref
       FROM leadgen.leads
      WHERE insurance_type = $1
-       AND created_at BETWEEN $2::timestamptz - interval '30 days' AND $2::timestamptz
+       AND created_at BETWEEN $2::timestamptz - interval '30 days' AND $2::timestamptz + interval '30 days'
        AND status <> 'rejected'
        AND (email_norm = $3 OR phone_norm = $4)
      ORDER BY created_at
