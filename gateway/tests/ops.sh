@@ -36,6 +36,23 @@ area_ops() {
     expect_cmd "ops: /metrics says the database answered (leadgen_up 1)" "leadgen_up 1" \
         grep -qx 'leadgen_up 1' "$WORK/metrics-$PASS_NAME.txt"
 
+    # /metrics is public and never rate limited: a burst of anonymous
+    # scrapes reads the database at most once a second, not once each.
+    local calls0 calls1 t0 t1 i n200
+    calls0=$(sql "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE '%leadgen.api_metrics()%'")
+    for i in $(seq 1 60); do echo "$GW/metrics"; done >"$WORK/metrics.urls"
+    t0=$(ms_now)
+    n200=$(curl_many "$WORK/metrics.urls" --parallel --parallel-max 8 | grep -c '^200 ')
+    t1=$(ms_now)
+    calls1=$(sql "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE '%leadgen.api_metrics()%'")
+    expect_eq "ops: 60 anonymous scrapes at once are all answered" 60 "$n200"
+    expect_cmd "ops: ... and read the database at most once a second ($((calls1 - calls0)) reads in $((t1 - t0)) ms)" \
+        "at most $(( (t1 - t0) / 1000 + 1 )) reads" test $((calls1 - calls0)) -le $(( (t1 - t0) / 1000 + 1 ))
+    sleep 1.1
+    req GET /metrics
+    expect_cmd "ops: a scrape a second later reads the database again" "one more read" \
+        test "$(sql "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query LIKE '%leadgen.api_metrics()%'")" -gt "$calls1"
+
     [ "$PASS_NAME" = normal ] || return 0	# the files below do not depend on the binary
     if out=$(promtool check rules "$prom/leadgen-alerts.yml" 2>&1); then
         ok "ops: deploy/prometheus/leadgen-alerts.yml passes promtool check rules ($(grep -oE '[0-9]+ rules found' <<<"$out"))"
