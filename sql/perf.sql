@@ -73,6 +73,14 @@ SELECT (SELECT array_agg(DISTINCT r->>'rule') FROM jsonb_array_elements(p->'reco
 RESET work_mem;
 -- a generic plan for a statement with parameters, as pg_stat_statements shows it
 SELECT (leadgen.perf_analyze_query('SELECT * FROM perf_test.orders WHERE customer_id = $1')->'recommendations'->0->>'statement') AS statement;
+-- numbers the text skips are typed text, unused (a client's prepared
+-- statement may skip some); a "$7" in a string or a comment is no
+-- parameter; a number past 65535 is refused by name
+SELECT p->'plan'->0->'Plan'->>'Node Type' AS node, p ? 'plan' AS planned
+  FROM leadgen.perf_analyze_query('SELECT * FROM perf_test.orders WHERE customer_id = $70') p;
+SELECT p->'plan'->0->'Plan'->>'Node Type' AS node
+  FROM leadgen.perf_analyze_query($q$SELECT * FROM perf_test.orders WHERE note = '$99999' AND customer_id = $2 /* $123456 */$q$) p;
+SELECT leadgen.perf_analyze_query('SELECT * FROM perf_test.orders WHERE customer_id = $65536');
 
 -- With analyze => true, only one read-only SELECT runs, and nothing changes.
 CREATE FUNCTION perf_test.wipe() RETURNS bigint LANGUAGE sql AS $$

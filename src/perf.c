@@ -61,6 +61,8 @@
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "parser/scanner.h"
+#include "parser/gram.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "tcop/cmdtag.h"
@@ -580,6 +582,63 @@ param_token_length(const char *text, int off, int *paramno)
 	return *paramno >= 1 && *paramno <= PG_UINT16_MAX ? n : 0;
 }
 
+/*
+ * held_params
+ *		The parameter numbers the text holds, read by the SQL scanner (a "$5"
+ *		in a string or a comment is none): a palloc'd array, held[n - 1]
+ *		true for each $n, of *max entries (the highest number held). A
+ *		number above 65535, the most a statement has, is an error. A text
+ *		the scanner refuses holds none here: its parse reports the error.
+ */
+static bool *
+held_params(const char *text, int *max)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *volatile numbers = NIL;
+	bool	   *held;
+	ListCell   *lc;
+
+	*max = 0;
+	PG_TRY();
+	{
+		core_yy_extra_type yyextra;
+		core_YYSTYPE yylval;
+		YYLTYPE		yylloc;
+		core_yyscan_t yyscanner = scanner_init(text, &yyextra, &ScanKeywords, ScanKeywordTokens);
+		int			tok;
+
+		while ((tok = core_yylex(&yylval, &yylloc, yyscanner)) != 0)
+			if (tok == PARAM)
+				numbers = lappend_int(numbers, yylval.ival);
+		scanner_finish(yyscanner);
+	}
+	PG_CATCH();
+	{
+		/* a lexical error only (an unterminated literal): no resource held */
+		MemoryContextSwitchTo(caller);
+		FlushErrorState();
+		numbers = NIL;
+	}
+	PG_END_TRY();
+	foreach(lc, numbers)
+	{
+		int			n = lfirst_int(lc);
+
+		if (n < 1 || n > PG_UINT16_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the query refers to parameter $%d", n),
+					 errdetail("A statement has parameters $1 to $65535 at most."),
+					 errhint("Number the parameters from $1, as pg_stat_statements and the client protocol do.")));
+		*max = Max(*max, n);
+	}
+	held = palloc0(sizeof(bool) * Max(*max, 1));
+	foreach(lc, numbers)
+		held[lfirst_int(lc) - 1] = true;
+	list_free(numbers);
+	return held;
+}
+
 /* The byte offset of the token "$paramno" in text, or -1. */
 static int
 param_token_offset(const char *text, int paramno)
@@ -732,10 +791,13 @@ PerfExplain(const PerfExplainRequest *req)
 	char	   *result = NULL;
 	StringInfoData out;
 	const char *brace;
+	bool	   *held;
+	int			maxheld;
 
 	if (req->analyze)
 		return explain_once(req, NULL, 0);
 	attempt.query = pstrdup(req->query);
+	held = held_params(req->query, &maxheld);
 	for (int tries = 0; result == NULL; tries++)
 	{
 		ErrorData  *edata;
@@ -746,11 +808,20 @@ PerfExplain(const PerfExplainRequest *req)
 		Oid		   *preset = NULL;
 		int			npreset = 0;
 
-		/* the replaced parameters' numbers are taken: as text, unused */
+		/*
+		 * The numbers the text skips ($1 and $3 held: $2) and the replaced
+		 * parameters' numbers are taken: as text, unused. (Skipped numbers
+		 * were typed one per error, and $70 alone failed after 64 tries,
+		 * on "$65".)
+		 */
+		npreset = maxheld;
 		for (int i = 0; i < nsubs; i++)
 			npreset = Max(npreset, subs[i].paramno);
 		if (npreset > 0)
 			preset = palloc0(npreset * sizeof(Oid));
+		for (int i = 0; i < maxheld; i++)
+			if (!held[i])
+				preset[i] = TEXTOID;
 		for (int i = 0; i < nsubs; i++)
 			preset[subs[i].paramno - 1] = TEXTOID;
 		result = explain_or_error(&attempt, preset, npreset, &edata);
