@@ -485,6 +485,96 @@ SELECT * FROM leadgen.api_lead_submit_many(ARRAY['{}', '{}'], ARRAY[1]::bigint[]
 \echo SQLSTATE :SQLSTATE
 DROP FUNCTION pg_temp.sec_esc();
 
+-- ---- Review 4: the performance toolkit ----
+-- The index advisor planned a superuser's statement, which names its
+-- table without a schema, as the superuser in the caller's session, where
+-- an admin's temporary view of that name came first: the view's function
+-- ran as the superuser. A session that holds temporary tables or types no
+-- longer acts as another role: the statement is unplanned, and says why.
+CREATE TABLE public.sec_adv_big (id int, account int);
+INSERT INTO public.sec_adv_big SELECT g, g % 100 FROM generate_series(1, 2000) g;
+SELECT count(*) FROM sec_adv_big WHERE account = 42;
+SET ROLE regress_sec_admin;
+CREATE FUNCTION pg_temp.sec_evil(int) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RAISE NOTICE 'sec_evil ran as a superuser: %', (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+    RETURN true;
+END $$;
+CREATE TEMP VIEW sec_adv_big AS SELECT 1 AS id, 1 AS account WHERE pg_temp.sec_evil(1);
+SELECT action, evidence->>'sqlstate' AS sqlstate, evidence->>'error' AS error
+  FROM leadgen.perf_indexing_strategy(50, 0) WHERE evidence->>'query' LIKE '%sec_adv_big%';
+-- without temporary objects, the same statement is planned as its role
+DISCARD TEMP;
+SELECT count(*) AS unplanned_sec_adv_big
+  FROM leadgen.perf_indexing_strategy(50, 0) WHERE action = 'unplanned' AND evidence->>'query' LIKE '%sec_adv_big%';
+-- perf_optimize_table named a temporary table unqualified in its job,
+-- which ran elsewhere and vacuumed public's table of that name
+CREATE TEMP TABLE sec_adv_big (id int);
+SELECT leadgen.perf_optimize_table('sec_adv_big');
+\echo SQLSTATE :SQLSTATE
+DISCARD TEMP;
+RESET ROLE;
+-- SELECT ... INTO is a utility statement: pg_stat_statements keeps its
+-- constants, and the reports showed them.
+SELECT 'victim@example.com'::text AS email INTO TEMP sec_into;
+DROP TABLE sec_into;
+SELECT count(*) AS shown_with_constant
+  FROM leadgen.perf_slow_queries(1000, 1, 'total', NULL, true) WHERE query LIKE '%victim@example.com%';
+SELECT leadgen.statement_shown(q) FROM (VALUES
+    ($$SELECT 'x' INTO TEMP t$$), ('SELECT $1 FROM t'), ($$SELECT interval $2$$), ($$WITH a AS (SELECT 1) SELECT * INTO b FROM a$$),
+    ('INSERT INTO t VALUES ($1)'), ($$EXPLAIN SELECT 'x'$$), ($$CREATE TABLE t AS SELECT 'x'$$)) v(q);
+
+-- An archive policy whose target is a schema archives into a table of
+-- the policy's table's name there: the name went into archive_run()'s
+-- statements unquoted, run as superuser (a name holding
+-- 'ALTER ROLE ... SUPERUSER' made its owner one). Temporary tables are no
+-- policy's table; names are quoted.
+SET ROLE regress_sec_admin;
+CREATE TYPE pg_temp.t AS ();
+CREATE TEMP VIEW "x/**/OF""t"";ALTER/**/ROLE""regress_sec_admin""SUPERUSER;--" AS SELECT now() - interval '10 days' AS ts;
+INSERT INTO leadgen.archive_policies (name, table_name, age_column, older_than, strategy, target)
+VALUES ('sec-inject-temp', 'pg_temp."x/**/OF""t"";ALTER/**/ROLE""regress_sec_admin""SUPERUSER;--"', 'ts', '1 day', 'copy', 'sec_archive');
+\echo SQLSTATE :SQLSTATE
+SELECT policy_name FROM leadgen.perf_archive('sec-inject-temp');
+SELECT rolsuper AS admin_became_superuser FROM pg_roles WHERE rolname = 'regress_sec_admin';
+RESET ROLE;
+CREATE SCHEMA sec_adm AUTHORIZATION regress_sec_admin;
+SET ROLE regress_sec_admin;
+CREATE TABLE sec_adm."x/**/OF""t"";ALTER/**/ROLE""regress_sec_admin""SUPERUSER;--" (ts timestamptz);
+INSERT INTO sec_adm."x/**/OF""t"";ALTER/**/ROLE""regress_sec_admin""SUPERUSER;--" VALUES (now() - interval '10 days');
+INSERT INTO leadgen.archive_policies (name, table_name, age_column, older_than, strategy, target)
+VALUES ('sec-inject', 'sec_adm."x/**/OF""t"";ALTER/**/ROLE""regress_sec_admin""SUPERUSER;--"', 'ts', '1 day', 'copy', 'sec_archive');
+SELECT policy_name, rows_qualifying, rows_archived, verified FROM leadgen.perf_archive('sec-inject');
+RESET ROLE;
+DISCARD TEMP;
+SELECT rolsuper AS admin_became_superuser FROM pg_roles WHERE rolname = 'regress_sec_admin';
+SELECT c.relname, pg_get_userbyid(c.relowner) AS owner, (SELECT count(*) FROM sec_archive."x/**/OF""t"";ALTER/**/ROLE""regress_sec_admin""SUPERUSER;--") AS copied
+  FROM pg_class c WHERE c.relnamespace = 'sec_archive'::regnamespace;
+-- Rows were written into an existing target by position: a target with
+-- the same columns in another order got first names as last names.
+SET ROLE regress_sec_admin;
+CREATE TABLE sec_adm.contacts (id int, at timestamptz, first_name text, last_name text);
+INSERT INTO sec_adm.contacts VALUES (1, now() - interval '30 days', 'Ada', 'Lovelace'), (2, now() - interval '30 days', 'Alan', NULL);
+CREATE TABLE sec_adm.contacts_moved (id int, at timestamptz, last_name text, first_name text);
+CREATE TABLE sec_adm.contacts_copied (last_name text, first_name text, at timestamptz, id int);
+INSERT INTO leadgen.archive_policies (name, table_name, age_column, older_than, strategy, target) VALUES
+    ('sec-order-copy', 'sec_adm.contacts', 'at', '7 days', 'copy', 'sec_adm.contacts_copied'),
+    ('sec-order-move', 'sec_adm.contacts', 'at', '7 days', 'move', 'sec_adm.contacts_moved');
+SELECT policy_name, rows_archived, verified FROM leadgen.perf_archive('sec-order-copy');
+-- copied again: the rows are found in the target (by name), nothing twice
+SELECT policy_name, rows_archived, verified FROM leadgen.perf_archive('sec-order-copy');
+SELECT policy_name, rows_archived, verified FROM leadgen.perf_archive('sec-order-move');
+SELECT 'copied' AS target, id, first_name, last_name FROM sec_adm.contacts_copied
+UNION ALL
+SELECT 'moved', id, first_name, last_name FROM sec_adm.contacts_moved ORDER BY 1, 2;
+-- a NULL dry_run ran as a real one until a NOT NULL constraint stopped it
+SELECT * FROM leadgen.perf_archive('sec-order-copy', NULL);
+\echo SQLSTATE :SQLSTATE
+RESET ROLE;
+DELETE FROM leadgen.archive_policies WHERE name LIKE 'sec-%';
+DROP SCHEMA sec_adm, sec_archive CASCADE;
+DROP TABLE public.sec_adv_big;
+
 \set ON_ERROR_STOP 1
 
 -- ---- Clean up ----

@@ -1010,6 +1010,7 @@ pg_leadgen_cron_next(PG_FUNCTION_ARGS)
 /* ---- performance toolkit ---- */
 
 PG_FUNCTION_INFO_V1(pg_leadgen_statement_kind);
+PG_FUNCTION_INFO_V1(pg_leadgen_statement_is_query);
 
 /*
  * pg_leadgen_statement_kind
@@ -1022,4 +1023,20 @@ pg_leadgen_statement_kind(PG_FUNCTION_ARGS)
 	const char *kind = PerfStatementKind(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1));
 
 	PG_RETURN_TEXT_P(cstring_to_text(kind));
+}
+
+/*
+ * pg_leadgen_statement_is_query
+ *		statement_is_query(query text) -> boolean: whether the text is a
+ *		query rather than a utility statement (PerfStatementIsQuery); NULL
+ *		when it does not parse.
+ */
+Datum
+pg_leadgen_statement_is_query(PG_FUNCTION_ARGS)
+{
+	int			r = PerfStatementIsQuery(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+
+	if (r < 0)
+		PG_RETURN_NULL();
+	PG_RETURN_BOOL(r > 0);
 }

@@ -171,6 +171,48 @@ PerfStatementKind(const char *query, bool read_only)
 }
 
 /*
+ * PerfStatementIsQuery
+ *		Whether the statement text is a query (SELECT without INTO, INSERT,
+ *		UPDATE, DELETE, MERGE, VALUES, TABLE), whose constants
+ *		pg_stat_statements keeps as $n, rather than a utility statement,
+ *		which it keeps as written, constants and all (SELECT INTO among
+ *		them). -1 when the text does not parse here: a normalized text may
+ *		not ("interval $2"), nor one run under other parser settings.
+ */
+int
+PerfStatementIsQuery(const char *query)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext work = AllocSetContextCreate(caller, "pg_leadgen statement kind", ALLOCSET_SMALL_SIZES);
+	volatile int result = 0;
+
+	MemoryContextSwitchTo(work);
+	PG_TRY();
+	{
+		List	   *stmts = raw_parser(query, RAW_PARSE_DEFAULT);
+		Node	   *stmt = list_length(stmts) == 1 ? linitial_node(RawStmt, stmts)->stmt : NULL;
+
+		if (stmt == NULL)
+			result = 0;
+		else if (IsA(stmt, SelectStmt))
+			result = ((SelectStmt *) stmt)->intoClause == NULL;
+		else
+			result = IsA(stmt, InsertStmt) || IsA(stmt, UpdateStmt) || IsA(stmt, DeleteStmt) || IsA(stmt, MergeStmt);
+	}
+	PG_CATCH();
+	{
+		/* a syntax error only: the parser holds no resource */
+		MemoryContextSwitchTo(work);
+		FlushErrorState();
+		result = -1;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(work);
+	return result;
+}
+
+/*
  * Volatile functions an analyzed statement may call: they read the clock,
  * draw random numbers or sleep, and leave nothing behind.
  */

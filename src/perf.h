@@ -25,5 +25,6 @@ typedef struct PerfExplainRequest
 
 extern char *PerfExplain(const PerfExplainRequest *req);
 extern const char *PerfStatementKind(const char *query, bool read_only);
+extern int	PerfStatementIsQuery(const char *query);
 
 #endif							/* LEADGEN_PERF_H */

@@ -33,18 +33,22 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/catalog.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
@@ -195,9 +199,63 @@ SecurityCheckCalledByOwner(Oid fn_oid)
  *		in between needs no leaving: aborting the (sub)transaction restores
  *		the user and the settings.
  */
+/*
+ * temp_objects_exist
+ *		Whether this session's temporary schema holds a relation or a type
+ *		(what a name may resolve to there without being qualified). A
+ *		session that never made one has no temporary schema: nothing to
+ *		read.
+ */
+static bool
+temp_objects_exist(void)
+{
+	bool		found = false;
+	Oid			temp_ns;
+	Oid			temp_toast_ns;
+	const struct
+	{
+		Oid			catalog;
+		AttrNumber	namespace_column;
+	}			catalogs[2] = {{RelationRelationId, Anum_pg_class_relnamespace},
+							   {TypeRelationId, Anum_pg_type_typnamespace}};
+
+	GetTempNamespaceState(&temp_ns, &temp_toast_ns);
+	for (int c = 0; c < 2 && OidIsValid(temp_ns) && !found; c++)
+	{
+		Relation	rel = table_open(catalogs[c].catalog, AccessShareLock);
+		ScanKeyData key;
+		SysScanDesc scan;
+
+		ScanKeyInit(&key, catalogs[c].namespace_column, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(temp_ns));
+		scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+		found = HeapTupleIsValid(systable_getnext(scan));
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+	return found;
+}
+
 void
 SecurityEnterRole(Oid role, const char *search_path, SecurityRoleSwitch *sw)
 {
+	/*
+	 * A session's temporary tables, views and types are found by names
+	 * that do not name them (pg_temp is searched first, or where the path
+	 * puts it): a session of a role that is no superuser, acting as
+	 * another role, could have that role's statements read its temporary
+	 * view in place of the role's table, and the view's functions run
+	 * with the role's rights (the index advisor planned a superuser's
+	 * statement on an admin's temporary view: its function ran as the
+	 * superuser). Such a session is refused while it holds any.
+	 */
+	if (role != GetOuterUserId() && !superuser_arg(GetOuterUserId()) && temp_objects_exist())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("this session holds temporary tables or types, and would run SQL as role \"%s\" among them",
+						GetUserNameFromId(role, false)),
+				 errdetail("Names in that role's SQL could resolve to this session's temporary objects."),
+				 errhint("Call it from a session without temporary objects (DISCARD TEMP drops them).")));
 	GetUserIdAndSecContext(&sw->save_user, &sw->save_sec);
 	SetUserIdAndSecContext(role, sw->save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);

@@ -361,12 +361,20 @@ BEGIN
         RAISE EXCEPTION '"%" is not a table', tbl
             USING ERRCODE = 'wrong_object_type', HINT = 'Pass a table, e.g. ''leadgen.leads''.';
     END IF;
+    IF (SELECT relpersistence FROM pg_catalog.pg_class WHERE oid = tbl) = 't' THEN
+        RAISE EXCEPTION '"%" is a temporary table', tbl
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'A job runs in another session, which cannot see it: VACUUM it in its own session.';
+    END IF;
     PERFORM @extschema@.table_check(tbl);
     -- a one-off job, held (paused) so that the launcher leaves it alone,
-    -- run at once by this session's commit
+    -- run at once by this session's commit; the table named with its
+    -- schema, the one checked whatever the job's search_path
     INSERT INTO @extschema@.jobs (name, schedule, timezone, command, once, paused)
-    VALUES (format('optimize %s %s', tbl, to_char(clock_timestamp(), 'YYYY-MM-DD"T"HH24:MI:SS.US')),
-            '@yearly', 'UTC', format('VACUUM (ANALYZE) %s', tbl), true, true)
+    SELECT format('optimize %s %s', tbl, to_char(clock_timestamp(), 'YYYY-MM-DD"T"HH24:MI:SS.US')),
+           '@yearly', 'UTC', format('VACUUM (ANALYZE) %I.%I', n.nspname, c.relname), true, true
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = tbl
     RETURNING * INTO v_job;
     PERFORM @extschema@.job_start(v_job.name);
     RETURN jsonb_build_object('job_id', v_job.id, 'job_name', v_job.name, 'command', v_job.command, 'status', 'queued');
@@ -533,6 +541,20 @@ COMMENT ON FUNCTION @extschema@.archive_predicate_check(regclass, text, regrole)
 REVOKE ALL ON FUNCTION @extschema@.archive_predicate_check(regclass, text, regrole) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.archive_predicate_check(regclass, text, regrole) TO leadgen_admin;
 
+-- The table a move or copy policy writes, quoted for a statement: its
+-- target as written (schema.table), or for a schema alone the policy's
+-- table's own name in it. (Built unquoted, a table named
+-- 'x/**/OF"t";ALTER/**/ROLE...' made archive_run()'s CREATE TABLE run the
+-- rest as superuser.)
+CREATE FUNCTION @extschema@.archive_target(p @extschema@.archive_policies) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN p.strategy NOT IN ('move', 'copy') OR p.target IS NULL THEN NULL
+                WHEN p.target ~ '\.' THEN format('%I.%I', split_part(p.target, '.', 1), split_part(p.target, '.', 2))
+                ELSE format('%I.%I', p.target, (SELECT c.relname FROM pg_catalog.pg_class c
+                                                  WHERE c.oid = to_regclass(p.table_name)))
+           END
+$$;
+
 CREATE FUNCTION @extschema@.archive_policy_verify(p @extschema@.archive_policies) RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -549,6 +571,11 @@ BEGIN
     IF v_rel IS NULL THEN
         RAISE EXCEPTION 'table "%" does not exist', p.table_name
             USING ERRCODE = 'undefined_table', HINT = 'Name the table with its schema, e.g. leadgen.events.';
+    END IF;
+    IF (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid = v_rel) = 't' THEN
+        RAISE EXCEPTION 'table % is temporary', v_rel
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'A policy runs later and in other sessions: name a permanent table.';
     END IF;
     IF v_owner IS NULL THEN
         RAISE EXCEPTION 'role "%" does not exist', p.owner
@@ -569,8 +596,7 @@ BEGIN
             USING ERRCODE = 'invalid_name', HINT = 'Use lower-case schema.table (or a schema name for partitions).';
     END IF;
     IF p.target IS NOT NULL AND p.strategy IN ('move', 'copy') THEN
-        v_target := to_regclass(CASE WHEN p.target ~ '\.' THEN p.target
-                                     ELSE p.target || '.' || (SELECT relname FROM pg_catalog.pg_class WHERE oid = v_rel) END);
+        v_target := to_regclass(@extschema@.archive_target(p));
         IF v_target IS NOT NULL THEN
             PERFORM @extschema@.table_check(v_target, v_owner, CASE WHEN p.strategy = 'copy' THEN 'SELECT, INSERT' ELSE 'INSERT' END);
         END IF;
@@ -1192,6 +1218,7 @@ BEGIN
              WHERE p.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
                AND p.query ~* '^\s*(select|update|delete|with)\s'
                AND p.query !~* '(pg_catalog|pg_stat|information_schema|leadgen\.perf_|EXPLAIN|hypopg)'
+               AND @extschema@.statement_is_query(p.query) IS NOT FALSE
              GROUP BY 1, 2, 3 ORDER BY 5 DESC, 1, 3 LIMIT $1$q$, v_pgss) USING statements
         LOOP
             BEGIN
@@ -1200,7 +1227,7 @@ BEGIN
             EXCEPTION WHEN OTHERS THEN
                 -- temporary tables of another session, a dropped role...
                 v_unplanned := v_unplanned || jsonb_build_object(
-                    'queryid', q.queryid, 'query', left(q.query, 300),
+                    'queryid', q.queryid, 'query', left(@extschema@.statement_shown(q.query), 300),
                     'role', (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = q.userid),
                     'sqlstate', SQLSTATE, 'error', SQLERRM);
                 CONTINUE;
@@ -1226,7 +1253,7 @@ BEGIN
                 v_key := v_root::text || '(' || array_to_string(v_cols, ',') || ')';
                 -- each statement that would use the index, once, the costliest first
                 v_s := jsonb_build_object(
-                        'queryid', q.queryid, 'query', left(q.query, 300),
+                        'queryid', q.queryid, 'query', left(@extschema@.statement_shown(q.query), 300),
                         'role', (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = q.userid), 'userid', q.userid,
                         'calls', q.calls, 'total_ms', round(q.total_ms::numeric, 3), 'node', v_node->>'Node Type',
                         'filter', v_node->>'Filter', 'cost_before', (v_plan->0->'Plan'->>'Total Cost')::numeric,
@@ -1320,7 +1347,13 @@ BEGIN
                 END LOOP;
                 EXECUTE format('SELECT %I.hypopg_reset()', v_hypopg);
                 evidence := evidence || jsonb_build_object('hypopg', 'verified', 'uses_index', v_used);
-            EXCEPTION WHEN OTHERS THEN
+            EXCEPTION WHEN query_canceled THEN
+                -- a cancel or a statement_timeout (not among OTHERS): the
+                -- hypothetical indexes, which no rollback undoes, go first;
+                -- left, the session's later plans used them
+                EXECUTE format('SELECT %I.hypopg_reset()', v_hypopg);
+                RAISE;
+            WHEN OTHERS THEN
                 EXECUTE format('SELECT %I.hypopg_reset()', v_hypopg);
                 evidence := evidence || jsonb_build_object('hypopg', 'could not verify: ' || SQLERRM);
             END;
@@ -1534,6 +1567,7 @@ DECLARE
     v_partman name := @extschema@.partman_schema();
     v_parted boolean;
     v_target_rel text;
+    v_target_schema name;
     v_parts jsonb;
     v_part text;
     v_cols text;
@@ -1542,6 +1576,10 @@ DECLARE
     v_i bigint;
     v_run bigint;
 BEGIN
+    IF $2 IS NULL THEN
+        RAISE EXCEPTION 'dry_run must not be null'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass true to count what would go, false to archive it.';
+    END IF;
     IF policy IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.archive_policies a WHERE a.name = policy) THEN
         RAISE EXCEPTION 'archive policy "%" does not exist', policy
             USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM leadgen.archive_policies lists them.';
@@ -1564,8 +1602,12 @@ BEGIN
         v_where := concat_ws(' AND ',
                              CASE WHEN p.age_column IS NOT NULL THEN format('%I < %L::timestamptz', p.age_column, cutoff) END,
                              v_pred);
-        v_target_rel := CASE WHEN p.strategy IN ('move', 'copy') THEN
-            CASE WHEN p.target ~ '\.' THEN p.target ELSE p.target || '.' || (SELECT relname FROM pg_catalog.pg_class WHERE oid = v_rel) END END;
+        v_target_rel := @extschema@.archive_target(p);
+        v_target_schema := CASE WHEN v_target_rel IS NOT NULL THEN split_part(p.target, '.', 1) END;
+        -- rows are written by column name: a target whose columns are in
+        -- another order gets each value in its own column
+        v_cols := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = v_rel AND a.attnum > 0 AND NOT a.attisdropped);
         INSERT INTO @extschema@.archive_runs (policy, dry_run) VALUES (p.name, $2) RETURNING id INTO v_run;
 
         -- Whole partitions, through pg_partman's retention: those whose
@@ -1590,8 +1632,8 @@ BEGIN
         IF NOT $2 AND v_target_rel IS NOT NULL AND to_regclass(v_target_rel) IS NULL
            AND (v_parts <> '{}' OR (@extschema@.run_as(v_role, format('SELECT EXISTS (SELECT FROM %s WHERE %s) AS found',
                                                                        v_rel, v_where))->>'found')::boolean) THEN
-            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = split_part(v_target_rel, '.', 1)) THEN
-                EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %s', split_part(v_target_rel, '.', 1), v_role);
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = v_target_schema) THEN
+                EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %s', v_target_schema, v_role);
             END IF;
             EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS)', v_target_rel, v_rel);
             EXECUTE format('ALTER TABLE %s OWNER TO %s', v_target_rel, v_role);
@@ -1611,8 +1653,6 @@ BEGIN
                     USING ERRCODE = 'foreign_key_violation', DETAIL = SQLERRM,
                           HINT = 'Archive the referencing rows first (for leads: a policy on leadgen.lead_assignments by assigned_at).';
             END;
-            v_cols := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
-                        WHERE a.attrelid = v_rel AND a.attnum > 0 AND NOT a.attisdropped);
             -- the partitions pg_partman took: no longer partitions of the table
             FOR v_part, v_n IN SELECT key, value::bigint FROM jsonb_each_text(v_parts) ORDER BY key LOOP
                 CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_inherits
@@ -1665,9 +1705,9 @@ BEGIN
                                    '   LIMIT %3$s FOR UPDATE SKIP LOCKED),'
                                    ' d AS (DELETE FROM %1$s USING b WHERE (%2$s)'
                                    '        AND tableoid = b._batch_rel AND ctid = b._batch_row RETURNING %1$s.*),'
-                                   ' i AS (INSERT INTO %4$s SELECT * FROM d RETURNING 1)'
+                                   ' i AS (INSERT INTO %4$s (%5$s) SELECT %5$s FROM d RETURNING 1)'
                                    ' SELECT (SELECT count(*) FROM d) AS deleted, (SELECT count(*) FROM i) AS inserted',
-                                   v_rel, v_where, p.batch_size, v_target_rel));
+                                   v_rel, v_where, p.batch_size, v_target_rel, v_cols));
                 ELSIF p.strategy = 'delete' THEN
                     v_row := @extschema@.run_as(v_role, format(
                                    'WITH b AS MATERIALIZED ('
@@ -1678,15 +1718,21 @@ BEGIN
                                    ' SELECT count(*) AS deleted, count(*) AS inserted FROM d', v_rel, v_where, p.batch_size));
                 ELSE
                     -- copy: up to batch_size rows not yet in the target (the
-                    -- same row), the candidates taken whole first (a
-                    -- materialized CTE, planned for all its rows: a hash
-                    -- anti-join, not a loop over the target per row)
+                    -- same row: the target's columns of the table's, by
+                    -- name, as a row of the table), the candidates taken
+                    -- whole first (a materialized CTE, planned for all its
+                    -- rows: a hash anti-join, not a loop over the target
+                    -- per row)
                     v_row := @extschema@.run_as(v_role, format(
                                    'WITH c AS MATERIALIZED (SELECT * FROM %1$s s WHERE %2$s'
-                                   '  AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE t = s)),'
-                                   ' i AS (INSERT INTO %3$s SELECT * FROM c LIMIT %4$s RETURNING 1)'
+                                   '  AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE ROW(%5$s)::%1$s = s)),'
+                                   ' i AS (INSERT INTO %3$s (%6$s) SELECT %6$s FROM c LIMIT %4$s RETURNING 1)'
                                    ' SELECT count(*) AS deleted, count(*) AS inserted FROM i',
-                                   v_rel, v_where, v_target_rel, p.batch_size));
+                                   v_rel, v_where, v_target_rel, p.batch_size,
+                                   (SELECT string_agg('t.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                                      FROM pg_catalog.pg_attribute a
+                                     WHERE a.attrelid = v_rel AND a.attnum > 0 AND NOT a.attisdropped),
+                                   v_cols));
                 END IF;
                 v_d := (v_row->>'deleted')::bigint;
                 v_i := (v_row->>'inserted')::bigint;
@@ -1800,9 +1846,16 @@ $$;
 -- by its first words ("<ALTER ROLE statement>"): PostgreSQL keeps a
 -- utility statement's text as written, passwords (ALTER ROLE ... PASSWORD,
 -- CREATE USER MAPPING ... OPTIONS) included.
+CREATE FUNCTION @extschema@.statement_is_query(query text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pg_leadgen_statement_is_query'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.statement_is_query(text) IS
+    'Whether a statement text is a query (not a utility statement, nor SELECT INTO); NULL when it does not parse';
+
 CREATE FUNCTION @extschema@.statement_shown(query text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT CASE WHEN b ~* '^(select|with|insert|update|delete|merge|values|table)\M' OR b ~ '^\(' THEN query
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN coalesce(@extschema@.statement_is_query(query),
+                              b ~* '^(select|with|insert|update|delete|merge|values|table)\M' OR b ~ '^\(') THEN query
                 ELSE '<' || upper(coalesce(substring(b FROM '^([A-Za-z]+(\s+[A-Za-z]+)?)'), 'unknown')) || ' statement>' END
       FROM (SELECT regexp_replace(query, '^(\s|/\*.*?\*/|--[^\n]*(\n|$))*', '') AS b) x
 $$;

@@ -42,10 +42,20 @@ $$;
 -- pg_stat_statements has replaced by $n, whole; any other statement only
 -- by its first words ("<ALTER ROLE statement>"): PostgreSQL keeps a
 -- utility statement's text as written, passwords (ALTER ROLE ... PASSWORD,
--- CREATE USER MAPPING ... OPTIONS) included.
+-- CREATE USER MAPPING ... OPTIONS, and SELECT ... INTO, a utility
+-- statement too) included. Which it is, the parser says
+-- (statement_is_query); a text it cannot parse (a normalized one may not:
+-- "interval $2") is judged by its first word.
+CREATE FUNCTION @extschema@.statement_is_query(query text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pg_leadgen_statement_is_query'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.statement_is_query(text) IS
+    'Whether a statement text is a query (not a utility statement, nor SELECT INTO); NULL when it does not parse';
+
 CREATE FUNCTION @extschema@.statement_shown(query text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT CASE WHEN b ~* '^(select|with|insert|update|delete|merge|values|table)\M' OR b ~ '^\(' THEN query
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN coalesce(@extschema@.statement_is_query(query),
+                              b ~* '^(select|with|insert|update|delete|merge|values|table)\M' OR b ~ '^\(') THEN query
                 ELSE '<' || upper(coalesce(substring(b FROM '^([A-Za-z]+(\s+[A-Za-z]+)?)'), 'unknown')) || ' statement>' END
       FROM (SELECT regexp_replace(query, '^(\s|/\*.*?\*/|--[^\n]*(\n|$))*', '') AS b) x
 $$;

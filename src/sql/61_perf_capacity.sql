@@ -340,12 +340,20 @@ BEGIN
         RAISE EXCEPTION '"%" is not a table', tbl
             USING ERRCODE = 'wrong_object_type', HINT = 'Pass a table, e.g. ''leadgen.leads''.';
     END IF;
+    IF (SELECT relpersistence FROM pg_catalog.pg_class WHERE oid = tbl) = 't' THEN
+        RAISE EXCEPTION '"%" is a temporary table', tbl
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'A job runs in another session, which cannot see it: VACUUM it in its own session.';
+    END IF;
     PERFORM @extschema@.table_check(tbl);
     -- a one-off job, held (paused) so that the launcher leaves it alone,
-    -- run at once by this session's commit
+    -- run at once by this session's commit; the table named with its
+    -- schema, the one checked whatever the job's search_path
     INSERT INTO @extschema@.jobs (name, schedule, timezone, command, once, paused)
-    VALUES (format('optimize %s %s', tbl, to_char(clock_timestamp(), 'YYYY-MM-DD"T"HH24:MI:SS.US')),
-            '@yearly', 'UTC', format('VACUUM (ANALYZE) %s', tbl), true, true)
+    SELECT format('optimize %s %s', tbl, to_char(clock_timestamp(), 'YYYY-MM-DD"T"HH24:MI:SS.US')),
+           '@yearly', 'UTC', format('VACUUM (ANALYZE) %I.%I', n.nspname, c.relname), true, true
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = tbl
     RETURNING * INTO v_job;
     PERFORM @extschema@.job_start(v_job.name);
     RETURN jsonb_build_object('job_id', v_job.id, 'job_name', v_job.name, 'command', v_job.command, 'status', 'queued');

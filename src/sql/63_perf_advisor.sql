@@ -440,6 +440,7 @@ BEGIN
              WHERE p.dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
                AND p.query ~* '^\s*(select|update|delete|with)\s'
                AND p.query !~* '(pg_catalog|pg_stat|information_schema|leadgen\.perf_|EXPLAIN|hypopg)'
+               AND @extschema@.statement_is_query(p.query) IS NOT FALSE
              GROUP BY 1, 2, 3 ORDER BY 5 DESC, 1, 3 LIMIT $1$q$, v_pgss) USING statements
         LOOP
             BEGIN
@@ -448,7 +449,7 @@ BEGIN
             EXCEPTION WHEN OTHERS THEN
                 -- temporary tables of another session, a dropped role...
                 v_unplanned := v_unplanned || jsonb_build_object(
-                    'queryid', q.queryid, 'query', left(q.query, 300),
+                    'queryid', q.queryid, 'query', left(@extschema@.statement_shown(q.query), 300),
                     'role', (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = q.userid),
                     'sqlstate', SQLSTATE, 'error', SQLERRM);
                 CONTINUE;
@@ -474,7 +475,7 @@ BEGIN
                 v_key := v_root::text || '(' || array_to_string(v_cols, ',') || ')';
                 -- each statement that would use the index, once, the costliest first
                 v_s := jsonb_build_object(
-                        'queryid', q.queryid, 'query', left(q.query, 300),
+                        'queryid', q.queryid, 'query', left(@extschema@.statement_shown(q.query), 300),
                         'role', (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = q.userid), 'userid', q.userid,
                         'calls', q.calls, 'total_ms', round(q.total_ms::numeric, 3), 'node', v_node->>'Node Type',
                         'filter', v_node->>'Filter', 'cost_before', (v_plan->0->'Plan'->>'Total Cost')::numeric,
@@ -568,7 +569,13 @@ BEGIN
                 END LOOP;
                 EXECUTE format('SELECT %I.hypopg_reset()', v_hypopg);
                 evidence := evidence || jsonb_build_object('hypopg', 'verified', 'uses_index', v_used);
-            EXCEPTION WHEN OTHERS THEN
+            EXCEPTION WHEN query_canceled THEN
+                -- a cancel or a statement_timeout (not among OTHERS): the
+                -- hypothetical indexes, which no rollback undoes, go first;
+                -- left, the session's later plans used them
+                EXECUTE format('SELECT %I.hypopg_reset()', v_hypopg);
+                RAISE;
+            WHEN OTHERS THEN
                 EXECUTE format('SELECT %I.hypopg_reset()', v_hypopg);
                 evidence := evidence || jsonb_build_object('hypopg', 'could not verify: ' || SQLERRM);
             END;

@@ -44,6 +44,20 @@ CREATE TABLE @extschema@.archive_runs (
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.archive_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.archive_runs_id_seq', '');
 
+-- The table a move or copy policy writes, quoted for a statement: its
+-- target as written (schema.table), or for a schema alone the policy's
+-- table's own name in it. (Built unquoted, a table named
+-- 'x/**/OF"t";ALTER/**/ROLE...' made archive_run()'s CREATE TABLE run the
+-- rest as superuser.)
+CREATE FUNCTION @extschema@.archive_target(p @extschema@.archive_policies) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN p.strategy NOT IN ('move', 'copy') OR p.target IS NULL THEN NULL
+                WHEN p.target ~ '\.' THEN format('%I.%I', split_part(p.target, '.', 1), split_part(p.target, '.', 2))
+                ELSE format('%I.%I', p.target, (SELECT c.relname FROM pg_catalog.pg_class c
+                                                  WHERE c.oid = to_regclass(p.table_name)))
+           END
+$$;
+
 -- A policy is checked when it is written and again before it runs
 -- (archive_run()): the table exists and is neither a system catalog nor
 -- another extension's; the column exists; the predicate is one boolean
@@ -67,6 +81,11 @@ BEGIN
         RAISE EXCEPTION 'table "%" does not exist', p.table_name
             USING ERRCODE = 'undefined_table', HINT = 'Name the table with its schema, e.g. leadgen.events.';
     END IF;
+    IF (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid = v_rel) = 't' THEN
+        RAISE EXCEPTION 'table % is temporary', v_rel
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'A policy runs later and in other sessions: name a permanent table.';
+    END IF;
     IF v_owner IS NULL THEN
         RAISE EXCEPTION 'role "%" does not exist', p.owner
             USING ERRCODE = 'undefined_object',
@@ -86,8 +105,7 @@ BEGIN
             USING ERRCODE = 'invalid_name', HINT = 'Use lower-case schema.table (or a schema name for partitions).';
     END IF;
     IF p.target IS NOT NULL AND p.strategy IN ('move', 'copy') THEN
-        v_target := to_regclass(CASE WHEN p.target ~ '\.' THEN p.target
-                                     ELSE p.target || '.' || (SELECT relname FROM pg_catalog.pg_class WHERE oid = v_rel) END);
+        v_target := to_regclass(@extschema@.archive_target(p));
         IF v_target IS NOT NULL THEN
             PERFORM @extschema@.table_check(v_target, v_owner, CASE WHEN p.strategy = 'copy' THEN 'SELECT, INSERT' ELSE 'INSERT' END);
         END IF;
@@ -148,6 +166,7 @@ DECLARE
     v_partman name := @extschema@.partman_schema();
     v_parted boolean;
     v_target_rel text;
+    v_target_schema name;
     v_parts jsonb;
     v_part text;
     v_cols text;
@@ -156,6 +175,10 @@ DECLARE
     v_i bigint;
     v_run bigint;
 BEGIN
+    IF $2 IS NULL THEN
+        RAISE EXCEPTION 'dry_run must not be null'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass true to count what would go, false to archive it.';
+    END IF;
     IF policy IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.archive_policies a WHERE a.name = policy) THEN
         RAISE EXCEPTION 'archive policy "%" does not exist', policy
             USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM leadgen.archive_policies lists them.';
@@ -178,8 +201,12 @@ BEGIN
         v_where := concat_ws(' AND ',
                              CASE WHEN p.age_column IS NOT NULL THEN format('%I < %L::timestamptz', p.age_column, cutoff) END,
                              v_pred);
-        v_target_rel := CASE WHEN p.strategy IN ('move', 'copy') THEN
-            CASE WHEN p.target ~ '\.' THEN p.target ELSE p.target || '.' || (SELECT relname FROM pg_catalog.pg_class WHERE oid = v_rel) END END;
+        v_target_rel := @extschema@.archive_target(p);
+        v_target_schema := CASE WHEN v_target_rel IS NOT NULL THEN split_part(p.target, '.', 1) END;
+        -- rows are written by column name: a target whose columns are in
+        -- another order gets each value in its own column
+        v_cols := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = v_rel AND a.attnum > 0 AND NOT a.attisdropped);
         INSERT INTO @extschema@.archive_runs (policy, dry_run) VALUES (p.name, $2) RETURNING id INTO v_run;
 
         -- Whole partitions, through pg_partman's retention: those whose
@@ -204,8 +231,8 @@ BEGIN
         IF NOT $2 AND v_target_rel IS NOT NULL AND to_regclass(v_target_rel) IS NULL
            AND (v_parts <> '{}' OR (@extschema@.run_as(v_role, format('SELECT EXISTS (SELECT FROM %s WHERE %s) AS found',
                                                                        v_rel, v_where))->>'found')::boolean) THEN
-            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = split_part(v_target_rel, '.', 1)) THEN
-                EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %s', split_part(v_target_rel, '.', 1), v_role);
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = v_target_schema) THEN
+                EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %s', v_target_schema, v_role);
             END IF;
             EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS)', v_target_rel, v_rel);
             EXECUTE format('ALTER TABLE %s OWNER TO %s', v_target_rel, v_role);
@@ -225,8 +252,6 @@ BEGIN
                     USING ERRCODE = 'foreign_key_violation', DETAIL = SQLERRM,
                           HINT = 'Archive the referencing rows first (for leads: a policy on leadgen.lead_assignments by assigned_at).';
             END;
-            v_cols := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
-                        WHERE a.attrelid = v_rel AND a.attnum > 0 AND NOT a.attisdropped);
             -- the partitions pg_partman took: no longer partitions of the table
             FOR v_part, v_n IN SELECT key, value::bigint FROM jsonb_each_text(v_parts) ORDER BY key LOOP
                 CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_inherits
@@ -279,9 +304,9 @@ BEGIN
                                    '   LIMIT %3$s FOR UPDATE SKIP LOCKED),'
                                    ' d AS (DELETE FROM %1$s USING b WHERE (%2$s)'
                                    '        AND tableoid = b._batch_rel AND ctid = b._batch_row RETURNING %1$s.*),'
-                                   ' i AS (INSERT INTO %4$s SELECT * FROM d RETURNING 1)'
+                                   ' i AS (INSERT INTO %4$s (%5$s) SELECT %5$s FROM d RETURNING 1)'
                                    ' SELECT (SELECT count(*) FROM d) AS deleted, (SELECT count(*) FROM i) AS inserted',
-                                   v_rel, v_where, p.batch_size, v_target_rel));
+                                   v_rel, v_where, p.batch_size, v_target_rel, v_cols));
                 ELSIF p.strategy = 'delete' THEN
                     v_row := @extschema@.run_as(v_role, format(
                                    'WITH b AS MATERIALIZED ('
@@ -292,15 +317,21 @@ BEGIN
                                    ' SELECT count(*) AS deleted, count(*) AS inserted FROM d', v_rel, v_where, p.batch_size));
                 ELSE
                     -- copy: up to batch_size rows not yet in the target (the
-                    -- same row), the candidates taken whole first (a
-                    -- materialized CTE, planned for all its rows: a hash
-                    -- anti-join, not a loop over the target per row)
+                    -- same row: the target's columns of the table's, by
+                    -- name, as a row of the table), the candidates taken
+                    -- whole first (a materialized CTE, planned for all its
+                    -- rows: a hash anti-join, not a loop over the target
+                    -- per row)
                     v_row := @extschema@.run_as(v_role, format(
                                    'WITH c AS MATERIALIZED (SELECT * FROM %1$s s WHERE %2$s'
-                                   '  AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE t = s)),'
-                                   ' i AS (INSERT INTO %3$s SELECT * FROM c LIMIT %4$s RETURNING 1)'
+                                   '  AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE ROW(%5$s)::%1$s = s)),'
+                                   ' i AS (INSERT INTO %3$s (%6$s) SELECT %6$s FROM c LIMIT %4$s RETURNING 1)'
                                    ' SELECT count(*) AS deleted, count(*) AS inserted FROM i',
-                                   v_rel, v_where, v_target_rel, p.batch_size));
+                                   v_rel, v_where, v_target_rel, p.batch_size,
+                                   (SELECT string_agg('t.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                                      FROM pg_catalog.pg_attribute a
+                                     WHERE a.attrelid = v_rel AND a.attnum > 0 AND NOT a.attisdropped),
+                                   v_cols));
                 END IF;
                 v_d := (v_row->>'deleted')::bigint;
                 v_i := (v_row->>'inserted')::bigint;
