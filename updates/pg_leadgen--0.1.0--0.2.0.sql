@@ -1046,6 +1046,14 @@ BEGIN
 END;
 $$;
 
+-- ---- Listeners hear of changes to leads, assignments and weights made by any statement ----
+CREATE TRIGGER leads_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.leads
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.notify_change();
+CREATE TRIGGER lead_assignments_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.lead_assignments
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.notify_change();
+CREATE TRIGGER scoring_weights_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.scoring_weights
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.notify_change();
+
 -- ---- A plain pg_dump / pg_restore round trip (src/sql/98_dump.sql) ----
 -- leads, events, their partitions, lead_assignments and pg_partman's
 -- template tables leave the extension at the end of this update (98_dump.sql

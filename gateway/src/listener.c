@@ -2,8 +2,8 @@
  * listener.c
  *		The listener thread: its own connection, LISTEN leadgen_changes. A
  *		notification says which source changed (pipeline, backlog, agents,
- *		carriers, api_keys, archive, or this gateway's invalidate and warm
- *		requests); the cached answers depending on it are dropped (all of
+ *		carriers, leads, lead_assignments, scoring_weights, api_keys,
+ *		archive, or this gateway's invalidate and warm requests); the cached answers depending on it are dropped (all of
  *		them for an archive run, or a source not known), or the remembered
  *		keys. After a lost connection everything is dropped: changes may
  *		have been missed. It connects to --listen-db (behind a pooler,
@@ -68,8 +68,10 @@ handle_notification(PGconn *pg, const char *payload)
 		cache_bump(RES_ALL);
 	else if (strcmp(source, "pipeline") == 0 || strcmp(source, "backlog") == 0)
 		cache_bump(RES_LEADS | RES_AGENTS);
-	else if (strcmp(source, "agents") == 0)
+	else if (strcmp(source, "agents") == 0 || strcmp(source, "leads") == 0 || strcmp(source, "lead_assignments") == 0)
 		cache_bump(RES_AGENTS | RES_LEADS);
+	else if (strcmp(source, "scoring_weights") == 0)
+		cache_bump(RES_CONFIG);
 	else if (strcmp(source, "carriers") == 0)
 		cache_bump(RES_CARRIERS | RES_CONFIG);
 	else if (strcmp(source, "api_keys") == 0)

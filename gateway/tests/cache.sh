@@ -20,6 +20,13 @@ _config_serves_new_state() {
     jq -e --arg s "$NEW_STATE" '.states_served.commercial | index($s) != null' "$RQ_B" >/dev/null 2>&1
 }
 
+_lead_city_is() {	# id city
+    KEY=$K_PARTNER req GET "/api/v1/leads/$1"
+    jq -e --arg c "$2" '.city == $c' "$RQ_B" >/dev/null 2>&1
+}
+
+_config_base_weight_is() { req GET /api/v1/config; jq -e --argjson b "$1" '.scoring_weights.base == $b' "$RQ_B" >/dev/null 2>&1; }
+
 _lead_gone() { KEY=$K_PARTNER req GET "/api/v1/leads/$1"; [ "$STATUS" = 404 ]; }
 
 # An archive run over HTTP that removes a lead: the cached answers that
@@ -129,6 +136,35 @@ area_cache() {
         not_ok "cache: a carrier's new state ($NEW_STATE) shows in /api/v1/config states_served within 5 s" \
             "states_served.commercial holds $NEW_STATE" "$(jqb -c .states_served.commercial) (X-Cache $(hdr X-Cache))" "$(evidence)"
     fi
+
+    # A lead, or a weight, changed by any statement (not the pipeline's)
+    # drops what shows it: it was served as it was for the TTL (30 s for a
+    # lead, 300 s for /api/v1/config).
+    local lead_id city base0 base
+    lead_id=$(sql "SELECT id FROM leadgen.leads ORDER BY id LIMIT 1")
+    KEY=$K_PARTNER req GET "/api/v1/leads/$lead_id"
+    KEY=$K_PARTNER req GET "/api/v1/leads/$lead_id"
+    expect_hdr "cache: GET /api/v1/leads/$lead_id is cached" X-Cache '^HIT$'
+    city="Corrected City $PASSNO"
+    sql "UPDATE leadgen.leads SET city = '$city' WHERE id = $lead_id" >/dev/null
+    if poll 5 _lead_city_is "$lead_id" "$city"; then
+        ok "cache: a lead corrected by an UPDATE shows in /api/v1/leads/{id} within 5 s"
+    else
+        not_ok "cache: a lead corrected by an UPDATE shows in /api/v1/leads/{id} within 5 s" \
+            "city $city" "$(jqb -c .city) (X-Cache $(hdr X-Cache))" "$(evidence)"
+    fi
+    req GET /api/v1/config
+    req GET /api/v1/config
+    base0=$(sql "SELECT points FROM leadgen.scoring_weights WHERE component = 'base'")
+    base=$((base0 + PASSNO))
+    sql "UPDATE leadgen.scoring_weights SET points = $base WHERE component = 'base'" >/dev/null
+    if poll 5 _config_base_weight_is "$base"; then
+        ok "cache: a scoring weight changed by an UPDATE shows in /api/v1/config within 5 s"
+    else
+        not_ok "cache: a scoring weight changed by an UPDATE shows in /api/v1/config within 5 s" \
+            "scoring_weights.base $base" "$(jqb -c .scoring_weights.base) (X-Cache $(hdr X-Cache))" "$(evidence)"
+    fi
+    sql "UPDATE leadgen.scoring_weights SET points = $base0 WHERE component = 'base'" >/dev/null
 
     # The caller's scope is part of the key: a partner bound to a broker
     # never gets the unbound partner's cached list.

@@ -324,3 +324,13 @@ CREATE TRIGGER agents_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @ex
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.notify_change();
 CREATE TRIGGER carriers_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.carriers
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.notify_change();
+-- and of changes to leads, assignments and weights made by any statement,
+-- not only the pipeline's (which notifies of its batches itself): a lead
+-- corrected by hand was served from the cache as it was for up to 30 s,
+-- and changed weights from GET /config for up to 300 s.
+CREATE TRIGGER leads_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.leads
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.notify_change();
+CREATE TRIGGER lead_assignments_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.lead_assignments
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.notify_change();
+CREATE TRIGGER scoring_weights_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.scoring_weights
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.notify_change();
