@@ -361,11 +361,27 @@ cursor_secret(Oid nsp)
 }
 
 /*
+ * The list a cursor belongs to while a list route runs its statement
+ * (ListRouteRun: the resource and its filters with their values), signed
+ * with every cursor made or checked meanwhile: a cursor of one list is
+ * refused by another (a cursor of /leads?state=CA served /leads?state=NY,
+ * and one of /leads?sort=id served /agents?sort=id). NULL otherwise.
+ */
+static const char *cursor_context = NULL;
+
+void
+ListCursorSetContext(const char *context)
+{
+	cursor_context = context;
+}
+
+/*
  * ListCursorSign
  *		The signature of payload: the first 24 hex characters of
  *		HMAC-SHA256 keyed with the secret of the extension whose schema is
  *		nsp, over the payload (in the server's encoding) taken as UTF-8,
- *		whatever the database's encoding. Written into out
+ *		whatever the database's encoding, then the list's context when a
+ *		list route runs (ListCursorSetContext). Written into out
  *		(LIST_CURSOR_SIGN_CHARS + 1 bytes).
  *
  * An HMAC and not SHA-256(secret || payload): with a plain hash, whoever
@@ -389,6 +405,9 @@ ListCursorSign(Oid nsp, const char *payload, size_t len, char *out)
 	/* the secret is hex, the same in every encoding; the payload is signed as UTF-8 */
 	if (pg_hmac_init(ctx, (const uint8 *) secret, strlen(secret)) < 0 ||
 		pg_hmac_update(ctx, (const uint8 *) utf8, utf8len) < 0 ||
+		(cursor_context != NULL &&
+		 (pg_hmac_update(ctx, (const uint8 *) "\x1f", 1) < 0 ||
+		  pg_hmac_update(ctx, (const uint8 *) cursor_context, strlen(cursor_context)) < 0)) ||
 		pg_hmac_final(ctx, digest, sizeof(digest)) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),

@@ -28,6 +28,7 @@ extern text *ListPageFinish(ListPage *page, Oid nsp);
 extern text *ListPageEmpty(int lim, int64 off);
 extern text *ListCursorEncode(Oid nsp, const char *sort, const char *key, int64 id);
 extern void ListCursorSign(Oid nsp, const char *payload, size_t len, char *out);
+extern void ListCursorSetContext(const char *context);
 extern bool ListCursorVerify(Oid nsp, const char *payload, size_t len, const char *signature, size_t siglen);
 
 #endif							/* LEADGEN_LISTPAGE_H */

@@ -43,6 +43,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "listpage.h"
 #include "listroute.h"
 #include "pg_leadgen.h"
 #include "spiutil.h"
@@ -222,6 +223,65 @@ list_plan(const char *resource, ArrayType *filters, const char *fields, const ch
 	return entry;
 }
 
+static int
+cmp_cstring(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * list_context
+ *		The list a cursor belongs to: the resource, then each filter as
+ *		name=value (name alone for a null), in name order (the order of a
+ *		request's parameters does not matter), separated by 0x1f.
+ */
+static char *
+list_context(const char *resource, ArrayType *filters, ArrayType *values)
+{
+	Datum	   *names;
+	Datum	   *vals;
+	bool	   *nnulls;
+	bool	   *vnulls;
+	int			nn;
+	int			nv;
+	char	  **items;
+	StringInfoData buf;
+
+	deconstruct_array(filters, TEXTOID, -1, false, TYPALIGN_INT, &names, &nnulls, &nn);
+	deconstruct_array(values, TEXTOID, -1, false, TYPALIGN_INT, &vals, &vnulls, &nv);
+	items = palloc(sizeof(char *) * Max(nn, 1));
+	for (int i = 0; i < nn; i++)
+		items[i] = nnulls[i] ? "" : (i < nv && !vnulls[i])
+			? psprintf("%s=%s", TextDatumGetCString(names[i]), TextDatumGetCString(vals[i]))
+			: TextDatumGetCString(names[i]);
+	qsort(items, nn, sizeof(char *), cmp_cstring);
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, resource);
+	for (int i = 0; i < nn; i++)
+	{
+		appendStringInfoChar(&buf, '\x1f');
+		appendStringInfoString(&buf, items[i]);
+	}
+	return buf.data;
+}
+
+/* The page's statement, its cursors signed with the list's context. */
+static void
+execute_in_context(SPIPlanPtr plan, Datum *args, const char *nulls, const char *context)
+{
+	ListCursorSetContext(context);
+	PG_TRY();
+	{
+		if (SPI_execute_plan(plan, args, nulls, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "a list statement answered no page");
+	}
+	PG_FINALLY();
+	{
+		ListCursorSetContext(NULL);
+	}
+	PG_END_TRY();
+}
+
 /*
  * ListRouteRun
  *		The JSON page of a list route. filters names the filters, values
@@ -284,8 +344,7 @@ ListRouteRun(const char *resource, ArrayType *filters, ArrayType *values, const 
 		else
 			args[k] = OidInputFunctionCall(p->inputs[k], TextDatumGetCString(vals[i]), p->ioparams[k], -1);
 	}
-	if (SPI_execute_plan(p->plan, args, nulls, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "a list statement answered no page");
+	execute_in_context(p->plan, args, nulls, list_context(resource, filters, values));
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
 		elog(ERROR, "a list statement answered a null page");

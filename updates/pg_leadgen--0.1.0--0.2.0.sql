@@ -72,7 +72,7 @@ BEGIN
        OR jsonb_typeof(v_j) <> 'array' OR jsonb_array_length(v_j) <> 3 THEN
         RAISE EXCEPTION 'invalid cursor'
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Pass next_cursor exactly as a previous page returned it.';
+                  HINT = 'Pass next_cursor exactly as a previous page returned it, to the same list with the same filters.';
     END IF;
     IF v_j->>0 IS DISTINCT FROM sort THEN
         RAISE EXCEPTION 'the cursor belongs to another sort order (%)', v_j->>0

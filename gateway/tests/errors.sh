@@ -60,6 +60,18 @@ area_errors() {
         expect_error "errors: a cursor with its last character changed" 400
         KEY=$K_PARTNER req GET "$L?limit=5&fields=id&sort=-id&cursor=$(urlencode "$cur")"
         expect_error "errors: a cursor of sort=id used with sort=-id" 400
+        # a cursor belongs to its list: its route and its filters with
+        # their values (the order of the parameters aside)
+        KEY=$K_PARTNER req GET "/api/v1/agents?limit=5&fields=id&sort=id&cursor=$(urlencode "$cur")"
+        expect_error "errors: a cursor of /api/v1/leads used on /api/v1/agents" 400
+        KEY=$K_PARTNER req GET "$L?limit=5&fields=id&sort=id&state=CA&cursor=$(urlencode "$cur")"
+        expect_error "errors: a cursor of the unfiltered list used with state=CA" 400
+        KEY=$K_PARTNER req GET "$L?limit=5&fields=id&sort=id&state=CA&status=assigned"
+        cur=$(jqb '.next_cursor // empty')
+        KEY=$K_PARTNER req GET "$L?status=assigned&cursor=$(urlencode "$cur")&state=CA&sort=id&fields=id&limit=5"
+        expect_status "errors: a cursor of state=CA&status=assigned works with the same filters in another order" 200
+        KEY=$K_PARTNER req GET "$L?limit=5&fields=id&sort=id&state=NY&status=assigned&cursor=$(urlencode "$cur")"
+        expect_error "errors: a cursor of state=CA used with state=NY" 400
     else
         not_ok "errors: a list page has a next_cursor to tamper with" "a cursor" "none" "$(evidence)"
     fi
