@@ -130,6 +130,7 @@ typedef struct Route
 	const char *sql;			/* the statement, a call of its leadgen.api_*() function */
 	const char *sql2;			/* a second one, run after the first committed (queue pause) */
 	const ArgLimit *args;		/* maxima of its query arguments, or NULL */
+	bool		noargs;			/* reads no query argument: the query string is no part of its cache key */
 } Route;
 
 typedef struct Request

@@ -775,7 +775,7 @@ const Route gw_routes[] = {
 		.reads = true, .args = carriers_args,
 	.sql = "SELECT leadgen.api_list($1, $2::text[], $3::text[], $4, $5, $6::integer, $7::bigint, $8)"},
 	{ROUTE("GET", "/api/v1/config", h_sql, ACCESS_PUBLIC), .cache_ttl = 300, .deps = RES_CARRIERS | RES_CONFIG,
-	.reads = true, .sql = "SELECT leadgen.api_config()"},
+	.reads = true, .noargs = true, .sql = "SELECT leadgen.api_config()"},
 	/*
 	 * The aggregates (summary, capacity) are kept their whole TTL: dropped
 	 * with the lead lists at every processed batch, they were computed
@@ -783,7 +783,7 @@ const Route gw_routes[] = {
 	 * and 0.6 s each on 200,000 leads), which held the database workers.
 	 */
 	{ROUTE("GET", "/api/v1/analytics/summary", h_sql, ACCESS_PUBLIC), .cache_ttl = 30,
-	.reads = true, .sql = "SELECT leadgen.api_analytics_summary()"},
+	.reads = true, .noargs = true, .sql = "SELECT leadgen.api_analytics_summary()"},
 
 	{ROUTE("POST", "/api/v1/performance/database/analyze-query", h_analyze_query, ACCESS_ADMIN),
 	.sql = "SELECT leadgen.api_analyze_query($1, $2::jsonb)"},
@@ -826,7 +826,7 @@ const Route gw_routes[] = {
 	{ROUTE("GET", "/api/v1/performance/jobs/{}/dead-letter", h_dead_letter, ACCESS_INTERNAL),
 	.sql = "SELECT leadgen.api_dead_letter($1, $2::integer, $3::bigint)"},
 	{ROUTE("GET", "/api/v1/performance/capacity/dashboard", h_sql, ACCESS_INTERNAL), .cache_ttl = 30,
-	.sql = "SELECT leadgen.api_capacity_dashboard()"},
+	.noargs = true, .sql = "SELECT leadgen.api_capacity_dashboard()"},
 	{ROUTE("GET", "/api/v1/performance/capacity/forecast/{}", h_forecast, ACCESS_INTERNAL),
 	.sql = "SELECT leadgen.api_capacity_forecast($1, $2::integer)"},
 	{ROUTE("GET", "/api/v1/performance/capacity/bottlenecks", h_sql, ACCESS_INTERNAL),
