@@ -147,6 +147,33 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 
+-- Drops: an index is redundant only beside one that sorts and compares
+-- as it does (same operator classes, collations, DESC and NULLS FIRST),
+-- and only beside one that stays. The workload reads people by name and
+-- by (a, b DESC); people_a_bdesc_idx was proposed as "same columns as"
+-- people_a_b_idx, itself proposed as unused: both gone, no index left.
+CREATE TABLE adv_people (id int PRIMARY KEY, name text, a int, b int);
+INSERT INTO adv_people SELECT g, 'n' || g, g % 100, g % 37 FROM generate_series(1, 20000) g;
+CREATE INDEX adv_people_name_idx ON adv_people (name);
+CREATE INDEX adv_people_name_c_idx ON adv_people (name COLLATE "C");
+CREATE INDEX adv_people_name_pattern_a_idx ON adv_people (name text_pattern_ops, a);
+CREATE INDEX adv_people_a_b_idx ON adv_people (a, b);
+CREATE INDEX adv_people_a_bdesc_idx ON adv_people (a, b DESC);
+CREATE INDEX adv_people_a_idx ON adv_people (a);
+ANALYZE adv_people;
+SET enable_seqscan = off;
+SET enable_sort = off;
+SELECT count(*) FROM adv_people WHERE name = 'n5';
+SELECT id FROM adv_people WHERE a = 5 ORDER BY a, b DESC LIMIT 1;
+SELECT id FROM adv_people WHERE a = 6 ORDER BY a, b DESC LIMIT 1;
+RESET enable_seqscan;
+RESET enable_sort;
+SELECT pg_stat_force_next_flush();
+SELECT indexrelname, idx_scan > 0 AS scanned FROM pg_stat_user_indexes WHERE relname = 'adv_people' ORDER BY 1;
+SELECT action, index_name, evidence->>'kind' AS kind, evidence->>'other' AS other FROM leadgen.perf_indexing_strategy()
+ WHERE table_name = 'public.adv_people' AND action IN ('drop', 'keep') ORDER BY index_name;
+DROP TABLE adv_people;
+
 -- Clean up.
 DELETE FROM leadgen.archive_policies WHERE name = 'adv-events';
 DELETE FROM leadgen.archive_runs WHERE policy = 'adv-events';

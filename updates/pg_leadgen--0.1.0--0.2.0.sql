@@ -1450,6 +1450,9 @@ BEGIN
             SELECT i.indexrelid::regclass AS idx, i.indrelid::regclass AS tbl, i.indisunique, i.indisprimary,
                    i.indisreplident, c.relkind = 'I' AS partitioned,
                    i.indkey::text AS keys, i.indclass::text AS classes, coalesce(i.indexprs::text, '') AS exprs,
+                   -- per key column: operator class, collation, order (DESC, NULLS FIRST)
+                   string_to_array(i.indclass::text, ' ') AS class_a, string_to_array(i.indcollation::text, ' ') AS coll_a,
+                   string_to_array(i.indoption::text, ' ') AS opt_a,
                    coalesce(i.indpred::text, '') AS pred, am.amname,
                    @extschema@.index_columns(i.indexrelid::regclass) AS cols,
                    EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con WHERE con.conindid = i.indexrelid
@@ -1487,9 +1490,15 @@ BEGIN
               SELECT b.* FROM idx b
                WHERE b.tbl = a.tbl AND b.idx <> a.idx AND b.amname = a.amname AND a.amname = 'btree'
                  AND b.exprs = '' AND a.exprs = '' AND b.pred = a.pred
-                 AND ((a.keys = b.keys AND a.classes = b.classes
+                 AND ((a.keys = b.keys AND a.class_a = b.class_a AND a.coll_a = b.coll_a AND a.opt_a = b.opt_a
                        AND (b.backs_constraint OR b.indisunique OR (NOT a.backs_constraint AND NOT a.indisunique AND b.idx::oid < a.idx::oid)))
-                      OR (cardinality(a.cols) < cardinality(b.cols) AND b.cols[1:cardinality(a.cols)] = a.cols))
+                      OR (cardinality(a.cols) < cardinality(b.cols) AND b.cols[1:cardinality(a.cols)] = a.cols
+                          AND b.class_a[1:cardinality(a.class_a)] = a.class_a AND b.coll_a[1:cardinality(a.coll_a)] = a.coll_a
+                          AND b.opt_a[1:cardinality(a.opt_a)] = a.opt_a))
+                 -- the other stays: scanned, or kept for a constraint or a
+                 -- foreign key (two unscanned twins are both unused, and
+                 -- an index was once dropped for a twin dropped as unused)
+                 AND (b.scans > 0 OR b.backs_constraint OR b.indisunique OR b.indisprimary OR b.serves_fk IS NOT NULL)
                ORDER BY b.backs_constraint DESC, b.idx::oid LIMIT 1) b ON true
          ORDER BY a.tbl::text, a.idx::text
     LOOP
