@@ -71,6 +71,14 @@ SET work_mem = '64kB';
 SELECT (SELECT array_agg(DISTINCT r->>'rule') FROM jsonb_array_elements(p->'recommendations') r) AS rules
   FROM leadgen.perf_analyze_query('SELECT * FROM perf_test.orders ORDER BY md5(note)', true) p;
 RESET work_mem;
+-- a column compared through a function or a cast to another type is no
+-- case for an index on the bare column (one was proposed: useless)
+SELECT r->>'statement' AS statement
+  FROM jsonb_array_elements(leadgen.perf_analyze_query($q$SELECT * FROM perf_test.orders WHERE abs(customer_id) = 42$q$)->'recommendations') r
+ WHERE r->>'statement' LIKE 'CREATE INDEX%';
+SELECT r->>'statement' AS statement
+  FROM jsonb_array_elements(leadgen.perf_analyze_query($q$SELECT * FROM perf_test.orders WHERE customer_id::numeric = 42$q$)->'recommendations') r
+ WHERE r->>'statement' LIKE 'CREATE INDEX%';
 -- a generic plan for a statement with parameters, as pg_stat_statements shows it
 SELECT (leadgen.perf_analyze_query('SELECT * FROM perf_test.orders WHERE customer_id = $1')->'recommendations'->0->>'statement') AS statement;
 -- numbers the text skips are typed text, unused (a client's prepared

@@ -309,7 +309,7 @@ BEGIN
                -- bloat estimate: pages the live rows would need at the
                -- table's average row width, against pages in use
                (SELECT coalesce(sum(avg_width), 0) + 24 FROM pg_catalog.pg_stats ps
-                 WHERE ps.schemaname = c.relnamespace::regnamespace::name AND ps.tablename = c.relname) AS row_width
+                 WHERE ps.schemaname = (SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = c.relnamespace) AND ps.tablename = c.relname) AS row_width
           FROM parts p
           JOIN pg_catalog.pg_class c ON c.oid = p.oid
           LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = p.oid
@@ -2230,3 +2230,32 @@ $$;
 -- 0.2.0: a carrier's states hold no NULL (the pipeline's coverage list
 -- skips one all the same: it crashed every batch).
 ALTER TABLE @extschema@.carriers ADD CONSTRAINT carriers_states_check CHECK (array_position(states, NULL) IS NULL);
+
+-- ---- plan_columns: columns compared through a function or a cast are none ----
+CREATE OR REPLACE FUNCTION @extschema@.plan_columns(rel regclass, expr text) RETURNS text[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE f(t, n) AS (
+        SELECT coalesce(expr, ''), 0
+        UNION ALL
+        SELECT regexp_replace(f.t, '\m[a-z_][a-z0-9_]*\([^()]*\)', '#', 'g'), f.n + 1
+          FROM f WHERE f.t ~ '\m[a-z_][a-z0-9_]*\(' AND f.n < 32
+    ), m AS (
+        SELECT g[1] AS col,
+               CASE WHEN g[2] IN ('=', 'IS') THEN 0 WHEN g[2] IN ('<', '>', '<=', '>=') THEN 1 ELSE 2 END AS kind
+          FROM (SELECT f.t FROM f ORDER BY f.n DESC LIMIT 1) x
+         CROSS JOIN LATERAL regexp_matches(x.t,
+                              '\(?"?([a-z_][a-z0-9_]*)"?\)?(?:::(?:text|character varying|character|bpchar|name))?\s+(=|<>|<=|>=|<|>|~~\*?|IS NOT|IS)', 'g') g
+    ), c AS (
+        SELECT m.col, min(m.kind) AS kind FROM m GROUP BY m.col
+    )
+    SELECT coalesce(array_agg(c.col ORDER BY c.kind,
+                              (SELECT CASE WHEN s.n_distinct < 0 THEN -s.n_distinct * greatest(cl.reltuples, 1) ELSE s.n_distinct END
+                                 FROM pg_catalog.pg_stats s JOIN pg_catalog.pg_class cl ON cl.oid = rel
+                                WHERE s.schemaname = (SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = cl.relnamespace) AND s.tablename = cl.relname
+                                  AND s.attname = c.col LIMIT 1) DESC NULLS LAST,
+                              c.col), '{}')
+      FROM c
+     WHERE c.kind < 2
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = rel AND a.attname = c.col AND a.attnum > 0 AND NOT a.attisdropped)
+$$;

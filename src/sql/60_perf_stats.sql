@@ -198,7 +198,7 @@ BEGIN
                -- bloat estimate: pages the live rows would need at the
                -- table's average row width, against pages in use
                (SELECT coalesce(sum(avg_width), 0) + 24 FROM pg_catalog.pg_stats ps
-                 WHERE ps.schemaname = c.relnamespace::regnamespace::name AND ps.tablename = c.relname) AS row_width
+                 WHERE ps.schemaname = (SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = c.relnamespace) AND ps.tablename = c.relname) AS row_width
           FROM parts p
           JOIN pg_catalog.pg_class c ON c.oid = p.oid
           LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = p.oid

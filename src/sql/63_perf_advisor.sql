@@ -53,21 +53,31 @@ $$;
 
 -- Columns a plan node's filter or index condition compares, in the order
 -- an index serves best: equality conditions first, then ranges; within
--- each, the most distinct column first (pg_stats).
+-- each, the most distinct column first (pg_stats). A column compared
+-- through a function (lower(email) = ...) or a cast to another type than
+-- text's kin ((code)::integer = ...) is none: an index on it would not
+-- serve (such conditions were advice for an index on the bare column).
+-- Function calls are taken out first, innermost first.
 CREATE FUNCTION @extschema@.plan_columns(rel regclass, expr text) RETURNS text[]
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    WITH m AS (
+    WITH RECURSIVE f(t, n) AS (
+        SELECT coalesce(expr, ''), 0
+        UNION ALL
+        SELECT regexp_replace(f.t, '\m[a-z_][a-z0-9_]*\([^()]*\)', '#', 'g'), f.n + 1
+          FROM f WHERE f.t ~ '\m[a-z_][a-z0-9_]*\(' AND f.n < 32
+    ), m AS (
         SELECT g[1] AS col,
                CASE WHEN g[2] IN ('=', 'IS') THEN 0 WHEN g[2] IN ('<', '>', '<=', '>=') THEN 1 ELSE 2 END AS kind
-          FROM regexp_matches(coalesce(expr, ''),
-                              '\(?"?([a-z_][a-z0-9_]*)"?\)?(?:::[a-z ]+)?\s+(=|<>|<=|>=|<|>|~~\*?|IS NOT|IS)', 'g') g
+          FROM (SELECT f.t FROM f ORDER BY f.n DESC LIMIT 1) x
+         CROSS JOIN LATERAL regexp_matches(x.t,
+                              '\(?"?([a-z_][a-z0-9_]*)"?\)?(?:::(?:text|character varying|character|bpchar|name))?\s+(=|<>|<=|>=|<|>|~~\*?|IS NOT|IS)', 'g') g
     ), c AS (
         SELECT m.col, min(m.kind) AS kind FROM m GROUP BY m.col
     )
     SELECT coalesce(array_agg(c.col ORDER BY c.kind,
                               (SELECT CASE WHEN s.n_distinct < 0 THEN -s.n_distinct * greatest(cl.reltuples, 1) ELSE s.n_distinct END
                                  FROM pg_catalog.pg_stats s JOIN pg_catalog.pg_class cl ON cl.oid = rel
-                                WHERE s.schemaname = cl.relnamespace::regnamespace::name AND s.tablename = cl.relname
+                                WHERE s.schemaname = (SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = cl.relnamespace) AND s.tablename = cl.relname
                                   AND s.attname = c.col LIMIT 1) DESC NULLS LAST,
                               c.col), '{}')
       FROM c
