@@ -553,10 +553,12 @@ SELECT c.relname, pg_get_userbyid(c.relowner) AS owner, (SELECT count(*) FROM se
 -- Rows were written into an existing target by position: a target with
 -- the same columns in another order got first names as last names.
 SET ROLE regress_sec_admin;
-CREATE TABLE sec_adm.contacts (id int, at timestamptz, first_name text, last_name text);
-INSERT INTO sec_adm.contacts VALUES (1, now() - interval '30 days', 'Ada', 'Lovelace'), (2, now() - interval '30 days', 'Alan', NULL);
-CREATE TABLE sec_adm.contacts_moved (id int, at timestamptz, last_name text, first_name text);
-CREATE TABLE sec_adm.contacts_copied (last_name text, first_name text, at timestamptz, id int);
+-- (a json column too: copy compared rows with = and json has none)
+CREATE TABLE sec_adm.contacts (id int, at timestamptz, first_name text, last_name text, extra json);
+INSERT INTO sec_adm.contacts VALUES (1, now() - interval '30 days', 'Ada', 'Lovelace', '{"a": 1}'),
+                                    (2, now() - interval '30 days', 'Alan', NULL, NULL);
+CREATE TABLE sec_adm.contacts_moved (id int, at timestamptz, last_name text, first_name text, extra json);
+CREATE TABLE sec_adm.contacts_copied (extra json, last_name text, first_name text, at timestamptz, id int);
 INSERT INTO leadgen.archive_policies (name, table_name, age_column, older_than, strategy, target) VALUES
     ('sec-order-copy', 'sec_adm.contacts', 'at', '7 days', 'copy', 'sec_adm.contacts_copied'),
     ('sec-order-move', 'sec_adm.contacts', 'at', '7 days', 'move', 'sec_adm.contacts_moved');

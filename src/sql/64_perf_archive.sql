@@ -318,13 +318,14 @@ BEGIN
                 ELSE
                     -- copy: up to batch_size rows not yet in the target (the
                     -- same row: the target's columns of the table's, by
-                    -- name, as a row of the table), the candidates taken
-                    -- whole first (a materialized CTE, planned for all its
-                    -- rows: a hash anti-join, not a loop over the target
-                    -- per row)
+                    -- name, as a row of the table, compared as text, so
+                    -- that json, xml or point columns, which have no
+                    -- equality, compare too), the candidates taken whole
+                    -- first (a materialized CTE, planned for all its rows:
+                    -- a hash anti-join, not a loop over the target per row)
                     v_row := @extschema@.run_as(v_role, format(
                                    'WITH c AS MATERIALIZED (SELECT * FROM %1$s s WHERE %2$s'
-                                   '  AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE ROW(%5$s)::%1$s = s)),'
+                                   '  AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE ROW(%5$s)::%1$s::text = s::text)),'
                                    ' i AS (INSERT INTO %3$s (%6$s) SELECT %6$s FROM c LIMIT %4$s RETURNING 1)'
                                    ' SELECT count(*) AS deleted, count(*) AS inserted FROM i',
                                    v_rel, v_where, v_target_rel, p.batch_size,
