@@ -46,5 +46,10 @@ CREATE DATABASE regress_leadgen_other;
 SET client_min_messages = error;
 CREATE EXTENSION pg_leadgen CASCADE;
 SELECT leadgen.version() = (SELECT default_version FROM pg_available_extensions WHERE name = 'pg_leadgen') AS installed;
+-- A fresh install has no history of its size: no partition was written
+-- (empty leads partitions, larger than empty events partitions, counted as
+-- holding data: months the database did not exist in, its size now dated
+-- back, and a forecast that it will shrink).
+SELECT count(*) AS size_history_points FROM leadgen.capacity_history('database_size', now());
 \c contrib_regression
 DROP DATABASE regress_leadgen_other;

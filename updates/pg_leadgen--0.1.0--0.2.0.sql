@@ -171,7 +171,12 @@ BEGIN
             -- the database's size read once (it lists every file of the
             -- database), not once per boundary
             WITH parts AS MATERIALIZED (
-                SELECT p.range_from, pg_catalog.pg_total_relation_size(p.partition) AS bytes
+                SELECT p.range_from, pg_catalog.pg_total_relation_size(p.partition) AS bytes,
+                       -- rows were written to it: a heap page (an empty
+                       -- partition's indexes have a size, and tables'
+                       -- differ: compared with the smallest partition of
+                       -- any table, empty leads partitions held data)
+                       pg_catalog.pg_relation_size(p.partition) > 0 AS written
                   FROM @extschema@.partitioned_tables t, @extschema@.partitions(t.parent_table::regclass) p
                  WHERE NOT p.is_default),
             db AS MATERIALIZED (SELECT pg_catalog.pg_database_size(current_database()) AS size)
@@ -179,8 +184,7 @@ BEGIN
                    (db.size - (SELECT coalesce(sum(x.bytes), 0) FROM parts x WHERE x.range_from >= b.boundary))::double precision
               FROM (SELECT DISTINCT range_from AS boundary FROM parts) b, db
              WHERE b.boundary <= least(before, now())
-               AND EXISTS (SELECT 1 FROM parts x WHERE x.range_from < b.boundary
-                              AND x.bytes > (SELECT min(y.bytes) FROM parts y));
+               AND EXISTS (SELECT 1 FROM parts x WHERE x.range_from < b.boundary AND x.written);
     END IF;
 END;
 $$;
