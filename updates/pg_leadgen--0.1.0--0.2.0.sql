@@ -1050,6 +1050,9 @@ BEGIN
 END;
 $$;
 
+-- ---- A state's leads, best first: an index for lists filtered by state ----
+CREATE INDEX leads_state_quality_score_id_idx ON @extschema@.leads (state, quality_score, id);
+
 -- ---- Listeners hear of changes to leads, assignments and weights made by any statement ----
 CREATE TRIGGER leads_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.leads
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.notify_change();
@@ -2263,4 +2266,92 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
      WHERE c.kind < 2
        AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                     WHERE a.attrelid = rel AND a.attname = c.col AND a.attnum > 0 AND NOT a.attisdropped)
+$$;
+
+-- ---- api_list_statement: a page sorts its own columns, not whole rows ----
+CREATE OR REPLACE FUNCTION @extschema@.api_list_statement(resource text, filters text[], fields text[],
+                                               sort text, with_cursor boolean)
+RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s        record;
+    v_desc   boolean;
+    v_col    text;
+    v_dir    text;
+    v_cmp    text;
+    v_where  text[] := '{}';
+    v_cols   text[] := '{}';
+    v_f      text;
+    v_i      integer := 3;
+    v_sort   text := coalesce(nullif(sort, ''), NULL);
+BEGIN
+    SELECT * INTO s FROM @extschema@.api_list_spec(resource);
+    IF v_sort IS NULL THEN
+        v_sort := CASE resource WHEN 'leads' THEN '-created_at' ELSE 'id' END;
+    END IF;
+    v_desc := left(v_sort, 1) = '-';
+    v_col := ltrim(v_sort, '-+');
+    IF NOT v_col = ANY (s.sorts) OR v_sort ~ '^[-+][-+]' THEN
+        RAISE EXCEPTION 'cannot sort % by "%"', resource, v_sort
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Sort by one of %s, with a leading "-" for descending order.', array_to_string(s.sorts, ', '));
+    END IF;
+    v_dir := CASE WHEN v_desc THEN 'DESC' ELSE 'ASC' END;
+    v_cmp := CASE WHEN v_desc THEN '<' ELSE '>' END;
+
+    FOREACH v_f IN ARRAY coalesce(filters, '{}') LOOP
+        v_i := v_i + 1;
+        IF NOT s.filters ? v_f THEN
+            RAISE EXCEPTION 'unknown filter "%" for %', v_f, resource
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = format('The filters of %s are %s.', resource,
+                                    (SELECT string_agg(k, ', ') FROM jsonb_object_keys(s.filters - 'scope_broker') k));
+        END IF;
+        v_where := v_where || replace(s.filters->>v_f, '$', '$' || v_i);
+    END LOOP;
+    IF with_cursor THEN
+        v_where := v_where || format('(t.%I, t.id) %s ((SELECT c.k FROM c)::%s, (SELECT c.id FROM c))',
+                                     v_col, v_cmp,
+                                     CASE v_col WHEN 'created_at' THEN 'timestamptz' WHEN 'id' THEN 'bigint' ELSE 'numeric' END);
+    END IF;
+
+    IF fields IS NULL OR cardinality(fields) = 0 THEN
+        fields := s.default_fields;
+    END IF;
+    -- each field once, in the order first asked
+    fields := ARRAY(SELECT f FROM unnest(fields) WITH ORDINALITY u(f, i) GROUP BY f ORDER BY min(i));
+    FOREACH v_f IN ARRAY fields LOOP
+        IF NOT v_f = ANY (s.all_fields) THEN
+            RAISE EXCEPTION 'unknown field "%" for %', v_f, resource
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = format('The fields of %s are %s.', resource, array_to_string(s.all_fields, ', '));
+        END IF;
+        v_cols := v_cols || format('t.%I', v_f);
+    END LOOP;
+
+    -- The page is cut first (filters, order, offset, one row more than the
+    -- limit to know whether a next page exists), then written by api_page
+    -- in that order.
+    RETURN format($f$%s
+SELECT coalesce(@extschema@.api_page(ROW(%s), t._k, t.id, least(greatest($1::integer, 1), 500),
+                                     greatest($2::bigint, 0), %L, %L::text[]),
+                @extschema@.api_page_empty(least(greatest($1::integer, 1), 500), greatest($2::bigint, 0)))
+  FROM (SELECT %s, t.%I AS _k
+          FROM %s t
+         WHERE %s
+         ORDER BY t.%I %s, t.id %s
+         LIMIT least(greatest($1::integer, 1), 500) + 1 OFFSET greatest($2::bigint, 0)) t$f$,
+        CASE WHEN with_cursor THEN format('WITH c AS (SELECT * FROM @extschema@.api_cursor_decode(%L, $3::text))', v_sort) ELSE '' END,
+        array_to_string(v_cols, ', '),
+        v_sort,
+        fields,
+        -- the page's columns only, not the whole row: a deep offset
+        -- sorted every column of the rows it skips (to disk on leads)
+        (SELECT string_agg(format('t.%I', c), ', ' ORDER BY o)
+           FROM (SELECT c, min(o) AS o FROM unnest(fields || ARRAY['id']) WITH ORDINALITY u(c, o) GROUP BY c) x),
+        v_col,
+        s.tbl,
+        coalesce(nullif(array_to_string(v_where, ' AND '), ''), 'true'),
+        v_col, v_dir, v_dir);
+END;
 $$;

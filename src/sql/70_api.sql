@@ -377,7 +377,7 @@ BEGIN
 SELECT coalesce(@extschema@.api_page(ROW(%s), t._k, t.id, least(greatest($1::integer, 1), 500),
                                      greatest($2::bigint, 0), %L, %L::text[]),
                 @extschema@.api_page_empty(least(greatest($1::integer, 1), 500), greatest($2::bigint, 0)))
-  FROM (SELECT t.*, t.%I AS _k
+  FROM (SELECT %s, t.%I AS _k
           FROM %s t
          WHERE %s
          ORDER BY t.%I %s, t.id %s
@@ -386,6 +386,10 @@ SELECT coalesce(@extschema@.api_page(ROW(%s), t._k, t.id, least(greatest($1::int
         array_to_string(v_cols, ', '),
         v_sort,
         fields,
+        -- the page's columns only, not the whole row: a deep offset
+        -- sorted every column of the rows it skips (to disk on leads)
+        (SELECT string_agg(format('t.%I', c), ', ' ORDER BY o)
+           FROM (SELECT c, min(o) AS o FROM unnest(fields || ARRAY['id']) WITH ORDINALITY u(c, o) GROUP BY c) x),
         v_col,
         s.tbl,
         coalesce(nullif(array_to_string(v_where, ' AND '), ''), 'true'),
