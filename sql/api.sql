@@ -185,6 +185,11 @@ SELECT (jsonb_populate_record(l, jsonb_build_object('created_at', l.created_at +
 SELECT (SELECT count(*) FROM leadgen.leads WHERE id = :lead_id) AS rows_of_the_id,
        (j->>'created_at')::timestamptz = (SELECT max(created_at) FROM leadgen.leads WHERE id = :lead_id) AS newest
   FROM (SELECT leadgen.api_lead(:lead_id)::jsonb AS j) x;
+-- ... and the lists page through them (they failed the page: 500 over HTTP)
+SELECT count(*) FILTER (WHERE (r->>'id')::bigint = :lead_id) AS rows_of_the_id_listed
+  FROM jsonb_array_elements(leadgen.api_list('leads', '{}', '{}', 'id', 'id', 500, 0, NULL)::jsonb->'data') r;
+SELECT count(*) FILTER (WHERE (r->>'id')::bigint = :lead_id) AS rows_of_the_id_listed_by_score
+  FROM jsonb_array_elements(leadgen.api_list('leads', '{}', '{}', 'id,quality_score', '-quality_score', 500, 0, NULL)::jsonb->'data') r;
 DELETE FROM leadgen.leads WHERE id = :lead_id AND created_at = (SELECT max(created_at) FROM leadgen.leads WHERE id = :lead_id);
 
 -- Submission answers: 422 with every problem, 202, 200 for a repeat, 403 for another broker.

@@ -590,9 +590,12 @@ ListPageStart(MemoryContext cxt, HeapTupleHeader row, Oid keytype, Oid collation
 
 /*
  * page_check_order
- *		Fail unless (key, id) comes after the previous row in page order.
+ *		Fail when (key, id) comes before the previous row in page order.
  *		Rows with a null key are not compared (NULLS FIRST / LAST put them
- *		together at one end).
+ *		together at one end). Equal ones pass: two rows of leads may share
+ *		an id (its key is (id, created_at); pg_leadgen gives each lead its
+ *		own, a row written by hand may not), and such a pair failed the
+ *		page with a 500; a cursor cut between them skips the second.
  */
 static void
 page_check_order(ListPage *st, Datum key, bool keynull, int64 id)
@@ -603,7 +606,7 @@ page_check_order(ListPage *st, Datum key, bool keynull, int64 id)
 
 		if (c == 0)
 			c = st->prev_id < id ? -1 : st->prev_id > id ? 1 : 0;
-		if (st->desc ? c <= 0 : c >= 0)
+		if (st->desc ? c < 0 : c > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR),
 					 errmsg("the rows of a list page arrived out of order (id " INT64_FORMAT " after " INT64_FORMAT ")",
