@@ -172,12 +172,20 @@ area_hardening() {
     if [ -n "$cur" ] && [ -n "$payload" ]; then
         local qp=${payload//\'/\'\'}
         newsig=$(sql "SELECT leadgen.api_cursor_sign('$qp')")
-        expect_eq "hardening: a page's cursor is its payload with api_cursor_sign's signature" "$b64.$newsig" "$cur"
         if sql_ok "CREATE EXTENSION IF NOT EXISTS pgcrypto SCHEMA public"; then
             expect_eq "hardening: the signature is HMAC-SHA256 keyed with the secret (pgcrypto's hmac, 24 hex digits)" \
                 "$newsig" "$(sql "SELECT left(encode(public.hmac(convert_to('$qp', 'UTF8'), convert_to(secret, 'UTF8'), 'sha256'), 'hex'), 24) FROM leadgen.api_secret")"
+            # a page's cursor is signed with its list too: 0x1f, then the
+            # resource and its filters (none here)
+            expect_eq "hardening: a page's cursor is its payload, signed with its list (payload, 0x1f, \"leads\")" \
+                "$b64.$(sql "SELECT left(encode(public.hmac(convert_to('$qp' || chr(31) || 'leads', 'UTF8'), convert_to(secret, 'UTF8'), 'sha256'), 'hex'), 24) FROM leadgen.api_secret")" \
+                "$cur"
             sql "DROP EXTENSION pgcrypto" >/dev/null
+        else
+            not_ok "hardening: pgcrypto (PostgreSQL's contrib) to compute the cursor's HMAC" "CREATE EXTENSION pgcrypto" "refused"
         fi
+        expect_cmd "hardening: ... not the signature of the payload alone (api_cursor_sign's)" "another signature" \
+            test "$cur" != "$b64.$newsig"
         oldsig=$(sql "SELECT left(encode(sha256(convert_to(secret || '$qp', 'UTF8')), 'hex'), 24) FROM leadgen.api_secret")
         KEY=$K_PARTNER req GET "$L?limit=3&fields=id&sort=id&cursor=$(urlencode "$b64.$oldsig")"
         expect_error "hardening: the same cursor signed the old way (SHA-256(secret || payload)) is refused" 400 bad_request
