@@ -39,7 +39,10 @@
 #include "catalog/catalog.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid_d.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -53,6 +56,7 @@
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/syscache.h"
+#include "utils/varlena.h"
 
 #include "pg_leadgen.h"
 #include "security.h"
@@ -236,6 +240,121 @@ temp_objects_exist(void)
 	return found;
 }
 
+/* The owner of the current database. */
+static Oid
+database_owner(void)
+{
+	HeapTuple	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
+	owner = ((Form_pg_database) GETSTRUCT(tup))->datdba;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * creator_not_superuser
+ *		A role other than role that may create objects in schema nsp and is
+ *		no superuser (PUBLIC counts as one), or InvalidOid. pg_database_owner
+ *		(the owner of PostgreSQL 15's public schema) stands for the
+ *		database's owner. *is_public says the role found is PUBLIC.
+ */
+static Oid
+creator_not_superuser(Oid nsp, Oid role, bool *is_public)
+{
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	Form_pg_namespace form;
+	Datum		acl_datum;
+	bool		isnull;
+	Oid			found = InvalidOid;
+	Oid			candidates[64];
+	int			ncand = 0;
+
+	*is_public = false;
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	form = (Form_pg_namespace) GETSTRUCT(tup);
+	candidates[ncand++] = form->nspowner;
+	acl_datum = SysCacheGetAttr(NAMESPACEOID, tup, Anum_pg_namespace_nspacl, &isnull);
+	if (!isnull)
+	{
+		Acl		   *acl = DatumGetAclP(acl_datum);
+		AclItem    *items = ACL_DAT(acl);
+
+		for (int i = 0; i < ACL_NUM(acl); i++)
+		{
+			if (!(ACLITEM_GET_PRIVS(items[i]) & ACL_CREATE))
+				continue;
+			if (items[i].ai_grantee == ACL_ID_PUBLIC)
+				*is_public = true;
+			else if (ncand < lengthof(candidates))
+				candidates[ncand++] = items[i].ai_grantee;
+		}
+	}
+	ReleaseSysCache(tup);
+	if (*is_public)
+		return InvalidOid;
+	for (int i = 0; i < ncand && !OidIsValid(found); i++)
+	{
+		Oid			r = candidates[i] == ROLE_PG_DATABASE_OWNER ? database_owner() : candidates[i];
+
+		if (r != role && !superuser_arg(r))
+			found = r;
+	}
+	return found;
+}
+
+/*
+ * check_path_writable
+ *		Refuse to act as superuser role, for a session that is no
+ *		superuser's, in a search_path holding a schema another role that is
+ *		no superuser may create objects in: planning a superuser's
+ *		statement there folds the IMMUTABLE functions it resolves, and a
+ *		function of a closer type match in that schema (public.power(int,
+ *		int) beside pg_catalog's) would run as the superuser.
+ */
+static void
+check_path_writable(Oid role, const char *search_path)
+{
+	char	   *raw = pstrdup(search_path);
+	List	   *names;
+	ListCell   *lc;
+
+	if (!SplitIdentifierString(raw, ',', &names))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid search_path: %s", search_path)));
+	foreach(lc, names)
+	{
+		const char *name = (const char *) lfirst(lc);
+		Oid			nsp;
+		Oid			creator;
+		bool		is_public;
+
+		if (strcmp(name, "$user") == 0)
+			name = GetUserNameFromId(role, false);
+		if (strcmp(name, "pg_catalog") == 0 || strcmp(name, "pg_temp") == 0)
+			continue;
+		nsp = get_namespace_oid(name, true);
+		if (!OidIsValid(nsp))
+			continue;
+		creator = creator_not_superuser(nsp, role, &is_public);
+		if (is_public || OidIsValid(creator))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("schema \"%s\" on the search_path of superuser \"%s\" is writable by %s, who is no superuser",
+							name, GetUserNameFromId(role, false),
+							is_public ? "PUBLIC" : quote_identifier(GetUserNameFromId(creator, false))),
+					 errdetail("A function there could stand in for a built-in one in that role's SQL, and run as it."),
+					 errhint("Call it as a superuser, or revoke CREATE on schema %s from those who may create in it.",
+							 quote_identifier(name))));
+	}
+	list_free(names);
+	pfree(raw);
+}
+
 void
 SecurityEnterRole(Oid role, const char *search_path, SecurityRoleSwitch *sw)
 {
@@ -256,6 +375,8 @@ SecurityEnterRole(Oid role, const char *search_path, SecurityRoleSwitch *sw)
 						GetUserNameFromId(role, false)),
 				 errdetail("Names in that role's SQL could resolve to this session's temporary objects."),
 				 errhint("Call it from a session without temporary objects (DISCARD TEMP drops them).")));
+	if (role != GetOuterUserId() && search_path != NULL && superuser_arg(role) && !superuser_arg(GetOuterUserId()))
+		check_path_writable(role, search_path);
 	GetUserIdAndSecContext(&sw->save_user, &sw->save_sec);
 	SetUserIdAndSecContext(role, sw->save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
