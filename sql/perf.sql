@@ -132,6 +132,15 @@ SELECT leadgen.perf_table_stats('perf_test.nothing_here');
 SELECT leadgen.perf_table_stats('orders; DROP TABLE perf_test.orders');
 SELECT leadgen.perf_table_stats('perf_test.orders_note_unused');
 SELECT count(*) AS orders_still_there FROM perf_test.orders;
+-- A schema whose name needs quotes: a table just written has little bloat
+-- (its statistics were looked up under the quoted name and never found,
+-- and the estimate was 94%).
+CREATE SCHEMA "Perf Data";
+CREATE TABLE "Perf Data".orders AS SELECT * FROM perf_test.orders;
+ANALYZE "Perf Data".orders;
+SELECT (s->>'bloat_pct_estimate')::numeric < 20 AS little_bloat_estimated
+  FROM leadgen.perf_table_stats('"Perf Data".orders') s;
+DROP SCHEMA "Perf Data" CASCADE;
 
 -- Connections, size, cache.
 SELECT p ? 'by_state' AS by_state, p ? 'by_application' AS by_app, p ? 'by_user' AS by_user,
