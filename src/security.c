@@ -196,14 +196,6 @@ SecurityCheckCalledByOwner(Oid fn_oid)
 }
 
 /*
- * SecurityEnterRole
- *		Act as role in a security-restricted operation until
- *		SecurityLeaveRole, with search_path set to search_path (unless it is
- *		NULL). Settings changed meanwhile are undone when leaving. An error
- *		in between needs no leaving: aborting the (sub)transaction restores
- *		the user and the settings.
- */
-/*
  * temp_objects_exist
  *		Whether this session's temporary schema holds a relation or a type
  *		(what a name may resolve to there without being qualified). A
@@ -255,55 +247,55 @@ database_owner(void)
 }
 
 /*
+ * Whether grantee, holding CREATE on a schema, is another role than role
+ * and no superuser; pg_database_owner (the owner of PostgreSQL 15's public
+ * schema) stands for the database's owner.
+ */
+static bool
+may_create_not_superuser(Oid grantee, Oid role)
+{
+	Oid			r = grantee == ROLE_PG_DATABASE_OWNER ? database_owner() : grantee;
+
+	return r != role && !superuser_arg(r);
+}
+
+/*
  * creator_not_superuser
  *		A role other than role that may create objects in schema nsp and is
- *		no superuser (PUBLIC counts as one), or InvalidOid. pg_database_owner
- *		(the owner of PostgreSQL 15's public schema) stands for the
- *		database's owner. *is_public says the role found is PUBLIC.
+ *		no superuser (PUBLIC counts as one), or InvalidOid. *is_public says
+ *		the role found is PUBLIC.
  */
 static Oid
 creator_not_superuser(Oid nsp, Oid role, bool *is_public)
 {
 	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
-	Form_pg_namespace form;
 	Datum		acl_datum;
 	bool		isnull;
 	Oid			found = InvalidOid;
-	Oid			candidates[64];
-	int			ncand = 0;
 
 	*is_public = false;
 	if (!HeapTupleIsValid(tup))
 		return InvalidOid;
-	form = (Form_pg_namespace) GETSTRUCT(tup);
-	candidates[ncand++] = form->nspowner;
+	if (may_create_not_superuser(((Form_pg_namespace) GETSTRUCT(tup))->nspowner, role))
+		found = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
 	acl_datum = SysCacheGetAttr(NAMESPACEOID, tup, Anum_pg_namespace_nspacl, &isnull);
 	if (!isnull)
 	{
 		Acl		   *acl = DatumGetAclP(acl_datum);
 		AclItem    *items = ACL_DAT(acl);
 
-		for (int i = 0; i < ACL_NUM(acl); i++)
+		for (int i = 0; i < ACL_NUM(acl) && !*is_public && !OidIsValid(found); i++)
 		{
 			if (!(ACLITEM_GET_PRIVS(items[i]) & ACL_CREATE))
 				continue;
 			if (items[i].ai_grantee == ACL_ID_PUBLIC)
 				*is_public = true;
-			else if (ncand < lengthof(candidates))
-				candidates[ncand++] = items[i].ai_grantee;
+			else if (may_create_not_superuser(items[i].ai_grantee, role))
+				found = items[i].ai_grantee;
 		}
 	}
 	ReleaseSysCache(tup);
-	if (*is_public)
-		return InvalidOid;
-	for (int i = 0; i < ncand && !OidIsValid(found); i++)
-	{
-		Oid			r = candidates[i] == ROLE_PG_DATABASE_OWNER ? database_owner() : candidates[i];
-
-		if (r != role && !superuser_arg(r))
-			found = r;
-	}
-	return found;
+	return *is_public ? InvalidOid : found;
 }
 
 /*
@@ -355,6 +347,14 @@ check_path_writable(Oid role, const char *search_path)
 	pfree(raw);
 }
 
+/*
+ * SecurityEnterRole
+ *		Act as role in a security-restricted operation until
+ *		SecurityLeaveRole, with search_path set to search_path (unless it is
+ *		NULL). Settings changed meanwhile are undone when leaving. An error
+ *		in between needs no leaving: aborting the (sub)transaction restores
+ *		the user and the settings.
+ */
 void
 SecurityEnterRole(Oid role, const char *search_path, SecurityRoleSwitch *sw)
 {
