@@ -174,6 +174,31 @@ SELECT action, index_name, evidence->>'kind' AS kind, evidence->>'other' AS othe
  WHERE table_name = 'public.adv_people' AND action IN ('drop', 'keep') ORDER BY index_name;
 DROP TABLE adv_people;
 
+-- A statement_timeout (or a cancel) in the middle of the HypoPG check takes
+-- its hypothetical indexes with it: no rollback undoes them, and left, the
+-- session's later plans used indexes that do not exist. adv_nap() is folded
+-- at planning and sleeps only while a hypothetical index exists.
+CREATE TABLE adv_slow (a int, b text);
+INSERT INTO adv_slow SELECT g, 'x' FROM generate_series(1, 20000) g;
+ANALYZE adv_slow;
+CREATE FUNCTION adv_nap() RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM public.hypopg()) THEN
+        PERFORM pg_sleep(3);
+    END IF;
+    RETURN 5;
+END $$;
+SELECT pg_stat_statements_reset() IS NOT NULL AS reset;
+SELECT count(*) FROM adv_slow WHERE a = adv_nap();
+SET statement_timeout = '1s';
+\set VERBOSITY terse
+SELECT count(*) FROM leadgen.perf_indexing_strategy(1, 0);
+\set VERBOSITY default
+RESET statement_timeout;
+SELECT count(*) AS hypothetical_indexes_left FROM public.hypopg();
+DROP FUNCTION adv_nap();
+DROP TABLE adv_slow;
+
 -- Clean up.
 DELETE FROM leadgen.archive_policies WHERE name = 'adv-events';
 DELETE FROM leadgen.archive_runs WHERE policy = 'adv-events';
