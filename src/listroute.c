@@ -223,12 +223,6 @@ list_plan(const char *resource, ArrayType *filters, const char *fields, const ch
 	return entry;
 }
 
-static int
-cmp_cstring(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /*
  * list_context
  *		The list a cursor belongs to: the resource, then each filter as
@@ -254,7 +248,7 @@ list_context(const char *resource, ArrayType *filters, ArrayType *values)
 		items[i] = nnulls[i] ? "" : (i < nv && !vnulls[i])
 			? psprintf("%s=%s", TextDatumGetCString(names[i]), TextDatumGetCString(vals[i]))
 			: TextDatumGetCString(names[i]);
-	qsort(items, nn, sizeof(char *), cmp_cstring);
+	qsort(items, nn, sizeof(char *), pg_qsort_strcmp);
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, resource);
 	for (int i = 0; i < nn; i++)

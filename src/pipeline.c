@@ -230,12 +230,6 @@ execute_with(SPIPlanPtr plan, Datum *args, const char *const *settings)
  * Carriers and weights
  */
 
-static int
-cmp_cstring(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 static void
 load_coverage(Coverage *cov)
 {
@@ -247,7 +241,7 @@ load_coverage(Coverage *cov)
 	cov->keys = palloc(sizeof(char *) * Max(cov->n, 1));
 	for (int i = 0; i < cov->n; i++)
 		cov->keys[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-	qsort(cov->keys, cov->n, sizeof(char *), cmp_cstring);
+	qsort(cov->keys, cov->n, sizeof(char *), pg_qsort_strcmp);
 	SPI_freetuptable(SPI_tuptable);
 }
 
@@ -260,7 +254,7 @@ state_served(void *arg, const char *state, const char *insurance_type)
 	char	   *k = key;
 
 	snprintf(key, sizeof(key), "%s:%s", state, insurance_type);
-	return bsearch(&k, cov->keys, cov->n, sizeof(char *), cmp_cstring) != NULL;
+	return bsearch(&k, cov->keys, cov->n, sizeof(char *), pg_qsort_strcmp) != NULL;
 }
 
 /*
