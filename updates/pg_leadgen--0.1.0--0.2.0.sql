@@ -1595,6 +1595,7 @@ DECLARE
     v_parts jsonb;
     v_part text;
     v_cols text;
+    v_target_cols text;
     v_n bigint;
     v_d bigint;
     v_i bigint;
@@ -1629,9 +1630,13 @@ BEGIN
         v_target_rel := @extschema@.archive_target(p);
         v_target_schema := CASE WHEN v_target_rel IS NOT NULL THEN split_part(p.target, '.', 1) END;
         -- rows are written by column name: a target whose columns are in
-        -- another order gets each value in its own column
-        v_cols := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_catalog.pg_attribute a
-                    WHERE a.attrelid = v_rel AND a.attnum > 0 AND NOT a.attisdropped);
+        -- another order gets each value in its own column (v_target_cols:
+        -- the same names, of the target's row t, for copy's comparison)
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
+               string_agg('t.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
+          INTO v_cols, v_target_cols
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = v_rel AND a.attnum > 0 AND NOT a.attisdropped;
         INSERT INTO @extschema@.archive_runs (policy, dry_run) VALUES (p.name, $2) RETURNING id INTO v_run;
 
         -- Whole partitions, through pg_partman's retention: those whose
@@ -1753,11 +1758,7 @@ BEGIN
                                    '  AND NOT EXISTS (SELECT 1 FROM %3$s t WHERE ROW(%5$s)::%1$s::text = s::text)),'
                                    ' i AS (INSERT INTO %3$s (%6$s) SELECT %6$s FROM c LIMIT %4$s RETURNING 1)'
                                    ' SELECT count(*) AS deleted, count(*) AS inserted FROM i',
-                                   v_rel, v_where, v_target_rel, p.batch_size,
-                                   (SELECT string_agg('t.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
-                                      FROM pg_catalog.pg_attribute a
-                                     WHERE a.attrelid = v_rel AND a.attnum > 0 AND NOT a.attisdropped),
-                                   v_cols));
+                                   v_rel, v_where, v_target_rel, p.batch_size, v_target_cols, v_cols));
                 END IF;
                 v_d := (v_row->>'deleted')::bigint;
                 v_i := (v_row->>'inserted')::bigint;
